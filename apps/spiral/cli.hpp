@@ -1,0 +1,49 @@
+// The CLI face: each command registers a CLI11 subcommand whose callback calls the
+// library and hands the result to emit(). No statistics here.
+#pragma once
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "spiral/error.hpp"
+#include "spiral/report.hpp"
+#include "spiral/table.hpp"
+
+namespace spiral::cli {
+
+// --format and --out, shared by every command that prints a result.
+struct OutputOptions {
+  std::string format = "text";
+  std::string out;
+};
+void add_output_options(CLI::App& command, OutputOptions& output, bool csv = true);
+
+// --data and the reader options of contract section 2.
+struct DataOptions {
+  std::string source;
+  std::string sep;
+  std::vector<std::string> na;
+  bool labels = false;
+  ReadOptions read_options() const;
+};
+void add_data_options(CLI::App& command, DataOptions& data, bool required = true);
+Table read_data(const DataOptions& data);
+
+// The result of a command in each format; emit() prints warnings to stderr and
+// writes the chosen format to stdout or, atomically, to --out.
+struct Rendered {
+  std::string text;
+  Json json;
+  std::string csv;  // empty when the command has no CSV form
+};
+void emit(const OutputOptions& output, const Rendered& result, const Warnings& warnings);
+
+// Registration of the commands (one file each in apps/spiral/).
+void register_describe(CLI::App& app);
+void register_lmm(CLI::App& app);
+void register_meta(CLI::App& app);
+void register_panel(CLI::App& app);
+void register_ipd(CLI::App& app);
+void register_simulate(CLI::App& app);
+
+}  // namespace spiral::cli

@@ -1,0 +1,8 @@
+#include "cli.hpp"
+
+namespace spiral::cli {
+
+// Registered by the ipd engine's issue.
+void register_ipd(CLI::App&) {}
+
+}  // namespace spiral::cli

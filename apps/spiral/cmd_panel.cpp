@@ -1,0 +1,8 @@
+#include "cli.hpp"
+
+namespace spiral::cli {
+
+// Registered by the panel engine's issue.
+void register_panel(CLI::App&) {}
+
+}  // namespace spiral::cli

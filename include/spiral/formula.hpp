@@ -1,0 +1,79 @@
+// lme4-style model formulas (contract section 3) and the model frame built from them:
+// fixed-effects matrix as R's model.matrix() and the random-effects design that
+// lmm factors.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "spiral/table.hpp"
+
+namespace spiral {
+
+// One term of a formula's fixed part: the interaction of its variables
+// (one variable = a main effect), as a term label of R's terms().
+struct Term {
+  std::vector<std::string> variables;
+  std::string label() const;  // "a", "a:b"
+  bool operator==(const Term&) const = default;
+};
+
+// Terms in R's order (by interaction order, then by appearance), plus the intercept flag.
+struct TermList {
+  bool intercept = true;
+  std::vector<Term> terms;
+};
+
+// A random-effects term `(effects | group)`. `(x || g)` and `(1 | a/b)` are expanded
+// by the parser as lme4 does: `(1|g) + (0+x|g)` and `(1|a) + (1|a:b)`.
+struct RandomTerm {
+  TermList effects;
+  std::vector<std::string> group;  // `a:b` -> {"a", "b"}
+  std::string group_label() const; // "a:b"
+};
+
+struct Formula {
+  std::string text;
+  std::string response;            // empty for a one-sided formula ("~ x1 + x2")
+  TermList fixed;
+  std::vector<RandomTerm> random;  // in the order written (after expansion)
+  std::vector<std::string> variables() const;  // every variable used, response first
+};
+
+// Parses lme4's formula language. InputError "formula: <what> at column N: <text>" on failure.
+Formula parse_formula(const std::string& text);
+
+// The random-effects design of one RandomTerm over the model rows.
+struct RandomBlock {
+  std::string group;                 // "Subject", "a:b"
+  std::vector<std::string> terms;    // "(Intercept)", "Days", "groupB", ... (model.matrix names)
+  std::vector<std::string> levels;   // levels of the grouping factor among the model rows
+  std::vector<int> level_of_row;     // per model row: index into levels
+  Eigen::MatrixXd z;                 // n × terms.size(): raw covariates of the term per row
+};
+
+struct ModelFrame {
+  std::string response;
+  Eigen::VectorXd y;
+  Eigen::MatrixXd x;                 // fixed-effects design, R's model.matrix()
+  std::vector<std::string> x_names;  // R's column names
+  std::vector<int> x_assign;         // per column: 0 = intercept, i = i-th term (R's "assign")
+  std::vector<RandomBlock> random;   // one per RandomTerm, in formula order
+  std::vector<std::size_t> rows;     // table row of each model row
+  std::size_t n_dropped = 0;         // rows dropped for a missing value in a used variable
+};
+
+struct FrameOptions {
+  // Further variables whose missing values also drop a row (e.g. the AR(1) time column).
+  std::vector<std::string> extra_variables;
+  // Rows to consider (empty = all).
+  std::vector<bool> row_filter;
+};
+
+// Builds the model frame. InputError for unknown columns, a factor response, Inf values,
+// or no complete rows; missing rows are dropped and counted in n_dropped.
+ModelFrame build_model_frame(const Formula& formula, const Table& table, const FrameOptions& options = {});
+
+}  // namespace spiral

@@ -1,0 +1,327 @@
+// CSV / TSV / semicolon reader (RFC 4180 quoting, UTF-8 BOM, CRLF, NA tokens).
+// Two passes over the bytes in memory: the first parses every field as a number; only
+// columns that turn out not to be numeric are read again as text, so a large numeric
+// file never holds its fields as strings.
+#include <algorithm>
+#include <cctype>
+#include <deque>
+#include <limits>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string_view>
+#include <unordered_map>
+
+#include "data_internal.hpp"
+#include "spiral/error.hpp"
+#include "spiral/table.hpp"
+
+namespace spiral {
+namespace {
+
+class Tokenizer {
+ public:
+  Tokenizer(std::string_view text, char sep, const std::string& name) : text_(text), sep_(sep), name_(name) {}
+
+  bool at_end() const { return pos_ >= text_.size(); }
+  long line() const { return line_; }
+
+  // Reads one record into fields (unquoted views into scratch when a field had quotes).
+  // Returns false at end of input.
+  bool next(std::vector<std::string_view>& fields, std::vector<bool>& quoted) {
+    fields.clear();
+    quoted.clear();
+    scratch_.clear();
+    if (at_end()) return false;
+    record_line_ = line_;
+    while (true) {
+      bool was_quoted = false;
+      std::string_view field = read_field(was_quoted);
+      fields.push_back(field);
+      quoted.push_back(was_quoted);
+      if (pos_ >= text_.size()) return true;
+      char c = text_[pos_];
+      if (c == sep_) {
+        ++pos_;
+        continue;
+      }
+      // end of record: \n, \r\n or \r
+      ++pos_;
+      if (c == '\r' && pos_ < text_.size() && text_[pos_] == '\n') ++pos_;
+      ++line_;
+      return true;
+    }
+  }
+  long record_line() const { return record_line_; }
+
+ private:
+  std::string_view read_field(bool& was_quoted) {
+    std::size_t start = pos_;
+    if (pos_ < text_.size() && text_[pos_] == '"') {
+      was_quoted = true;
+      ++pos_;
+      std::string value;
+      while (true) {
+        if (pos_ >= text_.size()) {
+          throw InputError(name_ + ":" + std::to_string(record_line_) + ": unterminated quoted field");
+        }
+        char c = text_[pos_++];
+        if (c == '"') {
+          if (pos_ < text_.size() && text_[pos_] == '"') {
+            value += '"';
+            ++pos_;
+            continue;
+          }
+          break;
+        }
+        if (c == '\n') ++line_;
+        value += c;
+      }
+      if (pos_ < text_.size() && text_[pos_] != sep_ && text_[pos_] != '\n' && text_[pos_] != '\r') {
+        throw InputError(name_ + ":" + std::to_string(line_) + ": unexpected character after closing quote");
+      }
+      scratch_.push_back(std::move(value));
+      return scratch_.back();
+    }
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == sep_ || c == '\n' || c == '\r') break;
+      ++pos_;
+    }
+    return text_.substr(start, pos_ - start);
+  }
+
+  std::string_view text_;
+  char sep_;
+  const std::string& name_;
+  std::size_t pos_ = 0;
+  long line_ = 1;
+  long record_line_ = 1;
+  std::deque<std::string> scratch_;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+char detect_separator(std::string_view text) {
+  // Count candidate separators in the header line, outside quotes.
+  std::size_t commas = 0, semicolons = 0, tabs = 0;
+  bool in_quotes = false;
+  for (char c : text) {
+    if (c == '"') in_quotes = !in_quotes;
+    if (in_quotes) continue;
+    if (c == '\n' || c == '\r') break;
+    if (c == ',') ++commas;
+    if (c == ';') ++semicolons;
+    if (c == '\t') ++tabs;
+  }
+  if (tabs >= commas && tabs >= semicolons && tabs > 0) return '\t';
+  if (semicolons > commas) return ';';
+  return ',';
+}
+
+bool is_blank_record(const std::vector<std::string_view>& fields) {
+  return fields.size() == 1 && trim(fields[0]).empty();
+}
+
+struct ColumnState {
+  std::vector<double> numbers;
+  bool numeric = true;
+  std::string first_non_number;
+  long first_non_number_line = 0;
+};
+
+}  // namespace
+
+namespace detail {
+
+// A field as a number; false when it is not one. Accepts R's forms: decimal and
+// exponent notation, a leading '+', Inf/-Inf.
+bool parse_number(std::string_view s, double& value) {
+  s = trim(s);
+  if (s.empty()) return false;
+  bool negative = false;
+  std::string_view body = s;
+  if (body.front() == '+' || body.front() == '-') {
+    negative = body.front() == '-';
+    body.remove_prefix(1);
+  }
+  if (body == "Inf" || body == "inf") {
+    value = negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (body.empty() || !(std::isdigit(static_cast<unsigned char>(body.front())) || body.front() == '.')) return false;
+  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value, std::chars_format::general);
+  if (end != body.data() + body.size()) return false;
+  if (ec == std::errc::result_out_of_range) {
+    // Overflow is Inf (as R); underflow is 0.
+    value = std::strtod(std::string(body).c_str(), nullptr);
+  } else if (ec != std::errc()) {
+    return false;
+  }
+  if (negative) value = -value;
+  return true;
+}
+
+bool is_na_token(std::string_view s, const std::vector<std::string>& extra) {
+  std::string_view t = trim(s);
+  if (t.empty() || t == "NA" || t == "NaN" || t == ".") return true;
+  return std::find(extra.begin(), extra.end(), t) != extra.end();
+}
+
+void check_text(std::string_view text, const std::string& name) {
+  if (text.empty()) throw InputError(name + ": file is empty");
+  if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
+    throw InputError(name + ": not a text file (contains NUL bytes)");
+  }
+  // UTF-8 validation: name the first line with a byte sequence that is not UTF-8.
+  long line = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') ++line;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int extra = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2 : (c >= 0xF0 && c <= 0xF4) ? 3 : -1;
+    bool ok = extra > 0 && i + static_cast<std::size_t>(extra) < text.size() + 0;
+    for (int k = 1; ok && k <= extra; ++k) {
+      if (i + static_cast<std::size_t>(k) >= text.size()) {
+        ok = false;
+        break;
+      }
+      ok = (static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]) & 0xC0) == 0x80;
+    }
+    if (!ok) {
+      throw InputError(name + ":" + std::to_string(line) +
+                       ": invalid UTF-8 byte sequence (save the file with UTF-8 encoding)");
+    }
+    i += static_cast<std::size_t>(extra) + 1;
+  }
+}
+
+}  // namespace detail
+
+Table read_delimited_text(const std::string& raw, const std::string& name, const ReadOptions& options) {
+  std::string_view text(raw);
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  detail::check_text(text, name);
+  const char sep = options.separator ? options.separator : detect_separator(text);
+
+  std::vector<std::string_view> fields;
+  std::vector<bool> quoted;
+
+  // Header.
+  Tokenizer header_reader(text, sep, name);
+  header_reader.next(fields, quoted);
+  std::vector<std::string> names;
+  for (std::size_t j = 0; j < fields.size(); ++j) {
+    std::string column_name(quoted[j] ? fields[j] : trim(fields[j]));
+    if (column_name.empty()) column_name = "X";  // R's read.csv name for an empty header cell
+    if (std::find(names.begin(), names.end(), column_name) != names.end()) {
+      throw InputError(name + ":1: duplicate column name '" + column_name + "'");
+    }
+    names.push_back(std::move(column_name));
+  }
+  if (names.size() == 1 && names[0] == "X") throw InputError(name + ":1: empty header line");
+
+  // Pass 1: numbers.
+  std::vector<ColumnState> state(names.size());
+  std::vector<long> lines;
+  {
+    Tokenizer reader(text, sep, name);
+    reader.next(fields, quoted);  // header
+    while (reader.next(fields, quoted)) {
+      if (is_blank_record(fields)) continue;
+      const long line = reader.record_line();
+      if (fields.size() != names.size()) {
+        throw InputError(name + ":" + std::to_string(line) + ": expected " + std::to_string(names.size()) +
+                         " fields, found " + std::to_string(fields.size()));
+      }
+      lines.push_back(line);
+      for (std::size_t j = 0; j < fields.size(); ++j) {
+        ColumnState& c = state[j];
+        if (!c.numeric) continue;
+        double value = NA;
+        if (!detail::is_na_token(fields[j], options.na_tokens) && !detail::parse_number(fields[j], value)) {
+          c.numeric = false;
+          c.first_non_number = std::string(fields[j]);
+          c.first_non_number_line = line;
+          c.numbers = {};
+          continue;
+        }
+        c.numbers.push_back(value);
+      }
+    }
+  }
+  if (lines.empty()) throw InputError(name + ": no data rows (only a header)");
+
+  // Pass 2: text columns as factors.
+  std::vector<std::size_t> text_columns;
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (!state[j].numeric) text_columns.push_back(j);
+  }
+  std::vector<std::vector<int>> codes(names.size());
+  std::vector<std::unordered_map<std::string, int>> interned(names.size());
+  std::vector<std::vector<std::string>> first_seen(names.size());
+  if (!text_columns.empty()) {
+    Tokenizer reader(text, sep, name);
+    reader.next(fields, quoted);
+    while (reader.next(fields, quoted)) {
+      if (is_blank_record(fields)) continue;
+      for (std::size_t j : text_columns) {
+        std::string_view f = quoted[j] ? fields[j] : trim(fields[j]);
+        if (detail::is_na_token(f, options.na_tokens)) {
+          codes[j].push_back(-1);
+          continue;
+        }
+        auto [it, inserted] = interned[j].emplace(std::string(f), static_cast<int>(first_seen[j].size()));
+        if (inserted) first_seen[j].push_back(it->first);
+        codes[j].push_back(it->second);
+      }
+    }
+  }
+
+  Table table(name);
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (state[j].numeric) {
+      table.add_numeric(names[j], std::move(state[j].numbers));
+      continue;
+    }
+    // Levels in byte order; recode from first-seen order.
+    std::vector<std::string>& seen = first_seen[j];
+    std::vector<int> order(seen.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int>(k);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return seen[static_cast<std::size_t>(a)] < seen[static_cast<std::size_t>(b)]; });
+    std::vector<int> recode(seen.size());
+    std::vector<std::string> levels(seen.size());
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      recode[static_cast<std::size_t>(order[k])] = static_cast<int>(k);
+      levels[k] = seen[static_cast<std::size_t>(order[k])];
+    }
+    for (int& code : codes[j]) {
+      if (code >= 0) code = recode[static_cast<std::size_t>(code)];
+    }
+    Column c;
+    c.name = names[j];
+    c.kind = Column::Kind::Factor;
+    c.codes = std::move(codes[j]);
+    c.levels = std::move(levels);
+    c.first_non_number = state[j].first_non_number;
+    c.first_non_number_line = state[j].first_non_number_line;
+    table.add(std::move(c));
+  }
+  table.set_lines(std::move(lines));
+  return table;
+}
+
+Table read_delimited(const std::string& path, const ReadOptions& options) {
+  return read_delimited_text(detail::read_whole_file(path), path, options);
+}
+
+}  // namespace spiral

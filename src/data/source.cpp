@@ -1,0 +1,55 @@
+// read_table(): picks the reader from the SOURCE's form (contract section 2).
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "data_internal.hpp"
+#include "spiral/error.hpp"
+#include "spiral/table.hpp"
+
+namespace spiral {
+namespace detail {
+
+std::string read_whole_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such file");
+  if (fs::is_directory(path, ec)) throw InputError(path + ": is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw InputError(path + ": read error");
+  return bytes;
+}
+
+}  // namespace detail
+
+namespace {
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+}  // namespace
+
+Table read_table(const std::string& source, const ReadOptions& options) {
+  if (source.empty()) throw InputError("--data: no data source given");
+  if (source.rfind("sqlite:", 0) == 0) return read_sqlite(source, options);
+  const std::string ext = lower_extension(source);
+  if (ext == ".sav" || ext == ".zsav" || ext == ".por" || ext == ".dta" || ext == ".sas7bdat") {
+    return read_readstat(source, options);
+  }
+  if (ext == ".csv" || ext == ".tsv" || ext == ".txt" || ext == ".dat" || ext.empty()) {
+    return read_delimited(source, options);
+  }
+  throw InputError(source + ": unknown data format '" + ext +
+                   "' (expected .csv, .tsv, .txt, .sav, .zsav, .por, .dta, .sas7bdat or sqlite:FILE?table=NAME)");
+}
+
+}  // namespace spiral

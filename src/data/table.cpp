@@ -1,0 +1,125 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "spiral/error.hpp"
+#include "spiral/table.hpp"
+
+namespace spiral {
+
+std::string Column::text(std::size_t row) const {
+  if (missing(row)) return "NA";
+  if (is_factor()) return levels[static_cast<std::size_t>(codes[row])];
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.15g", numbers[row]);
+  return buffer;
+}
+
+bool Table::has(const std::string& name) const {
+  return std::any_of(columns_.begin(), columns_.end(), [&](const Column& c) { return c.name == name; });
+}
+
+const Column& Table::column(const std::string& name) const {
+  for (const auto& c : columns_) {
+    if (c.name == name) return c;
+  }
+  throw InputError(source_ + ": unknown column '" + name + "'");
+}
+
+Column& Table::column(const std::string& name) {
+  return const_cast<Column&>(static_cast<const Table&>(*this).column(name));
+}
+
+const Column& Table::numeric(const std::string& name) const {
+  const Column& c = column(name);
+  if (c.is_numeric()) return c;
+  std::string where = source_;
+  if (c.first_non_number_line > 0) where += ":" + std::to_string(c.first_non_number_line);
+  throw InputError(where + ": column '" + name + "' must be numeric, found '" + c.first_non_number + "'");
+}
+
+void Table::add(Column column) {
+  if (!columns_.empty() && column.size() != rows_) {
+    throw InputError(source_ + ": column '" + column.name + "' has " + std::to_string(column.size()) +
+                     " values, expected " + std::to_string(rows_));
+  }
+  rows_ = column.size();
+  for (auto& c : columns_) {
+    if (c.name == column.name) {
+      c = std::move(column);
+      return;
+    }
+  }
+  columns_.push_back(std::move(column));
+}
+
+void Table::add_numeric(const std::string& name, std::vector<double> values) {
+  Column c;
+  c.name = name;
+  c.kind = Column::Kind::Numeric;
+  c.numbers = std::move(values);
+  add(std::move(c));
+}
+
+void Table::add_factor(const std::string& name, std::vector<int> codes, std::vector<std::string> levels) {
+  Column c;
+  c.name = name;
+  c.kind = Column::Kind::Factor;
+  c.codes = std::move(codes);
+  c.levels = std::move(levels);
+  add(std::move(c));
+}
+
+void Table::add_factor_from_strings(const std::string& name, const std::vector<std::string>& values,
+                                    const std::vector<bool>& missing) {
+  // Byte-order levels (std::string compares bytes as unsigned char), as R's radix sort.
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!missing[i]) index.emplace(values[i], 0);
+  }
+  std::vector<std::string> levels;
+  levels.reserve(index.size());
+  for (auto& [level, code] : index) {
+    code = static_cast<int>(levels.size());
+    levels.push_back(level);
+  }
+  std::vector<int> codes(values.size(), -1);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!missing[i]) codes[i] = index[values[i]];
+  }
+  add_factor(name, std::move(codes), std::move(levels));
+}
+
+Table Table::subset(const std::vector<bool>& keep) const {
+  Table out(source_);
+  std::vector<long> lines;
+  for (std::size_t i = 0; i < rows_; ++i) {
+    if (keep[i]) lines.push_back(line_of(i));
+  }
+  for (const auto& c : columns_) {
+    Column d = c;
+    d.numbers.clear();
+    d.codes.clear();
+    for (std::size_t i = 0; i < rows_; ++i) {
+      if (!keep[i]) continue;
+      if (c.is_numeric()) d.numbers.push_back(c.numbers[i]);
+      else d.codes.push_back(c.codes[i]);
+    }
+    out.add(std::move(d));
+  }
+  if (columns_.empty()) out.rows_ = 0;
+  out.set_lines(std::move(lines));
+  return out;
+}
+
+Table table_from_columns(std::vector<Column> columns, std::string source) {
+  Table table(std::move(source));
+  for (auto& c : columns) {
+    if (table.has(c.name)) throw InputError(table.source() + ": duplicate column name '" + c.name + "'");
+    table.add(std::move(c));
+  }
+  return table;
+}
+
+}  // namespace spiral

@@ -1,0 +1,69 @@
+// `spiral panel`: the random-intercept cross-lagged panel model (RI-CLPM; Hamaker,
+// Kuiper & Grasman 2015, Psychological Methods 20(1), 102-116) and the classic CLPM,
+// fitted by full-information maximum likelihood from long data (contract section 7).
+// Numbers as R's lavaan(model, data, missing = "ml", meanstructure = TRUE,
+// int.ov.free = TRUE, auto.var = TRUE) on the wide data.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spiral/error.hpp"
+#include "spiral/report.hpp"
+#include "spiral/table.hpp"
+
+namespace spiral {
+
+struct PanelOptions {
+  std::string id;                  // patient column
+  std::string time;                // session column: integer values are the waves
+  std::vector<std::string> vars;   // k >= 2 numeric variables
+  std::string model = "riclpm";    // "riclpm" | "clpm"
+  std::optional<long> first, last; // wave window [first, last]; default: all observed
+  double level = 95;               // confidence level in percent
+};
+
+// One element of the lagged matrix B: the effect of `from` at wave t-1 on `to` at wave t
+// (from == to: autoregressive). Wald z-test and CI from the observed information.
+struct LaggedEffect {
+  std::string from, to;
+  double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
+};
+
+// Variances and correlations of the random intercepts (RI-CLPM only).
+struct RandomIntercepts {
+  std::vector<std::string> vars;
+  std::vector<double> var;
+  std::vector<std::vector<double>> cor;
+};
+
+struct PanelResult {
+  std::string model;               // "riclpm" | "clpm"
+  std::vector<std::string> vars;
+  std::vector<long> waves;         // the time values used as waves, ascending
+  long n_patients = 0;             // patients with at least one observed value
+  long n_waves = 0;
+  long n_dropped = 0;              // patients without any observed value in the window
+  bool converged = false;
+  double logLik = NA, AIC = NA, BIC = NA;
+  long n_parameters = 0;           // = lavaan's npar
+  double chisq = NA;               // likelihood-ratio test against the saturated (h1) model
+  long chisq_df = 0;
+  double chisq_p = NA, CFI = NA, TLI = NA, RMSEA = NA;
+  double level = 95;
+  // All k x k elements, ordered by `to` then `from` (vars order): for k = 2 and
+  // vars {a, b}: a->a, b->a, a->b, b->b.
+  std::vector<LaggedEffect> lagged;
+  std::optional<RandomIntercepts> random_intercepts;  // nullopt for clpm
+  Warnings warnings;
+};
+
+// Fits the model. Thread-safe (no shared state). Throws InputError for bad input
+// (unknown column, fewer than 2 variables or 3 waves, constant variable, duplicate
+// patient-session rows, non-integer time values) and AnalysisError when the optimizer fails.
+PanelResult fit_panel(const Table& table, const PanelOptions& options);
+
+Json to_json(const PanelResult& result);
+std::string to_text(const PanelResult& result);   // like lavaan's summary() for the lagged part
+
+}  // namespace spiral

@@ -1,0 +1,161 @@
+// `spiral meta`: random-effects meta-analysis and meta-regression with metafor's rma.uni
+// numbers (contract section 4), escalc effect sizes, diagnostics and figures.
+//
+// Thread safety: every function here is reentrant (no shared state), so stage 2 of an IPD
+// analysis and power simulations may call fit_meta from many threads at once.
+#pragma once
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "spiral/error.hpp"
+#include "spiral/plot.hpp"
+#include "spiral/report.hpp"
+#include "spiral/table.hpp"
+
+namespace spiral {
+
+struct MetaOptions {
+  std::string method = "REML";  // FE, DL, HE, HS, SJ, ML, REML, EB, PM
+  std::string test = "z";       // "z" or "knha" (Knapp-Hartung, t with k - p df)
+  std::string mods;             // one-sided formula text over MetaInput::moderators ("x1 + x2" or "~ x1 + x2"); empty = none
+  double level = 95;            // percent, for the coefficient CIs, PI and tau² CI
+  bool influence = false;       // influence.rma.uni diagnostics
+  bool leave1out = false;       // leave1out.rma.uni
+  bool egger = false;           // regtest(model = "rma", predictor = "sei")
+  bool trimfill = false;        // trimfill(estimator = "L0")
+  // Skip the Q-profile tau² CI (the slowest part of a fit) when the caller needs only the
+  // estimates, e.g. inside a simulation. The tau2_conf_* fields are NaN then.
+  bool tau2_ci = true;
+};
+
+struct MetaInput {
+  std::vector<double> yi, vi;     // effect sizes and their sampling variances (vi > 0)
+  std::vector<std::string> slab;  // study labels; empty = "Study 1", "Study 2", ...
+  Table moderators;               // rows = studies, read by options.mods; may be empty
+  std::string measure = "GEN";    // escalc measure (axis label of the plots)
+  std::size_t n_dropped = 0;      // rows dropped for missing values before fitting
+  Warnings warnings;              // from building the input (e.g. dropped rows)
+};
+
+// Which columns of a data table hold the studies (contract section 4's options).
+struct MetaColumns {
+  std::string yi, vi, sei;        // precomputed effect sizes: yi with vi or sei
+  std::string measure;            // or raw data + escalc measure: SMD MD ZCOR COR OR RR RD
+  std::string ri, ni;                                  // ZCOR, COR
+  std::string m1i, sd1i, n1i, m2i, sd2i, n2i;          // SMD, MD
+  std::string ai, bi, ci, di;                          // OR, RR, RD
+  std::string slab;
+  std::string mods;               // the moderator formula: its variables are carried over
+};
+
+// escalc() for one measure on raw columns given as vectors (NaN = missing). Each output
+// has one entry per input row; a row with a missing input gives NaN yi and vi.
+// OR/RR/RD add 0.5 to every cell of a study with a zero cell (escalc's add = 1/2, to = "only0").
+struct EffectSizes {
+  std::vector<double> yi, vi;
+};
+struct EscalcData {
+  std::vector<double> ri, ni;
+  std::vector<double> m1i, sd1i, n1i, m2i, sd2i, n2i;
+  std::vector<double> ai, bi, ci, di;
+};
+EffectSizes escalc(const std::string& measure, const EscalcData& data);
+
+// Builds the input from a table: reads yi/vi (or sei) or computes them with escalc, the
+// labels and the moderator variables; drops (and counts) rows with a missing value in any
+// used column. InputError for missing columns, non-numeric values, vi <= 0, a bad measure.
+MetaInput meta_input_from_table(const Table& table, const MetaColumns& columns);
+
+struct MetaCoefficient {
+  std::string term;  // "intrcpt" or the model-matrix name of a moderator ("x1", "groupB")
+  double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
+};
+
+struct LeaveOneOutRow {  // leave1out.rma.uni: the model refitted without study `slab`
+  std::string slab;
+  double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
+  double Q = NA, Q_p = NA, tau2 = NA, I2 = NA, H2 = NA;
+};
+
+struct InfluenceRow {  // influence.rma.uni
+  std::string slab;
+  double rstudent = NA, dffits = NA, cook_d = NA, cov_r = NA, tau2_del = NA, QE_del = NA, hat = NA, weight = NA;
+  bool influential = false;  // metafor's "*" mark
+};
+
+struct EggerTest {  // regtest(model = "rma", predictor = "sei")
+  double statistic = NA, p_value = NA;
+  double df = NA;           // t df under knha, NaN under z
+  double limit_estimate = NA, limit_low = NA, limit_high = NA;  // estimate as sei -> 0
+};
+
+struct TrimFillResult {  // trimfill(estimator = "L0")
+  int k0 = 0;
+  std::string side;         // "left" | "right": where studies were imputed
+  double estimate = NA, std_error = NA, conf_low = NA, conf_high = NA, p_value = NA;
+  double tau2 = NA;
+  std::vector<double> filled_yi, filled_vi;  // the imputed studies
+};
+
+struct MetaResult {
+  // Data the model used (after dropping rows).
+  std::size_t k = 0, n_dropped = 0, p = 1;
+  std::string method, test, measure = "GEN";
+  double level = 95;
+  std::vector<std::string> slab;
+  std::vector<double> yi, vi;
+  std::vector<double> weights;  // percent weights (intercept-only: w_i / sum w)
+
+  // First coefficient (the pooled effect of an intercept-only model).
+  double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
+  double pi_low = NA, pi_high = NA;            // predict.rma prediction interval (intercept-only models)
+  double tau2 = NA, tau2_se = NA, tau2_conf_low = NA, tau2_conf_high = NA, tau = NA;
+  double I2 = NA, H2 = NA, Q = NA, Q_p = NA;   // residual with moderators (QE)
+  int Q_df = 0;
+  double df = NA;                              // t df under knha (k - p), NaN under z
+  std::vector<MetaCoefficient> coefficients;
+  Eigen::MatrixXd vcov;                        // of the coefficients
+
+  bool has_mods = false;
+  double QM = NA, QM_p = NA, R2 = NA;          // omnibus moderator test (F under knha), pseudo-R² (percent)
+  int QM_df = 0;                               // numerator df
+  double QM_df2 = NA;                          // denominator df of the F test under knha
+
+  std::optional<EggerTest> egger;
+  std::optional<TrimFillResult> trimfill;
+  std::optional<std::vector<LeaveOneOutRow>> leave1out;
+  std::optional<std::vector<InfluenceRow>> influence;
+  Warnings warnings;
+};
+
+// rma.uni. InputError for bad options or input (vi <= 0, unknown moderator, a constant
+// moderator); AnalysisError when a random-effects model has fewer than 2 studies, or
+// when an iterative tau² estimator does not converge.
+MetaResult fit_meta(const MetaInput& input, const MetaOptions& options);
+
+// The same with a ready model matrix (columns = coefficients, names = their terms),
+// for callers that build the design themselves; options.mods must be empty.
+MetaResult fit_meta_matrix(const std::vector<double>& yi, const std::vector<double>& vi,
+                           const Eigen::MatrixXd& x, const std::vector<std::string>& names,
+                           const MetaOptions& options);
+
+// Contract section 4's JSON, and text like print.rma.uni.
+Json to_json(const MetaResult& result);
+std::string to_text(const MetaResult& result);
+// One row per coefficient (term, estimate, std_error, statistic, p_value, conf_low, conf_high).
+std::string to_csv(const MetaResult& result);
+
+// Axis label of an escalc measure ("Standardized Mean Difference", "Log Odds Ratio", ...).
+std::string measure_label(const std::string& measure);
+
+// Figures (see spiral/plot.hpp): .svg, .pdf or .png chosen by the extension.
+void forest_plot(const MetaResult& result, const std::string& path, const PlotLabels& labels = {});
+std::string forest_svg(const MetaResult& result, const PlotLabels& labels = {});
+void funnel_plot(const MetaResult& result, const std::string& path, const PlotLabels& labels = {});
+std::string funnel_svg(const MetaResult& result, const PlotLabels& labels = {});
+
+}  // namespace spiral

@@ -47,6 +47,16 @@ ColumnSummary summarize(const Column& c) {
   return s;
 }
 
+// A level as one line of the text table: line breaks shown as \n.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c != '\r') out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 Description describe(const Table& table) {
@@ -89,7 +99,7 @@ std::string to_text(const Description& d) {
     }
     std::string levels;
     for (std::size_t k = 0; k < c.levels.size() && k < 6; ++k) {
-      levels += fmt::format("{}{} ({})", k ? ", " : "", c.levels[k], c.counts[k]);
+      levels += fmt::format("{}{} ({})", k ? ", " : "", one_line(c.levels[k]), c.counts[k]);
     }
     if (c.levels.size() > 6) levels += fmt::format(", ... {} levels", c.levels.size());
     out += fmt::format("{:<20} {:<8} {:>8} {:>8}   {}\n", c.name, c.type, c.n, c.missing, levels);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spiral/error.hpp"
@@ -20,7 +21,11 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   if (!fs::is_directory(dir, ec)) throw InputError(path + ": directory '" + dir.string() + "' does not exist");
   if (fs::is_directory(target, ec)) throw InputError(path + ": is a directory");
 
-  std::string temp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  // (Built by appends: GCC 12 gives a false -Wrestrict on `"." + string + ".XXXXXX"`.)
+  std::string temp = dir.string();
+  temp += "/.";
+  temp += target.filename().string();
+  temp += ".XXXXXX";
   int fd = mkstemp(temp.data());
   if (fd < 0) throw InputError(path + ": cannot write: " + std::strerror(errno));
   std::size_t written = 0;

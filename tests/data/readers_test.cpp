@@ -1,0 +1,161 @@
+// Readers of contract section 2. Fixtures in tests/data/readers/ were written by
+// tests/reference/readers.R (base R write.csv / write.table, haven::write_sav / write_dta,
+// RSQLite::dbWriteTable) from one data frame, so every reader must give the same table.
+#include <gtest/gtest.h>
+
+#include "spiral/error.hpp"
+#include "spiral/table.hpp"
+#include "test_support.hpp"
+
+using spiral::Column;
+using spiral::InputError;
+using spiral::Table;
+using spiral::test::test_path;
+
+namespace {
+
+std::string fixture(const std::string& name) { return test_path("data/readers/" + name); }
+
+// The data frame of readers.R, column by column.
+void expect_sessions_table(const Table& t) {
+  ASSERT_EQ(t.rows(), 6u);
+  ASSERT_EQ(t.cols(), 5u);
+  const std::vector<std::string> names = {"patient", "session", "alliance", "symptoms", "arm"};
+  for (std::size_t j = 0; j < names.size(); ++j) EXPECT_EQ(t.columns()[j].name, names[j]);
+  const Column& alliance = t.column("alliance");
+  ASSERT_TRUE(alliance.is_numeric());
+  EXPECT_DOUBLE_EQ(alliance.numbers[1], 5.25);
+  EXPECT_TRUE(alliance.missing(2));
+  EXPECT_TRUE(t.column("symptoms").missing(3));
+  EXPECT_DOUBLE_EQ(t.column("symptoms").numbers[1], 18.5);
+  const Column& arm = t.column("arm");
+  ASSERT_TRUE(arm.is_factor());
+  EXPECT_EQ(arm.levels, (std::vector<std::string>{"FB", "TAU"}));  // byte order: first level is the reference
+  EXPECT_EQ(arm.codes, (std::vector<int>{1, 0, 0, 0, 1, 1}));
+}
+
+}  // namespace
+
+TEST(Readers, EveryFormatGivesTheSameTable) {
+  for (const char* name : {"sessions.csv", "sessions.tsv", "sessions_semicolon.csv", "sessions.sav", "sessions.zsav",
+                           "sessions.dta"}) {
+    SCOPED_TRACE(name);
+    expect_sessions_table(spiral::read_table(fixture(name)));
+  }
+  expect_sessions_table(spiral::read_table("sqlite:" + fixture("sessions.sqlite") + "?table=sessions"));
+  expect_sessions_table(spiral::read_table("sqlite:" + fixture("sessions.sqlite") + "?query=SELECT * FROM sessions"));
+}
+
+TEST(Readers, SpssUserMissingAndValueLabels) {
+  const Table plain = spiral::read_table(fixture("labelled.sav"));
+  EXPECT_TRUE(plain.column("alliance").missing(2));  // 99 is a user-defined missing value
+  EXPECT_EQ(plain.column("alliance").numbers[3], 3.0);
+  ASSERT_TRUE(plain.column("arm_code").is_numeric());
+  spiral::ReadOptions labels;
+  labels.value_labels = true;
+  for (const char* name : {"labelled.sav", "labelled.dta"}) {
+    SCOPED_TRACE(name);
+    const Table t = spiral::read_table(fixture(name), labels);
+    const Column& arm = t.column("arm_code");
+    ASSERT_TRUE(arm.is_factor());
+    EXPECT_EQ(arm.levels, (std::vector<std::string>{"Feedback", "TAU"}));
+    EXPECT_EQ(arm.codes[0], 1);
+  }
+}
+
+TEST(Delimited, MessyButValidText) {
+  // BOM, CRLF, quoted separators, doubled quotes, a quoted line break, trailing blank lines.
+  const std::string text =
+      "\xEF\xBB\xBFid,name,score\r\n1,\"Smith, J\",2.5\r\n2,\"say \"\"hi\"\"\",NA\r\n3,\"two\nlines\",.\r\n\r\n\r\n";
+  const Table t = spiral::read_delimited_text(text, "messy.csv", {});
+  ASSERT_EQ(t.rows(), 3u);
+  EXPECT_EQ(t.column("id").numbers, (std::vector<double>{1, 2, 3}));
+  const Column& name = t.column("name");
+  EXPECT_EQ(name.levels, (std::vector<std::string>{"Smith, J", "say \"hi\"", "two\nlines"}));
+  EXPECT_TRUE(t.column("score").missing(1));
+  EXPECT_TRUE(t.column("score").missing(2));
+  EXPECT_EQ(t.line_of(2), 4);  // the third data row starts on line 4
+}
+
+TEST(Delimited, NumbersAndMissingTokensAsR) {
+  spiral::ReadOptions options;
+  options.na_tokens = {"-99"};
+  const Table t = spiral::read_delimited_text("x;y\n+1e3;-99\n -2.5 ;Inf\nNaN;-Inf\n", "n.csv", options);
+  const Column& x = t.column("x");
+  ASSERT_TRUE(x.is_numeric());
+  EXPECT_EQ(x.numbers[0], 1000.0);
+  EXPECT_EQ(x.numbers[1], -2.5);
+  EXPECT_TRUE(x.missing(2));
+  const Column& y = t.column("y");
+  EXPECT_TRUE(y.missing(0));
+  EXPECT_TRUE(std::isinf(y.numbers[1]) && y.numbers[1] > 0);
+  EXPECT_TRUE(std::isinf(y.numbers[2]) && y.numbers[2] < 0);
+}
+
+TEST(Delimited, TextColumnRemembersItsFirstNonNumber) {
+  const Table t = spiral::read_delimited_text("y,g\n1,a\n2,b\nthree,c\n", "f.csv", {});
+  EXPECT_TRUE(t.column("y").is_factor());
+  try {
+    t.numeric("y");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "f.csv:4: column 'y' must be numeric, found 'three'");
+  }
+}
+
+TEST(Delimited, LevelsSortInByteOrder) {
+  const Table t = spiral::read_delimited_text("g\nb\nB\na\n\xC3\xA4\n_\n", "g.csv", {});
+  EXPECT_EQ(t.column("g").levels, (std::vector<std::string>{"B", "_", "a", "b", "\xC3\xA4"}));
+}
+
+TEST(Delimited, SeparatorOverride) {
+  spiral::ReadOptions options;
+  options.separator = ';';
+  const Table t = spiral::read_delimited_text("a,b;c\n1,2;3\n", "s.csv", options);
+  EXPECT_TRUE(t.has("a,b"));
+  EXPECT_EQ(t.cols(), 2u);
+}
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    spiral::read_delimited_text(text, "bad.csv", {});
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(Delimited, BadInputNamesFileAndLine) {
+  EXPECT_EQ(error_of(""), "bad.csv: file is empty");
+  EXPECT_EQ(error_of("a,b\n"), "bad.csv: no data rows (only a header)");
+  EXPECT_EQ(error_of("a,b\n1,2\n3\n"), "bad.csv:3: expected 2 fields, found 1");
+  EXPECT_EQ(error_of("a,a\n1,2\n"), "bad.csv:1: duplicate column name 'a'");
+  EXPECT_EQ(error_of(std::string("a\n\0\n", 4)), "bad.csv: not a text file (contains NUL bytes)");
+  EXPECT_EQ(error_of("a\n1\n\xFF\n"), "bad.csv:3: invalid UTF-8 byte sequence (save the file with UTF-8 encoding)");
+  EXPECT_EQ(error_of("a,b\n1,\"open\n"), "bad.csv:2: unterminated quoted field");
+  EXPECT_EQ(error_of("a,b\n1,\"x\"y\n"), "bad.csv:2: unexpected character after closing quote");
+}
+
+TEST(Sources, BadSourcesAreInputErrors) {
+  EXPECT_THROW(spiral::read_table(fixture("absent.csv")), InputError);
+  EXPECT_THROW(spiral::read_table(test_path("data")), InputError);          // a directory
+  EXPECT_THROW(spiral::read_table(fixture("sessions.xlsx")), InputError);   // unknown format
+  EXPECT_THROW(spiral::read_table(fixture("sessions.csv") + ".sav"), InputError);
+  EXPECT_THROW(spiral::read_table("sqlite:" + fixture("sessions.sqlite")), InputError);
+  EXPECT_THROW(spiral::read_table("sqlite:" + fixture("sessions.sqlite") + "?table=nope"), InputError);
+  EXPECT_THROW(spiral::read_table("sqlite:" + fixture("sessions.csv") + "?table=sessions"), InputError);
+  EXPECT_THROW(spiral::read_readstat(fixture("sessions.csv"), {}), InputError);  // text named as SPSS
+}
+
+TEST(TableOps, SubsetKeepsLinesAndLevels) {
+  const Table t = spiral::read_table(fixture("sessions.csv"));
+  const Table s = t.subset({false, true, false, true, false, false});
+  ASSERT_EQ(s.rows(), 2u);
+  EXPECT_EQ(s.line_of(0), 3);
+  EXPECT_EQ(s.column("arm").levels, t.column("arm").levels);
+  EXPECT_EQ(s.column("session").numbers, (std::vector<double>{2, 2}));
+}

@@ -27,10 +27,13 @@ struct TermList {
 };
 
 // A random-effects term `(effects | group)`. `(x || g)` and `(1 | a/b)` are expanded
-// by the parser as lme4 does: `(1|g) + (0+x|g)` and `(1|a) + (1|a:b)`.
+// by the parser as lme4's findbars() does: `(1|g) + (0+x|g)` and `(1|b:a) + (1|a)`
+// (lme4 names the nested factor "b:a", first variable varying slowest in its levels;
+// `(1|a/b/c)` gives "c:(b:a)", "b:a", "a").
 struct RandomTerm {
   TermList effects;
   std::vector<std::string> group;  // `a:b` -> {"a", "b"}
+  std::string deparsed;            // lme4's name when not `group` joined by ':' ("c:(b:a)"), else empty
   std::string group_label() const; // "a:b"
 };
 
@@ -44,6 +47,12 @@ struct Formula {
 
 // Parses lme4's formula language. InputError "formula: <what> at column N: <text>" on failure.
 Formula parse_formula(const std::string& text);
+// As above; with require_response, a one-sided formula ("~ x") is an InputError too.
+Formula parse_formula(const std::string& text, bool require_response);
+
+// R's as.character() of a double (15 significant digits, fixed or scientific as R
+// chooses): the label of a numeric grouping variable's level, e.g. "3.5", "1e+05".
+std::string r_number_label(double x);
 
 // The random-effects design of one RandomTerm over the model rows.
 struct RandomBlock {

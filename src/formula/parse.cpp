@@ -1,0 +1,497 @@
+// Parser for lme4's formula language (contract section 3). The fixed part follows R's
+// terms.formula() (src/library/stats/src/model.c: EncodeVars and the term algebra of
+// `+ - : * / ^`, then terms sorted by order, stable); random terms follow lme4's
+// expandDoubleVerts() and findbars()/expandSlash().
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "formula/formula_internal.hpp"
+#include "spiral/error.hpp"
+#include "spiral/formula.hpp"
+
+namespace spiral {
+namespace {
+
+using detail::join_names;
+
+constexpr std::size_t kMaxParenthesisDepth = 200;
+
+enum class Tok { Name, Number, Tilde, Plus, Minus, Star, Slash, Colon, Caret, Bar, DoubleBar, LParen, RParen, End };
+
+struct Token {
+  Tok kind;
+  std::string text;     // the name (without backquotes), number or operator as written
+  std::size_t offset;   // byte offset in the formula text
+};
+
+// 1-based column of a byte offset, counting UTF-8 characters.
+std::size_t column_of(const std::string& text, std::size_t offset) {
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+  }
+  return column;
+}
+
+[[noreturn]] void fail(const std::string& text, const std::string& what, std::size_t offset) {
+  throw InputError("formula: " + what + " at column " + std::to_string(column_of(text, offset)) + ": " + text);
+}
+
+bool is_name_start(unsigned char c) { return std::isalpha(c) || c == '.' || c >= 0x80; }
+bool is_name_char(unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c >= 0x80; }
+
+std::vector<Token> tokenize(const std::string& text) {
+  std::vector<Token> tokens;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const std::size_t start = i;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      ++i;
+    } else if (c == '`') {
+      const std::size_t close = text.find('`', i + 1);
+      if (close == std::string::npos) fail(text, "unterminated backquoted name", start);
+      if (close == i + 1) fail(text, "empty backquoted name", start);
+      tokens.push_back({Tok::Name, text.substr(i + 1, close - i - 1), start});
+      i = close + 1;
+    } else if (std::isdigit(c) || (c == '.' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
+      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+      tokens.push_back({Tok::Number, text.substr(start, i - start), start});
+    } else if (is_name_start(c)) {
+      while (i < text.size() && is_name_char(static_cast<unsigned char>(text[i]))) ++i;
+      tokens.push_back({Tok::Name, text.substr(start, i - start), start});
+    } else {
+      Tok kind;
+      switch (c) {
+        case '~': kind = Tok::Tilde; break;
+        case '+': kind = Tok::Plus; break;
+        case '-': kind = Tok::Minus; break;
+        case '*': kind = Tok::Star; break;
+        case '/': kind = Tok::Slash; break;
+        case ':': kind = Tok::Colon; break;
+        case '^': kind = Tok::Caret; break;
+        case '(': kind = Tok::LParen; break;
+        case ')': kind = Tok::RParen; break;
+        case '|': kind = Tok::Bar; break;
+        default:
+          fail(text, "unknown character '" + text.substr(i, 1) + "'", start);
+      }
+      ++i;
+      if (kind == Tok::Bar && i < text.size() && text[i] == '|') {
+        kind = Tok::DoubleBar;
+        ++i;
+      }
+      tokens.push_back({kind, text.substr(start, i - start), start});
+    }
+  }
+  tokens.push_back({Tok::End, "", text.size()});
+  return tokens;
+}
+
+// A term as the set of its variables: sorted indices into the scope's variable list.
+using Bits = std::vector<int>;
+using TermSet = std::vector<Bits>;
+
+// Variables and the intercept flag of one formula: the fixed part, or the left side
+// of one bar (lme4 builds each with its own terms()).
+struct Scope {
+  std::vector<std::string> names;  // in order of first appearance (R's "variables")
+  bool intercept = true;
+  bool parity = true;              // false while encoding the right side of a `-`
+
+  int index(const std::string& name) {
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it != names.end()) return static_cast<int>(it - names.begin());
+    names.push_back(name);
+    return static_cast<int>(names.size()) - 1;
+  }
+};
+
+struct Value {
+  TermSet terms;
+  bool has_random = false;  // holds a random term (only `+` may combine it)
+};
+
+Bits union_of(const Bits& a, const Bits& b) {
+  Bits out;
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+// R's TrimRepeats: drops empty terms and repeats, keeping the first.
+TermSet trim_repeats(const TermSet& terms) {
+  TermSet out;
+  for (const auto& t : terms) {
+    if (!t.empty() && std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+  }
+  return out;
+}
+
+TermSet plus_terms(const TermSet& a, const TermSet& b) {
+  TermSet all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  return trim_repeats(all);
+}
+
+// R's InteractTerms: every left term with every right term, left varying slowest.
+TermSet interact_terms(const TermSet& a, const TermSet& b) {
+  TermSet out;
+  for (const auto& l : a) {
+    for (const auto& r : b) out.push_back(union_of(l, r));
+  }
+  return trim_repeats(out);
+}
+
+TermSet cross_terms(const TermSet& a, const TermSet& b) {
+  return plus_terms(plus_terms(a, b), interact_terms(a, b));
+}
+
+// R's NestTerms: a/b = a + (all variables of a):b.
+TermSet nest_terms(const TermSet& a, const TermSet& b) {
+  Bits all;
+  for (const auto& t : a) all = union_of(all, t);
+  return plus_terms(a, interact_terms(TermSet{all}, b));
+}
+
+// R's PowerTerms: a^n interacts a with itself n - 1 times.
+TermSet power_terms(const TermSet& a, int n) {
+  TermSet result = a;
+  for (int i = 1; i < n; ++i) result = interact_terms(a, result);
+  return result;
+}
+
+TermSet delete_terms(const TermSet& a, const TermSet& b) {
+  TermSet out;
+  for (const auto& t : a) {
+    if (std::find(b.begin(), b.end(), t) == b.end()) out.push_back(t);
+  }
+  return out;
+}
+
+// R's SortTerms: by order (number of variables), stable.
+TermSet sort_by_order(TermSet terms) {
+  std::stable_sort(terms.begin(), terms.end(), [](const Bits& a, const Bits& b) { return a.size() < b.size(); });
+  return terms;
+}
+
+TermList to_term_list(const Scope& scope, const TermSet& terms) {
+  TermList list;
+  list.intercept = scope.intercept;
+  for (const auto& bits : sort_by_order(terms)) {
+    Term term;
+    for (int v : bits) term.variables.push_back(scope.names[static_cast<std::size_t>(v)]);
+    list.terms.push_back(std::move(term));
+  }
+  return list;
+}
+
+class Parser {
+ public:
+  explicit Parser(const std::string& text) : text_(text), tokens_(tokenize(text)) { match_parentheses(); }
+
+  Formula parse() {
+    Formula formula;
+    formula.text = text_;
+    Scope fixed;
+    const bool has_tilde = std::any_of(tokens_.begin(), tokens_.end(), [](const Token& t) { return t.kind == Tok::Tilde; });
+    if (!has_tilde) fail(text_, "missing '~'", 0);
+    if (peek().kind != Tok::Tilde) {
+      const Token& first = peek();
+      if (first.kind == Tok::End) fail(text_, "empty formula", first.offset);
+      if (first.kind != Tok::Name) fail(text_, "the response must be a column name", first.offset);
+      if (next(1).kind != Tok::Tilde) {
+        if (next(1).kind == Tok::End) fail(text_, "missing '~'", next(1).offset);
+        fail(text_, "the response must be a single column name", first.offset);
+      }
+      formula.response = first.text;
+      fixed.index(first.text);
+      pos_ += 1;
+    }
+    const Token& tilde = take();  // '~'
+    if (peek().kind == Tok::End) fail(text_, "empty right-hand side", tilde.offset);
+    const Value rhs = sum(fixed, true);
+    if (peek().kind != Tok::End) fail(text_, "unexpected '" + peek().text + "'", peek().offset);
+    formula.fixed = to_term_list(fixed, rhs.terms);
+    formula.random = std::move(random_);
+    return formula;
+  }
+
+ private:
+  const std::string& text_;
+  std::vector<Token> tokens_;
+  std::vector<std::size_t> match_;  // per '(' token: index of its ')'
+  std::vector<std::size_t> bar_;    // per '(' token: index of its top-level bar, or 0
+  std::size_t pos_ = 0;
+  std::vector<RandomTerm> random_;
+
+  const Token& peek() const { return tokens_[pos_]; }
+  const Token& next(std::size_t ahead) const { return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)]; }
+  const Token& take() {
+    const Token& t = tokens_[pos_];
+    if (t.kind != Tok::End) ++pos_;
+    return t;
+  }
+
+  // Pairs parentheses and finds bars in one pass, so that parsing knows whether a
+  // parenthesis opens a random term, and depth is limited before any recursion.
+  void match_parentheses() {
+    match_.assign(tokens_.size(), 0);
+    bar_.assign(tokens_.size(), 0);
+    std::vector<std::size_t> open;
+    for (std::size_t i = 0; i < tokens_.size(); ++i) {
+      const Token& t = tokens_[i];
+      if (t.kind == Tok::LParen) {
+        open.push_back(i);
+        if (open.size() > kMaxParenthesisDepth) {
+          fail(text_, "parentheses nested deeper than " + std::to_string(kMaxParenthesisDepth), t.offset);
+        }
+      } else if (t.kind == Tok::RParen) {
+        if (open.empty()) fail(text_, "unbalanced ')'", t.offset);
+        match_[open.back()] = i;
+        open.pop_back();
+      } else if (t.kind == Tok::Bar || t.kind == Tok::DoubleBar) {
+        if (open.empty()) fail(text_, "a random term must be in parentheses: '" + t.text + "'", t.offset);
+        if (bar_[open.back()] != 0) fail(text_, "a second '" + t.text + "' in one random term", t.offset);
+        bar_[open.back()] = i;
+      }
+    }
+    if (!open.empty()) fail(text_, "unbalanced '('", tokens_[open.back()].offset);
+  }
+
+  // sum := ['+'|'-'] product (('+'|'-') product)*
+  Value sum(Scope& scope, bool allow_random) {
+    Value result;
+    bool first = true;
+    while (true) {
+      bool minus = false;
+      if (peek().kind == Tok::Plus || peek().kind == Tok::Minus) {
+        const Token& op = take();
+        minus = op.kind == Tok::Minus;
+        if (peek().kind == Tok::End) fail(text_, "trailing '" + op.text + "'", op.offset);
+      } else if (!first) {
+        break;
+      }
+      first = false;
+      const std::size_t item_offset = peek().offset;
+      if (minus) {
+        scope.parity = !scope.parity;
+        const Value removed = product(scope, allow_random);
+        scope.parity = !scope.parity;
+        if (removed.has_random) fail(text_, "a random term cannot be removed", item_offset);
+        result.terms = delete_terms(result.terms, removed.terms);
+      } else {
+        const Value added = product(scope, allow_random);
+        result.terms = plus_terms(result.terms, added.terms);
+        result.has_random = result.has_random || added.has_random;
+      }
+    }
+    return result;
+  }
+
+  void check_fixed(const Value& v, const Token& op) {
+    if (v.has_random) fail(text_, "a random term cannot be combined with '" + op.text + "'", op.offset);
+  }
+
+  // product := interaction (('*'|'/') interaction)*
+  Value product(Scope& scope, bool allow_random) {
+    Value left = interaction(scope, allow_random);
+    while (peek().kind == Tok::Star || peek().kind == Tok::Slash) {
+      const Token& op = take();
+      const Value right = interaction(scope, allow_random);
+      check_fixed(left, op);
+      check_fixed(right, op);
+      left.terms = op.kind == Tok::Star ? cross_terms(left.terms, right.terms) : nest_terms(left.terms, right.terms);
+    }
+    return left;
+  }
+
+  // interaction := power (':' power)*
+  Value interaction(Scope& scope, bool allow_random) {
+    Value left = power(scope, allow_random);
+    while (peek().kind == Tok::Colon) {
+      const Token& op = take();
+      const Value right = power(scope, allow_random);
+      check_fixed(left, op);
+      check_fixed(right, op);
+      left.terms = interact_terms(left.terms, right.terms);
+    }
+    return left;
+  }
+
+  // power := primary ['^' integer]
+  Value power(Scope& scope, bool allow_random) {
+    Value base = primary(scope, allow_random);
+    if (peek().kind != Tok::Caret) return base;
+    const Token& op = take();
+    check_fixed(base, op);
+    const Token& exponent = take();
+    if (exponent.kind == Tok::End) fail(text_, "trailing '^'", op.offset);
+    char* end = nullptr;
+    const long n = exponent.kind == Tok::Number ? std::strtol(exponent.text.c_str(), &end, 10) : 0;
+    if (exponent.kind != Tok::Number || *end != '\0' || n < 1 || n > 100) {
+      fail(text_, "'^' needs a whole number from 1 to 100, found '" + exponent.text + "'", exponent.offset);
+    }
+    base.terms = power_terms(base.terms, static_cast<int>(n));
+    return base;
+  }
+
+  Value primary(Scope& scope, bool allow_random) {
+    if (peek().kind == Tok::End) {
+      const Token& before = tokens_[pos_ > 0 ? pos_ - 1 : 0];
+      fail(text_, "trailing '" + before.text + "'", before.offset);
+    }
+    const Token& t = take();
+    switch (t.kind) {
+      case Tok::Name:
+        if (peek().kind == Tok::LParen) fail(text_, "function calls such as '" + t.text + "(' are not supported", t.offset);
+        return Value{TermSet{Bits{scope.index(t.text)}}, false};
+      case Tok::Number:
+        intercept_number(scope, t);
+        return Value{};
+      case Tok::LParen:
+        if (bar_[pos_ - 1] != 0) {
+          if (!allow_random) fail(text_, "a random term is not allowed here", t.offset);
+          random_term(pos_ - 1);
+          return Value{TermSet{}, true};
+        }
+        return parenthesized(scope, allow_random);
+      default:
+        fail(text_, "unexpected '" + t.text + "'", t.offset);
+    }
+  }
+
+  Value parenthesized(Scope& scope, bool allow_random) {
+    const std::size_t close = match_[pos_ - 1];
+    if (pos_ == close) fail(text_, "empty parentheses", tokens_[pos_ - 1].offset);
+    Value inner = sum(scope, allow_random);
+    if (pos_ != close) fail(text_, "unexpected '" + peek().text + "'", peek().offset);
+    pos_ += 1;
+    return inner;
+  }
+
+  // R's EncodeVars: `1` sets the intercept, `0` removes it (reversed inside `- ...`).
+  void intercept_number(Scope& scope, const Token& t) {
+    char* end = nullptr;
+    const double value = std::strtod(t.text.c_str(), &end);
+    if (*end != '\0' || (value != 0.0 && value != 1.0)) fail(text_, "invalid term '" + t.text + "'", t.offset);
+    scope.intercept = (value == 1.0) == scope.parity;
+  }
+
+  // `( lhs | group )` or `( lhs || group )`, expanded as lme4 does.
+  void random_term(std::size_t open) {
+    const Token& bar = tokens_[bar_[open]];
+    const std::size_t close = match_[open];
+    if (pos_ == bar_[open]) fail(text_, "empty left side of '" + bar.text + "'", bar.offset);
+    Scope lhs;
+    const Value effects = sum(lhs, false);
+    if (pos_ != bar_[open]) fail(text_, "unexpected '" + peek().text + "'", peek().offset);
+    pos_ += 1;
+    if (pos_ == close) fail(text_, "empty right side of '" + bar.text + "'", bar.offset);
+    const std::vector<std::vector<std::string>> parts = grouping_parts();
+    if (pos_ != close) fail(text_, "unexpected '" + peek().text + "' in a grouping factor", peek().offset);
+    pos_ += 1;
+
+    const TermList written = to_term_list(lhs, effects.terms);
+    const std::vector<TermList> blocks = bar.kind == Tok::DoubleBar ? split_double_bar(written) : std::vector<TermList>{written};
+    for (const TermList& block : blocks) {
+      for (RandomTerm& term : expand_slash(parts)) {
+        term.effects = block;
+        random_.push_back(std::move(term));
+      }
+    }
+  }
+
+  // group := names ('/' names)*, names := name (':' name)*
+  std::vector<std::vector<std::string>> grouping_parts() {
+    std::vector<std::vector<std::string>> parts(1);
+    while (true) {
+      const Token& t = take();
+      if (t.kind != Tok::Name) {
+        if (t.kind == Tok::RParen || t.kind == Tok::End) fail(text_, "missing grouping factor name", t.offset);
+        fail(text_, "a grouping factor must be a column name or 'a:b' or 'a/b', found '" + t.text + "'", t.offset);
+      }
+      parts.back().push_back(t.text);
+      if (peek().kind == Tok::Colon) {
+        take();
+      } else if (peek().kind == Tok::Slash) {
+        take();
+        parts.emplace_back();
+      } else {
+        return parts;
+      }
+    }
+  }
+
+  // lme4's expandDoubleVerts: (1 + x || g) -> (1|g) + (0 + x|g), one bar per term.
+  static std::vector<TermList> split_double_bar(const TermList& written) {
+    std::vector<TermList> blocks;
+    if (written.intercept) blocks.push_back(TermList{true, {}});
+    for (const Term& term : written.terms) blocks.push_back(TermList{false, {term}});
+    return blocks;
+  }
+
+  // lme4's expandSlash: a/b/c -> c:(b:a), b:a, a (innermost first).
+  static std::vector<RandomTerm> expand_slash(const std::vector<std::vector<std::string>>& parts) {
+    std::vector<RandomTerm> terms;
+    for (std::size_t k = parts.size(); k-- > 0;) {
+      RandomTerm term;
+      for (std::size_t i = k + 1; i-- > 0;) {
+        term.group.insert(term.group.end(), parts[i].begin(), parts[i].end());
+      }
+      const std::string deparsed = deparse_nested(parts, k);
+      if (deparsed != join_names(term.group)) term.deparsed = deparsed;
+      terms.push_back(std::move(term));
+    }
+    return terms;
+  }
+
+  // R's deparse of lme4's nested call `c:(b:a)` for parts[0..k].
+  static std::string deparse_nested(const std::vector<std::vector<std::string>>& parts, std::size_t k) {
+    std::string label = join_names(parts[0]);
+    for (std::size_t i = 1; i <= k; ++i) {
+      const std::string inner = i >= 2 || parts[i - 1].size() > 1 ? "(" + label + ")" : label;
+      label = join_names(parts[i]) + ":" + inner;
+    }
+    return label;
+  }
+};
+
+}  // namespace
+
+std::string Term::label() const { return detail::join_names(variables); }
+
+std::string RandomTerm::group_label() const { return deparsed.empty() ? detail::join_names(group) : deparsed; }
+
+std::vector<std::string> Formula::variables() const {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& name) {
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  add(response);
+  for (const Term& t : fixed.terms) {
+    for (const auto& v : t.variables) add(v);
+  }
+  for (const RandomTerm& r : random) {
+    for (const Term& t : r.effects.terms) {
+      for (const auto& v : t.variables) add(v);
+    }
+    for (const auto& g : r.group) add(g);
+  }
+  return out;
+}
+
+Formula parse_formula(const std::string& text) { return Parser(text).parse(); }
+
+Formula parse_formula(const std::string& text, bool require_response) {
+  Formula formula = parse_formula(text);
+  if (require_response && formula.response.empty()) {
+    const std::size_t tilde = text.find('~');
+    fail(text, "missing response before '~'", tilde == std::string::npos ? 0 : tilde);
+  }
+  return formula;
+}
+
+}  // namespace spiral

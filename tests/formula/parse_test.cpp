@@ -1,0 +1,146 @@
+// Parser tests. Term lists are compared with tests/reference/formula/terms.json, written
+// by tests/reference/formula.R from R's terms(nobars(f)) (term.labels, intercept) and
+// lme4's findbars(expandDoubleVerts(f)) with terms() of each bar's left side.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "spiral/error.hpp"
+#include "spiral/formula.hpp"
+#include "test_support.hpp"
+
+namespace spiral {
+namespace {
+
+std::vector<std::string> labels(const TermList& list) {
+  std::vector<std::string> out;
+  for (const Term& t : list.terms) out.push_back(t.label());
+  return out;
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_formula(text);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ParseFormula, TermsMatchR) {
+  const auto reference = test::reference_json("formula/terms.json");
+  ASSERT_GT(reference.size(), 30u);
+  for (const auto& expected : reference) {
+    const std::string text = expected["formula"];
+    SCOPED_TRACE(text);
+    const Formula f = parse_formula(text);
+    EXPECT_EQ(f.text, text);
+    EXPECT_EQ(f.response, expected["response"].get<std::string>());
+    EXPECT_EQ(f.fixed.intercept, expected["intercept"].get<bool>());
+    EXPECT_EQ(labels(f.fixed), expected["terms"].get<std::vector<std::string>>());
+    ASSERT_EQ(f.random.size(), expected["random"].size());
+    for (std::size_t i = 0; i < f.random.size(); ++i) {
+      const auto& bar = expected["random"][i];
+      EXPECT_EQ(f.random[i].effects.intercept, bar["intercept"].get<bool>()) << "bar " << i;
+      EXPECT_EQ(labels(f.random[i].effects), bar["terms"].get<std::vector<std::string>>()) << "bar " << i;
+      EXPECT_EQ(f.random[i].group_label(), bar["group"].get<std::string>()) << "bar " << i;
+    }
+  }
+}
+
+TEST(ParseFormula, InteractionVariablesInOrderOfFirstAppearance) {
+  // R: attr(terms(y ~ b + c:a + a), "term.labels") is "b", "a", "c:a".
+  const Formula f = parse_formula("y ~ b + c:a + a");
+  ASSERT_EQ(f.fixed.terms.size(), 3u);
+  EXPECT_EQ(f.fixed.terms[2].variables, (std::vector<std::string>{"c", "a"}));
+}
+
+TEST(ParseFormula, NestedGroupsListTheirVariables) {
+  const Formula f = parse_formula("y ~ x + (1 | site/patient)");
+  ASSERT_EQ(f.random.size(), 2u);
+  EXPECT_EQ(f.random[0].group, (std::vector<std::string>{"patient", "site"}));
+  EXPECT_EQ(f.random[1].group, (std::vector<std::string>{"site"}));
+}
+
+TEST(ParseFormula, BackquotedNamesAreColumnNames) {
+  const Formula f = parse_formula("`post score` ~ `pre score`:x + (1 | `the site`)");
+  EXPECT_EQ(f.response, "post score");
+  EXPECT_EQ(f.fixed.terms[0].variables, (std::vector<std::string>{"pre score", "x"}));
+  EXPECT_EQ(f.fixed.terms[0].label(), "`pre score`:x");
+  EXPECT_EQ(f.random[0].group_label(), "`the site`");
+}
+
+TEST(ParseFormula, VariablesListsEachOnceResponseFirst) {
+  const Formula f = parse_formula("y ~ x*g + (1 + x | s) + (1 | s:t)");
+  EXPECT_EQ(f.variables(), (std::vector<std::string>{"y", "x", "g", "s", "t"}));
+}
+
+TEST(ParseFormula, OneSidedFormula) {
+  const Formula f = parse_formula("~ x1 + x2");
+  EXPECT_TRUE(f.response.empty());
+  EXPECT_EQ(labels(f.fixed), (std::vector<std::string>{"x1", "x2"}));
+  EXPECT_EQ(error_of("~ x1"), "no error");
+  EXPECT_THROW(parse_formula("~ x1", true), InputError);
+  EXPECT_NO_THROW(parse_formula("y ~ x1", true));
+}
+
+TEST(ParseFormula, ErrorsNameWhatAndColumn) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"y ~ (x + z", "formula: unbalanced '(' at column 5: y ~ (x + z"},
+      {"y ~ x + z)", "formula: unbalanced ')' at column 10: y ~ x + z)"},
+      {"y ~ x + (1 | g", "formula: unbalanced '(' at column 9: y ~ x + (1 | g"},
+      {"y ~ x + ( | g)", "formula: empty left side of '|' at column 11: y ~ x + ( | g)"},
+      {"y ~ x + (1 | )", "formula: empty right side of '|' at column 12: y ~ x + (1 | )"},
+      {"y ~ x + (1 || )", "formula: empty right side of '||' at column 12: y ~ x + (1 || )"},
+      {"y x", "formula: missing '~' at column 1: y x"},
+      {"y ~ x +", "formula: trailing '+' at column 7: y ~ x +"},
+      {"y ~ x *", "formula: trailing '*' at column 7: y ~ x *"},
+      {"y ~ x:", "formula: trailing ':' at column 6: y ~ x:"},
+      {"y ~", "formula: empty right-hand side at column 3: y ~"},
+      {"y ~ x $ z", "formula: unknown character '$' at column 7: y ~ x $ z"},
+      {"y ~ x + log(z)", "formula: function calls such as 'log(' are not supported at column 9: y ~ x + log(z)"},
+      {"y ~ x + 2", "formula: invalid term '2' at column 9: y ~ x + 2"},
+      {"y ~ x | g", "formula: a random term must be in parentheses: '|' at column 7: y ~ x | g"},
+      {"y ~ x - (1 | g)", "formula: a random term cannot be removed at column 9: y ~ x - (1 | g)"},
+      {"y ~ x:(1 | g)", "formula: a random term cannot be combined with ':' at column 6: y ~ x:(1 | g)"},
+      {"y ~ ((1 | g) | h)", "formula: a random term is not allowed here at column 6: y ~ ((1 | g) | h)"},
+      {"y ~ (1 | g | h)", "formula: a second '|' in one random term at column 12: y ~ (1 | g | h)"},
+      {"y ~ (1 | log(g))", "formula: unexpected '(' in a grouping factor at column 13: y ~ (1 | log(g))"},
+      {"y ~ (1 | 2)", "formula: a grouping factor must be a column name or 'a:b' or 'a/b', found '2' at column 10: y ~ (1 | 2)"},
+      {"y ~ x ~ z", "formula: unexpected '~' at column 7: y ~ x ~ z"},
+      {"y + z ~ x", "formula: the response must be a single column name at column 1: y + z ~ x"},
+      {"y ~ `x", "formula: unterminated backquoted name at column 5: y ~ `x"},
+      {"y ~ x^z", "formula: '^' needs a whole number from 1 to 100, found 'z' at column 7: y ~ x^z"},
+      {"y ~ ()", "formula: empty parentheses at column 5: y ~ ()"},
+      {"", "formula: missing '~' at column 1: "},
+      {"~ x1", "no error"},
+  };
+  for (const auto& [text, message] : cases) EXPECT_EQ(error_of(text), message) << text;
+  try {
+    parse_formula("~ x1", true);
+    ADD_FAILURE() << "a one-sided formula where a response is required";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "formula: missing response before '~' at column 1: ~ x1");
+  }
+}
+
+TEST(ParseFormula, ColumnsCountCharactersNotBytes) {
+  EXPECT_EQ(error_of("\xC3\xA9t\xC3\xA9 ~ x $"), "formula: unknown character '$' at column 9: \xC3\xA9t\xC3\xA9 ~ x $");
+}
+
+TEST(ParseFormula, DeepNestingIsAnErrorNotACrash) {
+  const std::string ok = "y ~ " + std::string(200, '(') + "x" + std::string(200, ')');
+  EXPECT_EQ(labels(parse_formula(ok).fixed), (std::vector<std::string>{"x"}));
+  const std::string deep = "y ~ " + std::string(100000, '(') + "x" + std::string(100000, ')');
+  EXPECT_EQ(error_of(deep).rfind("formula: parentheses nested deeper than 200 at column 205: ", 0), 0u);
+}
+
+TEST(ParseFormula, LongSumsDoNotRecurse) {
+  std::string text = "y ~ x0";
+  for (int i = 1; i < 20000; ++i) text += " + x" + std::to_string(i % 50);
+  EXPECT_EQ(parse_formula(text).fixed.terms.size(), 50u);
+}
+
+}  // namespace
+}  // namespace spiral

@@ -1,0 +1,155 @@
+# Reference model frames for tests/formula (run from the repository root:
+#   Rscript tests/reference/formula.R
+# ). Writes tests/reference/formula/frames.json from tests/data/formula/frame.csv.
+#
+# For each formula, as lme4::lFormula() builds its model:
+#   fr  = the model frame (na.omit, drop.unused.levels = TRUE), lFormula(...)$fr
+#         (stats::model.frame(..., drop.unused.levels = TRUE) for formulas without bars);
+#   x   = model.matrix(nobars(formula), fr) with attr(, "assign") (before lFormula's
+#         rank check, which belongs to the fitting code);
+#   random, per bar of findbars() in formula order: lme4:::mkBlist(bar, fr) for the
+#         grouping factor (ff) and term names (cnms), and the term's raw covariates
+#         model.matrix(~ lhs, fr), which mkBlist() multiplies into Z.
+suppressPackageStartupMessages({
+  library(lme4)
+  library(jsonlite)
+})
+
+data <- read.csv("tests/data/formula/frame.csv", na.strings = c("", "NA", "NaN", "."),
+                 check.names = FALSE, stringsAsFactors = FALSE)
+# spiral's factor levels are in byte order (R's radix sort), whatever the locale.
+for (name in names(data)) {
+  if (is.character(data[[name]])) {
+    data[[name]] <- factor(data[[name]], levels = sort(unique(data[[name]]), method = "radix"))
+  }
+}
+
+frame_of <- function(formula) {
+  if (is.null(findbars(formula))) {
+    model.frame(formula, data, drop.unused.levels = TRUE)
+  } else {
+    lFormula(formula, data)$fr
+  }
+}
+
+# Column-major, each column a JSON array (I() keeps length-1 vectors as arrays).
+columns <- function(m) lapply(seq_len(ncol(m)), function(j) I(unname(m[, j])))
+
+random_block <- function(bar, fr) {
+  b <- lme4:::mkBlist(bar, fr)
+  z <- model.matrix(eval(substitute(~foo, list(foo = bar[[2]]))), fr)
+  # mkBlist's transposed Z block is the Khatri-Rao product of the indicators and z.
+  zt <- as.matrix(b$sm)
+  stopifnot(isTRUE(all.equal(unname(zt[cbind(as.integer(b$ff) * ncol(z) - ncol(z) + 1L, seq_len(nrow(z)))]),
+                             unname(z[, 1]))))
+  stopifnot(identical(colnames(z), b$cnms))
+  list(group = deparse(bar[[3]]),
+       terms = I(colnames(z)),
+       levels = I(levels(b$ff)),
+       level_of_row = I(as.integer(b$ff) - 1L),
+       z = columns(z))
+}
+
+case <- function(text) {
+  formula <- as.formula(text)
+  fr <- frame_of(formula)
+  x <- model.matrix(nobars(formula), fr)
+  bars <- findbars(formula)
+  list(formula = text,
+       n = nrow(fr),
+       n_dropped = nrow(data) - nrow(fr),
+       rows = I(as.integer(rownames(fr)) - 1L),
+       y = I(unname(model.response(fr))),
+       x_names = I(colnames(x)),
+       x_assign = I(attr(x, "assign")),
+       x = columns(x),
+       random = lapply(bars, random_block, fr = fr))
+}
+
+formulas <- c(
+  "y ~ x + grp",
+  "y ~ x * grp",
+  "y ~ grp * sex",
+  "y ~ 0 + grp + sex",
+  "y ~ 0 + x:grp + sex",
+  "y ~ x:grp",
+  "y ~ grp:sex",
+  "y ~ grp * sex - grp",
+  "y ~ x * z * cond - x:z:cond",
+  "y ~ (x + z + sex)^2",
+  "y ~ grp/x",
+  "y ~ 1",
+  "y ~ x - 1",
+  "y ~ `pre score` + cond:`pre score`",
+  "y ~ x + session + (1 + x | patient)",
+  "y ~ x + (1 | site/patient)",
+  "y ~ x + (1 | site) + (1 | therapist)",
+  "y ~ x + grp + (x || site)",
+  "y ~ x + (0 + grp | site)",
+  "y ~ z + (1 | site:sex)",
+  "y ~ z + (1 + cond | therapist:site)"
+)
+
+out <- lapply(formulas, case)
+dir.create("tests/reference/formula", showWarnings = FALSE)
+writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE),
+           "tests/reference/formula/frames.json")
+
+# Parser reference: R's terms() of the fixed part (nobars) and lme4's expanded bars
+# (findbars(expandDoubleVerts(formula))), each bar's left side again through terms().
+parsed <- function(text) {
+  formula <- as.formula(text)
+  fixed <- terms(nobars(formula))
+  bars <- findbars(expandDoubleVerts(formula))
+  list(formula = text,
+       response = if (attr(fixed, "response") == 1) deparse(formula[[2]]) else "",
+       intercept = attr(fixed, "intercept") == 1,
+       terms = I(attr(fixed, "term.labels")),
+       random = lapply(bars, function(bar) {
+         lhs <- terms(eval(substitute(~foo, list(foo = bar[[2]]))))
+         list(intercept = attr(lhs, "intercept") == 1,
+              terms = I(attr(lhs, "term.labels")),
+              group = deparse(bar[[3]]))
+       }))
+}
+
+parser_formulas <- c(
+  "y ~ a + b",
+  "y ~ a*b",
+  "y ~ a*b*c",
+  "y ~ b:a + a",
+  "y ~ a:b:c + a:c + c:b + b",
+  "y ~ (a + b + c)^2",
+  "y ~ a*b - a",
+  "y ~ a*b - a:b",
+  "y ~ (a + b):c",
+  "y ~ (1 + a):b",
+  "y ~ (a + b)/x",
+  "y ~ a/b/c - a",
+  "y ~ x - 1",
+  "y ~ -1 + x",
+  "y ~ 0 + x",
+  "y ~ x + 0",
+  "y ~ 0 + x + 1",
+  "y ~ 1",
+  "y ~ 0",
+  "y ~ x + x + x:z + z:x",
+  "y ~ `pre score` + `pre score`:a",
+  "~ x1 + x2",
+  "~ 0 + x1*x2",
+  "y ~ x + (1 | g)",
+  "y ~ x + (x | g)",
+  "y ~ x + (1 + x | g)",
+  "y ~ x + (0 + x | g)",
+  "y ~ x + (x || g)",
+  "y ~ x + (1 + x + z || g)",
+  "y ~ x + (0 + x*z || g)",
+  "y ~ x + (1 | a/b)",
+  "y ~ x + (1 | a/b/c)",
+  "y ~ x + (1 | a:b)",
+  "y ~ x + (x || a/b)",
+  "y ~ (1 | a) + x + (1 | b) + ((1 | c))",
+  "y ~ x*a + (1 + x | s) + (1 | t:s)"
+)
+writeLines(toJSON(lapply(parser_formulas, parsed), auto_unbox = TRUE, pretty = TRUE),
+           "tests/reference/formula/terms.json")

@@ -239,6 +239,11 @@ FrameVariable as_grouping_factor(const FrameVariable& v) {
 void set_grouping(const RandomTerm& term, const Frame& frame, std::size_t n, RandomBlock& block) {
   std::vector<FrameVariable> factors;
   for (const auto& name : term.group) factors.push_back(as_grouping_factor(frame.at(name)));
+  if (factors.size() == 1) {  // its levels are those present already
+    block.levels = std::move(factors[0].levels);
+    block.level_of_row = std::move(factors[0].codes);
+    return;
+  }
   std::map<std::vector<int>, int> index;
   std::vector<std::vector<int>> keys(n);
   for (std::size_t i = 0; i < n; ++i) {

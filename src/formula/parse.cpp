@@ -130,10 +130,12 @@ TermSet trim_repeats(const TermSet& terms) {
   return out;
 }
 
-TermSet plus_terms(const TermSet& a, const TermSet& b) {
-  TermSet all = a;
-  all.insert(all.end(), b.begin(), b.end());
-  return trim_repeats(all);
+// a + b for a without repeats (every TermSet here is trimmed): b's new terms appended.
+TermSet plus_terms(TermSet a, const TermSet& b) {
+  for (const auto& t : b) {
+    if (!t.empty() && std::find(a.begin(), a.end(), t) == a.end()) a.push_back(t);
+  }
+  return a;
 }
 
 // R's InteractTerms: every left term with every right term, left varying slowest.
@@ -284,7 +286,7 @@ class Parser {
         result.terms = delete_terms(result.terms, removed.terms);
       } else {
         const Value added = product(scope, allow_random);
-        result.terms = plus_terms(result.terms, added.terms);
+        result.terms = plus_terms(std::move(result.terms), added.terms);
         result.has_random = result.has_random || added.has_random;
       }
     }

@@ -1,0 +1,132 @@
+#include "panel/fiml.hpp"
+
+#include <cmath>
+#include <numbers>
+
+namespace spiral::panel {
+namespace {
+
+const double log_2pi = std::log(2 * std::numbers::pi);
+
+}  // namespace
+
+FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu, const Eigen::MatrixXd& sigma,
+                      bool want_gradient) {
+  FimlValue value;
+  if (want_gradient) {
+    value.d_mu = Eigen::VectorXd::Zero(mu.size());
+    value.d_sigma = Eigen::MatrixXd::Zero(sigma.rows(), sigma.cols());
+  }
+  Eigen::LLT<Eigen::MatrixXd> llt;
+  for (const Pattern& pattern : patterns) {
+    const auto& o = pattern.observed;
+    const long p_o = static_cast<long>(o.size());
+    llt.compute(sigma(o, o));
+    if (llt.info() != Eigen::Success) return value;
+    const Eigen::VectorXd d = pattern.mean - mu(o);
+    const Eigen::MatrixXd moment = pattern.cov + d * d.transpose();
+    const Eigen::MatrixXd inverse = llt.solve(Eigen::MatrixXd::Identity(p_o, p_o));
+    const double log_det = 2 * llt.matrixLLT().diagonal().array().log().sum();
+    const double trace = (inverse.cwiseProduct(moment)).sum();
+    value.loglik -= 0.5 * pattern.n * (static_cast<double>(p_o) * log_2pi + log_det + trace);
+    if (want_gradient) {
+      value.d_mu(o) += pattern.n * (inverse * d);
+      value.d_sigma(o, o) += 0.5 * pattern.n * (inverse * moment * inverse - inverse);
+    }
+  }
+  value.ok = std::isfinite(value.loglik);
+  return value;
+}
+
+namespace {
+
+// One EM step (E: expected sufficient statistics given the current moments; M: their
+// moments). Per pattern, E[y_m | y_o] = mu_m + K (y_o - mu_o) with K = S_mo S_oo^-1 is
+// linear in y_o, so the sums follow from the pattern's n, mean and covariance.
+void em_step(const std::vector<Pattern>& patterns, double n_total, Eigen::VectorXd& mu, Eigen::MatrixXd& sigma) {
+  const long p = mu.size();
+  Eigen::VectorXd sum = Eigen::VectorXd::Zero(p);
+  Eigen::MatrixXd cross = Eigen::MatrixXd::Zero(p, p);
+  for (const Pattern& pattern : patterns) {
+    const auto& o = pattern.observed;
+    std::vector<int> m;
+    for (int j = 0, next = 0; j < p; ++j) {
+      if (next < static_cast<int>(o.size()) && o[static_cast<std::size_t>(next)] == j) ++next;
+      else m.push_back(j);
+    }
+    // Mean of complete-data vectors and their second moments within the pattern.
+    Eigen::VectorXd mean(p);
+    Eigen::MatrixXd second = Eigen::MatrixXd::Zero(p, p);
+    const Eigen::MatrixXd raw_oo = pattern.cov + pattern.mean * pattern.mean.transpose();
+    mean(o) = pattern.mean;
+    second(o, o) = raw_oo;
+    if (!m.empty()) {
+      const Eigen::MatrixXd gain = sigma(m, o) * sigma(o, o).llt().solve(Eigen::MatrixXd::Identity(
+                                                      static_cast<long>(o.size()), static_cast<long>(o.size())));
+      const Eigen::VectorXd offset = mu(m) - gain * mu(o);  // E[y_m | y_o] = offset + gain y_o
+      mean(m) = offset + gain * pattern.mean;
+      const Eigen::MatrixXd mo = gain * raw_oo + offset * pattern.mean.transpose();
+      second(m, o) = mo;
+      second(o, m) = mo.transpose();
+      const Eigen::MatrixXd cond = sigma(m, m) - gain * sigma(o, m);
+      const Eigen::MatrixXd cross_term = offset * pattern.mean.transpose() * gain.transpose();
+      second(m, m) = cond + offset * offset.transpose() + cross_term + cross_term.transpose() +
+                     gain * raw_oo * gain.transpose();
+    }
+    sum += pattern.n * mean;
+    cross += pattern.n * second;
+  }
+  mu = sum / n_total;
+  sigma = cross / n_total - mu * mu.transpose();
+  sigma = 0.5 * (sigma + sigma.transpose());
+}
+
+}  // namespace
+
+Saturated saturated_fiml(const std::vector<Pattern>& patterns, const Eigen::MatrixXd& y) {
+  const long p = y.cols();
+  Saturated h1;
+  h1.mu.resize(p);
+  h1.sigma = Eigen::MatrixXd::Zero(p, p);
+  for (long j = 0; j < p; ++j) {
+    const Eigen::ArrayXd column = y.col(j).array();
+    const auto observed = column == column;
+    const double n = static_cast<double>(observed.count());
+    h1.mu(j) = observed.select(column, 0.0).sum() / n;
+    const double var = observed.select((column - h1.mu(j)).square(), 0.0).sum() / n;
+    h1.sigma(j, j) = var > 0 ? var : 1;
+  }
+  double n_total = 0;
+  for (const Pattern& pattern : patterns) n_total += pattern.n;
+  // EM until the largest change of a moment is below 1e-12 (lavaan stops at 1e-5;
+  // running on to the maximum gives the h1 logL that lavaan's rounding approximates).
+  for (int iteration = 0; iteration < 20000; ++iteration) {
+    const Eigen::VectorXd old_mu = h1.mu;
+    const Eigen::MatrixXd old_sigma = h1.sigma;
+    em_step(patterns, n_total, h1.mu, h1.sigma);
+    const double change = std::max((h1.mu - old_mu).cwiseAbs().maxCoeff(), (h1.sigma - old_sigma).cwiseAbs().maxCoeff());
+    if (change < 1e-12) {
+      h1.converged = true;
+      break;
+    }
+  }
+  const FimlValue value = fiml_loglik(patterns, h1.mu, h1.sigma, false);
+  h1.converged = h1.converged && value.ok;
+  h1.loglik = value.ok ? value.loglik : NA;
+  return h1;
+}
+
+double independence_loglik(const Eigen::MatrixXd& y) {
+  double loglik = 0;
+  for (long j = 0; j < y.cols(); ++j) {
+    const Eigen::ArrayXd column = y.col(j).array();
+    const auto observed = column == column;
+    const double n = static_cast<double>(observed.count());
+    const double mean = observed.select(column, 0.0).sum() / n;
+    const double var = observed.select((column - mean).square(), 0.0).sum() / n;
+    loglik -= 0.5 * n * (log_2pi + std::log(var) + 1);
+  }
+  return loglik;
+}
+
+}  // namespace spiral::panel

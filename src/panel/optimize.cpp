@@ -1,0 +1,114 @@
+#include "panel/optimize.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace spiral::panel {
+
+Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x) {
+  const long n = x.size();
+  Eigen::MatrixXd hessian(n, n);
+  Eigen::VectorXd up(n), down(n);
+  for (long j = 0; j < n; ++j) {
+    const double h = 1e-5 * std::max(1.0, std::fabs(x(j)));
+    Eigen::VectorXd shifted = x;
+    shifted(j) = x(j) + h;
+    objective(shifted, &up);
+    shifted(j) = x(j) - h;
+    objective(shifted, &down);
+    hessian.col(j) = (up - down) / (2 * h);
+  }
+  return 0.5 * (hessian + hessian.transpose());
+}
+
+namespace {
+
+struct Point {
+  Eigen::VectorXd x, gradient;
+  double value = 0;
+};
+
+Point evaluate(const Objective& objective, const Eigen::VectorXd& x) {
+  Point point{x, Eigen::VectorXd::Zero(x.size()), 0};
+  point.value = objective(x, &point.gradient);
+  return point;
+}
+
+// Backtracks from the full step until the Armijo condition holds; false if it never does.
+bool line_search(const Objective& objective, const Point& from, const Eigen::VectorXd& direction, Point& to) {
+  const double slope = from.gradient.dot(direction);
+  for (double step = 1; step > 1e-14; step *= 0.5) {
+    to = evaluate(objective, from.x + step * direction);
+    if (std::isfinite(to.value) && to.value <= from.value + 1e-4 * step * slope) return true;
+  }
+  return false;
+}
+
+bool small(const Eigen::VectorXd& gradient, double tolerance) { return gradient.cwiseAbs().maxCoeff() < tolerance; }
+
+// BFGS on the inverse Hessian approximation until the gradient is small, a step fails
+// or the function stops decreasing.
+Point bfgs(const Objective& objective, Point point, double tolerance, int& iterations) {
+  const long n = point.x.size();
+  Eigen::MatrixXd inverse = Eigen::MatrixXd::Identity(n, n) / std::max(1.0, point.gradient.norm());
+  for (; iterations < 5000 && !small(point.gradient, tolerance); ++iterations) {
+    Eigen::VectorXd direction = -inverse * point.gradient;
+    if (point.gradient.dot(direction) >= 0) {
+      inverse = Eigen::MatrixXd::Identity(n, n) / std::max(1.0, point.gradient.norm());
+      direction = -inverse * point.gradient;
+    }
+    Point next;
+    if (!line_search(objective, point, direction, next)) break;
+    const Eigen::VectorXd s = next.x - point.x, y = next.gradient - point.gradient;
+    const double sy = s.dot(y);
+    const double decrease = point.value - next.value;
+    if (sy > 1e-12 * s.norm() * y.norm()) {
+      if (iterations == 0) inverse = Eigen::MatrixXd::Identity(n, n) * sy / y.squaredNorm();
+      const double rho = 1 / sy;
+      const Eigen::MatrixXd left = Eigen::MatrixXd::Identity(n, n) - rho * s * y.transpose();
+      inverse = left * inverse * left.transpose() + rho * s * s.transpose();
+    }
+    point = std::move(next);
+    if (decrease <= 1e-15 * (1 + std::fabs(point.value)) && small(point.gradient, 1e3 * tolerance)) break;
+  }
+  return point;
+}
+
+}  // namespace
+
+Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance) {
+  Minimum result;
+  Point point = evaluate(objective, x);
+  if (!std::isfinite(point.value)) {
+    result.x = x;
+    result.message = "the starting values give no finite likelihood";
+    return result;
+  }
+  point = bfgs(objective, point, 1e3 * tolerance, result.iterations);
+  // Newton steps polish the BFGS solution; the last Hessian is kept for the standard errors.
+  Eigen::MatrixXd hessian = hessian_by_differences(objective, point.x);
+  for (int newton = 0; newton < 10 && !small(point.gradient, tolerance); ++newton, ++result.iterations) {
+    Eigen::LLT<Eigen::MatrixXd> llt(hessian);
+    if (llt.info() != Eigen::Success) {
+      point = bfgs(objective, point, tolerance, result.iterations);
+      hessian = hessian_by_differences(objective, point.x);
+      break;
+    }
+    Point next;
+    if (!line_search(objective, point, -llt.solve(point.gradient), next)) break;
+    point = std::move(next);
+    hessian = hessian_by_differences(objective, point.x);
+  }
+  result.converged = small(point.gradient, tolerance) && std::isfinite(point.value);
+  if (!result.converged) {
+    result.message = "the gradient did not vanish (largest element " +
+                     std::to_string(point.gradient.cwiseAbs().maxCoeff()) + ")";
+  }
+  result.x = point.x;
+  result.value = point.value;
+  result.gradient = point.gradient;
+  result.hessian = std::move(hessian);
+  return result;
+}
+
+}  // namespace spiral::panel

@@ -1,0 +1,32 @@
+// Minimisation of a smooth function with an analytic gradient: BFGS with a backtracking
+// (Armijo) line search (Nocedal & Wright 2006, algorithm 6.1), then Newton steps with a
+// Hessian from central differences of the gradient, which also serves the standard errors.
+#pragma once
+#include <functional>
+#include <string>
+
+#include <Eigen/Dense>
+
+namespace spiral::panel {
+
+// Value at x (+infinity outside the domain, e.g. a covariance matrix not positive
+// definite); fills the gradient when asked.
+using Objective = std::function<double(const Eigen::VectorXd& x, Eigen::VectorXd* gradient)>;
+
+struct Minimum {
+  Eigen::VectorXd x;
+  double value = 0;
+  Eigen::VectorXd gradient;
+  Eigen::MatrixXd hessian;   // at x, by differences of the gradient
+  bool converged = false;
+  int iterations = 0;
+  std::string message;       // why it did not converge
+};
+
+// Converged when the largest absolute gradient element is below `tolerance`.
+Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance = 1e-9);
+
+// Hessian by central differences of the gradient, symmetrised.
+Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x);
+
+}  // namespace spiral::panel

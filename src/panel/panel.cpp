@@ -1,0 +1,263 @@
+// fit_panel: the RI-CLPM / CLPM by FIML (contract section 7), with lavaan's numbers:
+// observed-information standard errors (lavaan's default for missing = "ml": the Hessian
+// of the FIML log-likelihood), the likelihood-ratio test against the saturated model and
+// the fit indices against lavaan's independence baseline.
+#include <cmath>
+#include <cstdio>
+
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/special_functions/gamma.hpp>
+#include <fmt/format.h>
+
+#include "panel/fiml.hpp"
+#include "panel/optimize.hpp"
+#include "panel/panel_data.hpp"
+#include "panel/panel_model.hpp"
+#include "spiral/panel.hpp"
+
+namespace spiral {
+namespace {
+
+using panel::PanelModel;
+
+double upper_chisq(double x, double df) {
+  if (!std::isfinite(x) || df <= 0) return NA;
+  return boost::math::gamma_q(df / 2, std::max(x, 0.0) / 2);
+}
+
+bool positive_definite(const Eigen::MatrixXd& m) {
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(m, Eigen::EigenvaluesOnly).eigenvalues().minCoeff() > 0;
+}
+
+void warn_if_not_positive_definite(const PanelModel& model, const Eigen::VectorXd& theta, const panel::WideData& wide,
+                                   Warnings& warnings) {
+  if (model.random_intercepts() && !positive_definite(model.symmetric(theta, model.phi_offset()))) {
+    warnings.push_back("the estimated covariance matrix of the random intercepts is not positive definite");
+  }
+  if (!positive_definite(model.symmetric(theta, model.psi_offset(0)))) {
+    warnings.push_back("the estimated wave-1 within covariance matrix is not positive definite");
+  }
+  for (int t = 1; t < static_cast<int>(wide.waves.size()); ++t) {
+    if (!positive_definite(model.symmetric(theta, model.psi_offset(t)))) {
+      warnings.push_back("the estimated residual covariance matrix of wave " + std::to_string(wide.waves[t]) +
+                         " is not positive definite");
+    }
+  }
+  if (!positive_definite(model.implied(theta).sigma)) {
+    warnings.push_back("the model-implied covariance matrix is not positive definite");
+  }
+}
+
+// Wald z-tests and confidence intervals of the lagged effects from the inverse of the
+// observed information (minus the Hessian of logL).
+std::vector<LaggedEffect> lagged_effects(const PanelModel& model, const Eigen::VectorXd& theta,
+                                         const Eigen::MatrixXd& covariance, const std::vector<std::string>& vars,
+                                         double level) {
+  const double z_crit = boost::math::quantile(boost::math::normal(), 1 - (1 - level / 100) / 2);
+  std::vector<LaggedEffect> effects;
+  const int k = static_cast<int>(vars.size());
+  for (int to = 0; to < k; ++to) {
+    for (int from = 0; from < k; ++from) {
+      const long j = model.b_index(to, from);
+      LaggedEffect e;
+      e.from = vars[static_cast<std::size_t>(from)];
+      e.to = vars[static_cast<std::size_t>(to)];
+      e.estimate = theta(j);
+      e.std_error = covariance(j, j) > 0 ? std::sqrt(covariance(j, j)) : NA;
+      e.statistic = e.estimate / e.std_error;
+      e.p_value = std::erfc(std::fabs(e.statistic) / std::sqrt(2.0));
+      e.conf_low = e.estimate - z_crit * e.std_error;
+      e.conf_high = e.estimate + z_crit * e.std_error;
+      effects.push_back(e);
+    }
+  }
+  return effects;
+}
+
+RandomIntercepts random_intercepts(const PanelModel& model, const Eigen::VectorXd& theta,
+                                   const std::vector<std::string>& vars) {
+  const Eigen::MatrixXd phi = model.symmetric(theta, model.phi_offset());
+  RandomIntercepts ri;
+  ri.vars = vars;
+  for (long a = 0; a < phi.rows(); ++a) {
+    ri.var.push_back(phi(a, a));
+    std::vector<double> row;
+    for (long b = 0; b < phi.cols(); ++b) {
+      const double scale = phi(a, a) * phi(b, b);
+      row.push_back(a == b ? 1.0 : scale > 0 ? phi(a, b) / std::sqrt(scale) : NA);
+    }
+    ri.cor.push_back(row);
+  }
+  return ri;
+}
+
+// Chi-square against the saturated model, CFI and TLI against the independence model
+// (Bentler 1990; Tucker & Lewis 1973) and RMSEA (Steiger 1990), as lavaan's fitMeasures().
+void fit_measures(const std::vector<panel::Pattern>& patterns, const panel::WideData& wide, PanelResult& r) {
+  const long p = wide.y.cols();
+  const double n = static_cast<double>(wide.y.rows());
+  const panel::Saturated h1 = panel::saturated_fiml(patterns, wide.y);
+  if (!h1.converged) r.warnings.push_back("the EM algorithm for the saturated model did not converge");
+  const long moments = p * (p + 1) / 2 + p;
+  r.chisq = 2 * (h1.loglik - r.logLik);
+  r.chisq_df = moments - r.n_parameters;
+  r.chisq_p = upper_chisq(r.chisq, static_cast<double>(r.chisq_df));
+  const double baseline = 2 * (h1.loglik - panel::independence_loglik(wide.y));
+  const double baseline_df = static_cast<double>(moments - 2 * p);
+  const double df = static_cast<double>(r.chisq_df);
+  if (r.chisq_df == 0) {
+    r.CFI = r.TLI = 1;
+    r.RMSEA = 0;
+    return;
+  }
+  const double excess = std::max(r.chisq - df, 0.0);
+  const double baseline_excess = std::max({r.chisq - df, baseline - baseline_df, 0.0});
+  r.CFI = baseline_excess == 0 ? 1 : 1 - excess / baseline_excess;
+  const double tli_num = baseline / baseline_df - r.chisq / df, tli_den = baseline / baseline_df - 1;
+  r.TLI = tli_num < 0 && tli_den < 0 ? 1 : tli_num / tli_den;
+  r.RMSEA = std::sqrt(std::max(r.chisq / n / df - 1 / n, 0.0));
+}
+
+}  // namespace
+
+PanelResult fit_panel(const Table& table, const PanelOptions& options) {
+  panel::WideData wide = panel::wide_from_long(table, options);
+  const std::vector<panel::Pattern> patterns = panel::missing_patterns(wide.y);
+  const int k = static_cast<int>(wide.vars.size());
+  const PanelModel model(k, static_cast<int>(wide.waves.size()), options.model == "riclpm");
+  const double n = static_cast<double>(wide.y.rows());
+
+  // Minimise -logL / N (the scale lavaan optimises) over the free parameters.
+  const panel::Objective objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd* gradient) {
+    const PanelModel::Moments m = model.implied(theta);
+    const panel::FimlValue value = panel::fiml_loglik(patterns, m.mu, m.sigma, gradient != nullptr);
+    if (!value.ok) return std::numeric_limits<double>::infinity();
+    if (gradient) *gradient = -model.gradient(theta, value.d_mu, value.d_sigma) / n;
+    return -value.loglik / n;
+  };
+  const panel::Minimum fit = panel::minimize(objective, model.start(wide.y));
+  if (!std::isfinite(fit.value)) throw AnalysisError("panel: the optimizer failed: " + fit.message);
+
+  PanelResult r;
+  r.model = options.model;
+  r.vars = wide.vars;
+  r.waves = wide.waves;
+  r.n_patients = static_cast<long>(wide.y.rows());
+  r.n_waves = static_cast<long>(wide.waves.size());
+  r.n_dropped = wide.n_dropped;
+  r.level = options.level;
+  r.warnings = std::move(wide.warnings);
+  r.converged = fit.converged;
+  if (!fit.converged) r.warnings.push_back("the optimizer did not converge: " + fit.message);
+  r.n_parameters = model.n_parameters();
+  r.logLik = -fit.value * n;
+  r.AIC = -2 * r.logLik + 2 * static_cast<double>(r.n_parameters);
+  r.BIC = -2 * r.logLik + static_cast<double>(r.n_parameters) * std::log(n);
+
+  const Eigen::MatrixXd information = fit.hessian * n;
+  Eigen::MatrixXd covariance = Eigen::MatrixXd::Constant(information.rows(), information.cols(), NA);
+  if (positive_definite(information)) covariance = information.inverse();
+  else r.warnings.push_back("the observed information matrix is not positive definite; no standard errors");
+  r.lagged = lagged_effects(model, fit.x, covariance, wide.vars, options.level);
+  if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, fit.x, wide.vars);
+  warn_if_not_positive_definite(model, fit.x, wide, r.warnings);
+  fit_measures(patterns, wide, r);
+  return r;
+}
+
+Json to_json(const PanelResult& r) {
+  Json j;
+  j["model"] = r.model;
+  j["n_patients"] = r.n_patients;
+  j["n_waves"] = r.n_waves;
+  j["n_dropped"] = r.n_dropped;
+  j["converged"] = r.converged;
+  j["logLik"] = json_number(r.logLik);
+  j["AIC"] = json_number(r.AIC);
+  j["BIC"] = json_number(r.BIC);
+  j["n_parameters"] = r.n_parameters;
+  j["chisq"] = json_number(r.chisq);
+  j["chisq_df"] = r.chisq_df;
+  j["chisq_p"] = json_number(r.chisq_p);
+  j["CFI"] = json_number(r.CFI);
+  j["TLI"] = json_number(r.TLI);
+  j["RMSEA"] = json_number(r.RMSEA);
+  j["lagged"] = Json::array();
+  for (const LaggedEffect& e : r.lagged) {
+    j["lagged"].push_back({{"from", e.from}, {"to", e.to}, {"estimate", json_number(e.estimate)},
+                           {"std_error", json_number(e.std_error)}, {"statistic", json_number(e.statistic)},
+                           {"p_value", json_number(e.p_value)}, {"conf_low", json_number(e.conf_low)},
+                           {"conf_high", json_number(e.conf_high)}});
+  }
+  if (r.random_intercepts) {
+    Json ri;
+    ri["vars"] = r.random_intercepts->vars;
+    ri["var"] = Json::array();
+    for (double v : r.random_intercepts->var) ri["var"].push_back(json_number(v));
+    ri["cor"] = Json::array();
+    for (const auto& row : r.random_intercepts->cor) {
+      Json cells = Json::array();
+      for (double c : row) cells.push_back(json_number(c));
+      ri["cor"].push_back(cells);
+    }
+    j["random_intercepts"] = ri;
+  } else {
+    j["random_intercepts"] = nullptr;
+  }
+  j["warnings"] = r.warnings;
+  return j;
+}
+
+namespace {
+
+std::string fixed3(double x) { return std::isfinite(x) ? fmt::format("{:.3f}", x) : "NA"; }
+
+}  // namespace
+
+std::string to_text(const PanelResult& r) {
+  std::string out = fmt::format("{} fitted by full-information maximum likelihood\n\n",
+                                r.model == "riclpm" ? "Random-intercept cross-lagged panel model (RI-CLPM)"
+                                                    : "Cross-lagged panel model (CLPM)");
+  out += fmt::format("  Number of patients {:>28}\n", r.n_patients);
+  out += fmt::format("  Patients dropped (no observed value) {:>10}\n", r.n_dropped);
+  out += fmt::format("  Waves {:>41}\n", r.waves.empty() ? std::string("")
+                                                          : fmt::format("{} ({}..{})", r.n_waves, r.waves.front(),
+                                                                        r.waves.back()));
+  out += fmt::format("  Number of model parameters {:>20}\n", r.n_parameters);
+  out += fmt::format("  Optimizer converged {:>27}\n\n", r.converged ? "yes" : "NO");
+  out += fmt::format("  Loglikelihood {:>33}\n", fixed3(r.logLik));
+  out += fmt::format("  AIC {:>43}\n  BIC {:>43}\n\n", fixed3(r.AIC), fixed3(r.BIC));
+  out += "Model Test User Model:\n";
+  out += fmt::format("  Test statistic {:>32}\n  Degrees of freedom {:>28}\n  P-value (Chi-square) {:>26}\n\n",
+                     fixed3(r.chisq), r.chisq_df, fixed3(r.chisq_p));
+  out += fmt::format("  CFI {:>43}\n  TLI {:>43}\n  RMSEA {:>41}\n\n", fixed3(r.CFI), fixed3(r.TLI),
+                     fixed3(r.RMSEA));
+  out += "Lagged effects (within parts, wave t-1 -> wave t):\n";
+  out += fmt::format("{:<20}{:>10}{:>9}{:>9}{:>9}{:>9}{:>9}\n", "", "Estimate", "Std.Err", "z-value", "P(>|z|)",
+                     "ci.lower", "ci.upper");
+  std::string current;
+  for (const LaggedEffect& e : r.lagged) {
+    if (e.to != current) {
+      out += fmt::format("  {} ~\n", e.to);
+      current = e.to;
+    }
+    out += fmt::format("    {:<16}{:>10}{:>9}{:>9}{:>9}{:>9}{:>9}\n", e.from + (e.from == e.to ? " (AR)" : ""),
+                       fixed3(e.estimate), fixed3(e.std_error), fixed3(e.statistic), fixed3(e.p_value),
+                       fixed3(e.conf_low), fixed3(e.conf_high));
+  }
+  out += fmt::format("  ({}% confidence intervals)\n", r.level);
+  if (r.random_intercepts) {
+    out += "\nRandom intercepts:\n";
+    out += fmt::format("{:<20}{:>10}", "", "Variance");
+    for (const auto& v : r.random_intercepts->vars) out += fmt::format(" {:>10}", v.substr(0, 10));
+    out += "\n";
+    for (std::size_t a = 0; a < r.random_intercepts->vars.size(); ++a) {
+      out += fmt::format("  {:<18}{:>10}", r.random_intercepts->vars[a], fixed3(r.random_intercepts->var[a]));
+      for (double c : r.random_intercepts->cor[a]) out += fmt::format(" {:>10}", fixed3(c));
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace spiral

@@ -1,0 +1,160 @@
+#include "panel/panel_data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace spiral::panel {
+namespace {
+
+std::string where(const Table& table, std::size_t row) {
+  const long line = table.line_of(row);
+  return line > 0 ? table.source() + ":" + std::to_string(line) : table.source() + " row " + std::to_string(row + 1);
+}
+
+void check_options(const Table& table, const PanelOptions& options) {
+  if (options.model != "riclpm" && options.model != "clpm") {
+    throw InputError("--model: expected 'riclpm' or 'clpm', got '" + options.model + "'");
+  }
+  if (options.vars.size() < 2) throw InputError("--vars: the panel models need at least 2 variables");
+  const std::set<std::string> distinct(options.vars.begin(), options.vars.end());
+  if (distinct.size() != options.vars.size()) throw InputError("--vars: a variable is named twice");
+  if (!(options.level > 0 && options.level < 100)) throw InputError("--level: must be between 0 and 100");
+  if (options.first && options.last && *options.first > *options.last) {
+    throw InputError("--first " + std::to_string(*options.first) + " is after --last " + std::to_string(*options.last));
+  }
+  table.column(options.id);
+  table.numeric(options.time);
+  for (const auto& v : options.vars) table.numeric(v);
+}
+
+// Time values as integers; InputError naming the first non-integer value.
+std::vector<long> integer_times(const Table& table, const std::string& name) {
+  const Column& time = table.numeric(name);
+  std::vector<long> times(table.rows(), 0);
+  for (std::size_t r = 0; r < table.rows(); ++r) {
+    const double t = time.numbers[r];
+    if (is_na(t)) continue;
+    if (!std::isfinite(t) || t != std::floor(t) || std::fabs(t) > 1e15) {
+      throw InputError(where(table, r) + ": column '" + name + "' must hold integer sessions, found '" +
+                       time.text(r) + "'");
+    }
+    times[r] = static_cast<long>(t);
+  }
+  return times;
+}
+
+}  // namespace
+
+WideData wide_from_long(const Table& table, const PanelOptions& options) {
+  check_options(table, options);
+  const Column& id = table.column(options.id);
+  const Column& time = table.numeric(options.time);
+  const std::vector<long> times = integer_times(table, options.time);
+  WideData wide;
+  wide.vars = options.vars;
+
+  // Patients in order of first appearance; waves = every integer in [first, last].
+  std::map<std::string, long> patient_index;
+  std::vector<std::string> patients;
+  long lo = options.first.value_or(std::numeric_limits<long>::max());
+  long hi = options.last.value_or(std::numeric_limits<long>::min());
+  long skipped = 0;
+  for (std::size_t r = 0; r < table.rows(); ++r) {
+    if (id.missing(r) || is_na(time.numbers[r])) {
+      ++skipped;
+      continue;
+    }
+    if (patient_index.emplace(id.text(r), static_cast<long>(patients.size())).second) patients.push_back(id.text(r));
+    if (!options.first) lo = std::min(lo, times[r]);
+    if (!options.last) hi = std::max(hi, times[r]);
+  }
+  if (skipped > 0) {
+    wide.warnings.push_back(std::to_string(skipped) + " rows without " + options.id + " or " + options.time +
+                            " were not used");
+  }
+  if (patients.empty() || hi < lo || hi - lo + 1 < 3) {
+    throw InputError("--time '" + options.time + "': the panel models need at least 3 waves, found " +
+                     std::to_string(patients.empty() || hi < lo ? 0 : hi - lo + 1));
+  }
+  if (hi - lo + 1 > 1000) throw InputError("--time '" + options.time + "': more than 1000 waves");
+  for (long t = lo; t <= hi; ++t) wide.waves.push_back(t);
+
+  const std::size_t k = options.vars.size();
+  const std::size_t p = k * wide.waves.size();
+  Eigen::MatrixXd all = Eigen::MatrixXd::Constant(static_cast<long>(patients.size()), static_cast<long>(p), NA);
+  std::map<std::pair<long, long>, std::size_t> seen;  // (patient, session) -> row
+  for (std::size_t r = 0; r < table.rows(); ++r) {
+    if (id.missing(r) || is_na(time.numbers[r])) continue;
+    const long patient = patient_index.at(id.text(r));
+    if (!seen.emplace(std::pair{patient, times[r]}, r).second) {
+      throw InputError(where(table, r) + ": patient '" + id.text(r) + "' has two rows for " + options.time + " " +
+                       std::to_string(times[r]));
+    }
+    if (times[r] < lo || times[r] > hi) continue;
+    for (std::size_t v = 0; v < k; ++v) {
+      const double x = table.numeric(options.vars[v]).numbers[r];
+      if (!is_na(x) && !std::isfinite(x)) {
+        throw InputError(where(table, r) + ": column '" + options.vars[v] + "' holds an infinite value");
+      }
+      all(patient, static_cast<long>(static_cast<std::size_t>(times[r] - lo) * k + v)) = x;
+    }
+  }
+
+  // Variables must vary and every wave must be observed (else its variances are not identified).
+  for (std::size_t v = 0; v < k; ++v) {
+    double first_value = NA;
+    bool varies = false;
+    for (std::size_t w = 0; w < wide.waves.size(); ++w) {
+      const auto column = all.col(static_cast<long>(w * k + v));
+      const long observed = (column.array() == column.array()).count();
+      if (observed == 0) {
+        throw InputError("column '" + options.vars[v] + "' has no observed value at " + options.time + " " +
+                         std::to_string(wide.waves[w]) + "; every wave needs data");
+      }
+      for (long i = 0; i < column.size(); ++i) {
+        if (is_na(column(i))) continue;
+        if (is_na(first_value)) first_value = column(i);
+        else if (column(i) != first_value) varies = true;
+      }
+    }
+    if (!varies) throw InputError("column '" + options.vars[v] + "' is constant in the window");
+  }
+
+  std::vector<long> kept;
+  for (long i = 0; i < all.rows(); ++i) {
+    if ((all.row(i).array() == all.row(i).array()).any()) kept.push_back(i);
+  }
+  wide.n_dropped = all.rows() - static_cast<long>(kept.size());
+  wide.y = all(kept, Eigen::all);
+  if (wide.n_dropped > 0) {
+    wide.warnings.push_back(std::to_string(wide.n_dropped) + " patients without any observed value were dropped");
+  }
+  return wide;
+}
+
+std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y) {
+  std::map<std::vector<int>, std::vector<long>> groups;
+  for (long i = 0; i < y.rows(); ++i) {
+    std::vector<int> observed;
+    for (long j = 0; j < y.cols(); ++j) {
+      if (!is_na(y(i, j))) observed.push_back(static_cast<int>(j));
+    }
+    if (!observed.empty()) groups[observed].push_back(i);
+  }
+  std::vector<Pattern> patterns;
+  for (const auto& [observed, rows] : groups) {
+    Pattern pattern;
+    pattern.observed = observed;
+    pattern.n = static_cast<double>(rows.size());
+    const Eigen::MatrixXd values = y(rows, observed);
+    pattern.mean = values.colwise().mean().transpose();
+    const Eigen::MatrixXd centred = values.rowwise() - pattern.mean.transpose();
+    pattern.cov = centred.transpose() * centred / pattern.n;
+    patterns.push_back(std::move(pattern));
+  }
+  return patterns;
+}
+
+}  // namespace spiral::panel

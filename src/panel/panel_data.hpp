@@ -1,0 +1,37 @@
+// Long data -> the wide matrix of the panel models (one row per patient, one column per
+// variable x wave) and its missingness patterns, the unit of FIML (Arbuckle 1996).
+#pragma once
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "spiral/panel.hpp"
+
+namespace spiral::panel {
+
+// Column j of `y` is variable j % k at wave j / k (wave-major order).
+struct WideData {
+  std::vector<std::string> vars;
+  std::vector<long> waves;
+  Eigen::MatrixXd y;      // patients with an observed value x (k * waves); NaN = missing
+  long n_dropped = 0;     // patients without any observed value in the window
+  Warnings warnings;
+};
+
+// Validates the options against the table and reshapes (contract section 7).
+// InputError for unknown columns, fewer than 2 variables or 3 waves, non-integer or
+// duplicate sessions, constant variables and waves without any observation.
+WideData wide_from_long(const Table& table, const PanelOptions& options);
+
+// The patients sharing one set of observed columns, summarised by their number, the
+// mean and the (biased, divisor n) covariance of their observed values.
+struct Pattern {
+  std::vector<int> observed;
+  double n = 0;
+  Eigen::VectorXd mean;
+  Eigen::MatrixXd cov;
+};
+std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y);
+
+}  // namespace spiral::panel

@@ -1,0 +1,138 @@
+#include "panel/panel_model.hpp"
+
+#include <cmath>
+
+namespace spiral::panel {
+
+PanelModel::PanelModel(int k, int waves, bool random_intercepts)
+    : k_(k), waves_(waves), random_intercepts_(random_intercepts) {
+  p_ = static_cast<long>(k) * waves;
+  n_vech_ = static_cast<long>(k) * (k + 1) / 2;
+  b_offset_ = p_;
+  phi_offset_ = b_offset_ + static_cast<long>(k) * k;
+  psi_offset_ = phi_offset_ + (random_intercepts ? n_vech_ : 0);
+  size_ = psi_offset_ + waves * n_vech_;
+}
+
+long PanelModel::vech_index(int a, int b) const {
+  if (a > b) std::swap(a, b);
+  // rows 0..a-1 hold k, k-1, ..., k-a+1 elements
+  return static_cast<long>(a) * k_ - static_cast<long>(a) * (a - 1) / 2 + (b - a);
+}
+
+Eigen::MatrixXd PanelModel::symmetric(const Eigen::VectorXd& theta, long offset) const {
+  Eigen::MatrixXd m(k_, k_);
+  for (int a = 0; a < k_; ++a) {
+    for (int b = a; b < k_; ++b) m(a, b) = m(b, a) = theta(offset + vech_index(a, b));
+  }
+  return m;
+}
+
+Eigen::MatrixXd PanelModel::lagged(const Eigen::VectorXd& theta) const {
+  Eigen::MatrixXd b(k_, k_);
+  for (int to = 0; to < k_; ++to) {
+    for (int from = 0; from < k_; ++from) b(to, from) = theta(b_index(to, from));
+  }
+  return b;
+}
+
+std::vector<Eigen::MatrixXd> PanelModel::powers(const Eigen::MatrixXd& b) const {
+  std::vector<Eigen::MatrixXd> power{Eigen::MatrixXd::Identity(k_, k_)};
+  for (int d = 1; d < waves_; ++d) power.push_back(b * power.back());
+  return power;
+}
+
+Eigen::MatrixXd PanelModel::propagation(const std::vector<Eigen::MatrixXd>& power) const {
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(p_, p_);
+  for (int t = 0; t < waves_; ++t) {
+    for (int s = 0; s <= t; ++s) a.block(t * k_, s * k_, k_, k_) = power[static_cast<std::size_t>(t - s)];
+  }
+  return a;
+}
+
+// Var(w_1) = Psi_1, Var(w_t) = B Var(w_{t-1}) B' + Psi_t, Cov(w_t, w_s) = B^(t-s) Var(w_s).
+Eigen::MatrixXd PanelModel::within_covariance(const Eigen::VectorXd& theta,
+                                              const std::vector<Eigen::MatrixXd>& power) const {
+  const Eigen::MatrixXd& b = power.size() > 1 ? power[1] : power[0];
+  Eigen::MatrixXd sigma(p_, p_);
+  Eigen::MatrixXd var = symmetric(theta, psi_offset(0));
+  for (int t = 0; t < waves_; ++t) {
+    if (t > 0) var = b * var * b.transpose() + symmetric(theta, psi_offset(t));
+    sigma.block(t * k_, t * k_, k_, k_) = var;
+    for (int later = t + 1; later < waves_; ++later) {
+      const Eigen::MatrixXd cov = power[static_cast<std::size_t>(later - t)] * var;
+      sigma.block(later * k_, t * k_, k_, k_) = cov;
+      sigma.block(t * k_, later * k_, k_, k_) = cov.transpose();
+    }
+  }
+  return sigma;
+}
+
+PanelModel::Moments PanelModel::implied(const Eigen::VectorXd& theta) const {
+  Moments m;
+  m.mu = theta.head(p_);
+  m.sigma = within_covariance(theta, powers(lagged(theta)));
+  if (random_intercepts_) {
+    const Eigen::MatrixXd phi = symmetric(theta, phi_offset_);
+    for (int t = 0; t < waves_; ++t) {
+      for (int s = 0; s < waves_; ++s) m.sigma.block(t * k_, s * k_, k_, k_) += phi;
+    }
+  }
+  return m;
+}
+
+void PanelModel::add_symmetric_gradient(const Eigen::MatrixXd& h, long offset, Eigen::VectorXd& grad) const {
+  for (int a = 0; a < k_; ++a) {
+    for (int b = a; b < k_; ++b) grad(offset + vech_index(a, b)) = a == b ? h(a, a) : h(a, b) + h(b, a);
+  }
+}
+
+Eigen::VectorXd PanelModel::gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu,
+                                     const Eigen::MatrixXd& g) const {
+  Eigen::VectorXd grad(size_);
+  grad.head(p_) = d_mu;
+  const std::vector<Eigen::MatrixXd> power = powers(lagged(theta));
+  const Eigen::MatrixXd a = propagation(power);
+  const Eigen::MatrixXd ga = g * a;
+  const Eigen::MatrixXd aga = a.transpose() * ga;
+  for (int t = 0; t < waves_; ++t) add_symmetric_gradient(aga.block(t * k_, t * k_, k_, k_), psi_offset(t), grad);
+  const Eigen::MatrixXd agw = ga.transpose() * within_covariance(theta, power);
+  for (int to = 0; to < k_; ++to) {
+    for (int from = 0; from < k_; ++from) {
+      double sum = 0;
+      for (int t = 1; t < waves_; ++t) sum += agw(t * k_ + to, (t - 1) * k_ + from);
+      grad(b_index(to, from)) = 2 * sum;
+    }
+  }
+  if (random_intercepts_) {
+    Eigen::MatrixXd jgj = Eigen::MatrixXd::Zero(k_, k_);
+    for (int t = 0; t < waves_; ++t) {
+      for (int s = 0; s < waves_; ++s) jgj += g.block(t * k_, s * k_, k_, k_);
+    }
+    add_symmetric_gradient(jgj, phi_offset_, grad);
+  }
+  return grad;
+}
+
+Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y) const {
+  Eigen::VectorXd theta = Eigen::VectorXd::Zero(size_);
+  Eigen::VectorXd variance(p_);
+  for (long j = 0; j < p_; ++j) {
+    const Eigen::ArrayXd column = y.col(j).array();
+    const auto observed = column == column;
+    const double n = static_cast<double>(observed.count());
+    theta(j) = observed.select(column, 0.0).sum() / n;
+    const double var = observed.select((column - theta(j)).square(), 0.0).sum() / n;
+    variance(j) = var > 0 ? var : 1;
+  }
+  const double within_share = random_intercepts_ ? 0.5 : 1.0;
+  for (int v = 0; v < k_; ++v) {
+    double mean_variance = 0;
+    for (int t = 0; t < waves_; ++t) mean_variance += variance(t * k_ + v) / waves_;
+    if (random_intercepts_) theta(phi_index(v, v)) = (1 - within_share) * mean_variance;
+    for (int t = 0; t < waves_; ++t) theta(psi_index(t, v, v)) = within_share * variance(t * k_ + v);
+  }
+  return theta;
+}
+
+}  // namespace spiral::panel

@@ -1,0 +1,59 @@
+// The RI-CLPM (Hamaker, Kuiper & Grasman 2015, eqs. 1-3) and the CLPM as a map from
+// the free parameters to the implied mean vector and covariance matrix of the wide data,
+// with the chain rule that turns dlogL/dSigma into dlogL/dparameters.
+//
+// For k variables and T waves, y_t = mu_t + RI + w_t, w_t = B w_{t-1} + zeta_t (t >= 2):
+//   Sigma = J Phi J' + A Psi A',  J = 1_T (x) I_k,  A = (I - L (x) B)^-1 (block (t, s) = B^(t-s)),
+// Psi = blockdiag(Psi_1, ..., Psi_T): the wave-1 within covariance and the residual
+// covariances; Phi = the random-intercept covariance (absent in the CLPM).
+#pragma once
+#include <Eigen/Dense>
+
+namespace spiral::panel {
+
+class PanelModel {
+ public:
+  PanelModel(int k, int waves, bool random_intercepts);
+
+  // Parameter vector layout: mu (k*T) | B (row-major: to, from) | Phi vech (RI-CLPM only)
+  // | Psi_1 vech | ... | Psi_T vech, where vech lists (a, b), a <= b, row by row.
+  // This is lavaan's npar: the equality-labelled lagged effects count once.
+  long n_parameters() const { return size_; }
+  long b_index(int to, int from) const { return b_offset_ + to * k_ + from; }
+  long phi_index(int a, int b) const { return phi_offset_ + vech_index(a, b); }
+  long psi_index(int wave, int a, int b) const { return psi_offset_ + wave * n_vech_ + vech_index(a, b); }
+  bool random_intercepts() const { return random_intercepts_; }
+
+  struct Moments {
+    Eigen::VectorXd mu;
+    Eigen::MatrixXd sigma;
+  };
+  Moments implied(const Eigen::VectorXd& theta) const;
+
+  // dlogL/dtheta from d_mu = dlogL/dmu and G (dlogL = tr(G dSigma)), by matrix calculus:
+  // dPhi: J'GJ; dPsi_t: (A'GA)_tt; dB_ij: 2 sum_t (A' G Sigma_w)_{(t,i),(t-1,j)}
+  // (off-diagonal covariance elements get twice the symmetric entry).
+  Eigen::VectorXd gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu, const Eigen::MatrixXd& g) const;
+
+  // Starting values: observed means, B = 0, and the observed per-wave covariance split
+  // between the random intercepts and the within parts.
+  Eigen::VectorXd start(const Eigen::MatrixXd& y) const;
+
+  Eigen::MatrixXd lagged(const Eigen::VectorXd& theta) const;             // B (to, from)
+  Eigen::MatrixXd symmetric(const Eigen::VectorXd& theta, long offset) const;  // from a vech block
+  long phi_offset() const { return phi_offset_; }
+  long psi_offset(int wave) const { return psi_offset_ + wave * n_vech_; }
+
+ private:
+  long vech_index(int a, int b) const;
+  std::vector<Eigen::MatrixXd> powers(const Eigen::MatrixXd& b) const;  // B^0 .. B^(T-1)
+  Eigen::MatrixXd propagation(const std::vector<Eigen::MatrixXd>& power) const;  // A
+  Eigen::MatrixXd within_covariance(const Eigen::VectorXd& theta, const std::vector<Eigen::MatrixXd>& power) const;
+  void add_symmetric_gradient(const Eigen::MatrixXd& h, long offset, Eigen::VectorXd& grad) const;
+
+  int k_, waves_;
+  bool random_intercepts_;
+  long p_, n_vech_, b_offset_, phi_offset_, psi_offset_, size_;
+};
+
+}  // namespace spiral::panel

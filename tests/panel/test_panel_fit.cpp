@@ -1,0 +1,116 @@
+// fit_panel against lavaan 0.6-14. Every reference file tests/reference/panel/<case>.json
+// was written by tests/reference/panel.R, function reference(), from
+//   fit <- lavaan(model, data = wide, missing = "ml", meanstructure = TRUE,
+//                 int.ov.free = TRUE, auto.var = TRUE)
+// (the RI-CLPM / CLPM syntax of panel_syntax() on the wide form of the CSV), with
+// estimates, SEs, z, p and CIs from parameterEstimates(fit, level = level / 100),
+// the random-intercept variances and correlations from lavInspect(fit, "cov.lv"), and
+// logLik, AIC, BIC, npar, chisq, df, pvalue, cfi, tli, rmsea from fitMeasures(fit);
+// each file's "call" field repeats this.
+#include <cmath>
+
+#include "spiral/panel.hpp"
+#include "test_support.hpp"
+
+namespace spiral {
+namespace {
+
+using test::near_relative;
+
+struct Case {
+  nlohmann::json reference;
+  PanelResult result;
+};
+
+Case fit_case(const std::string& name, const std::string& csv) {
+  Case c;
+  c.reference = test::reference_json("panel/" + name + ".json");
+  PanelOptions options;
+  options.id = "patient";
+  options.time = "session";
+  options.vars = c.reference["vars"].get<std::vector<std::string>>();
+  options.model = c.reference["model"].get<std::string>();
+  options.first = c.reference["waves"].front().get<long>();
+  options.last = c.reference["waves"].back().get<long>();
+  options.level = c.reference["level"].get<double>();
+  c.result = fit_panel(read_table(test::test_path("data/panel/" + csv)), options);
+  return c;
+}
+
+::testing::AssertionResult near_absolute(double a, double b, double tol) {
+  if (std::fabs(a - b) <= tol) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << a << " vs reference " << b << " (difference " << std::fabs(a - b) << ")";
+}
+
+void expect_matches_lavaan(const Case& c) {
+  const auto& ref = c.reference;
+  const PanelResult& r = c.result;
+  SCOPED_TRACE(ref["call"].get<std::string>());
+  EXPECT_TRUE(r.converged);
+  EXPECT_EQ(r.model, ref["model"].get<std::string>());
+  EXPECT_EQ(r.n_patients, ref["n_patients"].get<long>());
+  EXPECT_EQ(r.n_dropped, ref["n_dropped"].get<long>());
+  EXPECT_EQ(r.n_waves, ref["n_waves"].get<long>());
+  EXPECT_EQ(r.n_parameters, ref["n_parameters"].get<long>());
+  EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], 1e-7));
+  EXPECT_TRUE(near_relative(r.AIC, ref["AIC"], 1e-7));
+  EXPECT_TRUE(near_relative(r.BIC, ref["BIC"], 1e-7));
+  EXPECT_EQ(r.chisq_df, ref["chisq_df"].get<long>());
+  EXPECT_TRUE(near_relative(r.chisq, ref["chisq"], 1e-5));
+  EXPECT_TRUE(near_absolute(r.chisq_p, ref["chisq_p"], 1e-5));
+  EXPECT_TRUE(near_absolute(r.CFI, ref["CFI"], 1e-5));
+  EXPECT_TRUE(near_absolute(r.TLI, ref["TLI"], 1e-5));
+  EXPECT_TRUE(near_absolute(r.RMSEA, ref["RMSEA"], 1e-5));
+  ASSERT_EQ(r.lagged.size(), ref["lagged"].size());
+  for (std::size_t i = 0; i < r.lagged.size(); ++i) {
+    const LaggedEffect& e = r.lagged[i];
+    const auto& expected = ref["lagged"][i];
+    SCOPED_TRACE(e.from + " -> " + e.to);
+    EXPECT_EQ(e.from, expected["from"].get<std::string>());
+    EXPECT_EQ(e.to, expected["to"].get<std::string>());
+    EXPECT_TRUE(near_absolute(e.estimate, expected["estimate"], 1e-4));
+    EXPECT_TRUE(near_relative(e.std_error, expected["std_error"], 1e-3));
+    EXPECT_TRUE(near_absolute(e.statistic, expected["statistic"], 1e-2));
+    EXPECT_TRUE(near_absolute(e.p_value, expected["p_value"], 1e-4));
+    EXPECT_TRUE(near_absolute(e.conf_low, expected["conf_low"], 1e-4));
+    EXPECT_TRUE(near_absolute(e.conf_high, expected["conf_high"], 1e-4));
+  }
+  if (ref["random_intercepts"].is_null()) {
+    EXPECT_FALSE(r.random_intercepts.has_value());
+    return;
+  }
+  ASSERT_TRUE(r.random_intercepts.has_value());
+  const auto& ri = ref["random_intercepts"];
+  for (std::size_t a = 0; a < ri["var"].size(); ++a) {
+    EXPECT_TRUE(near_absolute(r.random_intercepts->var[a], ri["var"][a], 1e-4));
+    for (std::size_t b = 0; b < ri["var"].size(); ++b) {
+      EXPECT_TRUE(near_absolute(r.random_intercepts->cor[a][b], ri["cor"][a][b], 1e-4));
+    }
+  }
+}
+
+TEST(PanelFit, RiclpmCompleteDataMatchesLavaan) { expect_matches_lavaan(fit_case("riclpm_complete2", "complete2.csv")); }
+
+// Absent session rows, missing cells and patient p007 without any value (dropped, counted).
+TEST(PanelFit, RiclpmMissingDataMatchesLavaan) {
+  const Case c = fit_case("riclpm_missing2", "missing2.csv");
+  expect_matches_lavaan(c);
+  EXPECT_EQ(c.result.n_dropped, 1);
+  EXPECT_FALSE(c.result.warnings.empty());
+}
+
+TEST(PanelFit, ClpmMatchesLavaan) { expect_matches_lavaan(fit_case("clpm_missing2", "missing2.csv")); }
+
+// --first 2 --last 6 and a 90% confidence level.
+TEST(PanelFit, SessionWindowMatchesLavaan) {
+  const Case c = fit_case("riclpm_missing2_window", "missing2.csv");
+  expect_matches_lavaan(c);
+  EXPECT_EQ(c.result.waves, (std::vector<long>{2, 3, 4, 5, 6}));
+}
+
+TEST(PanelFit, ThreeVariablesMatchLavaan) { expect_matches_lavaan(fit_case("riclpm_missing3", "missing3.csv")); }
+
+TEST(PanelFit, ThreeVariableClpmMatchesLavaan) { expect_matches_lavaan(fit_case("clpm_missing3", "missing3.csv")); }
+
+}  // namespace
+}  // namespace spiral

@@ -1,0 +1,151 @@
+# Reference values for tests/panel: RI-CLPM and CLPM fitted by lavaan with FIML.
+# Run from the repository root:  Rscript tests/reference/panel.R
+# Writes the long-format data sets to tests/data/panel/*.csv and lavaan's numbers to
+# tests/reference/panel/*.json. Needs lavaan and jsonlite (scripts/install-deps.sh reference).
+suppressPackageStartupMessages({ library(lavaan); library(jsonlite) })
+
+data_dir <- "tests/data/panel"
+ref_dir <- "tests/reference/panel"
+dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
+dir.create(ref_dir, recursive = TRUE, showWarnings = FALSE)
+
+# Long data from a VAR(1) with random intercepts (Hamaker et al. 2015, eq. 1-3):
+# y_it = mu_t + RI_i + w_it, w_it = B w_i,t-1 + zeta_it, with a burn-in so that wave 1
+# is near the stationary distribution.
+simulate_long <- function(n, waves, B, ri_cov, innov_cov, vars, seed) {
+  set.seed(seed)
+  k <- length(vars)
+  ri <- MASS::mvrnorm(n, rep(0, k), ri_cov)
+  rows <- vector("list", n)
+  for (i in seq_len(n)) {
+    w <- rep(0, k)
+    for (burn in 1:30) w <- as.vector(B %*% w) + MASS::mvrnorm(1, rep(0, k), innov_cov)
+    values <- matrix(NA_real_, waves, k)
+    for (t in seq_len(waves)) {
+      if (t > 1) w <- as.vector(B %*% w) + MASS::mvrnorm(1, rep(0, k), innov_cov)
+      values[t, ] <- 3 + 0.1 * t * seq_len(k) + ri[i, ] + w
+    }
+    d <- data.frame(patient = sprintf("p%03d", i), session = seq_len(waves))
+    for (v in seq_len(k)) d[[vars[v]]] <- round(values[, v], 4)
+    rows[[i]] <- d
+  }
+  do.call(rbind, rows)
+}
+
+# Removes whole session rows and blanks single cells at random.
+make_missing <- function(long, vars, p_row, p_cell, seed) {
+  set.seed(seed)
+  long <- long[runif(nrow(long)) > p_row, ]
+  for (v in vars) long[[v]][runif(nrow(long)) < p_cell] <- NA
+  long
+}
+
+to_wide <- function(long, vars, waves) {
+  ids <- unique(long$patient)
+  wide <- data.frame(patient = ids)
+  for (t in waves) for (v in vars) {
+    rows <- long[long$session == t, ]
+    wide[[paste0(v, "_", t)]] <- rows[[v]][match(ids, rows$patient)]
+  }
+  wide
+}
+
+# lavaan syntax of the RI-CLPM (Hamaker et al. 2015) or the CLPM, with lagged
+# coefficients equal over waves (labels) and free residual covariances per wave.
+panel_syntax <- function(vars, waves, model) {
+  k <- length(vars)
+  ov <- function(v, t) paste0(v, "_", t)
+  w <- function(v, t) paste0("w", v, "_", t)
+  lines <- c()
+  if (model == "riclpm") {
+    for (v in vars) lines <- c(lines, paste0("RI", v, " =~ ", paste0("1*", ov(v, waves), collapse = " + ")))
+    for (a in seq_len(k)) for (b in a:k) lines <- c(lines, paste0("RI", vars[a], " ~~ RI", vars[b]))
+  }
+  for (t in waves) for (v in vars) {
+    lines <- c(lines, paste0(w(v, t), " =~ 1*", ov(v, t)), paste0(ov(v, t), " ~~ 0*", ov(v, t)))
+  }
+  for (i in seq_along(waves)[-1]) for (to in vars) {
+    rhs <- paste0("b_", vars, "_", to, "*", w(vars, waves[i - 1]), collapse = " + ")
+    lines <- c(lines, paste0(w(to, waves[i]), " ~ ", rhs))
+  }
+  for (t in waves) for (a in seq_len(k)) for (b in a:k) lines <- c(lines, paste0(w(vars[a], t), " ~~ ", w(vars[b], t)))
+  paste(lines, collapse = "\n")
+}
+
+CALL <- 'lavaan(model, data = wide, missing = "ml", meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE)'
+
+reference <- function(name, long, vars, model, waves, level = 95, extra = list()) {
+  wide <- to_wide(long, vars, waves)
+  syntax <- panel_syntax(vars, waves, model)
+  fit <- lavaan(syntax, data = wide, missing = "ml", meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE)
+  pe <- parameterEstimates(fit, level = level / 100)
+  fm <- fitMeasures(fit, c("npar", "logl", "aic", "bic", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
+                           "baseline.chisq", "baseline.df", "unrestricted.logl", "ntotal"))
+  lagged <- list()
+  for (to in vars) for (from in vars) {
+    row <- pe[pe$label == paste0("b_", from, "_", to), ][1, ]
+    lagged[[length(lagged) + 1]] <- list(from = from, to = to, estimate = row$est, std_error = row$se,
+                                         statistic = row$z, p_value = row$pvalue,
+                                         conf_low = row$ci.lower, conf_high = row$ci.upper)
+  }
+  ri <- NULL
+  if (model == "riclpm") {
+    lv <- lavInspect(fit, "cov.lv")[paste0("RI", vars), paste0("RI", vars)]
+    ri <- list(vars = vars, var = unname(diag(lv)), cor = unname(cov2cor(lv)))
+  }
+  out <- c(list(
+    call = paste0("tests/reference/panel.R: reference('", name, "'): ", CALL,
+                  "; parameterEstimates(fit, level = ", level / 100, "); fitMeasures(fit)"),
+    model = model, vars = vars, waves = waves, level = level,
+    n_patients = lavInspect(fit, "ntotal"), n_waves = length(waves),
+    n_dropped = nrow(wide) - lavInspect(fit, "ntotal"),
+    converged = lavInspect(fit, "converged"),
+    logLik = unname(fm["logl"]), AIC = unname(fm["aic"]), BIC = unname(fm["bic"]),
+    n_parameters = unname(fm["npar"]),
+    chisq = unname(fm["chisq"]), chisq_df = unname(fm["df"]), chisq_p = unname(fm["pvalue"]),
+    CFI = unname(fm["cfi"]), TLI = unname(fm["tli"]), RMSEA = unname(fm["rmsea"]),
+    baseline_chisq = unname(fm["baseline.chisq"]), baseline_df = unname(fm["baseline.df"]),
+    h1_logLik = unname(fm["unrestricted.logl"]),
+    lagged = lagged, random_intercepts = ri,
+    # every free parameter, for diagnosis: lhs op rhs, estimate, se
+    parameters = pe[pe$op != "==" & !is.na(pe$se) & pe$se > 0, c("lhs", "op", "rhs", "est", "se")]),
+    extra)
+  write(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = TRUE),
+        file.path(ref_dir, paste0(name, ".json")))
+  cat(name, ": logLik", fm["logl"], "npar", fm["npar"], "chisq", fm["chisq"], "\n")
+}
+
+write_long <- function(long, name) write.csv(long, file.path(data_dir, name), row.names = FALSE, na = "")
+
+B2 <- matrix(c(0.30, -0.08, -0.10, 0.40), 2, 2)  # rows = to, columns = from
+vars2 <- c("alliance", "symptoms")
+
+# 1. Two variables, 7 waves, complete data.
+complete2 <- simulate_long(150, 7, B2, matrix(c(1, 0.3, 0.3, 1), 2), matrix(c(0.8, 0.2, 0.2, 0.8), 2), vars2, 101)
+write_long(complete2, "complete2.csv")
+reference("riclpm_complete2", complete2, vars2, "riclpm", 1:7)
+
+# 2. Two variables, 300 patients x 7 waves, absent session rows, missing cells, and one
+#    patient (p007) whose rows are all missing: lavaan drops that case (n_dropped = 1).
+missing2 <- simulate_long(300, 7, B2, matrix(c(1, -0.3, -0.3, 0.8), 2), matrix(c(0.8, 0.2, 0.2, 0.8), 2), vars2, 202)
+missing2 <- make_missing(missing2, vars2, 0.08, 0.08, 203)
+missing2[missing2$patient == "p007", vars2] <- NA
+write_long(missing2, "missing2.csv")
+reference("riclpm_missing2", missing2, vars2, "riclpm", 1:7)
+reference("clpm_missing2", missing2, vars2, "clpm", 1:7)
+reference("riclpm_missing2_window", missing2, vars2, "riclpm", 2:6, level = 90)
+
+# 3. Three variables, 5 waves, missing data.
+B3 <- matrix(c(0.3, 0.1, 0.0, -0.1, 0.35, 0.05, 0.05, -0.1, 0.25), 3, 3)
+vars3 <- c("alliance", "symptoms", "affect")
+missing3 <- simulate_long(250, 5, B3, diag(3) * 0.7 + 0.2, diag(3) * 0.6 + 0.1, vars3, 303)
+missing3 <- make_missing(missing3, vars3, 0.05, 0.06, 304)
+write_long(missing3, "missing3.csv")
+reference("riclpm_missing3", missing3, vars3, "riclpm", 1:5)
+reference("clpm_missing3", missing3, vars3, "clpm", 1:5)
+
+# Speed of lavaan on the 300 x 7 data set with missing values (for the benchmark note).
+wide <- to_wide(missing2, vars2, 1:7)
+seconds <- system.time(lavaan(panel_syntax(vars2, 1:7, "riclpm"), data = wide, missing = "ml",
+                              meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE))["elapsed"]
+cat("lavaan seconds per fit (missing2):", seconds, "\n")

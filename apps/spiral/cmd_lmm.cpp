@@ -1,8 +1,51 @@
+#include <map>
+#include <memory>
+
 #include "cli.hpp"
+#include "spiral/lmm.hpp"
 
 namespace spiral::cli {
 
-// Registered by the lmm engine's issue.
-void register_lmm(CLI::App&) {}
+void register_lmm(CLI::App& app) {
+  struct Options {
+    DataOptions data;
+    OutputOptions output;
+    LmmOptions lmm;
+    bool ml = false;
+    std::string df = "satterthwaite";
+    std::string ranef, compare;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command = app.add_subcommand("lmm", "Linear mixed model (lme4/lmerTest parity)");
+  add_data_options(*command, options->data);
+  command->add_option("--formula", options->lmm.formula, "lme4 formula, e.g. \"Reaction ~ Days + (Days | Subject)\"")
+      ->required();
+  command->add_flag("--ml", options->ml, "Maximum likelihood instead of REML");
+  command->add_option("--df", options->df, "Degrees of freedom of the t-tests")
+      ->check(CLI::IsMember({"satterthwaite", "residual", "none"}));
+  command->add_option("--ar1", options->lmm.ar1_time,
+                      "AR(1) residual correlation within the innermost group, ordered by this time column");
+  command->add_option("--level", options->lmm.level, "Confidence level in percent")->check(CLI::Range(0.0, 100.0));
+  command->add_option("--ranef", options->ranef, "Write conditional modes and SDs to FILE.csv");
+  command->add_option("--compare", options->compare, "Likelihood-ratio test against formula F1 (ML refits)");
+  add_output_options(*command, options->output, false);
+  command->callback([options] {
+    const Table table = read_data(options->data);
+    LmmOptions lmm = options->lmm;
+    lmm.reml = !options->ml;
+    static const std::map<std::string, DfMethod> df_methods{
+        {"satterthwaite", DfMethod::Satterthwaite}, {"residual", DfMethod::Residual}, {"none", DfMethod::None}};
+    lmm.df = df_methods.at(options->df);
+    if (!options->compare.empty()) {
+      const LmmComparison c = compare_lmm(table, lmm.formula, options->compare, lmm);
+      emit(options->output, {to_text(c), to_json(c), ""}, c.warnings);
+      return;
+    }
+    lmm.conditional_modes = !options->ranef.empty();
+    const LmmResult result = fit_lmm(table, lmm);
+    if (!options->ranef.empty()) write_file_atomic(options->ranef, ranef_csv(result));
+    emit(options->output, {to_text(result), to_json(result), ""}, result.warnings);
+  });
+}
 
 }  // namespace spiral::cli

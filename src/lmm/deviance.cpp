@@ -1,0 +1,308 @@
+#include "lmm/deviance.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+namespace spiral::lmm_detail {
+
+namespace {
+
+constexpr double kTwoPi = 6.283185307179586476925286766559;
+
+double log_det2(const Eigen::MatrixXd& lower_or_upper, int count) {
+  double sum = 0;
+  for (int i = 0; i < count; ++i) sum += std::log(lower_or_upper(i, i));
+  return 2 * sum;
+}
+
+// Rows [offset, offset + T.rows()) of m become T' times themselves (Lambda' acting on rows).
+void lambda_t_rows(const Eigen::MatrixXd& T, int offset, Eigen::Ref<Eigen::MatrixXd> m) {
+  const int k = static_cast<int>(T.rows());
+  Eigen::MatrixXd block = m.middleRows(offset, k);
+  m.middleRows(offset, k).noalias() = T.transpose() * block;
+}
+
+}  // namespace
+
+std::vector<ReTerm> lme4_term_order(const std::vector<RandomBlock>& blocks) {
+  std::vector<int> order(blocks.size());
+  std::iota(order.begin(), order.end(), 0);
+  const auto levels = [&](int i) { return blocks[static_cast<std::size_t>(i)].levels.size(); };
+  bool increases = false;
+  for (std::size_t i = 1; i < blocks.size(); ++i) increases = increases || levels(int(i)) > levels(int(i - 1));
+  if (increases) {  // lme4's mkReTrms: ord <- rev(order(nl))
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return levels(a) < levels(b); });
+    std::reverse(order.begin(), order.end());
+  }
+  std::vector<ReTerm> terms;
+  int offset = 0, theta_offset = 0;
+  for (std::size_t t = 0; t < order.size(); ++t) {
+    ReTerm term;
+    term.block = &blocks[static_cast<std::size_t>(order[t])];
+    term.k = static_cast<int>(term.block->terms.size());
+    term.m = static_cast<int>(term.block->levels.size());
+    term.theta_offset = theta_offset;
+    theta_offset += term.k * (term.k + 1) / 2;
+    if (t > 0) {
+      term.offset = offset;
+      offset += term.k * term.m;
+    }
+    terms.push_back(term);
+  }
+  return terms;
+}
+
+
+DevianceModel::DevianceModel(const ModelFrame& frame, Eigen::MatrixXd x, std::vector<ReTerm> terms,
+                             const std::vector<double>& time)
+    : terms_(std::move(terms)) {
+  n_ = static_cast<int>(frame.y.size());
+  p_ = static_cast<int>(x.cols());
+  xy_.resize(n_, p_ + 1);
+  xy_.leftCols(p_) = x;
+  xy_.col(p_) = frame.y;
+  ar1_ = !time.empty();
+  for (const auto& t : terms_) n_theta_ += t.k * (t.k + 1) / 2;
+  for (std::size_t j = 1; j < terms_.size(); ++j) q2_ += terms_[j].k * terms_[j].m;
+
+  const ReTerm& first = terms_.front();
+  groups_.resize(static_cast<std::size_t>(first.m));
+  for (int r = 0; r < n_; ++r) groups_[static_cast<std::size_t>(first.block->level_of_row[static_cast<std::size_t>(r)])].rows.push_back(r);
+  for (auto& g : groups_) {
+    if (ar1_) {
+      std::stable_sort(g.rows.begin(), g.rows.end(), [&](int a, int b) {
+        return time[static_cast<std::size_t>(a)] < time[static_cast<std::size_t>(b)];
+      });
+      g.lag.assign(g.rows.size(), 0);
+      for (std::size_t i = 1; i < g.rows.size(); ++i)
+        g.lag[i] = time[static_cast<std::size_t>(g.rows[i])] - time[static_cast<std::size_t>(g.rows[i - 1])];
+    }
+    std::map<std::pair<int, int>, int> touched;  // (term, level) -> local offset, in global order
+    for (int r : g.rows)
+      for (std::size_t j = 1; j < terms_.size(); ++j)
+        touched.emplace(std::make_pair(int(j), terms_[j].block->level_of_row[static_cast<std::size_t>(r)]), 0);
+    int local = 0;
+    for (auto& [key, offset] : touched) {
+      const ReTerm& t = terms_[static_cast<std::size_t>(key.first)];
+      offset = local;
+      g.rest_blocks.emplace_back(key.first, local);
+      for (int c = 0; c < t.k; ++c) g.rest_index.push_back(t.offset + key.second * t.k + c);
+      local += t.k;
+    }
+  }
+  build_crossproducts(ar1_ ? 0.2 : 0);
+}
+
+std::vector<double> DevianceModel::lower_bounds() const {
+  std::vector<double> lower;
+  for (const auto& t : terms_)
+    for (int c = 0; c < t.k; ++c)
+      for (int r = c; r < t.k; ++r) lower.push_back(r == c ? 0 : -HUGE_VAL);
+  if (ar1_) lower.push_back(0);
+  return lower;
+}
+
+std::vector<double> DevianceModel::upper_bounds() const {
+  std::vector<double> upper(static_cast<std::size_t>(n_theta_), HUGE_VAL);
+  if (ar1_) upper.push_back(0.999);
+  return upper;
+}
+
+std::vector<double> DevianceModel::start() const {
+  std::vector<double> s;
+  for (const auto& t : terms_)
+    for (int c = 0; c < t.k; ++c)
+      for (int r = c; r < t.k; ++r) s.push_back(r == c ? 1 : 0);
+  if (ar1_) s.push_back(0.2);
+  return s;
+}
+
+Eigen::MatrixXd DevianceModel::lambda_factor(int term, const std::vector<double>& params) const {
+  const ReTerm& t = terms_[static_cast<std::size_t>(term)];
+  Eigen::MatrixXd T = Eigen::MatrixXd::Zero(t.k, t.k);
+  int i = t.theta_offset;
+  for (int c = 0; c < t.k; ++c)  // lower triangle, column-wise (lme4's theta order)
+    for (int r = c; r < t.k; ++r) T(r, c) = params[static_cast<std::size_t>(i++)];
+  return T;
+}
+
+// Cross-products of the (AR(1)-whitened) design per group of the first term. With AR(1),
+// the residual correlation of a group is phi^|t_i - t_j| (nlme corCAR1); its inverse
+// Cholesky factor whitens row i as (row_i - rho_i row_{i-1}) / sqrt(1 - rho_i^2) with
+// rho_i = phi^(t_i - t_{i-1}) (a Markov process), and log|C| = sum log(1 - rho_i^2).
+void DevianceModel::build_crossproducts(double phi) {
+  const int p1 = p_ + 1;
+  const ReTerm& first = terms_.front();
+  xyxy_.setZero(p1, p1);
+  a22_.setZero(q2_, q2_);
+  z2xy_.setZero(q2_, p1);
+  ld_c_ = 0;
+  for (auto& g : groups_) {
+    const int ng = static_cast<int>(g.rows.size());
+    const int s = static_cast<int>(g.rest_index.size());
+    Eigen::MatrixXd z1(ng, first.k), z2 = Eigen::MatrixXd::Zero(ng, s), xy(ng, p1);
+    for (int i = 0; i < ng; ++i) {
+      const auto r = static_cast<std::size_t>(g.rows[static_cast<std::size_t>(i)]);
+      z1.row(i) = first.block->z.row(static_cast<Eigen::Index>(r));
+      xy.row(i) = xy_.row(static_cast<Eigen::Index>(r));
+      for (const auto& [j, offset] : g.rest_blocks) {
+        const ReTerm& t = terms_[static_cast<std::size_t>(j)];
+        const int level = t.block->level_of_row[r];
+        // The local block of (j, level): find it among the group's blocks of term j.
+        if (g.rest_index[static_cast<std::size_t>(offset)] == t.offset + level * t.k)
+          z2.block(i, offset, 1, t.k) = t.block->z.row(static_cast<Eigen::Index>(r));
+      }
+    }
+    if (ar1_) {
+      for (int i = ng - 1; i >= 1; --i) {
+        const double rho = std::pow(phi, g.lag[static_cast<std::size_t>(i)]);
+        const double scale = 1 / std::sqrt(1 - rho * rho);
+        z1.row(i) = (z1.row(i) - rho * z1.row(i - 1)) * scale;
+        z2.row(i) = (z2.row(i) - rho * z2.row(i - 1)) * scale;
+        xy.row(i) = (xy.row(i) - rho * xy.row(i - 1)) * scale;
+        ld_c_ += std::log1p(-rho * rho);
+      }
+    }
+    g.a11.noalias() = z1.transpose() * z1;
+    g.z1xy.noalias() = z1.transpose() * xy;
+    xyxy_.noalias() += xy.transpose() * xy;
+    if (s > 0) {
+      g.a21.noalias() = z2.transpose() * z1;
+      a22_(g.rest_index, g.rest_index) += z2.transpose() * z2;
+      z2xy_(g.rest_index, Eigen::all) += z2.transpose() * xy;
+    }
+  }
+  built_phi_ = phi;
+}
+
+void DevianceModel::apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rows) const {
+  for (std::size_t j = 1; j < terms_.size(); ++j)
+    for (int level = 0; level < terms_[j].m; ++level)
+      lambda_t_rows(T[j], terms_[j].offset + level * terms_[j].k, rows);
+}
+
+Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
+  Evaluation e;
+  if (ar1_ && params.back() != built_phi_) build_crossproducts(params.back());
+  e.ldC = ld_c_;
+  std::vector<Eigen::MatrixXd> T;
+  for (std::size_t j = 0; j < terms_.size(); ++j) T.push_back(lambda_factor(int(j), params));
+  const Eigen::MatrixXd& T0 = T.front();
+  const int k0 = terms_.front().k;
+
+  Eigen::MatrixXd schur = xyxy_, m22, c2;
+  if (q2_ > 0) {  // Lambda2' A22 Lambda2 + I and Lambda2' Z2'[X y]
+    Eigen::MatrixXd left = a22_;
+    apply_rest_lambda_t(T, left);
+    m22 = left.transpose();
+    apply_rest_lambda_t(T, m22);
+    m22.diagonal().array() += 1;
+    c2 = z2xy_;
+    apply_rest_lambda_t(T, c2);
+  }
+  const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(k0, k0);
+  for (auto& g : groups_) {
+    Eigen::LLT<Eigen::MatrixXd> llt(T0.transpose() * g.a11 * T0 + identity);
+    if (llt.info() != Eigen::Success) return e;
+    g.l = llt.matrixL();
+    e.ldL2 += log_det2(g.l, k0);
+    g.r1 = g.l.triangularView<Eigen::Lower>().solve(T0.transpose() * g.z1xy);
+    schur.noalias() -= g.r1.transpose() * g.r1;
+    if (!g.rest_index.empty()) {
+      Eigen::MatrixXd b = g.a21 * T0;
+      for (const auto& [j, offset] : g.rest_blocks) lambda_t_rows(T[static_cast<std::size_t>(j)], offset, b);
+      g.l21 = g.l.triangularView<Eigen::Lower>().solve(b.transpose()).transpose();
+      m22(g.rest_index, g.rest_index) -= g.l21 * g.l21.transpose();
+      c2(g.rest_index, Eigen::all) -= g.l21 * g.r1;
+    }
+  }
+  if (q2_ > 0) {
+    Eigen::LLT<Eigen::MatrixXd> llt(m22);
+    if (llt.info() != Eigen::Success) return e;
+    l22_ = llt.matrixL();
+    e.ldL2 += log_det2(l22_, q2_);
+    r2_ = l22_.triangularView<Eigen::Lower>().solve(c2);
+    schur.noalias() -= r2_.transpose() * r2_;
+  }
+  Eigen::LLT<Eigen::MatrixXd> llt(schur);
+  if (llt.info() != Eigen::Success) return e;
+  e.R = llt.matrixU();
+  e.ldRX2 = log_det2(e.R, p_);
+  e.r2 = e.R(p_, p_) * e.R(p_, p_);
+  e.ok = std::isfinite(e.ldL2) && std::isfinite(e.r2) && e.r2 > 0;
+  return e;
+}
+
+// Bates et al. (2015) eq. 34 (ML) and eq. 41 (REML), plus log|C| of the AR(1) correlation.
+double DevianceModel::criterion(const Evaluation& e, bool reml) const {
+  if (!e.ok) return HUGE_VAL;
+  const double dof = reml ? n_ - p_ : n_;
+  return e.ldL2 + e.ldC + (reml ? e.ldRX2 : 0) + dof * (1 + std::log(kTwoPi * e.r2 / dof));
+}
+
+// lmerTest's devfun_vp: the deviance at (theta, sigma), not profiled over sigma.
+double DevianceModel::deviance_at_sigma(const Evaluation& e, double sigma, bool reml) const {
+  if (!e.ok) return HUGE_VAL;
+  const double s2 = sigma * sigma;
+  double dev = e.ldL2 + e.ldC + e.r2 / s2 + n_ * std::log(kTwoPi * s2);
+  if (reml) dev += e.ldRX2 - p_ * std::log(kTwoPi * s2);
+  return dev;
+}
+
+Eigen::VectorXd DevianceModel::beta(const Evaluation& e) const {
+  return e.R.topLeftCorner(p_, p_).triangularView<Eigen::Upper>().solve(e.R.col(p_).head(p_));
+}
+
+Eigen::MatrixXd DevianceModel::unscaled_vcov(const Evaluation& e) const {
+  const Eigen::MatrixXd rxi = e.R.topLeftCorner(p_, p_).triangularView<Eigen::Upper>().solve(
+      Eigen::MatrixXd::Identity(p_, p_));
+  return rxi * rxi.transpose();
+}
+
+// u solves L' u = c_u - R_ZX beta (block back-substitution); b = Lambda u. The conditional
+// variance blocks of (L L')^{-1} follow from L^{-1} = [L1^-1, 0; -L2^-1 L21 L1^-1, L2^-1].
+DevianceModel::Modes DevianceModel::conditional_modes(const Evaluation& e, const std::vector<double>& params) const {
+  const Eigen::VectorXd b = beta(e);
+  Modes modes;
+  for (const auto& t : terms_) {
+    modes.estimate.push_back(Eigen::MatrixXd::Zero(t.m, t.k));
+    modes.variance.push_back(Eigen::MatrixXd::Zero(t.m, t.k));
+  }
+  std::vector<Eigen::MatrixXd> T;
+  for (std::size_t j = 0; j < terms_.size(); ++j) T.push_back(lambda_factor(int(j), params));
+  Eigen::VectorXd u2;
+  Eigen::MatrixXd l22_inv;
+  if (q2_ > 0) {
+    u2 = l22_.transpose().triangularView<Eigen::Upper>().solve(r2_.col(p_) - r2_.leftCols(p_) * b);
+    l22_inv = l22_.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(q2_, q2_));
+    for (std::size_t j = 1; j < terms_.size(); ++j) {
+      const ReTerm& t = terms_[j];
+      for (int level = 0; level < t.m; ++level) {
+        const int o = t.offset + level * t.k;
+        modes.estimate[j].row(level) = (T[j] * u2.segment(o, t.k)).transpose();
+        const Eigen::MatrixXd inv = l22_inv.middleCols(o, t.k).transpose() * l22_inv.middleCols(o, t.k);
+        modes.variance[j].row(level) = (T[j] * inv * T[j].transpose()).diagonal().transpose();
+      }
+    }
+  }
+  const int k0 = terms_.front().k;
+  for (std::size_t level = 0; level < groups_.size(); ++level) {
+    const Group& g = groups_[level];
+    Eigen::VectorXd rhs = g.r1.col(p_) - g.r1.leftCols(p_) * b;
+    const Eigen::MatrixXd l_inv = g.l.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(k0, k0));
+    Eigen::MatrixXd inv = l_inv.transpose() * l_inv;
+    if (!g.rest_index.empty()) {
+      rhs -= g.l21.transpose() * u2(g.rest_index);
+      const Eigen::MatrixXd w = l22_inv(Eigen::all, g.rest_index) * g.l21 * l_inv;
+      inv += w.transpose() * w;
+    }
+    const Eigen::VectorXd u1 = g.l.transpose().triangularView<Eigen::Upper>().solve(rhs);
+    modes.estimate[0].row(static_cast<Eigen::Index>(level)) = (T[0] * u1).transpose();
+    modes.variance[0].row(static_cast<Eigen::Index>(level)) = (T[0] * inv * T[0].transpose()).diagonal().transpose();
+  }
+  return modes;
+}
+
+}  // namespace spiral::lmm_detail

@@ -1,0 +1,100 @@
+// The profiled deviance of a linear mixed model (Bates, Mächler, Bolker & Walker 2015,
+// J Stat Softw 67(1), section 3), evaluated with the blocked Cholesky factorization of
+// MixedModels.jl: the random term with the most levels is block-diagonal (one k x k block
+// per level, O(n) work); the remaining terms form one dense block coupled to it through
+// per-level sparse rows. The response is carried as a last column of X, so the Cholesky
+// factor of the fixed-effects Schur complement holds R_X, c_beta and the penalized RSS.
+#pragma once
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "spiral/formula.hpp"
+
+namespace spiral::lmm_detail {
+
+// A random term in lme4's order (mkReTrms: decreasing number of levels).
+struct ReTerm {
+  const RandomBlock* block = nullptr;
+  int k = 0;             // random effects per level
+  int m = 0;             // levels
+  int offset = 0;        // first column of the term within the "rest" block (terms 1..)
+  int theta_offset = 0;  // first theta of the term
+};
+
+// Sorts the random blocks as lme4's mkReTrms: if the numbers of levels ever increase,
+// rev(order(nlevels)) (ties reversed, as R does), else the formula order.
+std::vector<ReTerm> lme4_term_order(const std::vector<RandomBlock>& blocks);
+
+// The pieces of the profiled deviance at one parameter vector.
+struct Evaluation {
+  bool ok = false;
+  double ldL2 = 0;   // log |L_theta|^2
+  double ldRX2 = 0;  // log |R_X|^2
+  double ldC = 0;    // log |C_phi| of the AR(1) residual correlation (0 without AR(1))
+  double r2 = 0;     // penalized residual sum of squares
+  Eigen::MatrixXd R; // upper Cholesky factor of the (p+1) x (p+1) Schur complement
+};
+
+class DevianceModel {
+ public:
+  // x: the estimable fixed-effects columns; time: per model row (AR(1)) or empty.
+  DevianceModel(const ModelFrame& frame, Eigen::MatrixXd x, std::vector<ReTerm> terms,
+                const std::vector<double>& time);
+
+  int n_obs() const { return n_; }
+  int n_fixed() const { return p_; }
+  int n_theta() const { return n_theta_; }
+  bool has_ar1() const { return ar1_; }
+  int n_params() const { return n_theta_ + (ar1_ ? 1 : 0); }  // theta, then phi
+  const std::vector<ReTerm>& terms() const { return terms_; }
+  std::vector<double> lower_bounds() const;
+  std::vector<double> upper_bounds() const;
+  std::vector<double> start() const;  // lme4: 1 on diagonals, 0 off them; phi 0.2 (nlme)
+
+  // Factorizes at params (theta, then phi) and keeps the factors for the methods below.
+  Evaluation evaluate(const std::vector<double>& params);
+  // REML criterion or ML deviance profiled over beta and sigma (eqs. 34 and 41).
+  double criterion(const Evaluation& e, bool reml) const;
+  // The same deviance at a given sigma (lmerTest's devfun_vp).
+  double deviance_at_sigma(const Evaluation& e, double sigma, bool reml) const;
+
+  // After evaluate(): beta-hat, (R_X' R_X)^{-1}, and the conditional modes b = Lambda u
+  // with their conditional variances diag(sigma^2 Lambda (L L')^{-1} Lambda') per term.
+  Eigen::VectorXd beta(const Evaluation& e) const;
+  Eigen::MatrixXd unscaled_vcov(const Evaluation& e) const;
+  struct Modes {
+    std::vector<Eigen::MatrixXd> estimate;  // per term: m x k
+    std::vector<Eigen::MatrixXd> variance;  // per term: m x k (unscaled by sigma^2)
+  };
+  Modes conditional_modes(const Evaluation& e, const std::vector<double>& params) const;
+
+  // The relative covariance factor T_j (k x k lower triangular) of term j.
+  Eigen::MatrixXd lambda_factor(int term, const std::vector<double>& params) const;
+
+ private:
+  // One level of the first (largest) random term: its rows and the rest columns they touch.
+  struct Group {
+    std::vector<int> rows;                 // model rows, in time order with AR(1)
+    std::vector<double> lag;               // AR(1): time since the previous row of the group
+    std::vector<std::pair<int, int>> rest_blocks;  // (term, local row offset) of touched rest blocks
+    std::vector<int> rest_index;           // global rest row of each local rest row
+    Eigen::MatrixXd a11, a21, z1xy;        // Z1'Z1, Z2'Z1, Z1'[X y] of the group
+    Eigen::MatrixXd l, l21, r1;            // factors of the last evaluation
+  };
+  void build_crossproducts(double phi);
+  void apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_rows) const;
+
+  int n_ = 0, p_ = 0, q2_ = 0, n_theta_ = 0;
+  bool ar1_ = false;
+  double built_phi_ = -1;
+  double ld_c_ = 0;                 // log|C| at built_phi_
+  Eigen::MatrixXd xy_;              // [X y]
+  std::vector<ReTerm> terms_;
+  std::vector<Group> groups_;
+  Eigen::MatrixXd a22_, z2xy_, xyxy_;     // rest cross-products and [X y]'[X y]
+  // Factors of the last evaluation.
+  Eigen::MatrixXd l22_, r2_;
+};
+
+}  // namespace spiral::lmm_detail

@@ -1,0 +1,306 @@
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
+#include <nlopt.h>
+
+#include "lmm/deviance.hpp"
+#include "lmm/numeric_derivatives.hpp"
+#include "lmm/satterthwaite.hpp"
+#include "spiral/lmm.hpp"
+
+namespace spiral {
+
+using lmm_detail::DevianceModel;
+using lmm_detail::Evaluation;
+using lmm_detail::ReTerm;
+
+namespace {
+
+constexpr double kSingularTolerance = 1e-4;   // lme4's isSingular(tol = 1e-4)
+constexpr double kGradientTolerance = 0.002;  // lme4's check.conv.grad tol
+constexpr double kRankTolerance = 1e-7;       // lme4's chkRank.drop.cols / qr(tol = 1e-7)
+
+std::string term_label(const RandomBlock& block) {
+  std::string effects;
+  for (const auto& t : block.terms) effects += (effects.empty() ? "" : " + ") + t;
+  return "(" + effects + " | " + block.group + ")";
+}
+
+// lme4's checks of the random-effects design (checkNlevels, checkNobsRE).
+void check_random_design(const ModelFrame& frame) {
+  const auto n = static_cast<std::size_t>(frame.y.size());
+  if (frame.random.empty()) throw InputError("lmm: the formula has no random-effects terms, e.g. (1 | group)");
+  for (const auto& block : frame.random) {
+    if (block.levels.size() < 2)
+      throw InputError("lmm: grouping factor '" + block.group + "' has only " + std::to_string(block.levels.size()) +
+                       " level (grouping factors must have > 1 sampled level)");
+    if (block.levels.size() >= n)
+      throw InputError("lmm: number of levels of grouping factor '" + block.group +
+                       "' must be < number of observations (" + std::to_string(n) + ")");
+    const std::size_t q = block.levels.size() * block.terms.size();
+    if (q >= n)
+      throw InputError("lmm: number of observations (=" + std::to_string(n) + ") <= number of random effects (=" +
+                       std::to_string(q) + ") for term " + term_label(block) +
+                       "; the random-effects parameters are probably unidentifiable");
+  }
+}
+
+void check_finite(const ModelFrame& frame) {
+  if (!frame.y.allFinite()) throw InputError("lmm: response '" + frame.response + "' has non-finite values");
+  for (Eigen::Index j = 0; j < frame.x.cols(); ++j)
+    if (!frame.x.col(j).allFinite())
+      throw InputError("lmm: fixed-effect column '" + frame.x_names[std::size_t(j)] + "' has non-finite values");
+}
+
+// Columns of X kept in order, dropping each one that is (numerically) a linear combination
+// of the kept columns before it: the columns R's qr(X, tol = 1e-7) (LINPACK dqrdc2, limited
+// pivoting) moves to the end, which lme4 drops.
+std::vector<int> estimable_columns(const Eigen::MatrixXd& x) {
+  std::vector<int> kept;
+  Eigen::MatrixXd basis(x.rows(), 0);
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    Eigen::VectorXd v = x.col(j);
+    const double norm = v.norm();
+    for (Eigen::Index b = 0; b < basis.cols(); ++b) v -= basis.col(b).dot(v) * basis.col(b);
+    for (Eigen::Index b = 0; b < basis.cols(); ++b) v -= basis.col(b).dot(v) * basis.col(b);  // re-orthogonalize
+    if (norm == 0 || v.norm() < kRankTolerance * norm) continue;
+    basis.conservativeResize(Eigen::NoChange, basis.cols() + 1);
+    basis.col(basis.cols() - 1) = v / v.norm();
+    kept.push_back(static_cast<int>(j));
+  }
+  return kept;
+}
+
+void check_ar1_times(const ReTerm& innermost, const std::vector<double>& time) {
+  std::vector<std::pair<int, double>> keys;
+  for (std::size_t r = 0; r < time.size(); ++r) {
+    if (!std::isfinite(time[r])) throw InputError("--ar1: time column has a non-finite value");
+    keys.emplace_back(innermost.block->level_of_row[r], time[r]);
+  }
+  std::sort(keys.begin(), keys.end());
+  const auto dup = std::adjacent_find(keys.begin(), keys.end());
+  if (dup != keys.end())
+    throw InputError("--ar1: time value " + r_number_label(dup->second) + " occurs twice in group '" +
+                     innermost.block->levels[std::size_t(dup->first)] + "' of " + innermost.block->group);
+}
+
+struct Optimum {
+  std::vector<double> params;
+  bool reached_max_eval = false;
+};
+
+struct Objective {
+  DevianceModel* model;
+  bool reml;
+};
+
+double nlopt_objective(unsigned n, const double* x, double*, void* data) {
+  auto* objective = static_cast<Objective*>(data);
+  const std::vector<double> params(x, x + n);
+  return objective->model->criterion(objective->model->evaluate(params), objective->reml);
+}
+
+// BOBYQA (Powell 2009) through NLopt, as lme4's default nloptwrap, with tighter tolerances.
+Optimum minimize_criterion(DevianceModel& model, bool reml) {
+  const auto n = static_cast<unsigned>(model.n_params());
+  Optimum optimum{model.start(), false};
+  const std::vector<double> lower = model.lower_bounds(), upper = model.upper_bounds();
+  nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, n);
+  Objective objective{&model, reml};
+  nlopt_set_lower_bounds(opt, lower.data());
+  nlopt_set_upper_bounds(opt, upper.data());
+  nlopt_set_min_objective(opt, nlopt_objective, &objective);
+  nlopt_set_ftol_abs(opt, 1e-10);
+  nlopt_set_xtol_abs1(opt, 1e-10);
+  nlopt_set_maxeval(opt, 100000);
+  double value = 0;
+  const nlopt_result result = nlopt_optimize(opt, optimum.params.data(), &value);
+  nlopt_destroy(opt);
+  if (result < 0 && result != NLOPT_ROUNDOFF_LIMITED)
+    throw AnalysisError("lmm: the optimizer (BOBYQA) failed: " + std::string(nlopt_result_to_string(result)));
+  if (!std::isfinite(value))
+    throw AnalysisError("lmm: the optimizer (BOBYQA) found no parameters with a finite deviance");
+  optimum.reached_max_eval = result == NLOPT_MAXEVAL_REACHED;
+  return optimum;
+}
+
+bool is_singular(const DevianceModel& model, const std::vector<double>& params) {
+  const std::vector<double> lower = model.lower_bounds();
+  for (int i = 0; i < model.n_theta(); ++i)
+    if (lower[std::size_t(i)] == 0 && params[std::size_t(i)] < kSingularTolerance) return true;
+  return false;
+}
+
+// lme4's checkConv gradient test: the larger of |scaled gradient| and |gradient| (scaled
+// by the Cholesky factor of the finite-difference Hessian) must stay below 0.002.
+void check_convergence(DevianceModel& model, const std::vector<double>& params, bool reml, LmmResult& result) {
+  const auto d = lmm_detail::central_derivatives(
+      [&](const std::vector<double>& p) { return model.criterion(model.evaluate(p), reml); }, params);
+  Eigen::LLT<Eigen::MatrixXd> llt(d.hessian);
+  if (llt.info() != Eigen::Success || !d.gradient.allFinite()) {
+    result.converged = false;
+    result.warnings.push_back("unable to evaluate scaled gradient");
+    return;
+  }
+  const Eigen::VectorXd scaled = llt.matrixU().solve(d.gradient);
+  Eigen::Index component = 0;
+  const double max_min_grad = scaled.cwiseAbs().cwiseMin(d.gradient.cwiseAbs()).maxCoeff(&component);
+  if (max_min_grad > kGradientTolerance) {
+    result.converged = false;
+    char buffer[160];
+    std::snprintf(buffer, sizeof buffer, "Model failed to converge with max|grad| = %g (tol = %g, component %d)",
+                  max_min_grad, kGradientTolerance, int(component) + 1);
+    result.warnings.push_back(buffer);
+  }
+}
+
+std::vector<FixedEffect> fixed_effects(const Eigen::VectorXd& beta, const Eigen::MatrixXd& vcov,
+                                       const std::vector<std::string>& names, const std::vector<double>& df,
+                                       double level) {
+  const double alpha = 1 - level / 100;
+  std::vector<FixedEffect> fixed;
+  for (Eigen::Index i = 0; i < beta.size(); ++i) {
+    FixedEffect f;
+    f.term = names[std::size_t(i)];
+    f.estimate = beta(i);
+    f.std_error = std::sqrt(vcov(i, i));
+    f.statistic = f.estimate / f.std_error;
+    f.df = df.empty() ? NA : df[std::size_t(i)];
+    double quantile = NA;
+    if (df.empty()) {
+      const boost::math::normal normal;
+      f.p_value = 2 * boost::math::cdf(boost::math::complement(normal, std::fabs(f.statistic)));
+      quantile = boost::math::quantile(boost::math::complement(normal, alpha / 2));
+    } else if (std::isfinite(f.df) && f.df > 0) {
+      const boost::math::students_t t(f.df);
+      f.p_value = 2 * boost::math::cdf(boost::math::complement(t, std::fabs(f.statistic)));
+      quantile = boost::math::quantile(boost::math::complement(t, alpha / 2));
+    }
+    f.conf_low = f.estimate - quantile * f.std_error;
+    f.conf_high = f.estimate + quantile * f.std_error;
+    if (!std::isfinite(f.statistic)) f.p_value = NA;
+    fixed.push_back(f);
+  }
+  return fixed;
+}
+
+RandomEffectSd random_sd(const ReTerm& term, const Eigen::MatrixXd& T, double sigma) {
+  const Eigen::MatrixXd cov = sigma * sigma * T * T.transpose();
+  RandomEffectSd r{term.block->group, term.block->terms, {}, {}};
+  for (int i = 0; i < term.k; ++i) r.sd.push_back(std::sqrt(cov(i, i)));
+  for (int i = 0; i < term.k; ++i) {
+    std::vector<double> row;
+    for (int j = 0; j < term.k; ++j) row.push_back(i == j ? 1.0 : cov(i, j) / (r.sd[std::size_t(i)] * r.sd[std::size_t(j)]));
+    r.cor.push_back(row);
+  }
+  return r;
+}
+
+std::vector<GroupSize> group_sizes(const std::vector<ReTerm>& terms) {
+  std::vector<GroupSize> groups;
+  for (const auto& t : terms) {
+    const bool seen = std::any_of(groups.begin(), groups.end(), [&](const GroupSize& g) { return g.name == t.block->group; });
+    if (!seen) groups.push_back({t.block->group, long(t.m)});
+  }
+  return groups;
+}
+
+std::vector<ConditionalMode> conditional_modes(const DevianceModel& model, const Evaluation& e,
+                                               const std::vector<double>& params, double sigma) {
+  const auto modes = model.conditional_modes(e, params);
+  std::vector<ConditionalMode> out;
+  for (std::size_t j = 0; j < model.terms().size(); ++j) {
+    const ReTerm& t = model.terms()[j];
+    for (int c = 0; c < t.k; ++c)
+      for (int level = 0; level < t.m; ++level)
+        out.push_back({t.block->group, t.block->levels[std::size_t(level)], t.block->terms[std::size_t(c)],
+                       modes.estimate[j](level, c), sigma * std::sqrt(modes.variance[j](level, c))});
+  }
+  return out;
+}
+
+}  // namespace
+
+LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std::vector<double>& time) {
+  check_finite(frame);
+  check_random_design(frame);
+  LmmResult result;
+  result.formula = options.formula;
+  result.method = options.reml ? "REML" : "ML";
+  result.level = options.level;
+  result.n_obs = long(frame.y.size());
+  result.n_dropped = long(frame.n_dropped);
+  if (frame.n_dropped > 0)
+    result.warnings.push_back(std::to_string(frame.n_dropped) + " rows with missing values dropped");
+
+  const std::vector<int> kept = estimable_columns(frame.x);
+  if (kept.size() < std::size_t(frame.x.cols())) {
+    const auto dropped = std::size_t(frame.x.cols()) - kept.size();
+    result.warnings.push_back("fixed-effect model matrix is rank deficient so dropping " + std::to_string(dropped) +
+                              (dropped == 1 ? " column / coefficient" : " columns / coefficients"));
+  }
+  std::vector<std::string> names;
+  for (int j : kept) names.push_back(frame.x_names[std::size_t(j)]);
+  Eigen::MatrixXd x = frame.x(Eigen::all, kept);
+  if (x.cols() >= x.rows()) throw InputError("lmm: more fixed effects than observations");
+
+  std::vector<ReTerm> terms = lmm_detail::lme4_term_order(frame.random);
+  const bool ar1 = !options.ar1_time.empty();
+  if (ar1) {
+    if (time.size() != std::size_t(frame.y.size())) throw InputError("--ar1: the time column was not given per row");
+    check_ar1_times(terms.front(), time);
+  }
+  DevianceModel model(frame, std::move(x), terms, ar1 ? time : std::vector<double>{});
+  const Optimum optimum = minimize_criterion(model, options.reml);
+  const std::vector<double>& params = optimum.params;
+  result.converged = !optimum.reached_max_eval;
+  if (optimum.reached_max_eval) result.warnings.push_back("lmm: the optimizer reached its maximum number of evaluations");
+
+  result.singular = is_singular(model, params);
+  if (result.singular) result.warnings.push_back("boundary (singular) fit: see help('isSingular')");
+  else check_convergence(model, params, options.reml, result);
+
+  const int n = model.n_obs(), p = model.n_fixed();
+  Evaluation e = model.evaluate(params);
+  if (!e.ok) throw AnalysisError("lmm: the deviance is not finite at the optimum (is the response constant?)");
+  result.criterion = model.criterion(e, options.reml);
+  result.sigma = std::sqrt(e.r2 / (options.reml ? n - p : n));
+  const Eigen::VectorXd beta = model.beta(e);
+  result.vcov = result.sigma * result.sigma * model.unscaled_vcov(e);
+  if (options.conditional_modes) result.ranef = conditional_modes(model, e, params, result.sigma);
+
+  std::vector<double> df;
+  if (options.df == DfMethod::Residual) df.assign(std::size_t(p), double(n - p));
+  if (options.df == DfMethod::Satterthwaite)
+    df = lmm_detail::satterthwaite_df(model, params, result.sigma, options.reml, result.warnings);
+  result.fixed = fixed_effects(beta, result.vcov, names, df, options.level);
+
+  result.df_model = long(p + model.n_params() + 1);
+  result.logLik = -result.criterion / 2;
+  result.AIC = result.criterion + 2.0 * double(result.df_model);
+  result.BIC = result.criterion + std::log(double(n)) * double(result.df_model);
+  result.groups = group_sizes(terms);
+  for (std::size_t j = 0; j < terms.size(); ++j)
+    result.random.push_back(random_sd(terms[j], model.lambda_factor(int(j), params), result.sigma));
+  result.theta.assign(params.begin(), params.begin() + model.n_theta());
+  if (ar1) result.ar1_phi = params.back();
+  return result;
+}
+
+LmmResult fit_lmm(const Table& table, const LmmOptions& options) {
+  const Formula formula = parse_formula(options.formula, true);
+  FrameOptions frame_options;
+  if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
+  const ModelFrame frame = build_model_frame(formula, table, frame_options);
+  std::vector<double> time;
+  if (!options.ar1_time.empty()) {
+    const Column& column = table.numeric(options.ar1_time);
+    for (std::size_t row : frame.rows) time.push_back(column.numbers[row]);
+  }
+  return fit_lmm(frame, options, time);
+}
+
+}  // namespace spiral

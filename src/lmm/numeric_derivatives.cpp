@@ -1,0 +1,96 @@
+#include "lmm/numeric_derivatives.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace spiral::lmm_detail {
+
+namespace {
+
+constexpr int kRichardsonSteps = 4;  // numDeriv's r (with v = 2)
+
+// numDeriv's initial steps: h = |d x| + eps where |x| < zero.tol.
+std::vector<double> initial_steps(const std::vector<double>& x, double d) {
+  const double eps = 1e-4, zero_tol = std::sqrt(std::numeric_limits<double>::epsilon() / 7e-7);
+  std::vector<double> h(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) h[i] = std::fabs(d * x[i]) + (std::fabs(x[i]) < zero_tol ? eps : 0);
+  return h;
+}
+
+// Richardson extrapolation of approximations at steps h, h/2, h/4, h/8 (error O(h^2)).
+template <typename T>
+T extrapolate(std::vector<T> a) {
+  for (int m = 1; m < kRichardsonSteps; ++m) {
+    const double f = std::pow(4.0, m);
+    for (int k = 0; k < kRichardsonSteps - m; ++k) a[std::size_t(k)] = (a[std::size_t(k + 1)] * f - a[std::size_t(k)]) / (f - 1);
+  }
+  return a[0];
+}
+
+std::vector<double> shifted(std::vector<double> x, std::size_t i, double hi, std::size_t j = SIZE_MAX, double hj = 0) {
+  x[i] += hi;
+  if (j != SIZE_MAX) x[j] += hj;
+  return x;
+}
+
+}  // namespace
+
+Eigen::MatrixXd richardson_hessian(const ScalarFunction& f, const std::vector<double>& x) {
+  const std::size_t n = x.size();
+  const std::vector<double> h0 = initial_steps(x, 0.1);
+  const double f0 = f(x);
+  Eigen::MatrixXd H(n, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<double> approx;
+    double h = h0[i];
+    for (int k = 0; k < kRichardsonSteps; ++k, h /= 2)
+      approx.push_back((f(shifted(x, i, h)) - 2 * f0 + f(shifted(x, i, -h))) / (h * h));
+    H(i, i) = extrapolate(approx);
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      std::vector<double> approx;
+      double hi = h0[i], hj = h0[j];
+      for (int k = 0; k < kRichardsonSteps; ++k, hi /= 2, hj /= 2) {
+        const double fp = f(shifted(x, i, hi, j, hj)), fm = f(shifted(x, i, -hi, j, -hj));
+        approx.push_back((fp - 2 * f0 + fm - H(i, i) * hi * hi - H(j, j) * hj * hj) / (2 * hi * hj));
+      }
+      H(i, j) = H(j, i) = extrapolate(approx);
+    }
+  return H;
+}
+
+Eigen::MatrixXd richardson_jacobian(const VectorFunction& f, const std::vector<double>& x) {
+  const std::vector<double> h0 = initial_steps(x, 1e-4);
+  Eigen::MatrixXd J;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    std::vector<Eigen::VectorXd> approx;
+    double h = h0[i];
+    for (int k = 0; k < kRichardsonSteps; ++k, h /= 2)
+      approx.push_back((f(shifted(x, i, h)) - f(shifted(x, i, -h))) / (2 * h));
+    const Eigen::VectorXd column = extrapolate(approx);
+    if (J.size() == 0) J.resize(column.size(), static_cast<Eigen::Index>(x.size()));
+    J.col(static_cast<Eigen::Index>(i)) = column;
+  }
+  return J;
+}
+
+Derivatives central_derivatives(const ScalarFunction& f, const std::vector<double>& x, double delta) {
+  const std::size_t n = x.size();
+  const double fx = f(x);
+  Derivatives d{Eigen::VectorXd(n), Eigen::MatrixXd(n, n)};
+  for (std::size_t j = 0; j < n; ++j) {
+    const double fadd = f(shifted(x, j, delta)), fsub = f(shifted(x, j, -delta));
+    d.hessian(j, j) = (fadd - 2 * fx + fsub) / (delta * delta);
+    d.gradient(j) = (fadd - fsub) / (2 * delta);
+    for (std::size_t i = 0; i < j; ++i) {
+      const double two = 4 * delta * delta;
+      d.hessian(i, j) = d.hessian(j, i) =
+          (f(shifted(x, i, delta, j, delta)) - f(shifted(x, i, delta, j, -delta)) -
+           f(shifted(x, i, -delta, j, delta)) + f(shifted(x, i, -delta, j, -delta))) / two;
+    }
+  }
+  return d;
+}
+
+}  // namespace spiral::lmm_detail

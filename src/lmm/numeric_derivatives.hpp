@@ -1,0 +1,28 @@
+// Numerical derivatives with Richardson extrapolation, as R's numDeriv package (Gilbert &
+// Varadhan) computes them: lmerTest's Satterthwaite df are defined through numDeriv's
+// hessian() and jacobian() with their default settings, so the same steps are used here.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include <Eigen/Dense>
+
+namespace spiral::lmm_detail {
+
+using ScalarFunction = std::function<double(const std::vector<double>&)>;
+using VectorFunction = std::function<Eigen::VectorXd(const std::vector<double>&)>;
+
+// numDeriv::hessian(func, x): genD with d = 0.1, eps = 1e-4, r = 4, v = 2.
+Eigen::MatrixXd richardson_hessian(const ScalarFunction& f, const std::vector<double>& x);
+// numDeriv::jacobian(func, x, method = "Richardson"): d = 1e-4, eps = 1e-4, r = 4, v = 2.
+Eigen::MatrixXd richardson_jacobian(const VectorFunction& f, const std::vector<double>& x);
+
+// lme4's deriv12(): central finite differences with step delta (gradient and Hessian),
+// used by its convergence check.
+struct Derivatives {
+  Eigen::VectorXd gradient;
+  Eigen::MatrixXd hessian;
+};
+Derivatives central_derivatives(const ScalarFunction& f, const std::vector<double>& x, double delta = 1e-4);
+
+}  // namespace spiral::lmm_detail

@@ -1,0 +1,158 @@
+#include <cmath>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "spiral/lmm.hpp"
+
+namespace spiral {
+
+namespace {
+
+Json numbers(const std::vector<double>& values) {
+  Json array = Json::array();
+  for (double v : values) array.push_back(json_number(v));
+  return array;
+}
+
+std::string significance_stars(double p) {
+  if (!std::isfinite(p)) return "";
+  if (p < 0.001) return "***";
+  if (p < 0.01) return "**";
+  if (p < 0.05) return "*";
+  if (p < 0.1) return ".";
+  return "";
+}
+
+std::string format_p(double p) {
+  if (!std::isfinite(p)) return "NA";
+  if (p < 2e-16) return "< 2e-16";
+  return fmt::format("{:.3g}", p);
+}
+
+std::string random_effects_text(const LmmResult& r) {
+  std::string text = fmt::format(" {:<12} {:<14} {:>10}  {}\n", "Groups", "Name", "Std.Dev.", "Corr");
+  for (const auto& block : r.random)
+    for (std::size_t i = 0; i < block.terms.size(); ++i) {
+      std::string cor;
+      for (std::size_t j = 0; j < i; ++j) cor += fmt::format("{:6.2f} ", block.cor[i][j]);
+      text += fmt::format(" {:<12} {:<14} {:>10.4f}  {}\n", i == 0 ? block.group : "", block.terms[i], block.sd[i], cor);
+    }
+  text += fmt::format(" {:<12} {:<14} {:>10.4f}\n", "Residual", "", r.sigma);
+  text += fmt::format("Number of obs: {}, groups: ", r.n_obs);
+  for (std::size_t g = 0; g < r.groups.size(); ++g)
+    text += fmt::format("{} {}, {}", g ? ";" : "", r.groups[g].name, r.groups[g].levels);
+  return text + "\n";
+}
+
+std::string fixed_effects_text(const LmmResult& r) {
+  const bool has_df = !r.fixed.empty() && std::isfinite(r.fixed.front().df);
+  std::string text = fmt::format("{:<20} {:>12} {:>12} {:>10} {:>10} {:>10}\n", "", "Estimate", "Std. Error",
+                                 has_df ? "df" : "", has_df ? "t value" : "z value", has_df ? "Pr(>|t|)" : "Pr(>|z|)");
+  for (const auto& f : r.fixed)
+    text += fmt::format("{:<20} {:>12.5g} {:>12.5g} {:>10} {:>10.3f} {:>10} {}\n", f.term, f.estimate, f.std_error,
+                        has_df ? fmt::format("{:.2f}", f.df) : "", f.statistic, format_p(f.p_value),
+                        significance_stars(f.p_value));
+  return text;
+}
+
+}  // namespace
+
+Json to_json(const LmmResult& r) {
+  Json j;
+  j["method"] = r.method;
+  j["n_obs"] = r.n_obs;
+  j["n_dropped"] = r.n_dropped;
+  j["converged"] = r.converged;
+  j["singular"] = r.singular;
+  j["criterion"] = json_number(r.criterion);
+  j["logLik"] = json_number(r.logLik);
+  j["AIC"] = json_number(r.AIC);
+  j["BIC"] = json_number(r.BIC);
+  j["df_model"] = r.df_model;
+  j["sigma"] = json_number(r.sigma);
+  j["groups"] = Json::array();
+  for (const auto& g : r.groups) j["groups"].push_back({{"name", g.name}, {"levels", g.levels}});
+  j["fixed"] = Json::array();
+  for (const auto& f : r.fixed)
+    j["fixed"].push_back({{"term", f.term},
+                          {"estimate", json_number(f.estimate)},
+                          {"std_error", json_number(f.std_error)},
+                          {"df", json_number(f.df)},
+                          {"statistic", json_number(f.statistic)},
+                          {"p_value", json_number(f.p_value)},
+                          {"conf_low", json_number(f.conf_low)},
+                          {"conf_high", json_number(f.conf_high)}});
+  j["random"] = Json::array();
+  for (const auto& b : r.random) {
+    Json cor = Json::array();
+    for (const auto& row : b.cor) cor.push_back(numbers(row));
+    j["random"].push_back({{"group", b.group}, {"terms", b.terms}, {"sd", numbers(b.sd)}, {"cor", cor}});
+  }
+  j["ar1"] = r.ar1_phi ? Json{{"phi", json_number(*r.ar1_phi)}} : Json(nullptr);
+  j["theta"] = numbers(r.theta);
+  j["warnings"] = r.warnings;
+  return j;
+}
+
+std::string to_text(const LmmResult& r) {
+  const bool has_df = !r.fixed.empty() && std::isfinite(r.fixed.front().df);
+  std::string text = fmt::format("Linear mixed model fit by {}{}\n", r.method == "REML" ? "REML" : "maximum likelihood",
+                                 has_df ? ". t-tests use the fixed effects' df shown" : ". z-tests (no df)");
+  if (!r.formula.empty()) text += "Formula: " + r.formula + "\n";
+  text += "\n";
+  if (r.method == "REML") text += fmt::format("REML criterion at convergence: {:.4f}\n\n", r.criterion);
+  else
+    text += fmt::format("{:>12} {:>12} {:>12} {:>12} {:>8}\n{:>12.4f} {:>12.4f} {:>12.4f} {:>12.4f} {:>8}\n\n", "AIC",
+                        "BIC", "logLik", "deviance", "df.resid", r.AIC, r.BIC, r.logLik, r.criterion,
+                        r.n_obs - r.df_model);
+  text += "Random effects:\n" + random_effects_text(r);
+  if (r.ar1_phi) text += fmt::format("AR(1) residual correlation: phi = {:.4f}\n", *r.ar1_phi);
+  text += "\nFixed effects:\n" + fixed_effects_text(r);
+  for (const auto& w : r.warnings) text += "warning: " + w + "\n";
+  return text;
+}
+
+std::string ranef_csv(const LmmResult& r) {
+  std::string csv = "group,level,term,estimate,std_error\n";
+  for (const auto& m : r.ranef)
+    csv += csv_field(m.group) + "," + csv_field(m.level) + "," + csv_field(m.term) + "," + csv_number(m.estimate) + "," +
+           csv_number(m.std_error) + "\n";
+  return csv;
+}
+
+Json to_json(const LmmComparison& c) {
+  Json j;
+  j["models"] = Json::array();
+  for (const auto& m : c.models)
+    j["models"].push_back({{"formula", m.formula},
+                           {"df_model", m.df_model},
+                           {"AIC", json_number(m.AIC)},
+                           {"BIC", json_number(m.BIC)},
+                           {"logLik", json_number(m.logLik)},
+                           {"deviance", json_number(m.deviance)}});
+  j["chisq"] = json_number(c.chisq);
+  j["chisq_df"] = c.chisq_df;
+  j["p_value"] = json_number(c.p_value);
+  j["warnings"] = c.warnings;
+  return j;
+}
+
+std::string to_text(const LmmComparison& c) {
+  std::string text = "Likelihood-ratio test (models refitted with ML)\n";
+  for (std::size_t i = 0; i < c.models.size(); ++i)
+    text += fmt::format("Model {}: {}\n", i + 1, c.models[i].formula);
+  text += fmt::format("\n{:<8} {:>5} {:>12} {:>12} {:>12} {:>12} {:>10} {:>5} {:>10}\n", "", "npar", "AIC", "BIC",
+                      "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)");
+  for (std::size_t i = 0; i < c.models.size(); ++i) {
+    const auto& m = c.models[i];
+    text += fmt::format("{:<8} {:>5} {:>12.4f} {:>12.4f} {:>12.4f} {:>12.4f}", "Model " + std::to_string(i + 1),
+                        m.df_model, m.AIC, m.BIC, m.logLik, m.deviance);
+    if (i > 0) text += fmt::format(" {:>10.4f} {:>5} {:>10}", c.chisq, c.chisq_df, format_p(c.p_value));
+    text += "\n";
+  }
+  for (const auto& w : c.warnings) text += "warning: " + w + "\n";
+  return text;
+}
+
+}  // namespace spiral

@@ -1,0 +1,156 @@
+# Reference values for tests/lmm: lme4 / lmerTest / nlme fits written as JSON.
+# Run from the repository root:  Rscript tests/reference/lmm.R
+# Writes the data sets to tests/data/lmm/*.csv (the tests read them through spiral's reader)
+# and the values to tests/reference/lmm/*.json.
+suppressPackageStartupMessages({
+  library(lmerTest)   # lmer() with Satterthwaite df in summary()
+  library(nlme)
+  library(jsonlite)
+})
+data_dir <- "tests/data/lmm"
+ref_dir <- "tests/reference/lmm"
+dir.create(data_dir, showWarnings = FALSE, recursive = TRUE)
+dir.create(ref_dir, showWarnings = FALSE, recursive = TRUE)
+
+write_data <- function(d, name) write.csv(d, file.path(data_dir, name), row.names = FALSE, quote = TRUE)
+write_ref <- function(x, name) write_json(x, file.path(ref_dir, name), digits = NA, auto_unbox = TRUE, pretty = TRUE)
+
+# Everything spiral's `lmm --format json` reports, from an lmerTest fit.
+describe_fit <- function(fit, formula, df = c("satterthwaite", "residual", "none")) {
+  df <- match.arg(df)
+  co <- summary(fit)$coefficients
+  est <- setNames(co[, "Estimate"], rownames(co)); se <- co[, "Std. Error"]
+  dfs <- switch(df, satterthwaite = co[, "df"], residual = rep(nobs(fit) - length(est), length(est)),
+                none = rep(NA_real_, length(est)))
+  q <- if (df == "none") qnorm(0.975) else qt(0.975, dfs)
+  p <- if (df == "none") 2 * pnorm(-abs(est / se)) else 2 * pt(-abs(est / se), dfs)
+  vc <- VarCorr(fit)
+  random <- lapply(names(vc), function(g) {
+    m <- vc[[g]]
+    list(group = sub("\\.[0-9]+$", "", g), terms = I(colnames(m)), sd = I(unname(attr(m, "stddev"))),
+         cor = unname(if (ncol(m) > 1) attr(m, "correlation") else matrix(1, 1, 1)))
+  })
+  ll <- logLik(fit)
+  list(formula = formula, method = if (isREML(fit)) "REML" else "ML", n_obs = nobs(fit),
+       singular = isSingular(fit),
+       criterion = if (isREML(fit)) unname(fit@devcomp$cmp["REML"]) else unname(deviance(fit)),
+       logLik = as.numeric(ll), AIC = AIC(fit), BIC = BIC(fit), df_model = attr(ll, "df"),
+       sigma = sigma(fit), theta = I(unname(getME(fit, "theta"))),
+       groups = lapply(names(getME(fit, "flist")), function(g)
+         list(name = g, levels = nlevels(getME(fit, "flist")[[g]]))),
+       fixed = lapply(seq_along(est), function(i)
+         list(term = names(est)[i], estimate = unname(est[i]), std_error = unname(se[i]),
+              df = unname(dfs[i]), statistic = unname(est[i] / se[i]), p_value = unname(p[i]),
+              conf_low = unname(est[i] - q[i] * se[i]), conf_high = unname(est[i] + q[i] * se[i]))),
+       random = random)
+}
+
+fit_and_write <- function(formula, data, name, REML = TRUE, df = "satterthwaite") {
+  fit <- lmer(as.formula(formula), data = data, REML = REML)
+  write_ref(describe_fit(fit, formula, df), name)
+  invisible(fit)
+}
+
+# sleepstudy: correlated and uncorrelated random slopes, REML and ML.
+data(sleepstudy, package = "lme4")
+write_data(sleepstudy, "sleepstudy.csv")
+fm1 <- fit_and_write("Reaction ~ Days + (Days | Subject)", sleepstudy, "sleepstudy_reml.json")
+fit_and_write("Reaction ~ Days + (Days | Subject)", sleepstudy, "sleepstudy_ml.json", REML = FALSE)
+fit_and_write("Reaction ~ Days + (Days || Subject)", sleepstudy, "sleepstudy_uncorrelated_reml.json")
+fit_and_write("Reaction ~ Days + (Days || Subject)", sleepstudy, "sleepstudy_uncorrelated_ml.json", REML = FALSE)
+fit_and_write("Reaction ~ Days + (Days | Subject)", sleepstudy, "sleepstudy_residual_df.json", df = "residual")
+fit_and_write("Reaction ~ Days + (Days | Subject)", sleepstudy, "sleepstudy_no_df.json", df = "none")
+
+# ranef(condVar = TRUE) of fm1, as a long table.
+re <- as.data.frame(ranef(fm1, condVar = TRUE))
+write_ref(data.frame(group = as.character(re$grpvar), level = as.character(re$grp), term = as.character(re$term),
+                     estimate = re$condval, std_error = re$condsd), "sleepstudy_ranef.json")
+
+# Likelihood-ratio test: anova() refits both models with ML.
+fm0 <- lmer(Reaction ~ Days + (1 | Subject), sleepstudy)
+a <- anova(fm0, lmer(Reaction ~ Days + (Days | Subject), sleepstudy))
+write_ref(list(formulas = c("Reaction ~ Days + (1 | Subject)", "Reaction ~ Days + (Days | Subject)"),
+               df_model = a$npar, AIC = a$AIC, BIC = a$BIC, logLik = a$logLik, deviance = a$deviance,
+               chisq = a$Chisq[2], chisq_df = a$Df[2], p_value = a[["Pr(>Chisq)"]][2]), "sleepstudy_compare.json")
+
+# Factor x numeric interaction with random slopes (simulated).
+set.seed(20240501)
+n_pat <- 30; n_ses <- 6
+inter <- expand.grid(session = 1:n_ses, patient = sprintf("p%02d", 1:n_pat))
+inter$group <- ifelse(as.integer(factor(inter$patient)) %% 2 == 0, "treat", "control")
+u0 <- rnorm(n_pat, 0, 1.0); u1 <- rnorm(n_pat, 0, 0.3)
+pid <- as.integer(factor(inter$patient))
+inter$y <- 10 + 0.5 * (inter$group == "treat") - 0.4 * inter$session - 0.3 * (inter$group == "treat") * inter$session +
+  u0[pid] + u1[pid] * inter$session + rnorm(nrow(inter), 0, 1)
+inter <- inter[, c("patient", "group", "session", "y")]
+write_data(inter, "interaction.csv")
+fit_and_write("y ~ group * session + (session | patient)", inter, "interaction_reml.json")
+
+# Crossed random effects: Penicillin.
+data(Penicillin, package = "lme4")
+write_data(Penicillin, "penicillin.csv")
+fit_and_write("diameter ~ 1 + (1 | plate) + (1 | sample)", Penicillin, "penicillin_reml.json")
+fit_and_write("diameter ~ 1 + (1 | plate) + (1 | sample)", Penicillin, "penicillin_ml.json", REML = FALSE)
+
+# Nested random effects: Pastes.
+data(Pastes, package = "lme4")
+write_data(Pastes[, c("strength", "batch", "cask")], "pastes.csv")
+fit_and_write("strength ~ 1 + (1 | batch/cask)", Pastes, "pastes_reml.json")
+
+# Three levels: sessions in patients in therapists, with a 5-level factor (simulated).
+set.seed(20240502)
+n_ther <- 8; per_ther <- 5; n_ses <- 6
+three <- expand.grid(session = 1:n_ses, patient = 1:(n_ther * per_ther))
+three$therapist <- sprintf("t%d", (three$patient - 1) %/% per_ther + 1)
+three$patient <- sprintf("p%02d", three$patient)
+three$phase <- factor(sample(c("a", "b", "c", "d", "e"), nrow(three), replace = TRUE))
+t_eff <- rnorm(n_ther, 0, 0.7); p_eff <- rnorm(n_ther * per_ther, 0, 1); p_slope <- rnorm(n_ther * per_ther, 0, 0.2)
+tid <- as.integer(factor(three$therapist)); pid <- as.integer(factor(three$patient))
+three$y <- 5 + c(a = 0, b = 0.3, c = -0.2, d = 0.5, e = 0.1)[as.character(three$phase)] - 0.2 * three$session +
+  t_eff[tid] + p_eff[pid] + p_slope[pid] * three$session + rnorm(nrow(three), 0, 0.8)
+three <- three[, c("therapist", "patient", "session", "phase", "y")]
+write_data(three, "three_level.csv")
+fit_and_write("y ~ phase + session + (1 + session | patient) + (1 | therapist)", three, "three_level_reml.json")
+
+# A singular fit: no between-group variance in the generating model.
+set.seed(20240503)
+sing <- data.frame(g = rep(sprintf("g%d", 1:6), each = 5), x = rnorm(30))
+sing$y <- 1 + 0.5 * sing$x + rnorm(30)
+fit <- lmer(y ~ x + (1 | g), sing)
+if (!isSingular(fit)) { # make it singular for sure: remove the group means of the noise
+  sing$y <- sing$y - ave(sing$y - 0.5 * sing$x, sing$g) + mean(sing$y - 0.5 * sing$x)
+}
+write_data(sing, "singular.csv")
+sfit <- fit_and_write("y ~ x + (1 | g)", sing, "singular_reml.json")
+stopifnot(isSingular(sfit))
+
+# Rank-deficient fixed effects: x2 = 2 * Days is aliased and dropped.
+rank <- sleepstudy; rank$Days2 <- 2 * rank$Days
+write_data(rank, "rank_deficient.csv")
+fit_and_write("Reaction ~ Days + Days2 + (1 | Subject)", rank, "rank_deficient_reml.json")
+
+# AR(1) residuals within patient with gaps in the session numbers, against nlme corCAR1.
+set.seed(20240504)
+n_pat <- 40; n_ses <- 8; phi <- 0.5
+ar <- do.call(rbind, lapply(1:n_pat, function(i) {
+  e <- numeric(n_ses); e[1] <- rnorm(1)
+  for (t in 2:n_ses) e[t] <- phi * e[t - 1] + sqrt(1 - phi^2) * rnorm(1)
+  d <- data.frame(patient = sprintf("p%02d", i), session = 1:n_ses, x = rnorm(n_ses))
+  d$y <- 2 + 0.3 * d$x - 0.1 * d$session + rnorm(1, 0, 0.8) + e
+  d[sort(sample(n_ses, sample(5:n_ses, 1))), ]   # gaps: sessions missing at random
+}))
+write_data(ar, "ar1_gaps.csv")
+ar_ref <- function(method, name) {
+  fit <- lme(y ~ x + session, random = ~ 1 | patient, data = ar, method = method,
+             correlation = corCAR1(form = ~ session | patient))
+  tt <- summary(fit)$tTable
+  write_ref(list(method = method, logLik = as.numeric(logLik(fit)), sigma = fit$sigma,
+                 phi = unname(coef(fit$modelStruct$corStruct, unconstrained = FALSE)),
+                 sd_intercept = sqrt(as.numeric(getVarCov(fit))),
+                 estimate = unname(tt[, "Value"]), std_error = unname(tt[, "Std.Error"]),
+                 terms = rownames(tt)), name)
+}
+ar_ref("REML", "ar1_reml.json")
+ar_ref("ML", "ar1_ml.json")
+
+cat("wrote", length(list.files(ref_dir)), "reference files\n")

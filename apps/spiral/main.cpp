@@ -18,6 +18,13 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
+bool is_command(const CLI::App& app, const std::string& name) {
+  for (const CLI::App* command : app.get_subcommands({})) {
+    if (command->check_name(name)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -31,6 +38,9 @@ int main(int argc, char** argv) {
   spiral::cli::register_ipd(app);
   spiral::cli::register_simulate(app);
   try {
+    if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
+      throw spiral::InputError(std::string("unknown command '") + argv[1] + "' (see spiral --help)");
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -39,7 +49,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return fail(2, e.what());
+    return fail(2, e.what());  // CLI11 names the option at fault
   } catch (const spiral::InputError& e) {
     return fail(2, e.what());
   } catch (const spiral::AnalysisError& e) {

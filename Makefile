@@ -25,10 +25,21 @@ test: test-fast test-asan
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The sanitizer build uses clang, which also builds the libFuzzer targets; ctest runs each
+# fuzzer briefly on its seed corpus (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 15
+SANITIZE_FLAGS = -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DSPIRAL_SANITIZE=ON \
+	-DSPIRAL_WERROR=OFF -DSPIRAL_FUZZ=ON -DSPIRAL_FUZZ_SECONDS=$(FUZZ_SECONDS)
 test-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPIRAL_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(ASAN_BUILD) $(SANITIZE_FLAGS) $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# Long fuzzing runs: make fuzz FUZZ_SECONDS=600
+fuzz: deps
+	cmake -S . -B $(ASAN_BUILD) $(SANITIZE_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -R '^fuzz_'
 
 bench: deps
 	@scripts/install-deps.sh reference

@@ -218,7 +218,8 @@ Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, co
 // --- grouping factors (lme4's factorize() and mkBlist()) ----------------------------
 
 // A grouping variable as a factor: numbers become levels sorted numerically, labelled
-// as R's as.character() (factor()); factors keep their (used) levels.
+// as R's as.character() (factor(); values with the same 15-digit label share a level);
+// factors keep their (used) levels.
 FrameVariable as_grouping_factor(const FrameVariable& v) {
   if (v.factor) return v;
   std::vector<double> values = v.numbers;
@@ -226,10 +227,16 @@ FrameVariable as_grouping_factor(const FrameVariable& v) {
   values.erase(std::unique(values.begin(), values.end()), values.end());
   FrameVariable f;
   f.factor = true;
-  for (double value : values) f.levels.push_back(r_number_label(value));
+  std::vector<int> level_of_value;
+  for (double value : values) {
+    std::string label = r_number_label(value);
+    if (f.levels.empty() || f.levels.back() != label) f.levels.push_back(std::move(label));
+    level_of_value.push_back(static_cast<int>(f.levels.size()) - 1);
+  }
   f.codes.reserve(v.numbers.size());
   for (double x : v.numbers) {
-    f.codes.push_back(static_cast<int>(std::lower_bound(values.begin(), values.end(), x) - values.begin()));
+    const auto value_index = std::lower_bound(values.begin(), values.end(), x) - values.begin();
+    f.codes.push_back(level_of_value[static_cast<std::size_t>(value_index)]);
   }
   return f;
 }

@@ -348,6 +348,9 @@ class Parser {
     const Token& t = take();
     switch (t.kind) {
       case Tok::Name:
+        if (t.text == "." && t.offset < text_.size() && text_[t.offset] == '.') {
+          fail(text_, "'.' (all other columns) is not supported; name the columns", t.offset);
+        }
         if (peek().kind == Tok::LParen) fail(text_, "function calls such as '" + t.text + "(' are not supported", t.offset);
         return Value{TermSet{Bits{scope.index(t.text)}}, false};
       case Tok::Number:

@@ -168,6 +168,24 @@ TEST(ModelFrame, NumericGroupLevelsAreSortedNumbersLabelledAsR) {
   EXPECT_EQ(mf.random[0].level_of_row, (std::vector<int>{3, 1, 4, 2, 1, 0}));
 }
 
+TEST(ModelFrame, NumericGroupValuesWithTheSameLabelShareALevel) {
+  // R: x <- c(0.3, 0.1 + 0.2, 1, 0.3); levels(factor(x)) is "0.3" "1", codes 1 1 2 1.
+  Table t("mem.csv");
+  t.add_numeric("y", {1, 2, 3, 4});
+  t.add_numeric("id", {0.3, 0.1 + 0.2, 1, 0.3});
+  const ModelFrame mf = build_model_frame(parse_formula("y ~ (1 | id)"), t);
+  EXPECT_EQ(mf.random[0].levels, (std::vector<std::string>{"0.3", "1"}));
+  EXPECT_EQ(mf.random[0].level_of_row, (std::vector<int>{0, 0, 1, 0}));
+}
+
+TEST(ModelFrame, NoInterceptNoTermsGivesNoColumns) {
+  // R: ncol(model.matrix(y ~ 0, data)) is 0.
+  const ModelFrame mf = build_model_frame(parse_formula("y ~ 0"), small_table());
+  EXPECT_EQ(mf.x.rows(), 6);
+  EXPECT_EQ(mf.x.cols(), 0);
+  EXPECT_TRUE(mf.x_names.empty());
+}
+
 TEST(RNumberLabel, MatchesAsCharacter) {
   // R 4.x: as.character(c(0, 1, -2.5, 123456, 1e5, 1e15, 0.1, 1/3, 1e-4, 0.0012, 123456789012, -1e-300))
   const std::vector<std::pair<double, std::string>> cases = {

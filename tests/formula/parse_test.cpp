@@ -114,6 +114,7 @@ TEST(ParseFormula, ErrorsNameWhatAndColumn) {
       {"y ~ x^z", "formula: '^' needs a whole number from 1 to 100, found 'z' at column 7: y ~ x^z"},
       {"y ~ ()", "formula: empty parentheses at column 5: y ~ ()"},
       {"", "formula: missing '~' at column 1: "},
+      {"y ~ .", "formula: '.' (all other columns) is not supported; name the columns at column 5: y ~ ."},
       {"~ x1", "no error"},
   };
   for (const auto& [text, message] : cases) EXPECT_EQ(error_of(text), message) << text;

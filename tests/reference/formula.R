@@ -28,7 +28,9 @@ frame_of <- function(formula) {
   if (is.null(findbars(formula))) {
     model.frame(formula, data, drop.unused.levels = TRUE)
   } else {
-    lFormula(formula, data)$fr
+    # lme4's checks of levels against observations belong to the fitting code.
+    lFormula(formula, data, control = lmerControl(check.nobs.vs.nlev = "ignore", check.nobs.vs.nRE = "ignore",
+                                                  check.nlev.gtreq.5 = "ignore"))$fr
   }
 }
 
@@ -87,7 +89,11 @@ formulas <- c(
   "y ~ x + grp + (x || site)",
   "y ~ x + (0 + grp | site)",
   "y ~ z + (1 | site:sex)",
-  "y ~ z + (1 + cond | therapist:site)"
+  "y ~ z + (1 + cond | therapist:site)",
+  "y ~ 0 + cond:sex",
+  "y ~ x * grp * sex",
+  "y ~ x + (cond || site)",
+  "y ~ x + (1 | site/patient/session)"
 )
 
 out <- lapply(formulas, case)

@@ -1,0 +1,62 @@
+#!/bin/sh
+# make bench: times spiral and the R reference packages on the same data in the same run
+# and prints the ratios (R time / spiral time) with the value both must agree on.
+# spiral is timed as a whole process (CSV read included); R in-process with data loaded.
+# Usage: bench/run.sh BUILD_DIR
+set -eu
+build="$1"
+spiral="$build/spiral"
+data="$build/bench-data"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+[ -f "$data/panel300.csv" ] || Rscript "$root/bench/data.R" "$data"
+
+# Median wall time of N runs of a command, in seconds.
+median_seconds() {
+  n="$1"; shift
+  i=0
+  while [ "$i" -lt "$n" ]; do
+    start=$(date +%s.%N)
+    "$@" > /dev/null
+    end=$(date +%s.%N)
+    awk -v a="$start" -v b="$end" 'BEGIN { print b - a }'
+    i=$((i + 1))
+  done | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+json_value() {  # json_value FILE KEY: a top-level number of a JSON file
+  sed -n "s/^  \"$2\": \([^,]*\),*$/\1/p" "$1" | head -n 1
+}
+
+echo "R reference timings (in-process) ..." >&2
+ref="$build/bench-reference.txt"
+Rscript "$root/bench/reference.R" "$data" > "$ref"
+
+row() {  # row NAME SPIRAL_SECONDS SPIRAL_VALUE
+  r_seconds=$(awk -v n="$1" '$1 == n { print $2 }' "$ref")
+  r_value=$(awk -v n="$1" '$1 == n { print $3 }' "$ref")
+  ratio=$(awk -v r="$r_seconds" -v s="$2" 'BEGIN { print r / s }')
+  printf '| %-16s | %10.4f | %10.4f | %8.1fx | %-24s | %-24s |\n' "$1" "$2" "$r_seconds" "$ratio" "$3" "$r_value"
+}
+
+out="$build/bench-out"
+mkdir -p "$out"
+echo "| benchmark        | spiral (s) |      R (s) | R/spiral | spiral value             | R value                  |"
+echo "|------------------|-----------:|-----------:|---------:|--------------------------|--------------------------|"
+
+f='O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient)'
+t=$(median_seconds 5 "$spiral" lmm --data "$data/lmm_lagged.csv" --formula "$f" --format json --out "$out/a.json")
+row lmm_lagged "$t" "$(json_value "$out/a.json" criterion)"
+
+t=$(median_seconds 3 "$spiral" lmm --data "$data/insteval.csv" --formula 'y ~ 1 + (1|s) + (1|d) + (1|dept)' \
+  --format json --out "$out/b.json")
+row lmm_insteval "$t" "$(json_value "$out/b.json" criterion)"
+
+if [ -x "$build/bench/bench_meta" ]; then
+  t=$("$build/bench/bench_meta" "$data/meta17.csv")
+  "$spiral" meta --data "$data/meta17.csv" --yi yi --vi vi --test knha --format json --out "$out/m.json"
+  row meta_per_call "$t" "$(json_value "$out/m.json" tau2)"
+fi
+
+t=$(median_seconds 3 "$spiral" panel --data "$data/panel300.csv" --id patient --time session \
+  --vars alliance,symptoms --format json --out "$out/p.json")
+row panel300 "$t" "$(json_value "$out/p.json" logLik)"

@@ -3,6 +3,7 @@
 // lme4's findbars(expandDoubleVerts(f)) with terms() of each bar's left side.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -141,6 +142,28 @@ TEST(ParseFormula, LongSumsDoNotRecurse) {
   std::string text = "y ~ x0";
   for (int i = 1; i < 20000; ++i) text += " + x" + std::to_string(i % 50);
   EXPECT_EQ(parse_formula(text).fixed.terms.size(), 50u);
+}
+
+// Random texts over the formula alphabet: each parses or throws InputError, never
+// anything else (the sanitizer build also catches overflows and undefined behaviour).
+TEST(ParseFormula, RandomTextParsesOrThrowsInputError) {
+  const std::string alphabet = "y~x+-*/:^()|01 `ab.g2$";
+  std::mt19937 rng(20261124);
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1), length(0, 24);
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    for (std::size_t n = length(rng); n > 0; --n) text += alphabet[pick(rng)];
+    try {
+      parse_formula(text);
+      ++parsed;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("formula: ", 0), 0u) << text;
+    } catch (...) {
+      ADD_FAILURE() << "not an InputError: " << text;
+    }
+  }
+  EXPECT_GT(parsed, 0);
 }
 
 }  // namespace

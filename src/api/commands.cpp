@@ -1,0 +1,228 @@
+// The commands that read one data table: lmm, meta, panel, describe (contract sections 3,
+// 4, 7 and `spiral describe`), with the options of their CLI faces (apps/spiral/cmd_*.cpp).
+#include <map>
+
+#include <Eigen/Dense>
+
+#include "api/api_internal.hpp"
+#include "spiral/describe.hpp"
+#include "spiral/lmm.hpp"
+#include "spiral/meta.hpp"
+#include "spiral/panel.hpp"
+
+namespace spiral::api::detail {
+
+namespace {
+
+NamedMatrix named_matrix(const std::string& name, std::vector<std::string> names, const Eigen::MatrixXd& m) {
+  NamedMatrix out{name, std::move(names), {}};
+  out.values.reserve(static_cast<std::size_t>(m.size()));
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) out.values.push_back(m(i, j));
+  return out;
+}
+
+// --ranef: TRUE returns the conditional modes as a table; a file name also writes the CSV.
+struct RanefOption {
+  bool wanted = false;
+  std::string path;
+};
+
+// Found by argument-dependent lookup from option().
+void read(const Json& value, const std::string& name, RanefOption& out) {
+  if (value.is_boolean()) out.wanted = value.get<bool>();
+  else {
+    detail::read(value, name, out.path);
+    out.wanted = true;
+  }
+}
+
+// ------------------------------------------------------------------------------ lmm
+
+struct LmmCall {
+  DataSource data;
+  LmmOptions lmm;
+  bool ml = false;
+  std::string df = "satterthwaite";
+  std::string compare;
+  RanefOption ranef;
+};
+
+std::vector<Option<LmmCall>> lmm_options() {
+  std::vector<Option<LmmCall>> table{
+      option("formula", &LmmCall::lmm, &LmmOptions::formula),
+      option("ml", &LmmCall::ml),
+      option("df", &LmmCall::df),
+      option("ar1", &LmmCall::lmm, &LmmOptions::ar1_time),
+      option("level", &LmmCall::lmm, &LmmOptions::level),
+      option("ranef", &LmmCall::ranef),
+      option("compare", &LmmCall::compare),
+  };
+  add_data_options(table);
+  return table;
+}
+
+Table ranef_table(const LmmResult& result) {
+  std::vector<std::string> group, level, term;
+  std::vector<double> estimate, std_error;
+  for (const auto& m : result.ranef) {
+    group.push_back(m.group);
+    level.push_back(m.level);
+    term.push_back(m.term);
+    estimate.push_back(m.estimate);
+    std_error.push_back(m.std_error);
+  }
+  const std::vector<bool> present(group.size(), false);
+  Table table("ranef");
+  table.add_factor_from_strings("group", group, present);
+  table.add_factor_from_strings("level", level, present);
+  table.add_factor_from_strings("term", term, present);
+  table.add_numeric("estimate", std::move(estimate));
+  table.add_numeric("std_error", std::move(std_error));
+  return table;
+}
+
+std::vector<std::string> fixed_terms(const LmmResult& result) {
+  std::vector<std::string> names;
+  for (const auto& f : result.fixed) names.push_back(f.term);
+  return names;
+}
+
+}  // namespace
+
+Result run_lmm(const Json& options, const Table* data) {
+  LmmCall call = parse_options("lmm", options, lmm_options());
+  if (call.lmm.formula.empty()) throw InputError("formula: required");
+  check_choice("df", call.df, {"satterthwaite", "residual", "none"});
+  static const std::map<std::string, DfMethod> df_methods{
+      {"satterthwaite", DfMethod::Satterthwaite}, {"residual", DfMethod::Residual}, {"none", DfMethod::None}};
+  call.lmm.df = df_methods.at(call.df);
+  call.lmm.reml = !call.ml;
+  Table storage;
+  const Table& table = load_table(call.data, data, storage);
+  if (!call.compare.empty()) {
+    const LmmComparison c = compare_lmm(table, call.lmm.formula, call.compare, call.lmm);
+    return {to_json(c), to_text(c), c.warnings, {}, {}};
+  }
+  call.lmm.conditional_modes = call.ranef.wanted;
+  const LmmResult r = fit_lmm(table, call.lmm);
+  Result out{to_json(r), to_text(r), r.warnings, {}, {named_matrix("vcov", fixed_terms(r), r.vcov)}};
+  if (call.ranef.wanted) out.tables.emplace_back("ranef", ranef_table(r));
+  if (!call.ranef.path.empty()) write_file_atomic(call.ranef.path, ranef_csv(r));
+  return out;
+}
+
+// ----------------------------------------------------------------------------- meta
+
+namespace {
+
+struct MetaCall {
+  DataSource data;
+  MetaColumns columns;
+  MetaOptions meta;
+  std::string forest, funnel;
+};
+
+std::vector<Option<MetaCall>> meta_options() {
+  using C = MetaColumns;
+  std::vector<Option<MetaCall>> table{
+      option("yi", &MetaCall::columns, &C::yi),     option("vi", &MetaCall::columns, &C::vi),
+      option("sei", &MetaCall::columns, &C::sei),   option("measure", &MetaCall::columns, &C::measure),
+      option("ri", &MetaCall::columns, &C::ri),     option("ni", &MetaCall::columns, &C::ni),
+      option("m1i", &MetaCall::columns, &C::m1i),   option("sd1i", &MetaCall::columns, &C::sd1i),
+      option("n1i", &MetaCall::columns, &C::n1i),   option("m2i", &MetaCall::columns, &C::m2i),
+      option("sd2i", &MetaCall::columns, &C::sd2i), option("n2i", &MetaCall::columns, &C::n2i),
+      option("ai", &MetaCall::columns, &C::ai),     option("bi", &MetaCall::columns, &C::bi),
+      option("ci", &MetaCall::columns, &C::ci),     option("di", &MetaCall::columns, &C::di),
+      option("slab", &MetaCall::columns, &C::slab),
+      // The moderator formula names both the columns to carry and the model's terms.
+      {"mods", [](MetaCall& c, const Json& v) { detail::read(v, "mods", c.meta.mods); c.columns.mods = c.meta.mods; }},
+      option("method", &MetaCall::meta, &MetaOptions::method),
+      option("test", &MetaCall::meta, &MetaOptions::test),
+      option("level", &MetaCall::meta, &MetaOptions::level),
+      option("influence", &MetaCall::meta, &MetaOptions::influence),
+      option("leave1out", &MetaCall::meta, &MetaOptions::leave1out),
+      option("egger", &MetaCall::meta, &MetaOptions::egger),
+      option("trimfill", &MetaCall::meta, &MetaOptions::trimfill),
+      option("forest", &MetaCall::forest),
+      option("funnel", &MetaCall::funnel),
+  };
+  add_data_options(table);
+  return table;
+}
+
+std::vector<std::string> coefficient_terms(const MetaResult& result) {
+  std::vector<std::string> names;
+  for (const auto& c : result.coefficients) names.push_back(c.term);
+  return names;
+}
+
+}  // namespace
+
+Result run_meta(const Json& options, const Table* data) {
+  const MetaCall call = parse_options("meta", options, meta_options());
+  check_choice("test", call.meta.test, {"z", "knha"});
+  Table storage;
+  const MetaResult r = fit_meta(meta_input_from_table(load_table(call.data, data, storage), call.columns), call.meta);
+  if (!call.forest.empty()) forest_plot(r, call.forest);
+  if (!call.funnel.empty()) funnel_plot(r, call.funnel);
+  return {to_json(r), to_text(r), r.warnings, {}, {named_matrix("vcov", coefficient_terms(r), r.vcov)}};
+}
+
+// ---------------------------------------------------------------------------- panel
+
+namespace {
+
+struct PanelCall {
+  DataSource data;
+  PanelOptions panel;
+};
+
+std::vector<Option<PanelCall>> panel_options() {
+  std::vector<Option<PanelCall>> table{
+      option("id", &PanelCall::panel, &PanelOptions::id),
+      option("time", &PanelCall::panel, &PanelOptions::time),
+      option("vars", &PanelCall::panel, &PanelOptions::vars),
+      option("model", &PanelCall::panel, &PanelOptions::model),
+      option("first", &PanelCall::panel, &PanelOptions::first),
+      option("last", &PanelCall::panel, &PanelOptions::last),
+      option("level", &PanelCall::panel, &PanelOptions::level),
+  };
+  add_data_options(table);
+  return table;
+}
+
+}  // namespace
+
+Result run_panel(const Json& options, const Table* data) {
+  const PanelCall call = parse_options("panel", options, panel_options());
+  check_choice("model", call.panel.model, {"riclpm", "clpm"});
+  Table storage;
+  const PanelResult r = fit_panel(load_table(call.data, data, storage), call.panel);
+  return {to_json(r), to_text(r), r.warnings, {}, {}};
+}
+
+// ------------------------------------------------------------------------- describe
+
+namespace {
+
+struct DescribeCall {
+  DataSource data;
+};
+
+std::vector<Option<DescribeCall>> describe_options() {
+  std::vector<Option<DescribeCall>> table;
+  add_data_options(table);
+  return table;
+}
+
+}  // namespace
+
+Result run_describe(const Json& options, const Table* data) {
+  const DescribeCall call = parse_options("describe", options, describe_options());
+  Table storage;
+  const Description d = describe(load_table(call.data, data, storage));
+  return {to_json(d), to_text(d), {}, {}, {}};
+}
+
+}  // namespace spiral::api::detail

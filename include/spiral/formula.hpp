@@ -42,7 +42,12 @@ struct Formula {
   std::string response;            // empty for a one-sided formula ("~ x1 + x2")
   TermList fixed;
   std::vector<RandomTerm> random;  // in the order written (after expansion)
-  std::vector<std::string> variables() const;  // every variable used, response first
+  // Every name the text uses, in order of first appearance (R's all.vars()), also those
+  // of removed terms (`y ~ x + z - z`), which R's model frame keeps too.
+  std::vector<std::string> named;
+  // Every variable used (response first, then `named`, then any other of the terms):
+  // a row missing one of them is dropped.
+  std::vector<std::string> variables() const;
 };
 
 // Parses lme4's formula language. InputError "formula: <what> at column N: <text>" on failure.

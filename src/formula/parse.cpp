@@ -218,6 +218,7 @@ class Parser {
     if (peek().kind != Tok::End) fail(text_, "unexpected '" + peek().text + "'", peek().offset);
     formula.fixed = to_term_list(fixed, rhs.terms);
     formula.random = std::move(random_);
+    formula.named = names_in_order();
     return formula;
   }
 
@@ -235,6 +236,16 @@ class Parser {
     const Token& t = tokens_[pos_];
     if (t.kind != Tok::End) ++pos_;
     return t;
+  }
+
+  // Every name token is a variable (function calls are errors), so R's all.vars() is
+  // the names in order of first appearance.
+  std::vector<std::string> names_in_order() const {
+    std::vector<std::string> names;
+    for (const Token& t : tokens_) {
+      if (t.kind == Tok::Name && std::find(names.begin(), names.end(), t.text) == names.end()) names.push_back(t.text);
+    }
+    return names;
   }
 
   // Pairs parentheses and finds bars in one pass, so that parsing knows whether a
@@ -476,6 +487,7 @@ std::vector<std::string> Formula::variables() const {
     if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   };
   add(response);
+  for (const auto& v : named) add(v);
   for (const Term& t : fixed.terms) {
     for (const auto& v : t.variables) add(v);
   }

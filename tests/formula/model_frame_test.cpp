@@ -94,6 +94,13 @@ TEST(ModelFrame, MissingValuesInAnyUsedVariableDropRows) {
   EXPECT_EQ(with_time.random[0].levels, (std::vector<std::string>{"A", "B", "C"}));
 }
 
+TEST(ModelFrame, RemovedTermsStillDropMissingRows) {
+  // R: nrow(model.frame(y ~ g + x - x, data)) keeps only rows where x is present.
+  const ModelFrame mf = build_model_frame(parse_formula("y ~ g + x - x"), small_table());
+  EXPECT_EQ(mf.rows, (std::vector<std::size_t>{0, 2, 3, 4}));
+  EXPECT_EQ(mf.x_names, (std::vector<std::string>{"(Intercept)", "gB", "gC"}));
+}
+
 TEST(ModelFrame, RowFilterRestrictsRowsWithoutCountingThemAsDropped) {
   FrameOptions options;
   options.row_filter = {true, true, false, true, true, false};

@@ -75,6 +75,13 @@ TEST(ParseFormula, BackquotedNamesAreColumnNames) {
 TEST(ParseFormula, VariablesListsEachOnceResponseFirst) {
   const Formula f = parse_formula("y ~ x*g + (1 + x | s) + (1 | s:t)");
   EXPECT_EQ(f.variables(), (std::vector<std::string>{"y", "x", "g", "s", "t"}));
+  // R: all.vars(y ~ (1 | s) + z + x - z) is "y" "s" "z" "x" (model.frame keeps z).
+  EXPECT_EQ(parse_formula("y ~ (1 | s) + z + x - z").variables(), (std::vector<std::string>{"y", "s", "z", "x"}));
+  // A Formula built in code lists its terms' variables.
+  Formula built;
+  built.response = "y";
+  built.fixed.terms = {Term{{"a", "b"}}};
+  EXPECT_EQ(built.variables(), (std::vector<std::string>{"y", "a", "b"}));
 }
 
 TEST(ParseFormula, OneSidedFormula) {

@@ -94,6 +94,18 @@ TEST(ModelFrame, MissingValuesInAnyUsedVariableDropRows) {
   EXPECT_EQ(with_time.random[0].levels, (std::vector<std::string>{"A", "B", "C"}));
 }
 
+TEST(ModelFrame, NonSyntacticNamesAreBackquotedInColumnNames) {
+  // R: colnames(model.matrix(y ~ `a b` * `if`, d)) is
+  // "(Intercept)" "`a b`Q" "`if`" "`a b`Q:`if`".
+  Table t("mem.csv");
+  t.add_numeric("y", {1, 2, 3, 4});
+  t.add_factor("a b", {0, 1, 0, 1}, {"P", "Q"});
+  t.add_numeric("if", {1, 3, 2, 5});
+  const ModelFrame mf = build_model_frame(parse_formula("y ~ `a b` * `if`"), t);
+  EXPECT_EQ(mf.x_names, (std::vector<std::string>{"(Intercept)", "`a b`Q", "`if`", "`a b`Q:`if`"}));
+  EXPECT_EQ(mf.x.col(3), (Eigen::VectorXd(4) << 0, 3, 0, 5).finished());
+}
+
 TEST(ModelFrame, RemovedTermsStillDropMissingRows) {
   // R: nrow(model.frame(y ~ g + x - x, data)) keeps only rows where x is present.
   const ModelFrame mf = build_model_frame(parse_formula("y ~ g + x - x"), small_table());

@@ -23,15 +23,21 @@ FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorX
     const long p_o = static_cast<long>(o.size());
     llt.compute(sigma(o, o));
     if (llt.info() != Eigen::Success) return value;
+    // A pattern of one patient has C = 0: only the rank-one term d d' remains.
+    const bool single = pattern.n == 1;
     const Eigen::VectorXd d = pattern.mean - mu(o);
-    const Eigen::MatrixXd moment = pattern.cov + d * d.transpose();
-    const Eigen::MatrixXd inverse = llt.solve(Eigen::MatrixXd::Identity(p_o, p_o));
+    const Eigen::VectorXd inverse_d = llt.solve(d);
     const double log_det = 2 * llt.matrixLLT().diagonal().array().log().sum();
-    const double trace = (inverse.cwiseProduct(moment)).sum();
+    double trace = d.dot(inverse_d);
+    Eigen::MatrixXd inverse;
+    if (want_gradient || !single) inverse = llt.solve(Eigen::MatrixXd::Identity(p_o, p_o));
+    if (!single) trace += inverse.cwiseProduct(pattern.cov).sum();
     value.loglik -= 0.5 * pattern.n * (static_cast<double>(p_o) * log_2pi + log_det + trace);
     if (want_gradient) {
-      value.d_mu(o) += pattern.n * (inverse * d);
-      value.d_sigma(o, o) += 0.5 * pattern.n * (inverse * moment * inverse - inverse);
+      value.d_mu(o) += pattern.n * inverse_d;
+      Eigen::MatrixXd g = inverse_d * inverse_d.transpose() - inverse;
+      if (!single) g.noalias() += inverse * pattern.cov * inverse;
+      value.d_sigma(o, o) += 0.5 * pattern.n * g;
     }
   }
   value.ok = std::isfinite(value.loglik);

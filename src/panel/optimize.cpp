@@ -5,18 +5,17 @@
 
 namespace spiral::panel {
 
-Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x) {
+Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x,
+                                       const Eigen::VectorXd& gradient) {
   const long n = x.size();
   Eigen::MatrixXd hessian(n, n);
-  Eigen::VectorXd up(n), down(n);
+  Eigen::VectorXd shifted_gradient(n);
   for (long j = 0; j < n; ++j) {
-    const double h = 1e-5 * std::max(1.0, std::fabs(x(j)));
+    const double h = 1e-6 * std::max(1.0, std::fabs(x(j)));
     Eigen::VectorXd shifted = x;
     shifted(j) = x(j) + h;
-    objective(shifted, &up);
-    shifted(j) = x(j) - h;
-    objective(shifted, &down);
-    hessian.col(j) = (up - down) / (2 * h);
+    objective(shifted, &shifted_gradient);
+    hessian.col(j) = (shifted_gradient - gradient) / h;
   }
   return 0.5 * (hessian + hessian.transpose());
 }
@@ -76,8 +75,12 @@ Point bfgs(const Objective& objective, Point point, double tolerance, int& itera
 
 }  // namespace
 
-Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance) {
+Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) {
   Minimum result;
+  const Objective objective = [&](const Eigen::VectorXd& at, Eigen::VectorXd* gradient) {
+    ++result.evaluations;
+    return counted(at, gradient);
+  };
   Point point = evaluate(objective, x);
   if (!std::isfinite(point.value)) {
     result.x = x;
@@ -86,18 +89,18 @@ Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance
   }
   point = bfgs(objective, point, 1e3 * tolerance, result.iterations);
   // Newton steps polish the BFGS solution; the last Hessian is kept for the standard errors.
-  Eigen::MatrixXd hessian = hessian_by_differences(objective, point.x);
+  Eigen::MatrixXd hessian = hessian_by_differences(objective, point.x, point.gradient);
   for (int newton = 0; newton < 10 && !small(point.gradient, tolerance); ++newton, ++result.iterations) {
     Eigen::LLT<Eigen::MatrixXd> llt(hessian);
     if (llt.info() != Eigen::Success) {
       point = bfgs(objective, point, tolerance, result.iterations);
-      hessian = hessian_by_differences(objective, point.x);
+      hessian = hessian_by_differences(objective, point.x, point.gradient);
       break;
     }
     Point next;
     if (!line_search(objective, point, -llt.solve(point.gradient), next)) break;
     point = std::move(next);
-    hessian = hessian_by_differences(objective, point.x);
+    hessian = hessian_by_differences(objective, point.x, point.gradient);
   }
   result.converged = small(point.gradient, tolerance) && std::isfinite(point.value);
   if (!result.converged) {

@@ -1,8 +1,11 @@
 // Internals of the panel engine: the analytic FIML gradient against central differences
 // of the log-likelihood, and the saturated model's EM against lavaan's h1 logLik.
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 #include "panel/fiml.hpp"
+#include "panel/optimize.hpp"
 #include "panel/panel_data.hpp"
 #include "panel/panel_model.hpp"
 #include "test_support.hpp"
@@ -61,6 +64,34 @@ TEST(PanelModel, SaturatedLogLikMatchesLavaanH1) {
   const auto ref = test::reference_json("panel/riclpm_missing2.json");
   EXPECT_TRUE(h1.converged);
   EXPECT_TRUE(test::near_relative(h1.loglik, ref["h1_logLik"].get<double>(), 1e-8));
+}
+
+}  // namespace
+}  // namespace spiral::panel
+
+namespace spiral::panel {
+namespace {
+
+// Speed budget: the fit of 300 patients x 7 waves with missing values must need few
+// likelihood evaluations (each is one Cholesky factor per missingness pattern).
+TEST(PanelModel, OptimizerNeedsFewEvaluations) {
+  const WideData wide = missing2();
+  const std::vector<Pattern> patterns = missing_patterns(wide.y);
+  const PanelModel model(2, 7, true);
+  const double n = static_cast<double>(wide.y.rows());
+  const Objective objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd* gradient) {
+    const PanelModel::Moments m = model.implied(theta);
+    const FimlValue value = fiml_loglik(patterns, m.mu, m.sigma, gradient != nullptr);
+    if (!value.ok) return std::numeric_limits<double>::infinity();
+    if (gradient) *gradient = -model.gradient(theta, value.d_mu, value.d_sigma) / n;
+    return -value.loglik / n;
+  };
+  const Minimum fit = minimize(objective, model.start(wide.y));
+  EXPECT_TRUE(fit.converged);
+  // fitMeasures(fit)["logl"] of reference('riclpm_missing2') in tests/reference/panel.R
+  EXPECT_TRUE(test::near_relative(-fit.value * n, test::reference_json("panel/riclpm_missing2.json")["logLik"], 1e-9));
+  EXPECT_LT(fit.evaluations, 400) << fit.iterations << " iterations";
+  std::printf("evaluations %ld iterations %d\n", fit.evaluations, fit.iterations);
 }
 
 }  // namespace

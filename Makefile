@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-fast test-asan bench fuzz r python clean
+.PHONY: all deps build demo test test-fast test-asan bench fuzz r python test-bindings bindings-libs clean
 
 all: build
 
@@ -46,6 +46,30 @@ bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSPIRAL_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	bench/run.sh $(BUILD)
+
+# The R package and the Python module link the static libraries of their own build.
+BINDINGS_BUILD ?= build-bindings
+BINDINGS_ENV = SPIRAL_REPO=$(CURDIR) SPIRAL_BUILD_DIR=$(CURDIR)/$(BINDINGS_BUILD)
+bindings-libs:
+	cmake -S . -B $(BINDINGS_BUILD) -DCMAKE_BUILD_TYPE=Release -DSPIRAL_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build $(BINDINGS_BUILD) -j $(JOBS) --target spiral_api spiral
+
+# Installs the R package into the first library of .libPaths() (creating R_LIBS_USER).
+r:
+	@scripts/install-deps.sh r
+	$(MAKE) bindings-libs
+	Rscript -e 'd <- Sys.getenv("R_LIBS_USER"); if (nzchar(d)) dir.create(d, recursive = TRUE, showWarnings = FALSE)'
+	$(BINDINGS_ENV) R CMD INSTALL --preclean --library="$$(Rscript -e 'cat(.libPaths()[1])')" bindings/r
+
+# Installs the Python module with pip from the checkout, without network access.
+python:
+	@scripts/install-deps.sh python
+	$(MAKE) bindings-libs
+	$(BINDINGS_ENV) /usr/bin/python3 -m pip install --no-build-isolation --no-deps --break-system-packages ./bindings/python
+
+test-bindings: r python
+	$(BINDINGS_ENV) SPIRAL_CLI=$(CURDIR)/$(BINDINGS_BUILD)/spiral /usr/bin/python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+	$(BINDINGS_ENV) Rscript -e 'library(spiral); testthat::test_dir("bindings/r/tests/testthat", stop_on_failure = TRUE)'
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,71 @@
+"""spiral from Python: the commands of the `spiral` CLI as functions (contract section 8).
+
+Each function takes the command's options as keyword arguments (dashes become
+underscores: ``--process-to-outcome`` -> ``process_to_outcome``; a flag is ``True``; a
+list option is a list of strings), ``data`` as a pandas DataFrame, a dict of arrays or a
+SOURCE string, and returns the command's JSON as a dict (:class:`Result`) whose arrays of
+records are DataFrames. Bad input raises ValueError with the CLI's message; the CLI's
+warnings are issued with ``warnings.warn`` (category :class:`SpiralWarning`).
+"""
+import warnings as _warnings
+
+import pandas as _pd
+
+from . import _spiral
+from ._convert import columns_of, frame_of, with_frames
+
+__all__ = ["lmm", "meta", "panel", "describe", "Result", "SpiralWarning"]
+
+
+class SpiralWarning(UserWarning):
+    """A warning of the library (singular fit, dropped rows, ...)."""
+
+
+class Result(dict):
+    """A command's JSON as a dict. ``text`` is the CLI's text table (``print(result)``
+    shows it), ``tables`` further data frames (``ranef``), ``vcov`` the covariance matrix
+    of the coefficients where the command has one (else None)."""
+
+    def __init__(self, raw):
+        super().__init__(with_frames(raw["json"]))
+        self.text = raw["text"]
+        self.warnings = list(raw["warnings"])
+        self.tables = {name: frame_of(columns) for name, columns in raw["tables"].items()}
+        self.vcov = None
+        if "vcov" in raw["matrices"]:
+            names, values = raw["matrices"]["vcov"]
+            self.vcov = _pd.DataFrame(values, index=names, columns=names)
+
+    def __str__(self):
+        return self.text
+
+
+def _run(command, data, options):
+    if isinstance(data, str):
+        options = dict(options, data=data)
+        data = None
+    columns = None if data is None else columns_of(data)
+    result = Result(_spiral.run(command, options, columns))
+    for message in result.warnings:
+        _warnings.warn(message, SpiralWarning, stacklevel=3)
+    return result
+
+
+def lmm(formula, data, **opts):
+    """``spiral lmm``: a linear mixed model as lme4/lmerTest (``compare=``, ``ranef=True``, ``ml=True``, ...)."""
+    return _run("lmm", data, dict(opts, formula=formula))
+
+
+def meta(data, **opts):
+    """``spiral meta``: random-effects meta-analysis as metafor's rma.uni (``yi=``, ``vi=``, ``method=``, ...)."""
+    return _run("meta", data, opts)
+
+
+def panel(data, id, time, vars, **opts):
+    """``spiral panel``: RI-CLPM / CLPM by FIML as lavaan (``model=``, ``first=``, ``last=``, ``level=``)."""
+    return _run("panel", data, dict(opts, id=id, time=time, vars=vars))
+
+
+def describe(data, **opts):
+    """``spiral describe``: type, n, missing, range or levels of every column."""
+    return _run("describe", data, opts)

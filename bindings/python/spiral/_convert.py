@@ -1,0 +1,53 @@
+"""Data frames in and out of spiral's C++ library (contract section 8)."""
+import numpy as np
+import pandas as pd
+
+
+def columns_of(data):
+    """A pandas DataFrame (or a dict of arrays) as the columns the library reads.
+
+    Numeric, integer and boolean columns are numeric (missing = NaN); a Categorical keeps
+    its categories in pandas' order; any other column is text whose levels the library
+    sorts in byte order, as its readers do.
+    """
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    return [(str(name), _column(frame[name])) for name in frame.columns]
+
+
+def _column(series):
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        levels = [str(level) for level in series.cat.categories]
+        return ("factor", series.cat.codes.to_numpy(dtype=np.int32), levels)
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        return ("numeric", series.to_numpy(dtype=np.float64, na_value=np.nan))
+    missing = series.isna().to_numpy()
+    values = ["" if m else str(v) for v, m in zip(series.to_numpy(dtype=object), missing)]
+    return ("strings", values, missing.tolist())
+
+
+def frame_of(columns):
+    """The library's table as a DataFrame (factors become Categoricals)."""
+    data = {}
+    for name, values in columns:
+        if isinstance(values, tuple):
+            codes, levels = values
+            data[name] = pd.Categorical.from_codes(codes, categories=levels)
+        else:
+            data[name] = values
+    return pd.DataFrame(data)
+
+
+def is_records(value):
+    return isinstance(value, list) and len(value) > 0 and all(isinstance(v, dict) for v in value)
+
+
+def with_frames(value):
+    """JSON as Python objects with every array of records (fixed, coefficients, lagged,
+    pooled, results, leave1out, random, ...) as a DataFrame, recursively."""
+    if isinstance(value, dict):
+        return {key: with_frames(item) for key, item in value.items()}
+    if is_records(value):
+        return pd.DataFrame([{key: with_frames(item) for key, item in record.items()} for record in value])
+    if isinstance(value, list):
+        return [with_frames(item) for item in value]
+    return value

@@ -1,0 +1,151 @@
+"""The Python face against the CLI (same numbers to 1e-9) and the R reference values."""
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import spiral
+from conftest import reference
+
+
+def read_csv(repo, name):
+    return pd.read_csv(repo / "tests" / "data" / name, float_precision="round_trip")
+
+
+def same(actual, expected, tol=1e-9):
+    """Recursively equal: numbers to `tol` (relative above 1), DataFrames as their records."""
+    if isinstance(actual, pd.DataFrame):
+        return same(actual.to_dict("records"), expected, tol)
+    if isinstance(expected, dict):
+        return set(actual) == set(expected) and all(same(actual[k], expected[k], tol) for k in expected)
+    if isinstance(expected, list):
+        return len(actual) == len(expected) and all(same(a, e, tol) for a, e in zip(actual, expected))
+    if isinstance(expected, float) or isinstance(actual, float):
+        if expected is None or actual is None or (isinstance(actual, float) and math.isnan(actual)):
+            return (expected is None) and (actual is None or math.isnan(actual))
+        return abs(actual - expected) <= tol * max(1.0, abs(expected))
+    return actual == expected
+
+
+def test_lmm_data_frame_gives_the_cli_numbers(repo, cli):
+    fit = spiral.lmm("Reaction ~ Days + (Days | Subject)", read_csv(repo, "lmm/sleepstudy.csv"))
+    code, expected = cli("lmm", "--data", repo / "tests/data/lmm/sleepstudy.csv",
+                         "--formula", "Reaction ~ Days + (Days | Subject)")
+    assert code == 0
+    assert same(dict(fit), expected)
+
+
+def test_lmm_matches_lme4(repo):
+    fit = spiral.lmm("Reaction ~ Days + (Days | Subject)", read_csv(repo, "lmm/sleepstudy.csv"))
+    ref = reference("lmm/sleepstudy_reml.json")
+    assert fit["criterion"] == pytest.approx(ref["criterion"], rel=1e-6)
+    assert list(fit["fixed"]["term"]) == [f["term"] for f in ref["fixed"]]
+    np.testing.assert_allclose(fit["fixed"]["estimate"], [f["estimate"] for f in ref["fixed"]], atol=1e-4)
+    np.testing.assert_allclose(fit["fixed"]["std_error"], [f["std_error"] for f in ref["fixed"]], atol=1e-3)
+
+
+def test_lmm_tables_are_data_frames_and_vcov_has_names(repo):
+    fit = spiral.lmm("Reaction ~ Days + (Days | Subject)", read_csv(repo, "lmm/sleepstudy.csv"), ranef=True)
+    for name in ("fixed", "random", "groups"):
+        assert isinstance(fit[name], pd.DataFrame), name
+    assert list(fit.vcov.index) == ["(Intercept)", "Days"]
+    assert math.sqrt(fit.vcov.loc["Days", "Days"]) == pytest.approx(fit["fixed"]["std_error"][1], rel=1e-12)
+    ranef = fit.tables["ranef"]
+    assert list(ranef.columns) == ["group", "level", "term", "estimate", "std_error"]
+    assert len(ranef) == 36
+    assert "Fixed effects" in str(fit) or "Days" in str(fit)
+
+
+def test_lmm_compare_and_options(repo, cli):
+    path = repo / "tests/data/lmm/sleepstudy.csv"
+    cmp = spiral.lmm("Reaction ~ Days + (1 | Subject)", str(path), compare="Reaction ~ Days + (Days | Subject)")
+    code, expected = cli("lmm", "--data", path, "--formula", "Reaction ~ Days + (1 | Subject)",
+                         "--compare", "Reaction ~ Days + (Days | Subject)")
+    assert code == 0 and same(dict(cmp), expected)
+    assert isinstance(cmp["models"], pd.DataFrame)
+    ml = spiral.lmm("Reaction ~ Days + (Days | Subject)", str(path), ml=True, df="residual", level=90)
+    code, expected = cli("lmm", "--data", path, "--formula", "Reaction ~ Days + (Days | Subject)",
+                         "--ml", "--df", "residual", "--level", "90")
+    assert ml["method"] == "ML" and same(dict(ml), expected)
+
+
+def test_meta_matches_metafor(repo):
+    res = spiral.meta(read_csv(repo, "meta/bcg.csv"), yi="yi", vi="vi", method="REML", test="z", slab="study")
+    ref = reference("meta/rma_bcg.json")["REML_z"]
+    for key in ("estimate", "std_error", "tau2", "I2", "Q"):
+        assert res[key] == pytest.approx(ref[key], rel=1e-5), key
+    assert isinstance(res["coefficients"], pd.DataFrame)
+    assert list(res.vcov.index) == ["intrcpt"]
+
+
+def test_meta_leave1out_is_a_data_frame(repo):
+    res = spiral.meta(read_csv(repo, "meta/bcg.csv"), yi="yi", sei="sei", leave1out=True, slab="study")
+    assert isinstance(res["leave1out"], pd.DataFrame)
+    assert len(res["leave1out"]) == res["k"] == 13
+
+
+def test_panel_data_frame_gives_the_cli_numbers_and_lavaan(repo, cli):
+    res = spiral.panel(read_csv(repo, "panel/missing2.csv"), "patient", "session", ["alliance", "symptoms"])
+    code, expected = cli("panel", "--data", repo / "tests/data/panel/missing2.csv", "--id", "patient",
+                         "--time", "session", "--vars", "alliance,symptoms")
+    assert code == 0 and same(dict(res), expected)
+    assert isinstance(res["lagged"], pd.DataFrame)
+    ref = reference("panel/riclpm_missing2.json")
+    assert res["logLik"] == pytest.approx(ref["logLik"], rel=1e-6)
+
+
+def test_describe_keeps_categorical_levels_and_sorts_text(repo):
+    frame = pd.DataFrame({
+        "x": [1.5, None, 3.0],
+        "n": pd.array([1, None, 3], dtype="Int64"),
+        "b": [True, False, True],
+        "arm": pd.Categorical(["ctl", "trt", "ctl"], categories=["trt", "ctl"]),
+        "site": ["b", "a", None],
+    })
+    res = spiral.describe(frame)
+    cols = res["columns"].set_index("name")
+    assert cols.loc["x", "type"] == "numeric" and cols.loc["x", "missing"] == 1
+    assert cols.loc["n", "type"] == "numeric" and cols.loc["n", "missing"] == 1
+    assert cols.loc["b", "mean"] == pytest.approx(2 / 3)
+    assert cols.loc["arm", "levels"] == ["trt", "ctl"]
+    assert cols.loc["site", "levels"] == ["a", "b"] and cols.loc["site", "missing"] == 1
+
+
+def test_dict_of_arrays_is_data(repo):
+    frame = read_csv(repo, "lmm/sleepstudy.csv")
+    arrays = {name: frame[name].to_numpy() for name in frame.columns}
+    a = spiral.lmm("Reaction ~ Days + (1 | Subject)", arrays)
+    b = spiral.lmm("Reaction ~ Days + (1 | Subject)", frame)
+    assert a["criterion"] == b["criterion"]
+
+
+def test_bad_column_raises_the_cli_message(repo, cli):
+    path = repo / "tests/data/lmm/sleepstudy.csv"
+    code, stderr = cli("lmm", "--data", path, "--formula", "Reaction ~ Dayz + (1 | Subject)")
+    assert code == 2
+    message = stderr.strip().removeprefix("spiral: error: ")
+    with pytest.raises(ValueError) as error:
+        spiral.lmm("Reaction ~ Dayz + (1 | Subject)", str(path))
+    assert str(error.value) == message
+    with pytest.raises(ValueError, match="Dayz"):
+        spiral.lmm("Reaction ~ Dayz + (1 | Subject)", read_csv(repo, "lmm/sleepstudy.csv"))
+
+
+def test_unknown_option_and_bad_value_are_named(repo):
+    frame = read_csv(repo, "lmm/sleepstudy.csv")
+    with pytest.raises(ValueError, match="unknown option 'reml'"):
+        spiral.lmm("Reaction ~ Days + (1 | Subject)", frame, reml=False)
+    with pytest.raises(ValueError, match="^df: "):
+        spiral.lmm("Reaction ~ Days + (1 | Subject)", frame, df="kenward")
+
+
+def test_warnings_are_python_warnings(repo):
+    frame = read_csv(repo, "lmm/singular.csv")
+    with pytest.warns(spiral.SpiralWarning, match="singular"):
+        fit = spiral.lmm("y ~ x + (1 | g)", frame)
+    assert fit["singular"] is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        spiral.lmm("Reaction ~ Days + (Days | Subject)", read_csv(repo, "lmm/sleepstudy.csv"))

@@ -1,0 +1,50 @@
+# The commands of the spiral CLI as R functions (contract section 8). Each takes the
+# command's options as arguments named like the CLI's with dashes as underscores, calls
+# the C++ library in-process and returns the command's JSON as a list whose arrays of
+# records are data frames. Errors carry the CLI's message; warnings are R warnings.
+
+#' @noRd
+formula_text <- function(f) {
+  if (inherits(f, "formula")) paste(deparse(f, width.cutoff = 500L), collapse = " ") else f
+}
+
+# Options as the library reads them: formulas as text, factors as text, NULLs dropped.
+clean_options <- function(options) {
+  options <- Filter(Negate(is.null), options)
+  lapply(options, function(o) if (is.factor(o)) as.character(o) else formula_text(o))
+}
+
+spiral_call <- function(command, data, options, class) {
+  if (is.character(data)) {
+    options$data <- data
+    data <- NULL
+  } else if (!is.null(data)) {
+    data <- as.data.frame(data)
+  }
+  raw <- .Call(spiral_run, command, clean_options(options), data)
+  for (w in raw$warnings) warning(w, call. = FALSE)
+  structure(raw$json, class = c(class, "spiral_result"), text = raw$text,
+            tables = raw$tables, matrices = raw$matrices)
+}
+
+#' Linear mixed model (lme4 / lmerTest numbers): `spiral lmm`.
+#' @param formula an lme4 formula (object or string).
+#' @param data a data frame or a SOURCE string (file.csv, file.sav, sqlite:...).
+#' @param ... the CLI's options: ml, df, ar1, level, compare, ranef, sep, na, labels.
+lmm <- function(formula, data, ...) {
+  options <- list(formula = formula, ...)
+  spiral_call("lmm", data, options, if (is.null(options$compare)) "spiral_lmm" else "spiral_lmm_compare")
+}
+
+#' Random-effects meta-analysis (metafor rma.uni numbers): `spiral meta`.
+#' @param ... yi, vi, sei, measure, ri, ni, m1i, ..., method, test, mods, slab, level,
+#'   influence, leave1out, egger, trimfill, forest, funnel.
+meta <- function(data, ...) spiral_call("meta", data, list(...), "spiral_meta")
+
+#' RI-CLPM / CLPM by FIML (lavaan numbers): `spiral panel`.
+panel <- function(data, id, time, vars, ...) {
+  spiral_call("panel", data, list(id = id, time = time, vars = as.list(vars), ...), "spiral_panel")
+}
+
+#' Columns of a data frame or source: type, n, missing, range or levels.
+describe <- function(data, ...) spiral_call("describe", data, list(...), "spiral_describe")

@@ -1,0 +1,3 @@
+library(testthat)
+library(spiral)
+test_check("spiral")

@@ -12,8 +12,13 @@ ref_dir <- "tests/reference/lmm"
 dir.create(data_dir, showWarnings = FALSE, recursive = TRUE)
 dir.create(ref_dir, showWarnings = FALSE, recursive = TRUE)
 
-write_data <- function(d, name) write.csv(d, file.path(data_dir, name), row.names = FALSE, quote = TRUE)
-write_ref <- function(x, name) write_json(x, file.path(ref_dir, name), digits = NA, auto_unbox = TRUE, pretty = TRUE)
+# Writes a data set and reads it back, so that R fits exactly the numbers spiral reads.
+write_data <- function(d, name) {
+  path <- file.path(data_dir, name)
+  write.csv(d, path, row.names = FALSE, quote = TRUE)
+  read.csv(path, stringsAsFactors = TRUE)
+}
+write_ref <- function(x, name) write_json(x, file.path(ref_dir, name), digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")
 
 # Everything spiral's `lmm --format json` reports, from an lmerTest fit.
 describe_fit <- function(fit, formula, df = c("satterthwaite", "residual", "none")) {
@@ -22,7 +27,7 @@ describe_fit <- function(fit, formula, df = c("satterthwaite", "residual", "none
   est <- setNames(co[, "Estimate"], rownames(co)); se <- co[, "Std. Error"]
   dfs <- switch(df, satterthwaite = co[, "df"], residual = rep(nobs(fit) - length(est), length(est)),
                 none = rep(NA_real_, length(est)))
-  q <- if (df == "none") qnorm(0.975) else qt(0.975, dfs)
+  q <- if (df == "none") rep(qnorm(0.975), length(est)) else qt(0.975, dfs)
   p <- if (df == "none") 2 * pnorm(-abs(est / se)) else 2 * pt(-abs(est / se), dfs)
   vc <- VarCorr(fit)
   random <- lapply(names(vc), function(g) {
@@ -53,7 +58,7 @@ fit_and_write <- function(formula, data, name, REML = TRUE, df = "satterthwaite"
 
 # sleepstudy: correlated and uncorrelated random slopes, REML and ML.
 data(sleepstudy, package = "lme4")
-write_data(sleepstudy, "sleepstudy.csv")
+sleepstudy <- write_data(sleepstudy, "sleepstudy.csv")
 fm1 <- fit_and_write("Reaction ~ Days + (Days | Subject)", sleepstudy, "sleepstudy_reml.json")
 fit_and_write("Reaction ~ Days + (Days | Subject)", sleepstudy, "sleepstudy_ml.json", REML = FALSE)
 fit_and_write("Reaction ~ Days + (Days || Subject)", sleepstudy, "sleepstudy_uncorrelated_reml.json")
@@ -83,18 +88,18 @@ pid <- as.integer(factor(inter$patient))
 inter$y <- 10 + 0.5 * (inter$group == "treat") - 0.4 * inter$session - 0.3 * (inter$group == "treat") * inter$session +
   u0[pid] + u1[pid] * inter$session + rnorm(nrow(inter), 0, 1)
 inter <- inter[, c("patient", "group", "session", "y")]
-write_data(inter, "interaction.csv")
+inter <- write_data(inter, "interaction.csv")
 fit_and_write("y ~ group * session + (session | patient)", inter, "interaction_reml.json")
 
 # Crossed random effects: Penicillin.
 data(Penicillin, package = "lme4")
-write_data(Penicillin, "penicillin.csv")
+Penicillin <- write_data(Penicillin, "penicillin.csv")
 fit_and_write("diameter ~ 1 + (1 | plate) + (1 | sample)", Penicillin, "penicillin_reml.json")
 fit_and_write("diameter ~ 1 + (1 | plate) + (1 | sample)", Penicillin, "penicillin_ml.json", REML = FALSE)
 
 # Nested random effects: Pastes.
 data(Pastes, package = "lme4")
-write_data(Pastes[, c("strength", "batch", "cask")], "pastes.csv")
+Pastes <- write_data(Pastes[, c("strength", "batch", "cask")], "pastes.csv")
 fit_and_write("strength ~ 1 + (1 | batch/cask)", Pastes, "pastes_reml.json")
 
 # Three levels: sessions in patients in therapists, with a 5-level factor (simulated).
@@ -109,7 +114,7 @@ tid <- as.integer(factor(three$therapist)); pid <- as.integer(factor(three$patie
 three$y <- 5 + c(a = 0, b = 0.3, c = -0.2, d = 0.5, e = 0.1)[as.character(three$phase)] - 0.2 * three$session +
   t_eff[tid] + p_eff[pid] + p_slope[pid] * three$session + rnorm(nrow(three), 0, 0.8)
 three <- three[, c("therapist", "patient", "session", "phase", "y")]
-write_data(three, "three_level.csv")
+three <- write_data(three, "three_level.csv")
 fit_and_write("y ~ phase + session + (1 + session | patient) + (1 | therapist)", three, "three_level_reml.json")
 
 # A singular fit: no between-group variance in the generating model.
@@ -120,13 +125,13 @@ fit <- lmer(y ~ x + (1 | g), sing)
 if (!isSingular(fit)) { # make it singular for sure: remove the group means of the noise
   sing$y <- sing$y - ave(sing$y - 0.5 * sing$x, sing$g) + mean(sing$y - 0.5 * sing$x)
 }
-write_data(sing, "singular.csv")
+sing <- write_data(sing, "singular.csv")
 sfit <- fit_and_write("y ~ x + (1 | g)", sing, "singular_reml.json")
 stopifnot(isSingular(sfit))
 
 # Rank-deficient fixed effects: x2 = 2 * Days is aliased and dropped.
 rank <- sleepstudy; rank$Days2 <- 2 * rank$Days
-write_data(rank, "rank_deficient.csv")
+rank <- write_data(rank, "rank_deficient.csv")
 fit_and_write("Reaction ~ Days + Days2 + (1 | Subject)", rank, "rank_deficient_reml.json")
 
 # AR(1) residuals within patient with gaps in the session numbers, against nlme corCAR1.
@@ -139,12 +144,15 @@ ar <- do.call(rbind, lapply(1:n_pat, function(i) {
   d$y <- 2 + 0.3 * d$x - 0.1 * d$session + rnorm(1, 0, 0.8) + e
   d[sort(sample(n_ses, sample(5:n_ses, 1))), ]   # gaps: sessions missing at random
 }))
-write_data(ar, "ar1_gaps.csv")
+ar <- write_data(ar, "ar1_gaps.csv")
 ar_ref <- function(method, name) {
   fit <- lme(y ~ x + session, random = ~ 1 | patient, data = ar, method = method,
              correlation = corCAR1(form = ~ session | patient))
   tt <- summary(fit)$tTable
-  write_ref(list(method = method, logLik = as.numeric(logLik(fit)), sigma = fit$sigma,
+  # nlme's ML standard errors use sigma^2 N / (N - p); lme4's (and spiral's) use the ML
+  # sigma^2: se_scale = sqrt((N - p) / N) converts (1 for REML).
+  se_scale <- if (method == "ML") sqrt((nrow(ar) - nrow(tt)) / nrow(ar)) else 1
+  write_ref(list(method = method, se_scale = se_scale, logLik = as.numeric(logLik(fit)), sigma = fit$sigma,
                  phi = unname(coef(fit$modelStruct$corStruct, unconstrained = FALSE)),
                  sd_intercept = sqrt(as.numeric(getVarCov(fit))),
                  estimate = unname(tt[, "Value"]), std_error = unname(tt[, "Std.Error"]),

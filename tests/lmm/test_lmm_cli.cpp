@@ -1,0 +1,118 @@
+// `spiral lmm` on the command line: JSON keys of contract section 3, exit codes, files.
+#include <fstream>
+
+#include "spiral/lmm.hpp"
+#include "test_support.hpp"
+
+namespace spiral {
+namespace {
+
+using test::run_spiral;
+using test::test_path;
+
+std::string data_option(const std::string& name) { return "--data '" + test_path("data/lmm/" + name) + "'"; }
+
+std::string write_csv(const std::string& name, const std::string& text) {
+  const std::string path = test::temp_dir("lmm-cli-data") + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(LmmCli, JsonHasTheContractKeysInOrder) {
+  const auto r = run_spiral("lmm " + data_option("sleepstudy.csv") +
+                            " --formula 'Reaction ~ Days + (Days | Subject)' --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::ordered_json::parse(r.out);
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  const std::vector<std::string> expected{"method", "n_obs",    "n_dropped", "converged", "singular", "criterion",
+                                          "logLik", "AIC",      "BIC",       "df_model",  "sigma",    "groups",
+                                          "fixed",  "random",   "ar1",       "theta",     "warnings"};
+  EXPECT_EQ(keys, expected);
+  EXPECT_EQ(j["method"], "REML");
+  EXPECT_EQ(j["n_obs"], 180);
+  EXPECT_TRUE(j["ar1"].is_null());
+  const auto& fixed = j["fixed"][1];
+  EXPECT_EQ(fixed["term"], "Days");
+  for (const char* key : {"estimate", "std_error", "df", "statistic", "p_value", "conf_low", "conf_high"})
+    EXPECT_TRUE(fixed[key].is_number()) << key;
+  EXPECT_EQ(j["random"][0]["terms"], nlohmann::json({"(Intercept)", "Days"}));
+  EXPECT_EQ(j["theta"].size(), 3u);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST(LmmCli, DfNoneGivesNullDfAndTextTable) {
+  const auto json = run_spiral("lmm " + data_option("sleepstudy.csv") +
+                               " --formula 'Reaction ~ Days + (Days | Subject)' --ml --df none --format json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["method"], "ML");
+  EXPECT_TRUE(j["fixed"][0]["df"].is_null());
+  const auto text = run_spiral("lmm " + data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (Days | Subject)'");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("REML criterion at convergence: 1743.6"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Days"), std::string::npos);
+}
+
+TEST(LmmCli, CompareAndRanefFile) {
+  const auto c = run_spiral("lmm " + data_option("sleepstudy.csv") +
+                            " --formula 'Reaction ~ Days + (1 | Subject)' --compare 'Reaction ~ Days + (Days | Subject)'"
+                            " --format json");
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const auto j = nlohmann::json::parse(c.out);
+  EXPECT_EQ(j["models"].size(), 2u);
+  EXPECT_EQ(j["chisq_df"], 2);
+  for (const char* key : {"formula", "df_model", "AIC", "BIC", "logLik", "deviance"})
+    EXPECT_TRUE(j["models"][0].contains(key)) << key;
+
+  const std::string ranef = test::temp_dir("lmm-ranef") + "/ranef.csv";
+  const auto r = run_spiral("lmm " + data_option("sleepstudy.csv") +
+                            " --formula 'Reaction ~ Days + (Days | Subject)' --df none --ranef '" + ranef + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = test::read_text(ranef);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "group,level,term,estimate,std_error");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 36);
+}
+
+TEST(LmmCli, Ar1ReportsPhi) {
+  const auto r = run_spiral("lmm " + data_option("ar1_gaps.csv") +
+                            " --formula 'y ~ x + session + (1 | patient)' --ar1 session --df none --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j["ar1"].is_object());
+  EXPECT_GT(j["ar1"]["phi"].get<double>(), 0.1);
+  EXPECT_EQ(j["df_model"], 6);
+}
+
+void expect_input_error(const std::string& arguments, const std::string& fragment) {
+  const auto r = run_spiral("lmm " + arguments);
+  EXPECT_EQ(r.exit_code, 2) << arguments << "\n" << r.err;
+  EXPECT_EQ(r.err.rfind("spiral: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(LmmCli, BadInputExitsWithTwo) {
+  // A factor response.
+  expect_input_error(data_option("pastes.csv") + " --formula 'batch ~ 1 + (1 | cask)'", "batch");
+  // A grouping factor with a single level.
+  const std::string one = write_csv("one_level.csv", "y,x,g\n1,1,a\n2,2,a\n3,1,a\n4,5,a\n");
+  expect_input_error("--data '" + one + "' --formula 'y ~ x + (1 | g)'", "level");
+  // As many random effects as observations.
+  const std::string many = write_csv("many.csv", "y,x,g\n1,1,a\n2,2,a\n3,1,b\n4,5,b\n");
+  expect_input_error("--data '" + many + "' --formula 'y ~ 1 + (x | g)'", "random effects");
+  // Inf in a used variable.
+  const std::string inf = write_csv("inf.csv", "y,x,g\n1,Inf,a\n2,2,a\n3,1,b\n4,5,b\n5,1,c\n6,2,c\n");
+  expect_input_error("--data '" + inf + "' --formula 'y ~ x + (1 | g)'", "x");
+  // Bad option values.
+  expect_input_error(data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (1 | Subject)' --df kenward",
+                     "--df");
+  // No random term.
+  expect_input_error(data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days'", "random");
+  // Duplicate AR(1) times within a group.
+  const std::string dup = write_csv("dup.csv", "y,t,g\n1,1,a\n2,1,a\n3,1,b\n4,2,b\n5,1,c\n6,2,c\n");
+  expect_input_error("--data '" + dup + "' --formula 'y ~ 1 + (1 | g)' --ar1 t", "--ar1");
+}
+
+}  // namespace
+}  // namespace spiral

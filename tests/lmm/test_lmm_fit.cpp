@@ -1,0 +1,257 @@
+// Fits compared with lme4 / lmerTest / nlme values written by tests/reference/lmm.R.
+// Each reference file names the R call in the script: describe_fit(lmer(<formula>, REML))
+// with summary()'s Satterthwaite df unless the file says residual / no df.
+#include <cmath>
+
+#include "spiral/lmm.hpp"
+#include "test_support.hpp"
+
+namespace spiral {
+namespace {
+
+using test::near_relative;
+using test::reference_json;
+using test::test_path;
+
+// Contract tolerances: criterion 1e-6 relative, estimates 1e-4, SEs 1e-3, df 1e-2.
+constexpr double kCriterionTol = 1e-6, kEstimateTol = 1e-4, kSeTol = 1e-3, kDfTol = 1e-2;
+
+Table read_lmm_data(const std::string& name) { return read_table(test_path("data/lmm/" + name)); }
+
+LmmResult fit(const std::string& data, const std::string& formula, bool reml = true,
+              DfMethod df = DfMethod::Satterthwaite) {
+  LmmOptions options;
+  options.formula = formula;
+  options.reml = reml;
+  options.df = df;
+  return fit_lmm(read_lmm_data(data), options);
+}
+
+// An estimate near zero is compared on the scale of its standard error.
+::testing::AssertionResult near_estimate(double a, double b, double scale, double tol) {
+  if (std::fabs(a - b) <= tol * std::max(std::fabs(b), scale)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << a << " vs reference " << b;
+}
+
+void expect_matches(const LmmResult& r, const nlohmann::json& ref) {
+  EXPECT_EQ(r.method, ref["method"].get<std::string>());
+  EXPECT_EQ(r.n_obs, ref["n_obs"].get<long>());
+  EXPECT_EQ(r.singular, ref["singular"].get<bool>());
+  EXPECT_TRUE(near_relative(r.criterion, ref["criterion"], kCriterionTol));
+  EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], kCriterionTol));
+  EXPECT_TRUE(near_relative(r.AIC, ref["AIC"], kCriterionTol));
+  EXPECT_TRUE(near_relative(r.BIC, ref["BIC"], kCriterionTol));
+  EXPECT_EQ(r.df_model, ref["df_model"].get<long>());
+  EXPECT_TRUE(near_relative(r.sigma, ref["sigma"], kEstimateTol));
+  ASSERT_EQ(r.theta.size(), ref["theta"].size());
+  for (std::size_t i = 0; i < r.theta.size(); ++i)
+    EXPECT_TRUE(near_estimate(r.theta[i], ref["theta"][i], 1e-2, kEstimateTol)) << "theta " << i;
+  ASSERT_EQ(r.groups.size(), ref["groups"].size());
+  for (std::size_t g = 0; g < r.groups.size(); ++g) {
+    EXPECT_EQ(r.groups[g].name, ref["groups"][g]["name"].get<std::string>());
+    EXPECT_EQ(r.groups[g].levels, ref["groups"][g]["levels"].get<long>());
+  }
+  ASSERT_EQ(r.fixed.size(), ref["fixed"].size());
+  for (std::size_t i = 0; i < r.fixed.size(); ++i) {
+    const auto& f = r.fixed[i];
+    const auto& e = ref["fixed"][i];
+    SCOPED_TRACE(f.term);
+    EXPECT_EQ(f.term, e["term"].get<std::string>());
+    EXPECT_TRUE(near_estimate(f.estimate, e["estimate"], e["std_error"], kEstimateTol));
+    EXPECT_TRUE(near_relative(f.std_error, e["std_error"], kSeTol));
+    if (e["df"].is_null()) EXPECT_TRUE(std::isnan(f.df));
+    else EXPECT_TRUE(near_relative(f.df, e["df"], kDfTol));
+    EXPECT_TRUE(near_estimate(f.statistic, e["statistic"], 1, kSeTol));
+    EXPECT_TRUE(near_estimate(f.p_value, e["p_value"], 1e-8, 2e-2));
+    EXPECT_TRUE(near_estimate(f.conf_low, e["conf_low"], e["std_error"], kSeTol));
+    EXPECT_TRUE(near_estimate(f.conf_high, e["conf_high"], e["std_error"], kSeTol));
+  }
+  ASSERT_EQ(r.random.size(), ref["random"].size());
+  for (std::size_t j = 0; j < r.random.size(); ++j) {
+    const auto& b = r.random[j];
+    const auto& e = ref["random"][j];
+    EXPECT_EQ(b.group, e["group"].get<std::string>());
+    EXPECT_EQ(b.terms, e["terms"].get<std::vector<std::string>>());
+    for (std::size_t i = 0; i < b.sd.size(); ++i) {
+      EXPECT_TRUE(near_estimate(b.sd[i], e["sd"][i], 1e-2 * r.sigma, kEstimateTol)) << b.group << " sd " << i;
+      for (std::size_t k = 0; k < b.sd.size(); ++k)
+        EXPECT_NEAR(b.cor[i][k], e["cor"][i][k].get<double>(), 1e-3) << b.group << " cor " << i << "," << k;
+    }
+  }
+}
+
+TEST(LmmFit, SleepstudyCorrelatedSlopesReml) {
+  // lmer(Reaction ~ Days + (Days | Subject), sleepstudy); summary() with Satterthwaite df.
+  const LmmResult r = fit("sleepstudy.csv", "Reaction ~ Days + (Days | Subject)");
+  expect_matches(r, reference_json("lmm/sleepstudy_reml.json"));
+  EXPECT_TRUE(r.converged);
+  EXPECT_TRUE(r.warnings.empty());
+}
+
+TEST(LmmFit, SleepstudyCorrelatedSlopesMl) {
+  // lmer(Reaction ~ Days + (Days | Subject), sleepstudy, REML = FALSE).
+  expect_matches(fit("sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", false),
+                 reference_json("lmm/sleepstudy_ml.json"));
+}
+
+TEST(LmmFit, SleepstudyUncorrelatedSlopes) {
+  // lmer(Reaction ~ Days + (Days || Subject), sleepstudy, REML = TRUE / FALSE).
+  expect_matches(fit("sleepstudy.csv", "Reaction ~ Days + (Days || Subject)"),
+                 reference_json("lmm/sleepstudy_uncorrelated_reml.json"));
+  expect_matches(fit("sleepstudy.csv", "Reaction ~ Days + (Days || Subject)", false),
+                 reference_json("lmm/sleepstudy_uncorrelated_ml.json"));
+}
+
+TEST(LmmFit, ResidualAndNoDf) {
+  // Residual df n - p and z-tests (qnorm / pnorm) on the same lmer fit.
+  expect_matches(fit("sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", true, DfMethod::Residual),
+                 reference_json("lmm/sleepstudy_residual_df.json"));
+  expect_matches(fit("sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", true, DfMethod::None),
+                 reference_json("lmm/sleepstudy_no_df.json"));
+}
+
+TEST(LmmFit, FactorByNumericInteractionWithRandomSlopes) {
+  // lmer(y ~ group * session + (session | patient), interaction.csv simulated in lmm.R).
+  expect_matches(fit("interaction.csv", "y ~ group * session + (session | patient)"),
+                 reference_json("lmm/interaction_reml.json"));
+}
+
+TEST(LmmFit, CrossedPenicillin) {
+  // lmer(diameter ~ 1 + (1 | plate) + (1 | sample), Penicillin, REML = TRUE / FALSE).
+  expect_matches(fit("penicillin.csv", "diameter ~ 1 + (1 | plate) + (1 | sample)"),
+                 reference_json("lmm/penicillin_reml.json"));
+  expect_matches(fit("penicillin.csv", "diameter ~ 1 + (1 | plate) + (1 | sample)", false),
+                 reference_json("lmm/penicillin_ml.json"));
+}
+
+TEST(LmmFit, NestedPastes) {
+  // lmer(strength ~ 1 + (1 | batch/cask), Pastes).
+  expect_matches(fit("pastes.csv", "strength ~ 1 + (1 | batch/cask)"), reference_json("lmm/pastes_reml.json"));
+}
+
+TEST(LmmFit, ThreeLevelsWithFiveLevelFactor) {
+  // lmer(y ~ phase + session + (1 + session | patient) + (1 | therapist), three_level.csv).
+  expect_matches(fit("three_level.csv", "y ~ phase + session + (1 + session | patient) + (1 | therapist)"),
+                 reference_json("lmm/three_level_reml.json"));
+}
+
+TEST(LmmFit, SingularFitIsReported) {
+  // lmer(y ~ x + (1 | g), singular.csv): isSingular() is TRUE.
+  const LmmResult r = fit("singular.csv", "y ~ x + (1 | g)");
+  expect_matches(r, reference_json("lmm/singular_reml.json"));
+  EXPECT_TRUE(r.singular);
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_EQ(r.warnings.front(), "boundary (singular) fit: see help('isSingular')");
+}
+
+TEST(LmmFit, AliasedColumnIsDroppedWithWarning) {
+  // lmer(Reaction ~ Days + Days2 + (1 | Subject)) with Days2 = 2 * Days: Days2 dropped.
+  const LmmResult r = fit("rank_deficient.csv", "Reaction ~ Days + Days2 + (1 | Subject)");
+  expect_matches(r, reference_json("lmm/rank_deficient_reml.json"));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0], "fixed-effect model matrix is rank deficient so dropping 1 column / coefficient");
+}
+
+TEST(LmmFit, ConditionalModesAsRanefCondVar) {
+  // as.data.frame(ranef(lmer(Reaction ~ Days + (Days | Subject)), condVar = TRUE)).
+  LmmOptions options;
+  options.formula = "Reaction ~ Days + (Days | Subject)";
+  options.df = DfMethod::None;
+  options.conditional_modes = true;
+  const LmmResult r = fit_lmm(read_lmm_data("sleepstudy.csv"), options);
+  const auto ref = reference_json("lmm/sleepstudy_ranef.json");
+  ASSERT_EQ(r.ranef.size(), ref.size());
+  for (std::size_t i = 0; i < r.ranef.size(); ++i) {
+    EXPECT_EQ(r.ranef[i].group, ref[i]["group"].get<std::string>());
+    EXPECT_EQ(r.ranef[i].level, ref[i]["level"].get<std::string>());
+    EXPECT_EQ(r.ranef[i].term, ref[i]["term"].get<std::string>());
+    EXPECT_TRUE(near_estimate(r.ranef[i].estimate, ref[i]["estimate"], ref[i]["std_error"], kEstimateTol));
+    EXPECT_TRUE(near_relative(r.ranef[i].std_error, ref[i]["std_error"], kSeTol));
+  }
+  EXPECT_EQ(ranef_csv(r).substr(0, 38), "group,level,term,estimate,std_error\nSu");
+}
+
+TEST(LmmFit, LikelihoodRatioTestAsAnova) {
+  // anova(lmer(Reaction ~ Days + (1 | Subject)), lmer(Reaction ~ Days + (Days | Subject))).
+  const auto ref = reference_json("lmm/sleepstudy_compare.json");
+  const LmmComparison c = compare_lmm(read_lmm_data("sleepstudy.csv"), "Reaction ~ Days + (Days | Subject)",
+                                      "Reaction ~ Days + (1 | Subject)", LmmOptions{});
+  ASSERT_EQ(c.models.size(), 2u);
+  EXPECT_EQ(c.models[0].formula, "Reaction ~ Days + (1 | Subject)");  // ordered by npar
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(c.models[i].df_model, ref["df_model"][i].get<long>());
+    EXPECT_TRUE(near_relative(c.models[i].logLik, ref["logLik"][i], kCriterionTol));
+    EXPECT_TRUE(near_relative(c.models[i].AIC, ref["AIC"][i], kCriterionTol));
+    EXPECT_TRUE(near_relative(c.models[i].BIC, ref["BIC"][i], kCriterionTol));
+    EXPECT_TRUE(near_relative(c.models[i].deviance, ref["deviance"][i], kCriterionTol));
+  }
+  EXPECT_TRUE(near_relative(c.chisq, ref["chisq"], 1e-5));
+  EXPECT_EQ(c.chisq_df, ref["chisq_df"].get<long>());
+  EXPECT_TRUE(near_relative(c.p_value, ref["p_value"], 1e-3));
+}
+
+void expect_matches_nlme(const LmmResult& r, const nlohmann::json& ref) {
+  ASSERT_TRUE(r.ar1_phi.has_value());
+  EXPECT_TRUE(near_relative(*r.ar1_phi, ref["phi"], 1e-3));
+  EXPECT_TRUE(near_relative(r.sigma, ref["sigma"], 1e-3));
+  EXPECT_TRUE(near_relative(r.random[0].sd[0], ref["sd_intercept"], 1e-3));
+  EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], kCriterionTol));
+  for (std::size_t i = 0; i < r.fixed.size(); ++i) {
+    EXPECT_EQ(r.fixed[i].term, ref["terms"][i].get<std::string>());
+    EXPECT_TRUE(near_estimate(r.fixed[i].estimate, ref["estimate"][i], ref["std_error"][i], kEstimateTol));
+    const double se = ref["std_error"][i].get<double>() * ref["se_scale"].get<double>();
+    EXPECT_TRUE(near_relative(r.fixed[i].std_error, se, kSeTol));
+  }
+}
+
+TEST(LmmFit, Ar1WithGapsAsNlmeCorCar1) {
+  // lme(y ~ x + session, random = ~ 1 | patient, correlation = corCAR1(form = ~ session | patient)).
+  LmmOptions options;
+  options.formula = "y ~ x + session + (1 | patient)";
+  options.ar1_time = "session";
+  options.df = DfMethod::None;
+  const Table table = read_lmm_data("ar1_gaps.csv");
+  expect_matches_nlme(fit_lmm(table, options), reference_json("lmm/ar1_reml.json"));
+  options.reml = false;
+  expect_matches_nlme(fit_lmm(table, options), reference_json("lmm/ar1_ml.json"));
+}
+
+// The engine on a frame built by hand (the IPD pipeline's entry point): sleepstudy as
+// lmer(Reaction ~ Days + (Days | Subject)) sees it.
+TEST(LmmFit, HandBuiltFrameMatchesLme4) {
+  const Table table = read_lmm_data("sleepstudy.csv");
+  const Column& reaction = table.numeric("Reaction");
+  const Column& days = table.numeric("Days");
+  const Column& subject = table.column("Subject");
+  const auto n = static_cast<Eigen::Index>(table.rows());
+  ModelFrame frame;
+  frame.response = "Reaction";
+  frame.y = Eigen::Map<const Eigen::VectorXd>(reaction.numbers.data(), n);
+  frame.x.resize(n, 2);
+  frame.x.col(0).setOnes();
+  frame.x.col(1) = Eigen::Map<const Eigen::VectorXd>(days.numbers.data(), n);
+  frame.x_names = {"(Intercept)", "Days"};
+  frame.x_assign = {0, 1};
+  RandomBlock block;
+  block.group = "Subject";
+  block.terms = {"(Intercept)", "Days"};
+  block.z = frame.x;
+  if (subject.is_factor()) {
+    block.levels = subject.levels;
+    block.level_of_row = subject.codes;
+  } else {  // numeric subject ids: levels in numeric order, as R's factor()
+    std::vector<double> values(subject.numbers);
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    for (double v : values) block.levels.push_back(r_number_label(v));
+    for (double v : subject.numbers)
+      block.level_of_row.push_back(int(std::lower_bound(values.begin(), values.end(), v) - values.begin()));
+  }
+  frame.random.push_back(block);
+  LmmOptions options;
+  const LmmResult r = fit_lmm(frame, options);
+  expect_matches(r, reference_json("lmm/sleepstudy_reml.json"));
+}
+
+}  // namespace
+}  // namespace spiral

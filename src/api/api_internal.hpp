@@ -86,5 +86,9 @@ Result run_lmm(const Json& options, const Table* data);
 Result run_meta(const Json& options, const Table* data);
 Result run_panel(const Json& options, const Table* data);
 Result run_describe(const Json& options, const Table* data);
+Result run_prep(const Json& options, const Table* data);
+Result run_ipd_run(const Json& options, const Table* data);
+Result run_ipd_stage1(const Json& options, const Table* data);
+Result run_ipd_stage2(const Json& options, const Table* data);
 
 }  // namespace spiral::api::detail

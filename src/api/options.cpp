@@ -114,6 +114,10 @@ const std::map<std::string, Runner>& runners() {
       {"meta", detail::run_meta},
       {"panel", detail::run_panel},
       {"describe", detail::run_describe},
+      {"prep", detail::run_prep},
+      {"ipd_run", detail::run_ipd_run},
+      {"ipd_stage1", detail::run_ipd_stage1},
+      {"ipd_stage2", detail::run_ipd_stage2},
   };
   return table;
 }

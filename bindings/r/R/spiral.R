@@ -48,3 +48,20 @@ panel <- function(data, id, time, vars, ...) {
 
 #' Columns of a data frame or source: type, n, missing, range or levels.
 describe <- function(data, ...) spiral_call("describe", data, list(...), "spiral_describe")
+
+#' Steps 1-3 of the default stage-1 recipe (`spiral prep`) as a data frame.
+prep <- function(spec) attr(spiral_call("prep", NULL, list(spec = spec), "spiral_prep"), "tables")$prepared
+
+#' Two-stage IPD meta-analysis (`spiral ipd run`); `out` also writes the output directory.
+#' The stage-1 estimates are `attr(result, "tables")$stage1`.
+ipd_run <- function(spec, out = NULL) spiral_call("ipd_run", NULL, list(spec = spec, out = out), "spiral_ipd")
+
+#' One study's stage-1 bundle (`spiral ipd stage1`); `out` also writes the bundle file.
+ipd_stage1 <- function(spec, study, out = NULL) {
+  spiral_call("ipd_stage1", NULL, list(spec = spec, study = as.character(study), out = out), "spiral_bundle")
+}
+
+#' Stage 2 over bundle files (`spiral ipd stage2`).
+ipd_stage2 <- function(spec, bundles, out = NULL) {
+  spiral_call("ipd_stage2", NULL, list(spec = spec, bundles = as.list(as.character(bundles)), out = out), "spiral_ipd")
+}

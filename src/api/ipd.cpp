@@ -1,0 +1,92 @@
+// The commands that read an analysis spec: prep and ipd run/stage1/stage2 (contract
+// section 5), with the options of `spiral prep` and `spiral ipd <subcommand>`.
+#include <fstream>
+#include <sstream>
+
+#include "api/api_internal.hpp"
+#include "spiral/ipd.hpp"
+
+namespace spiral::api::detail {
+
+namespace {
+
+struct SpecCall {
+  std::string spec;
+  std::string out;   // ipd_run: the output directory
+  std::string study;                  // ipd_stage1
+  std::vector<std::string> bundles;   // ipd_stage2: bundle files
+};
+
+std::vector<Option<SpecCall>> spec_options(bool out, bool study, bool bundles) {
+  std::vector<Option<SpecCall>> table{option("spec", &SpecCall::spec)};
+  if (out) table.push_back(option("out", &SpecCall::out));
+  if (study) table.push_back(option("study", &SpecCall::study));
+  if (bundles) table.push_back(option("bundles", &SpecCall::bundles));
+  return table;
+}
+
+SpecCall parse_spec_call(const std::string& command, const Json& options, const Table* data,
+                         const std::vector<Option<SpecCall>>& table) {
+  if (data) throw InputError(command + ": takes its data from the spec, not a data frame");
+  SpecCall call = parse_options(command, options, table);
+  if (call.spec.empty()) throw InputError("spec: required");
+  return call;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The pooled results with the stage-1 estimates as a table (stage1.csv read back: its
+// numbers are printed with 17 digits, so they come back exactly).
+Result ipd_result(const IpdResult& r, const IpdSpec& spec, const std::string& out) {
+  if (!out.empty()) write_ipd_outputs(r, spec, out);
+  Result result{to_json(r), to_text(r), r.warnings, {}, {}};
+  result.tables.emplace_back("stage1", read_delimited_text(stage1_csv(r), "stage1.csv", {}));
+  return result;
+}
+
+}  // namespace
+
+Result run_prep(const Json& options, const Table* data) {
+  const SpecCall call = parse_spec_call("prep", options, data, spec_options(false, false, false));
+  const IpdSpec spec = load_spec(call.spec);
+  Result result{Json::object(), "", {}, {}, {}};
+  result.tables.emplace_back("prepared", prepare(spec, load_data(spec).sessions));
+  return result;
+}
+
+Result run_ipd_run(const Json& options, const Table* data) {
+  const SpecCall call = parse_spec_call("ipd_run", options, data, spec_options(true, false, false));
+  const IpdSpec spec = load_spec(call.spec);
+  if (!call.out.empty()) check_output_dir(call.out);
+  const IpdData input = load_data(spec);
+  return ipd_result(run_ipd(spec, input.sessions, input.patients_or_null()), spec, call.out);
+}
+
+Result run_ipd_stage1(const Json& options, const Table* data) {
+  const SpecCall call = parse_spec_call("ipd_stage1", options, data, spec_options(true, true, false));
+  if (call.study.empty()) throw InputError("study: required");
+  const IpdSpec spec = load_spec(call.spec);
+  const IpdData input = load_data(spec);
+  const Bundle bundle = run_stage1_federated(spec, input.sessions, input.patients_or_null(), call.study);
+  const Json json = to_json(bundle);
+  if (!call.out.empty()) write_file_atomic(call.out, json_dump(json));
+  return {json, json_dump(json), bundle.warnings, {}, {}};
+}
+
+Result run_ipd_stage2(const Json& options, const Table* data) {
+  const SpecCall call = parse_spec_call("ipd_stage2", options, data, spec_options(true, false, true));
+  if (call.bundles.empty()) throw InputError("bundles: required");
+  const IpdSpec spec = load_spec(call.spec);
+  if (!call.out.empty()) check_output_dir(call.out);
+  std::vector<Bundle> bundles;
+  for (const auto& path : call.bundles) bundles.push_back(bundle_from_json(read_text_file(path), path));
+  return ipd_result(run_stage2(spec, std::move(bundles)), spec, call.out);
+}
+
+}  // namespace spiral::api::detail

@@ -9,7 +9,7 @@ from setuptools import setup
 REPO = Path(os.environ.get("SPIRAL_REPO", Path(__file__).resolve().parents[2]))
 BUILD = Path(os.environ.get("SPIRAL_BUILD_DIR", REPO / "build-bindings"))
 # Dependants first, as the linker wants them (CMakeLists.txt's spiral_lib).
-MODULES = ["api", "ipd", "lmm", "meta", "panel", "formula", "data", "report"]
+MODULES = ["api", "sim", "ipd", "lmm", "meta", "panel", "formula", "data", "report"]
 SYSTEM_LIBRARIES = ["tomlplusplus", "nlopt", "readstat", "sqlite3", "fmt", "cairo"]
 
 LIBRARIES = [str(BUILD / f"libspiral_{m}.a") for m in MODULES]

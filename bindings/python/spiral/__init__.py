@@ -14,7 +14,8 @@ import pandas as _pd
 from . import _spiral
 from ._convert import columns_of, frame_of, with_frames
 
-__all__ = ["lmm", "meta", "panel", "describe", "prep", "ipd_run", "ipd_stage1", "ipd_stage2", "Result", "SpiralWarning"]
+__all__ = ["lmm", "meta", "panel", "describe", "prep", "ipd_run", "ipd_stage1", "ipd_stage2", "simulate_sessions",
+           "Result", "SpiralWarning"]
 
 
 class SpiralWarning(UserWarning):
@@ -91,3 +92,10 @@ def ipd_stage2(spec, bundles, out=None):
     """``spiral ipd stage2``: pools the bundle files ``bundles`` (a list of paths)."""
     return _run("ipd_stage2", None, {"spec": str(spec), "bundles": [str(b) for b in bundles],
                                      "out": None if out is None else str(out)})
+
+
+def simulate_sessions(**opts):
+    """``spiral simulate``: a dict with the ``sessions``, ``patients`` and ``truth`` DataFrames and
+    the CLI's ``summary``; files are written only when named (``out=``, ``patients_out=``, ...)."""
+    result = _run("simulate", None, opts)
+    return dict(result.tables, summary=dict(result))

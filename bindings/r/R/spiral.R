@@ -65,3 +65,11 @@ ipd_stage1 <- function(spec, study, out = NULL) {
 ipd_stage2 <- function(spec, bundles, out = NULL) {
   spiral_call("ipd_stage2", NULL, list(spec = spec, bundles = as.list(as.character(bundles)), out = out), "spiral_ipd")
 }
+
+#' Simulated multi-study session data with known truth (`spiral simulate`): a list with
+#' the data frames sessions, patients, truth and the CLI's summary. Files are written only
+#' when named (out, patients_out, truth, spec_out).
+simulate_sessions <- function(...) {
+  res <- spiral_call("simulate", NULL, list(...), "spiral_simulation")
+  c(attr(res, "tables"), list(summary = unclass(res)[names(res)]))
+}

@@ -1,0 +1,34 @@
+"""simulate_sessions: the same options give the CLI's bytes; data come back as DataFrames."""
+import subprocess
+
+import pandas as pd
+import pytest
+
+import spiral
+from conftest import CLI
+
+OPTIONS = dict(studies=3, patients=90, sessions=5, seed=7, process_to_outcome=-0.2, missing=0.1,
+               therapists_per_study=3)
+
+
+def test_simulate_writes_the_cli_files(tmp_path):
+    sim = spiral.simulate_sessions(out=str(tmp_path / "py.csv"), truth=str(tmp_path / "py.json"), **OPTIONS)
+    args = [str(CLI), "simulate", "--out", str(tmp_path / "cli.csv"), "--truth", str(tmp_path / "cli.json")]
+    for key, value in OPTIONS.items():
+        args += ["--" + key.replace("_", "-"), str(value)]
+    subprocess.run(args, check=True, capture_output=True)
+    assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert (tmp_path / "py.json").read_bytes() == (tmp_path / "cli.json").read_bytes()
+    for name in ("sessions", "patients", "truth"):
+        assert isinstance(sim[name], pd.DataFrame)
+    written = pd.read_csv(tmp_path / "py.csv")
+    assert len(written) == len(sim["sessions"])
+    truth = sim["truth"].set_index(["model", "term"])["value"]
+    assert truth[("process_to_outcome", "Pw_lag1")] == pytest.approx(-0.2)
+
+
+def test_simulate_bad_option_is_named():
+    with pytest.raises(ValueError, match="sessions"):
+        spiral.simulate_sessions(sessions=1)
+    with pytest.raises(ValueError, match="unknown option 'studys'"):
+        spiral.simulate_sessions(studys=3)

@@ -103,7 +103,27 @@ double nlopt_objective(unsigned n, const double* x, double*, void* data) {
   return objective->model->criterion(objective->model->evaluate(params), objective->reml);
 }
 
-// BOBYQA (Powell 2009) through NLopt, as lme4's default nloptwrap, with tighter tolerances.
+// lme4's check.boundary (lmerControl(boundary.tol = 1e-5)): a theta within boundary.tol
+// of its lower bound 0 is set to 0 when that does not increase the criterion.
+void snap_to_boundary(DevianceModel& model, bool reml, std::vector<double>& params) {
+  constexpr double kBoundaryTolerance = 1e-5;
+  const std::vector<double> lower = model.lower_bounds();
+  const auto criterion = [&](const std::vector<double>& p) { return model.criterion(model.evaluate(p), reml); };
+  const double at_optimum = criterion(params);
+  std::vector<double> snapped = params;
+  for (int i = 0; i < model.n_theta(); ++i) {
+    const double gap = params[std::size_t(i)] - lower[std::size_t(i)];
+    if (!(gap > 0 && gap < kBoundaryTolerance)) continue;
+    std::vector<double> trial = snapped;
+    trial[std::size_t(i)] = lower[std::size_t(i)];
+    if (criterion(trial) < at_optimum) snapped[std::size_t(i)] = lower[std::size_t(i)];
+  }
+  params = snapped;
+}
+
+// BOBYQA (Powell 2009) through NLopt with lme4's nloptwrap settings (xtol_abs = ftol_abs =
+// 1e-8, maxeval = 1e5, and nloptr's default xtol_rel = 1e-4), so that fits stop where
+// lme4's do, also on the flat ridges of nearly singular fits.
 Optimum minimize_criterion(DevianceModel& model, bool reml) {
   const auto n = static_cast<unsigned>(model.n_params());
   Optimum optimum{model.start(), false};
@@ -113,8 +133,9 @@ Optimum minimize_criterion(DevianceModel& model, bool reml) {
   nlopt_set_lower_bounds(opt, lower.data());
   nlopt_set_upper_bounds(opt, upper.data());
   nlopt_set_min_objective(opt, nlopt_objective, &objective);
-  nlopt_set_ftol_abs(opt, 1e-10);
-  nlopt_set_xtol_abs1(opt, 1e-10);
+  nlopt_set_ftol_abs(opt, 1e-8);
+  nlopt_set_xtol_abs1(opt, 1e-8);
+  nlopt_set_xtol_rel(opt, 1e-4);
   nlopt_set_maxeval(opt, 100000);
   double value = 0;
   const nlopt_result result = nlopt_optimize(opt, optimum.params.data(), &value);
@@ -124,6 +145,7 @@ Optimum minimize_criterion(DevianceModel& model, bool reml) {
   if (!std::isfinite(value))
     throw AnalysisError("lmm: the optimizer (BOBYQA) found no parameters with a finite deviance");
   optimum.reached_max_eval = result == NLOPT_MAXEVAL_REACHED;
+  snap_to_boundary(model, reml, optimum.params);
   return optimum;
 }
 

@@ -97,6 +97,8 @@ std::vector<std::string> prepared_columns(const IpdSpec& spec);
 // within study, SD with n - 1), Pm, Om (patient means), Pw, Ow (within parts) and their
 // lags (value at session t - k of the same patient; missing when that session is absent).
 Table prepare(const IpdSpec& spec, const Table& sessions);
+// A table as CSV (`spiral prep --out`): numbers in their shortest exact form, "NA" missing.
+std::string prepared_to_csv(const Table& prepared);
 
 // ------------------------------------------------------------------------ stage 1
 
@@ -220,6 +222,8 @@ struct OnestageResult {
 OnestageResult run_onestage(const IpdSpec& spec, const Table& sessions);
 Json to_json(const OnestageResult& result);
 std::string to_text(const OnestageResult& result);
+// onestage.json and onestage.txt in DIR, all-or-nothing as write_ipd_outputs.
+void write_onestage_outputs(const OnestageResult& result, const std::string& dir);
 
 // "spiral X.Y.Z" of the library.
 std::string spiral_version();

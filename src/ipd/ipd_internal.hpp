@@ -1,0 +1,36 @@
+// Helpers shared by the ipd sources (not part of the public API).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "spiral/ipd.hpp"
+
+namespace spiral::ipd_detail {
+
+// The study id of every row of a table with the spec's study column (text, "NA" = missing).
+std::vector<std::string> row_texts(const Table& table, const std::string& column);
+
+// Order of study ids: numbers numerically, then text in byte order.
+bool study_less(const std::string& a, const std::string& b);
+
+// The rows of one study (input order), as a new table.
+Table study_rows(const Table& table, const std::string& study_column, const std::string& study);
+
+// Mean and SD (n - 1) of the non-missing values, accumulated as R's mean()/var() do.
+struct MeanSd {
+  double mean = NA, sd = NA;
+  long n = 0;
+};
+MeanSd mean_sd(const std::vector<double>& values);
+
+// A table as CSV: header, numbers in their shortest round-trip form, "NA" for missing.
+std::string table_csv(const Table& table);
+
+// The formula text of a random-effects-free OLS of [post], for messages and stage1.csv.
+inline const char* post_formula() { return "post ~ early_process + pre"; }
+
+// Model names of the contract's table.
+inline const char* panel_model_name() { return "panel"; }
+inline const char* post_model_name() { return "early_process_to_post"; }
+
+}  // namespace spiral::ipd_detail

@@ -1,0 +1,178 @@
+// The output directory of `spiral ipd run|stage2`: stage1.csv, stage2.csv, results.json,
+// one forest plot per model x term and report.html, written all-or-nothing.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "ipd/ipd_internal.hpp"
+#include "spiral/ipd.hpp"
+
+namespace spiral {
+
+using namespace ipd_detail;
+
+std::string stage1_csv(const IpdResult& result) {
+  std::string out = "study,model,term,estimate,std_error,n_patients,n_obs,converged,singular,message\n";
+  for (const auto& b : result.studies) {
+    for (const auto& m : b.models) {
+      const std::string tail = "," + std::to_string(m.n_patients) + "," + std::to_string(m.n_obs) + "," +
+                               (m.converged ? "TRUE" : "FALSE") + "," + (m.singular ? "TRUE" : "FALSE") + "," +
+                               csv_field(m.message) + "\n";
+      if (m.terms.empty()) out += csv_field(b.study) + "," + csv_field(m.model) + ",NA,NA,NA" + tail;
+      for (const auto& t : m.terms)
+        out += csv_field(b.study) + "," + csv_field(m.model) + "," + csv_field(t.term) + "," + csv_number(t.estimate) +
+               "," + csv_number(t.std_error) + tail;
+    }
+  }
+  return out;
+}
+
+std::string stage2_csv(const IpdResult& result) {
+  std::string out =
+      "model,term,k,estimate,std_error,statistic,p_value,conf_low,conf_high,pi_low,pi_high,tau2,tau2_conf_low,"
+      "tau2_conf_high,I2,H2,Q,Q_df,Q_p,QM,QM_p,R2\n";
+  for (const auto& p : result.pooled) {
+    const MetaResult& m = p.meta;
+    out += csv_field(p.model) + "," + csv_field(p.term) + "," + std::to_string(m.k);
+    for (double x : {m.estimate, m.std_error, m.statistic, m.p_value, m.conf_low, m.conf_high, m.pi_low, m.pi_high,
+                     m.tau2, m.tau2_conf_low, m.tau2_conf_high, m.I2, m.H2, m.Q})
+      out += ',' + csv_number(x);
+    out += ',' + std::to_string(m.Q_df) + ',' + csv_number(m.Q_p);
+    for (double x : {p.regression ? p.regression->QM : NA, p.regression ? p.regression->QM_p : NA,
+                     p.regression ? p.regression->R2 : NA})
+      out += ',' + csv_number(x);
+    out += '\n';
+  }
+  return out;
+}
+
+Json to_json(const IpdResult& result) {
+  Json j;
+  j["pooled"] = Json::array();
+  for (const auto& p : result.pooled) {
+    Json entry = {{"model", p.model}, {"term", p.term}};
+    const Json meta = to_json(p.meta);
+    for (const auto& [key, value] : meta.items()) entry[key] = value;
+    entry["meta_regression"] = p.regression ? to_json(*p.regression) : Json(nullptr);
+    j["pooled"].push_back(entry);
+  }
+  j["studies"] = Json::array();
+  for (const auto& b : result.studies)
+    j["studies"].push_back({{"study", b.study}, {"n_patients", b.counts.n_patients}, {"n_obs", b.counts.n_obs},
+                            {"n_dropped", b.counts.n_dropped}, {"n_sessions", b.counts.n_sessions},
+                            {"missing_process", b.counts.missing_process},
+                            {"missing_outcome", b.counts.missing_outcome}});
+  j["warnings"] = result.warnings;
+  j["spec_hash"] = result.spec_hash;
+  j["spiral_version"] = result.spiral_version;
+  return j;
+}
+
+std::string to_text(const IpdResult& result) {
+  std::string out = fmt::format("Two-stage IPD meta-analysis: {} studies\n\n", result.studies.size());
+  out += fmt::format("{:<26} {:<16} {:>3} {:>10} {:>9} {:>21} {:>9} {:>9} {:>6}\n", "model", "term", "k", "estimate",
+                     "std_error", "95% CI", "p_value", "tau2", "I2");
+  for (const auto& p : result.pooled) {
+    const MetaResult& m = p.meta;
+    out += fmt::format("{:<26} {:<16} {:>3} {:>10.4f} {:>9.4f} [{:>9.4f}, {:>8.4f}] {:>9.4g} {:>9.4g} {:>5.1f}%\n",
+                       p.model, p.term, m.k, m.estimate, m.std_error, m.conf_low, m.conf_high, m.p_value, m.tau2, m.I2);
+  }
+  return out;
+}
+
+std::string forest_file_name(const std::string& model, const std::string& term) {
+  std::string safe;
+  for (char c : term) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') safe += c;
+    else if (c == ':') safe += "_x_";
+  }
+  return "forest-" + model + "-" + safe + ".svg";
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path parent_of(const fs::path& dir) { return dir.has_parent_path() ? dir.parent_path() : fs::path("."); }
+
+void write_plain(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  out.close();
+  if (!out) throw InputError(path.string() + ": cannot write");
+}
+
+// A fresh directory beside `dir`, for the all-or-nothing write.
+fs::path make_temp_dir(const fs::path& dir, const char* tag) {
+  std::string pattern = (parent_of(dir) / ("." + dir.filename().string() + tag + "XXXXXX")).string();
+  if (!mkdtemp(pattern.data())) throw InputError(dir.string() + ": cannot create a directory beside it");
+  return pattern;
+}
+
+// Every output file of `ipd run|stage2`: name -> content.
+std::vector<std::pair<std::string, std::string>> ipd_files(const IpdResult& result, const IpdSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> files = {{"stage1.csv", stage1_csv(result)},
+                                                            {"stage2.csv", stage2_csv(result)},
+                                                            {"results.json", json_dump(to_json(result))}};
+  for (const auto& p : result.pooled) {
+    PlotLabels labels;
+    labels.title = p.model + ": " + p.term;
+    labels.x_label = "Stage-1 coefficient";
+    files.emplace_back(forest_file_name(p.model, p.term), forest_svg(p.meta, labels));
+  }
+  files.emplace_back("report.html", ipd_report_html(result, spec));
+  return files;
+}
+
+// Writes the files into a temporary directory beside DIR, then renames it to DIR
+// (replacing an existing DIR), so that no partial directory is ever left behind.
+void write_directory(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+  check_output_dir(dir);
+  const fs::path target = fs::path(dir).lexically_normal();
+  const fs::path staging = make_temp_dir(target, ".tmp-");
+  try {
+    for (const auto& [name, content] : files) write_plain(staging / name, content);
+    fs::permissions(staging, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                 fs::perms::others_read | fs::perms::others_exec);
+    if (fs::exists(target)) {  // replace: move the old directory aside, then swap in the new one
+      const fs::path old = make_temp_dir(target, ".old-");
+      fs::remove(old);
+      fs::rename(target, old);
+      fs::rename(staging, target);
+      fs::remove_all(old);
+    } else {
+      fs::rename(staging, target);
+    }
+  } catch (const fs::filesystem_error& e) {
+    fs::remove_all(staging);
+    throw InputError(dir + ": cannot write the output directory: " + e.code().message());
+  } catch (...) {
+    fs::remove_all(staging);
+    throw;
+  }
+}
+
+}  // namespace
+
+void check_output_dir(const std::string& dir) {
+  const fs::path target(dir);
+  std::error_code ec;
+  if (dir.empty()) throw InputError("--out: empty directory name");
+  if (!fs::is_directory(parent_of(target), ec))
+    throw InputError("--out " + dir + ": directory '" + parent_of(target).string() + "' does not exist");
+  if (fs::exists(target, ec) && !fs::is_directory(target, ec))
+    throw InputError("--out " + dir + ": exists and is not a directory");
+}
+
+void write_ipd_outputs(const IpdResult& result, const IpdSpec& spec, const std::string& dir) {
+  write_directory(dir, ipd_files(result, spec));
+}
+
+void write_onestage_outputs(const OnestageResult& result, const std::string& dir) {
+  write_directory(dir, {{"onestage.json", json_dump(to_json(result))}, {"onestage.txt", to_text(result)}});
+}
+
+}  // namespace spiral

@@ -1,0 +1,306 @@
+// The analysis spec (TOML): read, validated up front, every error naming the file, the
+// line and the key at fault. Unknown keys are errors so that a typo never silently
+// changes an analysis.
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "spiral/formula.hpp"
+#include "spiral/ipd.hpp"
+
+namespace spiral {
+
+namespace {
+
+// Where a value sits, for messages: "analysis.toml:12: model.lags".
+class SpecReader {
+ public:
+  SpecReader(std::string name, std::string base_dir) : name_(std::move(name)), base_dir_(std::move(base_dir)) {}
+
+  [[noreturn]] void fail(const toml::node* node, const std::string& key, const std::string& problem) const {
+    std::string where = name_;
+    if (node && node->source().begin.line > 0) where += ":" + std::to_string(node->source().begin.line);
+    throw InputError(where + ": " + key + ": " + problem);
+  }
+
+  void check_keys(const toml::table& table, const std::string& prefix, const std::set<std::string>& allowed) const {
+    for (const auto& [key, node] : table) {
+      if (!allowed.count(std::string(key.str())))
+        fail(&node, prefix + std::string(key.str()), "unknown key");
+    }
+  }
+
+  const toml::table* table(const toml::table& parent, const std::string& key, bool required) const {
+    const toml::node* node = parent.get(key);
+    if (!node) {
+      if (required) fail(nullptr, "[" + key + "]", "missing table");
+      return nullptr;
+    }
+    if (!node->is_table()) fail(node, key, std::string("expected a table, got ") + type_name(*node));
+    return node->as_table();
+  }
+
+  std::optional<std::string> string(const toml::table& t, const std::string& prefix, const std::string& key,
+                                    bool required) const {
+    const toml::node* node = t.get(key);
+    if (!node) {
+      if (required) fail(&t, prefix + key, "missing (a string is required)");
+      return std::nullopt;
+    }
+    if (!node->is_string()) fail(node, prefix + key, std::string("expected a string, got ") + type_name(*node));
+    const std::string value = node->as_string()->get();
+    if (value.empty()) fail(node, prefix + key, "must not be empty");
+    return value;
+  }
+
+  std::optional<long> integer(const toml::table& t, const std::string& prefix, const std::string& key) const {
+    const toml::node* node = t.get(key);
+    if (!node) return std::nullopt;
+    if (!node->is_integer()) fail(node, prefix + key, std::string("expected an integer, got ") + type_name(*node));
+    return static_cast<long>(node->as_integer()->get());
+  }
+
+  std::optional<bool> boolean(const toml::table& t, const std::string& prefix, const std::string& key) const {
+    const toml::node* node = t.get(key);
+    if (!node) return std::nullopt;
+    if (!node->is_boolean()) fail(node, prefix + key, std::string("expected true or false, got ") + type_name(*node));
+    return node->as_boolean()->get();
+  }
+
+  const toml::array* array(const toml::table& t, const std::string& prefix, const std::string& key) const {
+    const toml::node* node = t.get(key);
+    if (!node) return nullptr;
+    if (!node->is_array()) fail(node, prefix + key, std::string("expected an array, got ") + type_name(*node));
+    return node->as_array();
+  }
+
+  std::vector<std::string> strings(const toml::table& t, const std::string& prefix, const std::string& key) const {
+    std::vector<std::string> out;
+    const toml::array* a = array(t, prefix, key);
+    if (!a) return out;
+    for (const auto& e : *a) {
+      if (!e.is_string() || e.as_string()->get().empty())
+        fail(&e, prefix + key, std::string("expected an array of non-empty strings, got ") + type_name(e));
+      out.push_back(e.as_string()->get());
+    }
+    return out;
+  }
+
+  std::vector<long> integers(const toml::table& t, const std::string& prefix, const std::string& key) const {
+    std::vector<long> out;
+    const toml::array* a = array(t, prefix, key);
+    if (!a) return out;
+    for (const auto& e : *a) {
+      if (!e.is_integer()) fail(&e, prefix + key, std::string("expected an array of integers, got ") + type_name(e));
+      out.push_back(static_cast<long>(e.as_integer()->get()));
+    }
+    return out;
+  }
+
+  // A data SOURCE relative to the spec's directory (sqlite:PATH?... keeps its prefix).
+  std::string resolve(const std::string& source) const {
+    const std::string prefix = "sqlite:";
+    if (source.rfind(prefix, 0) == 0) return prefix + resolve(source.substr(prefix.size()));
+    const std::filesystem::path p(source);
+    if (p.is_absolute() || base_dir_.empty()) return source;
+    return (std::filesystem::path(base_dir_) / p).lexically_normal().string();
+  }
+
+  static const char* type_name(const toml::node& node) {
+    switch (node.type()) {
+      case toml::node_type::string: return "a string";
+      case toml::node_type::integer: return "an integer";
+      case toml::node_type::floating_point: return "a number";
+      case toml::node_type::boolean: return "a boolean";
+      case toml::node_type::array: return "an array";
+      case toml::node_type::table: return "a table";
+      default: return "a date/time";
+    }
+  }
+
+ private:
+  std::string name_, base_dir_;
+};
+
+bool is_file_safe(const std::string& name) {
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) return false;
+  }
+  return !name.empty();
+}
+
+void read_data(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  const toml::table& t = *r.table(root, "data", true);
+  r.check_keys(t, "data.", {"source", "study", "patient", "session", "therapist"});
+  spec.source = r.resolve(*r.string(t, "data.", "source", true));
+  spec.study = r.string(t, "data.", "study", false).value_or(spec.study);
+  spec.patient = r.string(t, "data.", "patient", false).value_or(spec.patient);
+  spec.session = r.string(t, "data.", "session", false).value_or(spec.session);
+  spec.therapist = r.string(t, "data.", "therapist", false).value_or("");
+}
+
+void read_variables(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  const toml::table& t = *r.table(root, "variables", true);
+  r.check_keys(t, "variables.", {"process", "outcome", "reverse"});
+  spec.process = *r.string(t, "variables.", "process", true);
+  spec.outcome = *r.string(t, "variables.", "outcome", true);
+  if (spec.process == spec.outcome) r.fail(t.get("outcome"), "variables.outcome", "must differ from variables.process");
+  spec.reverse = r.strings(t, "variables.", "reverse");
+}
+
+void read_window(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  const toml::table* t = r.table(root, "window", false);
+  if (!t) return;
+  r.check_keys(*t, "window.", {"first", "last"});
+  spec.first = r.integer(*t, "window.", "first");
+  spec.last = r.integer(*t, "window.", "last");
+  if (spec.first && spec.last && *spec.first > *spec.last)
+    r.fail(t->get("last"), "window.last", "must not be smaller than window.first");
+}
+
+void read_custom_models(const SpecReader& r, const toml::table& model, IpdSpec& spec) {
+  const toml::array* custom = r.array(model, "model.", "custom");
+  if (!custom) return;
+  for (std::size_t i = 0; i < custom->size(); ++i) {
+    const toml::node& node = *custom->get(i);
+    const std::string key = "model.custom[" + std::to_string(i + 1) + "]";
+    if (!node.is_table()) r.fail(&node, key, "expected a table ([[model.custom]])");
+    const toml::table& t = *node.as_table();
+    r.check_keys(t, key + ".", {"name", "formula"});
+    CustomModel m{*r.string(t, key + ".", "name", true), *r.string(t, key + ".", "formula", true)};
+    if (!is_file_safe(m.name)) r.fail(t.get("name"), key + ".name", "use only letters, digits, '_', '.' and '-'");
+    try {
+      const Formula f = parse_formula(m.formula);
+      if (f.response.empty()) r.fail(t.get("formula"), key + ".formula", "the formula needs a response (y ~ ...)");
+    } catch (const InputError& e) {
+      r.fail(t.get("formula"), key + ".formula", e.what());
+    }
+    spec.custom.push_back(std::move(m));
+  }
+}
+
+void read_model(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  const toml::table* t = r.table(root, "model", false);
+  if (!t) return;
+  r.check_keys(*t, "model.", {"lags", "cross_level", "random_slopes", "panel", "custom"});
+  if (t->get("lags")) {
+    const std::vector<long> lags = r.integers(*t, "model.", "lags");
+    const std::set<long> unique(lags.begin(), lags.end());
+    if (unique.size() != lags.size() || !unique.count(1) || *unique.rbegin() > 2 || *unique.begin() < 1)
+      r.fail(t->get("lags"), "model.lags", "expected [1] or [1, 2]");
+    spec.lags.assign(unique.begin(), unique.end());
+  }
+  spec.cross_level = r.boolean(*t, "model.", "cross_level").value_or(spec.cross_level);
+  spec.random_slopes = r.boolean(*t, "model.", "random_slopes").value_or(spec.random_slopes);
+  spec.panel = r.boolean(*t, "model.", "panel").value_or(spec.panel);
+  read_custom_models(r, *t, spec);
+}
+
+void read_meta(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  const toml::table* t = r.table(root, "meta", false);
+  if (!t) return;
+  r.check_keys(*t, "meta.", {"method", "test", "moderators"});
+  spec.method = r.string(*t, "meta.", "method", false).value_or(spec.method);
+  static const std::set<std::string> methods = {"REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "FE"};
+  if (!methods.count(spec.method))
+    r.fail(t->get("method"), "meta.method", "'" + spec.method + "' is not one of REML ML DL HE HS SJ PM EB FE");
+  spec.test = r.string(*t, "meta.", "test", false).value_or(spec.test);
+  if (spec.test != "z" && spec.test != "knha")
+    r.fail(t->get("test"), "meta.test", "'" + spec.test + "' is not one of z, knha");
+  spec.moderators = r.strings(*t, "meta.", "moderators");
+}
+
+void read_post(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  const toml::table* t = r.table(root, "post", false);
+  if (!t) return;
+  r.check_keys(*t, "post.", {"source", "pre", "post", "early"});
+  PostSpec post;
+  post.source = r.resolve(*r.string(*t, "post.", "source", true));
+  post.pre = *r.string(*t, "post.", "pre", true);
+  post.post = *r.string(*t, "post.", "post", true);
+  if (t->get("early")) {
+    const std::vector<long> early = r.integers(*t, "post.", "early");
+    if (early.size() != 2 || early[0] > early[1])
+      r.fail(t->get("early"), "post.early", "expected [first, last] with first <= last");
+    post.early_first = early[0];
+    post.early_last = early[1];
+  }
+  spec.post = post;
+}
+
+void read_privacy(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  const toml::table* t = r.table(root, "privacy", false);
+  if (!t) return;
+  r.check_keys(*t, "privacy.", {"min_patients"});
+  spec.min_patients = r.integer(*t, "privacy.", "min_patients").value_or(spec.min_patients);
+  if (spec.min_patients < 1) r.fail(t->get("min_patients"), "privacy.min_patients", "must be at least 1");
+}
+
+// FNV-1a, 64 bit: a fingerprint to detect bundles of different analyses, not a security hash.
+std::string fnv1a_hex(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(h));
+  return buffer;
+}
+
+}  // namespace
+
+IpdSpec parse_spec(const std::string& text, const std::string& name, const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw InputError(name + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  const SpecReader r(name, base_dir);
+  r.check_keys(root, "", {"data", "variables", "window", "model", "meta", "post", "privacy", "simulate"});
+  IpdSpec spec;
+  spec.text = text;
+  read_data(r, root, spec);
+  read_variables(r, root, spec);
+  read_window(r, root, spec);
+  read_model(r, root, spec);
+  read_meta(r, root, spec);
+  read_post(r, root, spec);
+  read_privacy(r, root, spec);
+  spec.has_simulate = r.table(root, "simulate", false) != nullptr;
+  return spec;
+}
+
+IpdSpec load_spec(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot read the spec file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::filesystem::path p(path);
+  IpdSpec spec = parse_spec(ss.str(), path, p.has_parent_path() ? p.parent_path().string() : ".");
+  spec.path = path;
+  return spec;
+}
+
+std::string IpdSpec::hash() const {
+  Json j;
+  j["columns"] = {study, patient, session, therapist};
+  j["variables"] = {process, outcome, reverse};
+  j["window"] = {first ? Json(*first) : Json(nullptr), last ? Json(*last) : Json(nullptr)};
+  j["model"] = {lags, cross_level, random_slopes, panel};
+  for (const auto& m : custom) j["custom"].push_back({m.name, m.formula});
+  j["meta"] = {method, test, moderators};
+  if (post) j["post"] = {post->pre, post->post, post->early_first, post->early_last};
+  return fnv1a_hex(j.dump());
+}
+
+std::string spiral_version() { return std::string("spiral ") + SPIRAL_VERSION; }
+
+}  // namespace spiral

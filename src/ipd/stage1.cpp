@@ -1,0 +1,292 @@
+// Stage 1: every model of the contract's table (section 5, step 4) fitted in one study.
+// Only aggregates leave this file: estimates, standard errors, counts, moderators.
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <Eigen/Dense>
+
+#include "ipd/ipd_internal.hpp"
+#include "spiral/ipd.hpp"
+#include "spiral/lmm.hpp"
+#include "spiral/panel.hpp"
+
+namespace spiral {
+
+using namespace ipd_detail;
+
+namespace {
+
+// The default formulas, built from parts so that lag 2, random_slopes and the therapist
+// level change them exactly as the contract says.
+std::string lagged_formula(const IpdSpec& spec, bool to_outcome, int lag, bool cross) {
+  const std::string k = std::to_string(lag);
+  const std::string focal = (to_outcome ? "Pw_lag" : "Ow_lag") + k;   // the cross-lagged term
+  const std::string ar = (to_outcome ? "Ow_lag" : "Pw_lag") + k;      // the autoregressive term
+  std::string f = std::string(to_outcome ? "O" : "P") + " ~ " + focal + " + " + ar + " + Pm + Om + " + spec.session;
+  f += spec.random_slopes ? " + (1 + " + focal + " | " + spec.patient + ")" : " + (1 | " + spec.patient + ")";
+  if (!spec.therapist.empty()) f += " + (1 | " + spec.therapist + ")";
+  if (cross) f += " + " + focal + ":Pm + " + focal + ":Om";
+  return f;
+}
+
+}  // namespace
+
+std::vector<ModelSpec> stage1_models(const IpdSpec& spec) {
+  std::vector<ModelSpec> models;
+  const auto lmm = [&](std::string name, std::string formula) {
+    models.push_back({std::move(name), ModelSpec::Kind::Lmm, std::move(formula)});
+  };
+  lmm("process_to_outcome", lagged_formula(spec, true, 1, false));
+  lmm("outcome_to_process", lagged_formula(spec, false, 1, false));
+  if (spec.cross_level) {
+    lmm("process_to_outcome_cross", lagged_formula(spec, true, 1, true));
+    lmm("outcome_to_process_cross", lagged_formula(spec, false, 1, true));
+  }
+  if (std::count(spec.lags.begin(), spec.lags.end(), 2)) {
+    lmm("process_to_outcome_lag2", lagged_formula(spec, true, 2, false));
+    lmm("outcome_to_process_lag2", lagged_formula(spec, false, 2, false));
+  }
+  if (spec.post) models.push_back({post_model_name(), ModelSpec::Kind::Post, post_formula()});
+  if (spec.panel) models.push_back({panel_model_name(), ModelSpec::Kind::Panel, ""});
+  for (const auto& m : spec.custom) lmm(m.name, m.formula);
+  return models;
+}
+
+namespace {
+
+std::size_t count_distinct(const std::vector<std::string>& values) {
+  return std::set<std::string>(values.begin(), values.end()).size();
+}
+
+long count_missing(const Column& c) {
+  long n = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) n += c.missing(i);
+  return n;
+}
+
+ModelFit fit_lmm_model(const IpdSpec& spec, const ModelSpec& model, const Table& data) {
+  ModelFit fit;
+  fit.model = model.name;
+  LmmOptions options;
+  options.formula = model.formula;
+  options.df = DfMethod::None;  // stage 1 needs only estimates and standard errors
+  const LmmResult r = fit_lmm(data, options);
+  fit.converged = r.converged;
+  fit.singular = r.singular;
+  fit.n_obs = r.n_obs;
+  fit.n_dropped = r.n_dropped;
+  for (const auto& g : r.groups) {
+    if (g.name == spec.patient) fit.n_patients = g.levels;
+  }
+  for (const auto& f : r.fixed) fit.terms.push_back({f.term, f.estimate, f.std_error});
+  fit.warnings = r.warnings;
+  if (!r.converged) fit.message = "the optimizer did not converge";
+  return fit;
+}
+
+// The patient's mean raw process over sessions early_first..early_last of the window.
+std::map<std::string, double> early_process_means(const IpdSpec& spec, const Table& data) {
+  const auto patients = row_texts(data, spec.patient);
+  const Column& session = data.column(spec.session);
+  const Column& process = data.column(spec.process);
+  std::map<std::string, std::vector<double>> values;
+  for (std::size_t i = 0; i < data.rows(); ++i) {
+    const double s = session.numbers[i];
+    if (s >= static_cast<double>(spec.post->early_first) && s <= static_cast<double>(spec.post->early_last))
+      values[patients[i]].push_back(process.numbers[i]);
+  }
+  std::map<std::string, double> means;
+  for (const auto& [patient, v] : values) means[patient] = mean_sd(v).mean;
+  return means;
+}
+
+std::vector<double> standardized(std::vector<double> x) {
+  const MeanSd m = mean_sd(x);
+  for (double& v : x) v = (x.size() > 1 && m.sd > 0) ? (v - m.mean) / m.sd : NA;
+  return x;
+}
+
+std::vector<double> reverse_scored(const IpdSpec& spec, const Column& c) {
+  std::vector<double> values = c.numbers;
+  if (std::count(spec.reverse.begin(), spec.reverse.end(), c.name)) {
+    for (double& v : values) v = -v;
+  }
+  return values;
+}
+
+// Early process -> post outcome: OLS `post ~ early_process + pre` over the study's
+// patients, each variable z-standardized within the study (R's lm(); Wald SEs).
+ModelFit fit_post_model(const IpdSpec& spec, const Table& data, const Table& patients) {
+  ModelFit fit;
+  fit.model = post_model_name();
+  const auto early_means = early_process_means(spec, data);
+  const auto ids = row_texts(patients, spec.patient);
+  std::vector<double> early(ids.size(), NA);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto it = early_means.find(ids[i]);
+    if (it != early_means.end()) early[i] = it->second;
+  }
+  const std::vector<double> e = standardized(early);
+  const std::vector<double> pre = standardized(reverse_scored(spec, patients.numeric(spec.post->pre)));
+  const std::vector<double> post = standardized(reverse_scored(spec, patients.numeric(spec.post->post)));
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!is_na(e[i]) && !is_na(pre[i]) && !is_na(post[i])) rows.push_back(i);
+  }
+  const long n = static_cast<long>(rows.size()), p = 3;
+  fit.n_obs = fit.n_patients = n;
+  fit.n_dropped = static_cast<long>(ids.size()) - n;
+  if (n <= p) throw AnalysisError("fewer than 4 patients with early process, pre and post values");
+  Eigen::MatrixXd x(n, p);
+  Eigen::VectorXd y(n);
+  for (long r = 0; r < n; ++r) {
+    const std::size_t i = rows[static_cast<std::size_t>(r)];
+    x.row(r) << 1.0, e[i], pre[i];
+    y(r) = post[i];
+  }
+  const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
+  if (qr.rank() < p) throw AnalysisError("early process and pre are collinear");
+  const Eigen::VectorXd beta = qr.solve(y);
+  const double sigma2 = (y - x * beta).squaredNorm() / static_cast<double>(n - p);
+  const Eigen::MatrixXd cov = sigma2 * (x.transpose() * x).inverse();
+  const char* names[] = {"(Intercept)", "early_process", "pre"};
+  for (long j = 0; j < p; ++j) fit.terms.push_back({names[j], beta(j), std::sqrt(cov(j, j))});
+  fit.converged = true;
+  return fit;
+}
+
+// The RI-CLPM of P and O (contract section 7) with the window's sessions as waves.
+ModelFit fit_panel_model(const IpdSpec& spec, const Table& data) {
+  ModelFit fit;
+  fit.model = panel_model_name();
+  PanelOptions options;
+  options.id = spec.patient;
+  options.time = spec.session;
+  options.vars = {"P", "O"};
+  options.first = spec.first;
+  options.last = spec.last;
+  const PanelResult r = fit_panel(data, options);
+  fit.converged = r.converged;
+  fit.n_patients = r.n_patients;
+  fit.n_obs = static_cast<long>(data.rows());
+  fit.n_dropped = r.n_dropped;
+  const std::map<std::pair<std::string, std::string>, std::string> names = {
+      {{"P", "O"}, "process_to_outcome"}, {{"O", "P"}, "outcome_to_process"},
+      {{"P", "P"}, "process_ar"}, {{"O", "O"}, "outcome_ar"}};
+  for (const char* term : {"process_to_outcome", "outcome_to_process", "process_ar", "outcome_ar"}) {
+    for (const auto& l : r.lagged) {
+      if (names.at({l.from, l.to}) == term) fit.terms.push_back({term, l.estimate, l.std_error});
+    }
+  }
+  fit.warnings = r.warnings;
+  if (!r.converged) fit.message = "the optimizer did not converge";
+  return fit;
+}
+
+ModelFit fit_model(const IpdSpec& spec, const ModelSpec& model, const Table& data, const Table* patients) {
+  try {
+    switch (model.kind) {
+      case ModelSpec::Kind::Lmm: return fit_lmm_model(spec, model, data);
+      case ModelSpec::Kind::Post: return fit_post_model(spec, data, *patients);
+      case ModelSpec::Kind::Panel: return fit_panel_model(spec, data);
+    }
+  } catch (const InputError& e) {  // data of this study the model cannot use (e.g. no complete rows)
+    return ModelFit{model.name, false, false, e.what(), 0, 0, 0, {}, {}};
+  } catch (const AnalysisError& e) {
+    return ModelFit{model.name, false, false, e.what(), 0, 0, 0, {}, {}};
+  }
+  return {};
+}
+
+std::vector<ModeratorValue> moderator_values(const IpdSpec& spec, const Table& data, const Table* patients) {
+  std::vector<ModeratorValue> out;
+  for (const auto& name : spec.moderators) {
+    const Table& t = data.has(name) ? data : *patients;
+    const Column& c = t.column(name);
+    ModeratorValue v;
+    v.name = name;
+    v.numeric = c.is_numeric();
+    if (t.rows() > 0 && v.numeric) v.number = c.numbers[0];
+    if (t.rows() > 0 && !v.numeric) v.level = c.text(0);
+    out.push_back(v);
+  }
+  return out;
+}
+
+// Stage 1 of one study from its prepared rows (and its rows of the [post] file).
+Bundle stage1_of_study(const IpdSpec& spec, const std::string& study, const Table& data, const Table* patients) {
+  Bundle b;
+  b.spec_hash = spec.hash();
+  b.spiral_version = spiral_version();
+  b.study = study;
+  b.counts.n_patients = static_cast<long>(count_distinct(row_texts(data, spec.patient)));
+  b.counts.n_sessions = static_cast<long>(data.rows());
+  b.counts.missing_process = count_missing(data.column(spec.process));
+  b.counts.missing_outcome = count_missing(data.column(spec.outcome));
+  for (const auto& model : stage1_models(spec)) b.models.push_back(fit_model(spec, model, data, patients));
+  b.counts.n_obs = b.models.front().n_obs;
+  b.counts.n_dropped = b.counts.n_sessions - b.counts.n_obs;
+  b.moderators = moderator_values(spec, data, patients);
+  return b;
+}
+
+Table study_patients(const IpdSpec& spec, const Table* patients, const std::string& study) {
+  return patients ? study_rows(*patients, spec.study, study) : Table();
+}
+
+}  // namespace
+
+Bundle run_stage1(const IpdSpec& spec, const Table& sessions, const Table* patients, const std::string& study) {
+  validate_data(spec, sessions, patients);
+  const auto ids = study_ids(spec, sessions);
+  if (!std::count(ids.begin(), ids.end(), study))
+    throw InputError(sessions.source() + ": study '" + study + "' does not exist in column '" + spec.study + "'");
+  const Table prepared = prepare(spec, study_rows(sessions, spec.study, study));
+  const Table post = study_patients(spec, patients, study);
+  return stage1_of_study(spec, study, prepared, patients ? &post : nullptr);
+}
+
+Bundle run_stage1_federated(const IpdSpec& spec, const Table& sessions, const Table* patients,
+                            const std::string& study) {
+  Bundle b = run_stage1(spec, sessions, patients, study);
+  if (b.counts.n_patients < spec.min_patients)
+    throw InputError("study '" + study + "' has " + std::to_string(b.counts.n_patients) +
+                     " patients, fewer than [privacy] min_patients = " + std::to_string(spec.min_patients) +
+                     "; no bundle is written");
+  return b;
+}
+
+IpdResult run_ipd(const IpdSpec& spec, const Table& sessions, const Table* patients, int threads) {
+  validate_data(spec, sessions, patients);
+  const Table prepared = prepare(spec, sessions);
+  const std::vector<std::string> ids = study_ids(spec, sessions);
+  std::vector<Bundle> bundles(ids.size());
+  std::vector<std::exception_ptr> errors(ids.size());
+  std::atomic<std::size_t> next{0};
+  const auto worker = [&] {
+    for (std::size_t i = next++; i < ids.size(); i = next++) {
+      try {
+        const Table post = study_patients(spec, patients, ids[i]);
+        bundles[i] = stage1_of_study(spec, ids[i], study_rows(prepared, spec.study, ids[i]), patients ? &post : nullptr);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::size_t n_threads = threads > 0 ? static_cast<std::size_t>(threads) : std::thread::hardware_concurrency();
+  n_threads = std::clamp<std::size_t>(n_threads, 1, std::max<std::size_t>(ids.size(), 1));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < n_threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);  // the first failing study in analysis order
+  }
+  return run_stage2(spec, std::move(bundles));
+}
+
+}  // namespace spiral

@@ -2,6 +2,7 @@
 // Each reference file names the R call in the script: describe_fit(lmer(<formula>, REML))
 // with summary()'s Satterthwaite df unless the file says residual / no df.
 #include <cmath>
+#include <thread>
 
 #include "spiral/lmm.hpp"
 #include "test_support.hpp"
@@ -33,24 +34,16 @@ LmmResult fit(const std::string& data, const std::string& formula, bool reml = t
   return ::testing::AssertionFailure() << a << " vs reference " << b;
 }
 
-void expect_matches(const LmmResult& r, const nlohmann::json& ref) {
+// The criterion and the fixed effects (well determined even on a flat ridge of the criterion).
+void expect_fixed_part_matches(const LmmResult& r, const nlohmann::json& ref) {
   EXPECT_EQ(r.method, ref["method"].get<std::string>());
   EXPECT_EQ(r.n_obs, ref["n_obs"].get<long>());
-  EXPECT_EQ(r.singular, ref["singular"].get<bool>());
   EXPECT_TRUE(near_relative(r.criterion, ref["criterion"], kCriterionTol));
   EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], kCriterionTol));
   EXPECT_TRUE(near_relative(r.AIC, ref["AIC"], kCriterionTol));
   EXPECT_TRUE(near_relative(r.BIC, ref["BIC"], kCriterionTol));
   EXPECT_EQ(r.df_model, ref["df_model"].get<long>());
   EXPECT_TRUE(near_relative(r.sigma, ref["sigma"], kEstimateTol));
-  ASSERT_EQ(r.theta.size(), ref["theta"].size());
-  for (std::size_t i = 0; i < r.theta.size(); ++i)
-    EXPECT_TRUE(near_estimate(r.theta[i], ref["theta"][i], 1e-2, kEstimateTol)) << "theta " << i;
-  ASSERT_EQ(r.groups.size(), ref["groups"].size());
-  for (std::size_t g = 0; g < r.groups.size(); ++g) {
-    EXPECT_EQ(r.groups[g].name, ref["groups"][g]["name"].get<std::string>());
-    EXPECT_EQ(r.groups[g].levels, ref["groups"][g]["levels"].get<long>());
-  }
   ASSERT_EQ(r.fixed.size(), ref["fixed"].size());
   for (std::size_t i = 0; i < r.fixed.size(); ++i) {
     const auto& f = r.fixed[i];
@@ -65,6 +58,19 @@ void expect_matches(const LmmResult& r, const nlohmann::json& ref) {
     EXPECT_TRUE(near_estimate(f.p_value, e["p_value"], 1e-8, 2e-2));
     EXPECT_TRUE(near_estimate(f.conf_low, e["conf_low"], e["std_error"], kSeTol));
     EXPECT_TRUE(near_estimate(f.conf_high, e["conf_high"], e["std_error"], kSeTol));
+  }
+}
+
+void expect_matches(const LmmResult& r, const nlohmann::json& ref) {
+  expect_fixed_part_matches(r, ref);
+  EXPECT_EQ(r.singular, ref["singular"].get<bool>());
+  ASSERT_EQ(r.theta.size(), ref["theta"].size());
+  for (std::size_t i = 0; i < r.theta.size(); ++i)
+    EXPECT_TRUE(near_estimate(r.theta[i], ref["theta"][i], 1e-2, kEstimateTol)) << "theta " << i;
+  ASSERT_EQ(r.groups.size(), ref["groups"].size());
+  for (std::size_t g = 0; g < r.groups.size(); ++g) {
+    EXPECT_EQ(r.groups[g].name, ref["groups"][g]["name"].get<std::string>());
+    EXPECT_EQ(r.groups[g].levels, ref["groups"][g]["levels"].get<long>());
   }
   ASSERT_EQ(r.random.size(), ref["random"].size());
   for (std::size_t j = 0; j < r.random.size(); ++j) {
@@ -188,6 +194,35 @@ TEST(LmmFit, LikelihoodRatioTestAsAnova) {
   EXPECT_TRUE(near_relative(c.chisq, ref["chisq"], 1e-5));
   EXPECT_EQ(c.chisq_df, ref["chisq_df"].get<long>());
   EXPECT_TRUE(near_relative(c.p_value, ref["p_value"], 1e-3));
+}
+
+TEST(LmmFit, IpdStageOneShapeWithDroppedRows) {
+  // lmer(O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient), ipd_shape.csv):
+  // the lagged columns are missing at session 1, so 100 rows are dropped. With Om (the
+  // patient mean of the response) as a covariate the intercept variance is nearly zero and
+  // the criterion is flat along theta: BOBYQA with lme4's settings on the same NLopt follows
+  // lme4's path until rounding differences (1e-13) send both to different points of the
+  // ridge, equal in criterion to 1e-10. So theta is not compared here; everything else is.
+  const LmmResult r = fit("ipd_shape.csv", "O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient)");
+  expect_fixed_part_matches(r, reference_json("lmm/ipd_shape_reml.json"));
+  EXPECT_EQ(r.n_dropped, 100);
+}
+
+TEST(LmmFit, ConcurrentFitsAgreeWithASerialFit) {
+  // The IPD pipeline fits studies in parallel threads: no shared state may leak between fits.
+  const Table table = read_lmm_data("ipd_shape.csv");
+  LmmOptions options;
+  options.formula = "O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient)";
+  const LmmResult serial = fit_lmm(table, options);
+  std::vector<LmmResult> parallel(4);
+  std::vector<std::thread> threads;
+  for (auto& result : parallel) threads.emplace_back([&] { result = fit_lmm(table, options); });
+  for (auto& t : threads) t.join();
+  for (const auto& result : parallel) {
+    EXPECT_EQ(result.criterion, serial.criterion);
+    EXPECT_EQ(result.theta, serial.theta);
+    EXPECT_EQ(result.fixed[1].df, serial.fixed[1].df);
+  }
 }
 
 void expect_matches_nlme(const LmmResult& r, const nlohmann::json& ref) {

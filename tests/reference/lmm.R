@@ -161,4 +161,19 @@ ar_ref <- function(method, name) {
 ar_ref("REML", "ar1_reml.json")
 ar_ref("ML", "ar1_ml.json")
 
+# The IPD stage-1 model shape (contract section 5) on simulated person-mean-centred data;
+# the lagged columns are missing at session 1, so those rows are dropped.
+set.seed(20240505)
+n_pat <- 100; n_ses <- 7
+ipd <- expand.grid(session = 1:n_ses, patient = sprintf("p%03d", 1:n_pat))
+pid <- as.integer(factor(ipd$patient))
+P <- rnorm(n_pat)[pid] + rnorm(nrow(ipd)); O <- rnorm(n_pat)[pid] + rnorm(nrow(ipd))
+ipd$Pm <- ave(P, pid); ipd$Om <- ave(O, pid)
+lag1 <- function(v) ave(v, pid, FUN = function(z) c(NA, head(z, -1)))
+ipd$Pw_lag1 <- lag1(P - ipd$Pm); ipd$Ow_lag1 <- lag1(O - ipd$Om)
+ipd$O <- O - 0.1 * ifelse(is.na(ipd$Pw_lag1), 0, ipd$Pw_lag1) * (1 + rnorm(n_pat, 0, 0.3)[pid])
+ipd <- ipd[, c("patient", "session", "O", "Pm", "Om", "Pw_lag1", "Ow_lag1")]
+ipd <- write_data(ipd, "ipd_shape.csv")
+fit_and_write("O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient)", ipd, "ipd_shape_reml.json")
+
 cat("wrote", length(list.files(ref_dir)), "reference files\n")

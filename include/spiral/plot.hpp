@@ -28,6 +28,7 @@ struct ForestData {
   double pooled = 0, pooled_low = 0, pooled_high = 0;
   double pi_low = 0, pi_high = 0;  // prediction interval (drawn when finite and wider than the CI)
   double reference_line = 0;       // vertical line of no effect (NaN = none)
+  double level = 95;               // of the intervals, for the column header
   int digits = 2;
 };
 

@@ -76,9 +76,9 @@ for (m in methods) for (t in c("z", "knha")) {
 }
 write_ref(rma_all, "rma_bcg.json")
 
-# Level 90 and a homogeneous subset (tau² = 0 and a CI of [0, x]).
+# Level 90 and a homogeneous subset (tau² = 0 and a Q-profile CI of [0, x]).
 level90 <- fit_summary(rma(yi, vi, data = bcg, method = "REML", test = "knha", level = 90))
-homog <- fit_summary(rma(yi, vi, data = bcg, subset = c(1, 2, 5, 10, 13), method = "REML"))
+homog <- fit_summary(rma(yi, vi, data = bcg, subset = c(5, 11, 13), method = "REML"))
 write_ref(list(level90 = level90, homogeneous = homog), "rma_extra.json")
 
 # ---- escalc ------------------------------------------------------------------------------

@@ -90,6 +90,7 @@ Result run_prep(const Json& options, const Table* data);
 Result run_ipd_run(const Json& options, const Table* data);
 Result run_ipd_stage1(const Json& options, const Table* data);
 Result run_ipd_stage2(const Json& options, const Table* data);
+Result run_ipd_onestage(const Json& options, const Table* data);
 Result run_simulate(const Json& options, const Table* data);
 
 }  // namespace spiral::api::detail

@@ -1,5 +1,6 @@
-// The commands that read an analysis spec: prep and ipd run/stage1/stage2 (contract
-// section 5), with the options of `spiral prep` and `spiral ipd <subcommand>`.
+// The commands that read an analysis spec: prep and ipd run/stage1/stage2/onestage
+// (contract section 5), with the options of `spiral prep` and `spiral ipd <subcommand>`
+// (apps/spiral/cmd_ipd.cpp).
 #include <fstream>
 #include <sstream>
 
@@ -12,17 +13,17 @@ namespace {
 
 struct SpecCall {
   std::string spec;
-  std::string out;   // ipd_run: the output directory
+  std::string out;                    // the output file or directory
+  int threads = 0;                    // ipd_run
   std::string study;                  // ipd_stage1
   std::vector<std::string> bundles;   // ipd_stage2: bundle files
 };
 
-std::vector<Option<SpecCall>> spec_options(bool out, bool study, bool bundles) {
-  std::vector<Option<SpecCall>> table{option("spec", &SpecCall::spec)};
-  if (out) table.push_back(option("out", &SpecCall::out));
-  if (study) table.push_back(option("study", &SpecCall::study));
-  if (bundles) table.push_back(option("bundles", &SpecCall::bundles));
-  return table;
+// spec and out, plus the command's own options.
+std::vector<Option<SpecCall>> spec_options(std::vector<Option<SpecCall>> own = {}) {
+  own.push_back(option("spec", &SpecCall::spec));
+  own.push_back(option("out", &SpecCall::out));
+  return own;
 }
 
 SpecCall parse_spec_call(const std::string& command, const Json& options, const Table* data,
@@ -53,23 +54,24 @@ Result ipd_result(const IpdResult& r, const IpdSpec& spec, const std::string& ou
 }  // namespace
 
 Result run_prep(const Json& options, const Table* data) {
-  const SpecCall call = parse_spec_call("prep", options, data, spec_options(false, false, false));
+  const SpecCall call = parse_spec_call("prep", options, data, spec_options());
   const IpdSpec spec = load_spec(call.spec);
   Result result{Json::object(), "", {}, {}, {}};
-  result.tables.emplace_back("prepared", prepare(spec, load_data(spec).sessions));
+  const Table& prepared = result.tables.emplace_back("prepared", prepare(spec, load_data(spec).sessions)).second;
+  if (!call.out.empty()) write_file_atomic(call.out, prepared_to_csv(prepared));
   return result;
 }
 
 Result run_ipd_run(const Json& options, const Table* data) {
-  const SpecCall call = parse_spec_call("ipd_run", options, data, spec_options(true, false, false));
+  const SpecCall call = parse_spec_call("ipd_run", options, data, spec_options({option("threads", &SpecCall::threads)}));
   const IpdSpec spec = load_spec(call.spec);
   if (!call.out.empty()) check_output_dir(call.out);
   const IpdData input = load_data(spec);
-  return ipd_result(run_ipd(spec, input.sessions, input.patients_or_null()), spec, call.out);
+  return ipd_result(run_ipd(spec, input.sessions, input.patients_or_null(), call.threads), spec, call.out);
 }
 
 Result run_ipd_stage1(const Json& options, const Table* data) {
-  const SpecCall call = parse_spec_call("ipd_stage1", options, data, spec_options(true, true, false));
+  const SpecCall call = parse_spec_call("ipd_stage1", options, data, spec_options({option("study", &SpecCall::study)}));
   if (call.study.empty()) throw InputError("study: required");
   const IpdSpec spec = load_spec(call.spec);
   const IpdData input = load_data(spec);
@@ -80,13 +82,22 @@ Result run_ipd_stage1(const Json& options, const Table* data) {
 }
 
 Result run_ipd_stage2(const Json& options, const Table* data) {
-  const SpecCall call = parse_spec_call("ipd_stage2", options, data, spec_options(true, false, true));
+  const SpecCall call = parse_spec_call("ipd_stage2", options, data, spec_options({option("bundles", &SpecCall::bundles)}));
   if (call.bundles.empty()) throw InputError("bundles: required");
   const IpdSpec spec = load_spec(call.spec);
   if (!call.out.empty()) check_output_dir(call.out);
   std::vector<Bundle> bundles;
   for (const auto& path : call.bundles) bundles.push_back(bundle_from_json(read_text_file(path), path));
   return ipd_result(run_stage2(spec, std::move(bundles)), spec, call.out);
+}
+
+Result run_ipd_onestage(const Json& options, const Table* data) {
+  const SpecCall call = parse_spec_call("ipd_onestage", options, data, spec_options());
+  const IpdSpec spec = load_spec(call.spec);
+  if (!call.out.empty()) check_output_dir(call.out);
+  const OnestageResult r = run_onestage(spec, load_data(spec).sessions);
+  if (!call.out.empty()) write_onestage_outputs(r, call.out);
+  return {to_json(r), to_text(r), r.warnings, {}, {}};
 }
 
 }  // namespace spiral::api::detail

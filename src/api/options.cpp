@@ -118,6 +118,7 @@ const std::map<std::string, Runner>& runners() {
       {"ipd_run", detail::run_ipd_run},
       {"ipd_stage1", detail::run_ipd_stage1},
       {"ipd_stage2", detail::run_ipd_stage2},
+      {"ipd_onestage", detail::run_ipd_onestage},
       {"simulate", detail::run_simulate},
   };
   return table;

@@ -14,7 +14,7 @@ import pandas as _pd
 from . import _spiral
 from ._convert import columns_of, frame_of, with_frames
 
-__all__ = ["lmm", "meta", "panel", "describe", "prep", "ipd_run", "ipd_stage1", "ipd_stage2", "simulate_sessions",
+__all__ = ["lmm", "meta", "panel", "describe", "prep", "ipd_run", "ipd_stage1", "ipd_stage2", "ipd_onestage", "simulate_sessions",
            "Result", "SpiralWarning"]
 
 
@@ -72,26 +72,35 @@ def describe(data, **opts):
     return _run("describe", data, opts)
 
 
-def prep(spec):
-    """``spiral prep``: steps 1-3 of the stage-1 recipe (P, O, Pm, Om, Pw, Ow, lags) as a DataFrame."""
-    return _run("prep", None, {"spec": str(spec)}).tables["prepared"]
+def prep(spec, out=None):
+    """``spiral prep``: steps 1-3 of the stage-1 recipe (P, O, Pm, Om, Pw, Ow, lags) as a DataFrame;
+    ``out`` also writes the CSV."""
+    return _run("prep", None, {"spec": str(spec), "out": _path(out)}).tables["prepared"]
 
 
-def ipd_run(spec, out=None):
-    """``spiral ipd run``: stage 1 for every study + stage 2; ``out`` also writes the output directory.
-    The stage-1 estimates are in ``result.tables["stage1"]``."""
-    return _run("ipd_run", None, {"spec": str(spec), "out": None if out is None else str(out)})
+def _path(value):
+    return None if value is None else str(value)
+
+
+def ipd_run(spec, out=None, **opts):
+    """``spiral ipd run``: stage 1 for every study + stage 2 (``threads=``); ``out`` also writes the
+    output directory. The stage-1 estimates are in ``result.tables["stage1"]``."""
+    return _run("ipd_run", None, dict(opts, spec=str(spec), out=_path(out)))
+
+
+def ipd_onestage(spec, out=None):
+    """``spiral ipd onestage``: the stage-1 models once over all studies; ``out`` also writes the directory."""
+    return _run("ipd_onestage", None, {"spec": str(spec), "out": _path(out)})
 
 
 def ipd_stage1(spec, study, out=None):
     """``spiral ipd stage1``: one study's bundle (aggregates only); ``out`` also writes the bundle file."""
-    return _run("ipd_stage1", None, {"spec": str(spec), "study": str(study), "out": None if out is None else str(out)})
+    return _run("ipd_stage1", None, {"spec": str(spec), "study": str(study), "out": _path(out)})
 
 
 def ipd_stage2(spec, bundles, out=None):
     """``spiral ipd stage2``: pools the bundle files ``bundles`` (a list of paths)."""
-    return _run("ipd_stage2", None, {"spec": str(spec), "bundles": [str(b) for b in bundles],
-                                     "out": None if out is None else str(out)})
+    return _run("ipd_stage2", None, {"spec": str(spec), "bundles": [str(b) for b in bundles], "out": _path(out)})
 
 
 def simulate_sessions(**opts):

@@ -60,3 +60,10 @@ def test_ipd_errors_name_the_problem(spec, tmp_path):
         spiral.ipd_stage1(spec, "nowhere")
     with pytest.raises(ValueError, match="missing.toml"):
         spiral.ipd_run(tmp_path / "missing.toml")
+
+
+def test_ipd_onestage_gives_the_models(spec, tmp_path):
+    result = spiral.ipd_onestage(spec, out=tmp_path / "one")
+    assert isinstance(result["models"], pd.DataFrame)
+    assert "process_to_outcome" in list(result["models"]["model"])
+    assert (tmp_path / "one" / "onestage.json").exists()

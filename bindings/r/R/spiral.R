@@ -50,11 +50,16 @@ panel <- function(data, id, time, vars, ...) {
 describe <- function(data, ...) spiral_call("describe", data, list(...), "spiral_describe")
 
 #' Steps 1-3 of the default stage-1 recipe (`spiral prep`) as a data frame.
-prep <- function(spec) attr(spiral_call("prep", NULL, list(spec = spec), "spiral_prep"), "tables")$prepared
+prep <- function(spec, out = NULL) {
+  attr(spiral_call("prep", NULL, list(spec = spec, out = out), "spiral_prep"), "tables")$prepared
+}
 
 #' Two-stage IPD meta-analysis (`spiral ipd run`); `out` also writes the output directory.
 #' The stage-1 estimates are `attr(result, "tables")$stage1`.
-ipd_run <- function(spec, out = NULL) spiral_call("ipd_run", NULL, list(spec = spec, out = out), "spiral_ipd")
+ipd_run <- function(spec, out = NULL, ...) spiral_call("ipd_run", NULL, list(spec = spec, out = out, ...), "spiral_ipd")
+
+#' The stage-1 models once over all studies (`spiral ipd onestage`); `out` also writes the directory.
+ipd_onestage <- function(spec, out = NULL) spiral_call("ipd_onestage", NULL, list(spec = spec, out = out), "spiral_onestage")
 
 #' One study's stage-1 bundle (`spiral ipd stage1`); `out` also writes the bundle file.
 ipd_stage1 <- function(spec, study, out = NULL) {

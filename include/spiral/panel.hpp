@@ -21,6 +21,7 @@ struct PanelOptions {
   std::string model = "riclpm";    // "riclpm" | "clpm"
   std::optional<long> first, last; // wave window [first, last]; default: all observed
   double level = 95;               // confidence level in percent
+  bool fit_measures = true;        // false skips chisq..RMSEA (the saturated model's EM): faster
 };
 
 // One element of the lagged matrix B: the effect of `from` at wave t-1 on `to` at wave t
@@ -47,7 +48,9 @@ struct PanelResult {
   bool converged = false;
   double logLik = NA, AIC = NA, BIC = NA;
   long n_parameters = 0;           // = lavaan's npar
-  double chisq = NA;               // likelihood-ratio test against the saturated (h1) model
+  // Likelihood-ratio test against the saturated (h1) model and fit indices; NA (JSON null)
+  // when options.fit_measures is false.
+  double chisq = NA;
   long chisq_df = 0;
   double chisq_p = NA, CFI = NA, TLI = NA, RMSEA = NA;
   double level = 95;
@@ -62,6 +65,9 @@ struct PanelResult {
 // (unknown column, fewer than 2 variables or 3 waves, constant variable, duplicate
 // patient-session rows, non-integer time values) and AnalysisError when the optimizer fails.
 PanelResult fit_panel(const Table& table, const PanelOptions& options);
+
+// The element of `lagged` with these variables; InputError when there is none.
+const LaggedEffect& lagged_effect(const PanelResult& result, const std::string& from, const std::string& to);
 
 Json to_json(const PanelResult& result);
 std::string to_text(const PanelResult& result);   // like lavaan's summary() for the lagged part

@@ -105,7 +105,7 @@ void fit_measures(const std::vector<panel::Pattern>& patterns, const panel::Wide
   const double baseline = 2 * (h1.loglik - panel::independence_loglik(wide.y));
   const double baseline_df = static_cast<double>(moments - 2 * p);
   const double df = static_cast<double>(r.chisq_df);
-  if (r.chisq_df == 0) {
+  if (r.chisq_df <= 0) {
     r.CFI = r.TLI = 1;
     r.RMSEA = 0;
     return;
@@ -136,7 +136,11 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
     return -value.loglik / n;
   };
   const panel::Minimum fit = panel::minimize(objective, model.start(wide.y));
-  if (!std::isfinite(fit.value)) throw AnalysisError("panel: the optimizer failed: " + fit.message);
+  // A point far from stationary is no estimate (lavaan would report non-convergence);
+  // one that is close but above the tolerance is reported with a warning.
+  if (!std::isfinite(fit.value) || !(fit.gradient.cwiseAbs().maxCoeff() < 1e-4)) {
+    throw AnalysisError("panel: the optimizer failed: " + fit.message);
+  }
 
   PanelResult r;
   r.model = options.model;
@@ -161,8 +165,15 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   r.lagged = lagged_effects(model, fit.x, covariance, wide.vars, options.level);
   if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, fit.x, wide.vars);
   warn_if_not_positive_definite(model, fit.x, wide, r.warnings);
-  fit_measures(patterns, wide, r);
+  if (options.fit_measures) fit_measures(patterns, wide, r);
   return r;
+}
+
+const LaggedEffect& lagged_effect(const PanelResult& result, const std::string& from, const std::string& to) {
+  for (const LaggedEffect& e : result.lagged) {
+    if (e.from == from && e.to == to) return e;
+  }
+  throw InputError("panel: no lagged effect of '" + from + "' on '" + to + "'");
 }
 
 Json to_json(const PanelResult& r) {

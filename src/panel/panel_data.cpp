@@ -84,6 +84,8 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
   const std::size_t k = options.vars.size();
   const std::size_t p = k * wide.waves.size();
   Eigen::MatrixXd all = Eigen::MatrixXd::Constant(static_cast<long>(patients.size()), static_cast<long>(p), NA);
+  std::vector<const Column*> values;
+  for (const auto& v : options.vars) values.push_back(&table.numeric(v));
   std::map<std::pair<long, long>, std::size_t> seen;  // (patient, session) -> row
   for (std::size_t r = 0; r < table.rows(); ++r) {
     if (id.missing(r) || is_na(time.numbers[r])) continue;
@@ -94,7 +96,7 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
     }
     if (times[r] < lo || times[r] > hi) continue;
     for (std::size_t v = 0; v < k; ++v) {
-      const double x = table.numeric(options.vars[v]).numbers[r];
+      const double x = values[v]->numbers[r];
       if (!is_na(x) && !std::isfinite(x)) {
         throw InputError(where(table, r) + ": column '" + options.vars[v] + "' holds an infinite value");
       }

@@ -112,5 +112,23 @@ TEST(PanelFit, ThreeVariablesMatchLavaan) { expect_matches_lavaan(fit_case("ricl
 
 TEST(PanelFit, ThreeVariableClpmMatchesLavaan) { expect_matches_lavaan(fit_case("clpm_missing3", "missing3.csv")); }
 
+// Without fit measures the estimates are the same (values of reference('riclpm_missing2')).
+TEST(PanelFit, FitMeasuresCanBeSkipped) {
+  const auto reference = test::reference_json("panel/riclpm_missing2.json");
+  PanelOptions options;
+  options.id = "patient";
+  options.time = "session";
+  options.vars = {"alliance", "symptoms"};
+  options.fit_measures = false;
+  const PanelResult r = fit_panel(read_table(test::test_path("data/panel/missing2.csv")), options);
+  EXPECT_TRUE(std::isnan(r.chisq));
+  EXPECT_TRUE(std::isnan(r.RMSEA));
+  EXPECT_TRUE(near_relative(r.logLik, reference["logLik"], 1e-7));
+  const LaggedEffect& cross = lagged_effect(r, "alliance", "symptoms");
+  EXPECT_TRUE(near_absolute(cross.estimate, reference["lagged"][2]["estimate"], 1e-4));
+  EXPECT_EQ(reference["lagged"][2]["from"], "alliance");
+  EXPECT_THROW(lagged_effect(r, "alliance", "nosuch"), InputError);
+}
+
 }  // namespace
 }  // namespace spiral

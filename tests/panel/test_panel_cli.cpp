@@ -1,0 +1,91 @@
+// `spiral panel` through the CLI: JSON keys of contract section 7, text output, and
+// exit code 2 with a one-line error for bad input.
+#include <fstream>
+
+#include "test_support.hpp"
+
+namespace spiral {
+namespace {
+
+using test::run_spiral;
+
+const std::string missing2 = "--data '" + test::test_path("data/panel/missing2.csv") + "'";
+const std::string columns = " --id patient --time session";
+
+std::string write_csv(const std::string& name, const std::string& text) {
+  const std::string path = test::temp_dir("panel-cli-" + name) + "/" + name + ".csv";
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+void expect_input_error(const std::string& arguments, const std::string& message_part) {
+  const test::RunResult r = run_spiral("panel " + arguments);
+  EXPECT_EQ(r.exit_code, 2) << arguments << "\n" << r.err;
+  EXPECT_EQ(r.err.rfind("spiral: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(message_part), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+}
+
+TEST(PanelCli, JsonHasTheContractKeys) {
+  const test::RunResult r = run_spiral("panel " + missing2 + columns + " --vars alliance,symptoms --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto json = nlohmann::ordered_json::parse(r.out);
+  std::vector<std::string> keys;
+  for (const auto& item : json.items()) keys.push_back(item.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"model", "n_patients", "n_waves", "n_dropped", "converged", "logLik", "AIC",
+                                            "BIC", "n_parameters", "chisq", "chisq_df", "chisq_p", "CFI", "TLI",
+                                            "RMSEA", "lagged", "random_intercepts", "warnings"}));
+  ASSERT_EQ(json["lagged"].size(), 4u);
+  std::vector<std::string> lagged_keys;
+  for (const auto& item : json["lagged"][0].items()) lagged_keys.push_back(item.key());
+  EXPECT_EQ(lagged_keys, (std::vector<std::string>{"from", "to", "estimate", "std_error", "statistic", "p_value",
+                                                   "conf_low", "conf_high"}));
+  EXPECT_EQ(json["random_intercepts"]["vars"], (nlohmann::json{"alliance", "symptoms"}));
+  EXPECT_EQ(json["n_dropped"], 1);
+  // fitMeasures(fit)["logl"], reference('riclpm_missing2') in tests/reference/panel.R
+  const auto reference = test::reference_json("panel/riclpm_missing2.json");
+  EXPECT_TRUE(test::near_relative(json["logLik"].get<double>(), reference["logLik"].get<double>(), 1e-7));
+  EXPECT_FALSE(json["warnings"].empty());
+  EXPECT_NE(r.err.find("spiral: warning: 1 patients without any observed value were dropped"), std::string::npos);
+}
+
+TEST(PanelCli, ClpmHasNoRandomIntercepts) {
+  const test::RunResult r =
+      run_spiral("panel " + missing2 + columns + " --vars alliance,symptoms --model clpm --first 2 --last 6 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto json = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(json["random_intercepts"].is_null());
+  EXPECT_EQ(json["n_waves"], 5);
+}
+
+TEST(PanelCli, TextShowsTheLaggedEffects) {
+  const test::RunResult r = run_spiral("panel " + missing2 + columns + " --vars alliance,symptoms");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Lagged effects"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  symptoms ~\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Random intercepts"), std::string::npos) << r.out;
+}
+
+TEST(PanelCli, BadOptionsAreInputErrors) {
+  expect_input_error(missing2 + columns + " --vars alliance", "at least 2 variables");
+  expect_input_error(missing2 + columns + " --vars alliance,nosuch", "unknown column 'nosuch'");
+  expect_input_error(missing2 + " --id nosuch --time session --vars alliance,symptoms", "unknown column 'nosuch'");
+  expect_input_error(missing2 + columns + " --vars alliance,symptoms --first 1 --last 2", "at least 3 waves");
+  expect_input_error(missing2 + columns + " --vars alliance,symptoms --model var", "--model");
+}
+
+TEST(PanelCli, BadDataAreInputErrors) {
+  const std::string header = "patient,session,a,b\n";
+  const std::string good = "p1,1,1,2\np1,2,2,1\np1,3,3,5\np2,1,2,2\np2,2,1,4\np2,3,5,3\n";
+  const std::string duplicate = write_csv("duplicate", header + good + "p2,3,4,4\n");
+  expect_input_error("--data '" + duplicate + "'" + columns + " --vars a,b", "patient 'p2' has two rows for session 3");
+  const std::string fractional = write_csv("fractional", header + good + "p3,1.5,4,4\n");
+  expect_input_error("--data '" + fractional + "'" + columns + " --vars a,b", "integer sessions, found '1.5'");
+  const std::string constant = write_csv("constant", "patient,session,a,b\np1,1,1,2\np1,2,1,1\np1,3,1,5\np2,1,1,3\n");
+  expect_input_error("--data '" + constant + "'" + columns + " --vars a,b", "column 'a' is constant");
+  const std::string two_waves = write_csv("two", "patient,session,a,b\np1,1,1,2\np1,2,2,1\np2,1,3,3\n");
+  expect_input_error("--data '" + two_waves + "'" + columns + " --vars a,b", "at least 3 waves");
+}
+
+}  // namespace
+}  // namespace spiral

@@ -63,7 +63,10 @@ def test_ipd_errors_name_the_problem(spec, tmp_path):
 
 
 def test_ipd_onestage_gives_the_models(spec, tmp_path):
-    result = spiral.ipd_onestage(spec, out=tmp_path / "one")
+    # The spec without [post] (one stage fits the session-level models only).
+    text = spec.read_text().split("[post]")[0].replace('"sessions.csv"', f'"{spec.parent / "sessions.csv"}"')
+    (tmp_path / "onestage.toml").write_text(text)
+    result = spiral.ipd_onestage(tmp_path / "onestage.toml", out=tmp_path / "one")
     assert isinstance(result["models"], pd.DataFrame)
     assert "process_to_outcome" in list(result["models"]["model"])
     assert (tmp_path / "one" / "onestage.json").exists()

@@ -109,8 +109,9 @@ def test_describe_keeps_categorical_levels_and_sorts_text(repo):
     assert cols.loc["x", "type"] == "numeric" and cols.loc["x", "missing"] == 1
     assert cols.loc["n", "type"] == "numeric" and cols.loc["n", "missing"] == 1
     assert cols.loc["b", "mean"] == pytest.approx(2 / 3)
-    assert cols.loc["arm", "levels"] == ["trt", "ctl"]
-    assert cols.loc["site", "levels"] == ["a", "b"] and cols.loc["site", "missing"] == 1
+    assert list(cols.loc["arm", "levels"]["level"]) == ["trt", "ctl"]
+    assert list(cols.loc["arm", "levels"]["n"]) == [1, 2]
+    assert list(cols.loc["site", "levels"]["level"]) == ["a", "b"] and cols.loc["site", "missing"] == 1
 
 
 def test_dict_of_arrays_is_data(repo):

@@ -80,6 +80,19 @@ def test_meta_matches_metafor(repo):
     assert list(res.vcov.index) == ["intrcpt"]
 
 
+def test_meta_data_frame_gives_the_cli_numbers(repo, cli, tmp_path):
+    path = repo / "tests/data/meta/bcg.csv"
+    res = spiral.meta(read_csv(repo, "meta/bcg.csv"), yi="yi", vi="vi", test="knha", mods="ablat")
+    code, expected = cli("meta", "--data", path, "--yi", "yi", "--vi", "vi", "--test", "knha", "--mods", "ablat")
+    assert code == 0 and same(dict(res), expected)
+    res = spiral.meta(read_csv(repo, "meta/bcg.csv"), measure="OR", ai="tpos", bi="tneg", ci="cpos", di="cneg",
+                      slab="study", leave1out=True, egger=True, trimfill=True, forest=str(tmp_path / "forest.svg"))
+    code, expected = cli("meta", "--data", path, "--measure", "OR", "--ai", "tpos", "--bi", "tneg", "--ci", "cpos",
+                         "--di", "cneg", "--slab", "study", "--leave1out", "--egger", "--trimfill")
+    assert code == 0 and same(dict(res), expected)
+    assert (tmp_path / "forest.svg").read_text().lstrip().startswith("<")
+
+
 def test_meta_leave1out_is_a_data_frame(repo):
     res = spiral.meta(read_csv(repo, "meta/bcg.csv"), yi="yi", sei="sei", leave1out=True, slab="study")
     assert isinstance(res["leave1out"], pd.DataFrame)
@@ -87,7 +100,8 @@ def test_meta_leave1out_is_a_data_frame(repo):
 
 
 def test_panel_data_frame_gives_the_cli_numbers_and_lavaan(repo, cli):
-    res = spiral.panel(read_csv(repo, "panel/missing2.csv"), "patient", "session", ["alliance", "symptoms"])
+    with pytest.warns(spiral.SpiralWarning, match="dropped"):
+        res = spiral.panel(read_csv(repo, "panel/missing2.csv"), "patient", "session", ["alliance", "symptoms"])
     code, expected = cli("panel", "--data", repo / "tests/data/panel/missing2.csv", "--id", "patient",
                          "--time", "session", "--vars", "alliance,symptoms")
     assert code == 0 and same(dict(res), expected)

@@ -25,10 +25,10 @@ Json scalar_json(SEXP x, R_xlen_t i) {
   }
 }
 
-// NULL -> null, a length-1 vector -> a scalar, a longer vector -> an array, a named list ->
-// an object, an unnamed list -> an array. Factors arrive as character (see R/spiral.R).
+// NULL and list() -> null, a length-1 vector -> a scalar, a longer vector -> an array, a
+// named list -> an object, an unnamed list -> an array. Factors arrive as character (R/spiral.R).
 Json to_json(SEXP x) {
-  if (Rf_isNull(x)) return nullptr;
+  if (Rf_isNull(x) || (TYPEOF(x) == VECSXP && Rf_xlength(x) == 0)) return nullptr;
   if (TYPEOF(x) == VECSXP) {
     const SEXP names = Rf_getAttrib(x, R_NamesSymbol);
     Json out = Rf_isNull(names) ? Json::array() : Json::object();

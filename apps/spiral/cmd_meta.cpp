@@ -1,8 +1,58 @@
+#include <memory>
+
 #include "cli.hpp"
+#include "spiral/meta.hpp"
 
 namespace spiral::cli {
 
-// Registered by the meta engine's issue.
-void register_meta(CLI::App&) {}
+void register_meta(CLI::App& app) {
+  struct Options {
+    DataOptions data;
+    OutputOptions output;
+    MetaColumns columns;
+    MetaOptions meta;
+    std::string forest, funnel;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* command = app.add_subcommand("meta", "Random-effects meta-analysis and meta-regression (metafor rma.uni)");
+  add_data_options(*command, o->data);
+  command->add_option("--yi", o->columns.yi, "Column of effect sizes");
+  command->add_option("--vi", o->columns.vi, "Column of sampling variances");
+  command->add_option("--sei", o->columns.sei, "Column of standard errors (instead of --vi)");
+  command->add_option("--measure", o->columns.measure, "Effect size computed as escalc(): SMD MD ZCOR COR OR RR RD")
+      ->check(CLI::IsMember({"SMD", "MD", "ZCOR", "COR", "OR", "RR", "RD"}));
+  command->add_option("--ri", o->columns.ri, "Correlations (ZCOR, COR)");
+  command->add_option("--ni", o->columns.ni, "Sample sizes (ZCOR, COR)");
+  command->add_option("--m1i", o->columns.m1i, "Means of group 1 (SMD, MD)");
+  command->add_option("--sd1i", o->columns.sd1i, "SDs of group 1 (SMD, MD)");
+  command->add_option("--n1i", o->columns.n1i, "Sizes of group 1 (SMD, MD)");
+  command->add_option("--m2i", o->columns.m2i, "Means of group 2 (SMD, MD)");
+  command->add_option("--sd2i", o->columns.sd2i, "SDs of group 2 (SMD, MD)");
+  command->add_option("--n2i", o->columns.n2i, "Sizes of group 2 (SMD, MD)");
+  command->add_option("--ai", o->columns.ai, "Events in group 1 (OR, RR, RD)");
+  command->add_option("--bi", o->columns.bi, "Non-events in group 1 (OR, RR, RD)");
+  command->add_option("--ci", o->columns.ci, "Events in group 2 (OR, RR, RD)");
+  command->add_option("--di", o->columns.di, "Non-events in group 2 (OR, RR, RD)");
+  command->add_option("--slab", o->columns.slab, "Column of study labels");
+  command->add_option("--method", o->meta.method, "tau^2 estimator (default REML)")
+      ->check(CLI::IsMember({"REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "FE"}));
+  command->add_option("--test", o->meta.test, "z or knha (Knapp-Hartung)")->check(CLI::IsMember({"z", "knha"}));
+  command->add_option("--mods", o->meta.mods, "Moderators, a one-sided formula: \"x1 + x2\"");
+  command->add_option("--level", o->meta.level, "Confidence level in percent (default 95)")->check(CLI::Range(0.0, 100.0));
+  command->add_flag("--influence", o->meta.influence, "Influence diagnostics (influence.rma.uni)");
+  command->add_flag("--leave1out", o->meta.leave1out, "Leave-one-out analysis");
+  command->add_flag("--egger", o->meta.egger, "Egger's regression test (regtest)");
+  command->add_flag("--trimfill", o->meta.trimfill, "Trim and fill (L0)");
+  command->add_option("--forest", o->forest, "Write a forest plot to FILE.svg|.pdf|.png");
+  command->add_option("--funnel", o->funnel, "Write a funnel plot to FILE.svg|.pdf|.png");
+  add_output_options(*command, o->output);
+  command->callback([o] {
+    o->columns.mods = o->meta.mods;
+    const MetaResult result = fit_meta(meta_input_from_table(read_data(o->data), o->columns), o->meta);
+    if (!o->forest.empty()) forest_plot(result, o->forest);
+    if (!o->funnel.empty()) funnel_plot(result, o->funnel);
+    emit(o->output, {to_text(result), to_json(result), to_csv(result)}, result.warnings);
+  });
+}
 
 }  // namespace spiral::cli

@@ -213,8 +213,10 @@ SEXP from_table(const spiral::Table& table) {
   for (std::size_t j = 0; j < table.cols(); ++j) {
     const spiral::Column& c = table.columns()[j];
     names.push_back(c.name);
-    if (c.is_numeric()) {
-      columns[j] = Rcpp::NumericVector(c.numbers.begin(), c.numbers.end());
+    if (c.is_numeric()) {  // missing (NaN) -> R's NA
+      Rcpp::NumericVector numbers(c.numbers.size());
+      for (std::size_t i = 0; i < c.numbers.size(); ++i) numbers[i] = spiral::is_na(c.numbers[i]) ? NA_REAL : c.numbers[i];
+      columns[j] = numbers;
       continue;
     }
     Rcpp::IntegerVector codes(c.codes.size());

@@ -29,3 +29,14 @@ test_that("ipd_run pools as R, and stage1 bundles + stage2 give the same", {
   expect_equal(generics::tidy(res)$term, res$pooled$term)
   expect_error(ipd_stage1(spec, "nowhere"), "nowhere")
 })
+
+test_that("simulate_sessions returns the data and the truth, NA for missing", {
+  sim <- simulate_sessions(studies = 2, patients = 40, sessions = 4, seed = 3, process_to_outcome = -0.2)
+  expect_s3_class(sim$sessions, "data.frame")
+  expect_equal(names(sim$sessions), c("study", "patient", "therapist", "session", "alliance", "symptoms"))
+  expect_true(anyNA(sim$sessions$alliance))
+  expect_false(any(is.nan(sim$sessions$alliance)))
+  truth <- sim$truth[sim$truth$model == "process_to_outcome" & sim$truth$term == "Pw_lag1", "value"]
+  expect_equal(truth, -0.2)
+  expect_error(simulate_sessions(sessions = 1), "sessions")
+})

@@ -210,6 +210,18 @@ Eigen::MatrixXd projection_matrix(const Design& design, const Eigen::VectorXd& w
 }
 
 double q_statistic(const Design& design, double tau2) {
+  if (design.intercept_only()) {  // sum w (y - ybar_w)², without allocations: the Q-profile's inner loop
+    double sw = 0, swy = 0;
+    for (int i = 0; i < design.k(); ++i) {
+      const double w = 1 / (design.v[i] + tau2);
+      sw += w;
+      swy += w * design.y[i];
+    }
+    const double mean = swy / sw;
+    double q = 0;
+    for (int i = 0; i < design.k(); ++i) q += (design.y[i] - mean) * (design.y[i] - mean) / (design.v[i] + tau2);
+    return q;
+  }
   return weighted_fit(design, inverse_variance_weights(design, tau2)).rss;
 }
 

@@ -75,6 +75,7 @@ std::string render_funnel(const FunnelData& data, const PlotLabels& labels, plot
     cairo_stroke(cr);
   }
   cairo_restore(cr);
+  cairo_set_source_rgb(cr, 0, 0, 0);  // the save above was taken while painting the grey panel
 
   // Frame and axes.
   cairo_set_line_width(cr, 0.8);

@@ -95,18 +95,23 @@ INSTANTIATE_TEST_SUITE_P(
     Bad, MetaCliErrors,
     ::testing::Values(BadInput{"MissingColumn", "--data " + data("bcg.csv") + " --yi yi --vi variance", 2, "variance"},
                       BadInput{"NoVariance", "--data " + data("bcg.csv") + " --yi yi", 2, "--vi or --sei"},
-                      BadInput{"ConstantModerator", "--data " + data("hackshaw1998.csv") + " --yi yi --vi vi --mods 'yi - yi + 1'", 2, ""},
+                      BadInput{"IncompleteMeasure", "--data " + data("normand1999.csv") + " --measure SMD --m1i m1i", 2, "--sd1i"},
+                      BadInput{"UnknownModerator", "--data " + data("bcg.csv") + " --yi yi --vi vi --mods latitude", 2, "latitude"},
                       BadInput{"NonNumeric", "--data " + data("bcg.csv") + " --yi study --vi vi", 2, "study"},
                       BadInput{"UnknownMethod", "--data " + data("bcg.csv") + " --yi yi --vi vi --method XX", 2, "method"},
                       BadInput{"BadPlotExtension", "--data " + data("bcg.csv") + " --yi yi --vi vi --forest plot.gif", 2, ".svg"}),
     [](const auto& info) { return std::string(info.param.name); });
 
-TEST(MetaCliErrors, NegativeVarianceAndOneStudy) {
+TEST(MetaCliErrors, NegativeVarianceConstantModeratorAndOneStudy) {
   const std::string dir = temp_dir("meta-bad");
   std::ofstream(dir + "/neg.csv") << "yi,vi\n0.1,0.02\n0.3,-0.01\n0.2,0.03\n";
   RunResult r = run_spiral("meta --data '" + dir + "/neg.csv' --yi yi --vi vi");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("line 3"), std::string::npos) << r.err;
+  std::ofstream(dir + "/constant.csv") << "yi,vi,x\n0.1,0.02,1\n0.3,0.01,1\n0.2,0.03,1\n";
+  r = run_spiral("meta --data '" + dir + "/constant.csv' --yi yi --vi vi --mods x");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("'x' is constant"), std::string::npos) << r.err;
   std::ofstream(dir + "/one.csv") << "yi,vi\n0.1,0.02\n0.3,\n";
   r = run_spiral("meta --data '" + dir + "/one.csv' --yi yi --vi vi --format json");
   EXPECT_EQ(r.exit_code, 1) << r.err;

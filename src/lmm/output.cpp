@@ -56,6 +56,15 @@ std::string fixed_effects_text(const LmmResult& r) {
   return text;
 }
 
+// The df method, recognised from the df: none (z-tests), all n - p (residual), else Satterthwaite.
+std::string tests_description(const LmmResult& r) {
+  if (r.fixed.empty() || !std::isfinite(r.fixed.front().df)) return "z-tests (no df)";
+  const double residual = double(r.n_obs) - double(r.fixed.size());
+  for (const auto& f : r.fixed)
+    if (f.df != residual) return "t-tests use Satterthwaite's method";
+  return "t-tests use residual df (n - p)";
+}
+
 }  // namespace
 
 Json to_json(const LmmResult& r) {
@@ -96,9 +105,8 @@ Json to_json(const LmmResult& r) {
 }
 
 std::string to_text(const LmmResult& r) {
-  const bool has_df = !r.fixed.empty() && std::isfinite(r.fixed.front().df);
-  std::string text = fmt::format("Linear mixed model fit by {}{}\n", r.method == "REML" ? "REML" : "maximum likelihood",
-                                 has_df ? ". t-tests use the fixed effects' df shown" : ". z-tests (no df)");
+  std::string text = fmt::format("Linear mixed model fit by {}. {}\n", r.method == "REML" ? "REML" : "maximum likelihood",
+                                 tests_description(r));
   if (!r.formula.empty()) text += "Formula: " + r.formula + "\n";
   text += "\n";
   if (r.method == "REML") text += fmt::format("REML criterion at convergence: {:.4f}\n\n", r.criterion);

@@ -1,5 +1,6 @@
 // The faces of a meta-analysis result: contract section 4's JSON, a text summary in the
 // layout of metafor's print.rma.uni, and the coefficient table as CSV.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -70,6 +71,14 @@ std::string stars(double p) {
 
 std::string number(double x, int digits = 4) { return std::isnan(x) ? "NA" : fmt::format("{:.{}f}", x, digits); }
 
+// Width of a label column: the longest label plus two spaces, at least `minimum`.
+template <class Rows, class Label>
+std::size_t label_width(const Rows& rows, Label label, std::size_t minimum) {
+  std::size_t width = minimum;
+  for (const auto& row : rows) width = std::max(width, label(row).size() + 2);
+  return width;
+}
+
 std::string model_title(const MetaResult& r) {
   const std::string kind = r.method == "FE" ? "Fixed-Effects Model" : r.has_mods ? "Mixed-Effects Model" : "Random-Effects Model";
   std::string title = fmt::format("{} (k = {}", kind, r.k);
@@ -106,11 +115,12 @@ void write_coefficients(std::ostringstream& out, const MetaResult& r) {
       out << fmt::format("Test of Moderators (coefficients 2:{}):\nQM(df = {}) = {}, p-val {}\n\n", r.p, r.QM_df,
                          number(r.QM), r.QM_p < 1e-4 ? "< .0001" : "= " + format_p(r.QM_p));
   }
+  const std::size_t w = label_width(r.coefficients, [](const MetaCoefficient& c) { return c.term; }, 12);
   out << "Model Results:\n\n";
-  out << fmt::format("{:<12}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "", "estimate", "se", knha ? "tval" : "zval",
+  out << fmt::format("{:<{}}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "", w, "estimate", "se", knha ? "tval" : "zval",
                      "pval", "ci.lb", "ci.ub");
   for (const auto& c : r.coefficients)
-    out << fmt::format("{:<12}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10} {}\n", c.term, number(c.estimate), number(c.std_error),
+    out << fmt::format("{:<{}}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10} {}\n", c.term, w, number(c.estimate), number(c.std_error),
                        number(c.statistic), format_p(c.p_value), number(c.conf_low), number(c.conf_high), stars(c.p_value));
   out << "\n---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1\n";
   if (knha) out << fmt::format("Knapp-Hartung adjustment: t and F tests with {} df\n", r.df);
@@ -127,21 +137,22 @@ void write_diagnostics(std::ostringstream& out, const MetaResult& r) {
     out << fmt::format("\nTrim and fill (L0): {} studies imputed on the {} side; estimate {} (SE = {}), {}% CI [{}, {}]\n",
                        r.trimfill->k0, r.trimfill->side, number(r.trimfill->estimate), number(r.trimfill->std_error),
                        r.level, number(r.trimfill->conf_low), number(r.trimfill->conf_high));
+  const std::size_t w = label_width(r.slab, [](const std::string& s) { return s; }, 20);
   if (r.leave1out) {
     out << "\nLeave-one-out:\n"
-        << fmt::format("{:<20}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "", "estimate", "se", "ci.lb", "ci.ub", "Q",
+        << fmt::format("{:<{}}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "", w, "estimate", "se", "ci.lb", "ci.ub", "Q",
                        "tau2", "I2");
     for (const auto& row : *r.leave1out)
-      out << fmt::format("{:<20}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", row.slab, number(row.estimate),
+      out << fmt::format("{:<{}}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", row.slab, w, number(row.estimate),
                          number(row.std_error), number(row.conf_low), number(row.conf_high), number(row.Q, 2),
                          number(row.tau2), number(row.I2, 2));
   }
   if (r.influence) {
     out << "\nInfluence diagnostics:\n"
-        << fmt::format("{:<20}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}\n", "", "rstudent", "dffits", "cook.d", "cov.r",
+        << fmt::format("{:<{}}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}\n", "", w, "rstudent", "dffits", "cook.d", "cov.r",
                        "tau2.del", "QE.del", "hat", "weight");
     for (const auto& row : *r.influence)
-      out << fmt::format("{:<20}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9} {}\n", row.slab, number(row.rstudent),
+      out << fmt::format("{:<{}}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9} {}\n", row.slab, w, number(row.rstudent),
                          number(row.dffits), number(row.cook_d), number(row.cov_r), number(row.tau2_del),
                          number(row.QE_del, 2), number(row.hat), number(row.weight, 2), row.influential ? "*" : "");
   }

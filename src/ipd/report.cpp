@@ -134,11 +134,25 @@ bool is_key_term(const std::string& model, const std::string& term) {
   return term.find("_lag") != std::string::npos;
 }
 
-std::string forest(const PooledTerm& p) {
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+}
+
+// Cairo names glyphs and clip paths "glyph0-1", "clip1" in every SVG: inlined side by side
+// in one page they would collide, so each figure's ids get their own prefix.
+std::string with_unique_ids(std::string svg, const std::string& prefix) {
+  replace_all(svg, "id=\"", "id=\"" + prefix);
+  replace_all(svg, "href=\"#", "href=\"#" + prefix);
+  replace_all(svg, "url(#", "url(#" + prefix);
+  return svg;
+}
+
+std::string forest(const PooledTerm& p, const IpdResult& r) {
   PlotLabels labels;
   labels.title = p.model + ": " + p.term;
   labels.x_label = "Stage-1 coefficient";
-  return "<figure class=\"forest\">" + forest_svg(p.meta, labels) + "</figure>\n";
+  const std::string prefix = "f" + std::to_string(&p - r.pooled.data()) + "-";
+  return "<figure class=\"forest\">" + with_unique_ids(forest_svg(p.meta, labels), prefix) + "</figure>\n";
 }
 
 std::string model_section(const IpdResult& r, const IpdSpec& spec, const std::string& model) {
@@ -148,8 +162,8 @@ std::string model_section(const IpdResult& r, const IpdSpec& spec, const std::st
   std::string other;
   for (const auto& p : r.pooled) {
     if (p.model != model) continue;
-    if (is_key_term(model, p.term)) out += forest(p);
-    else other += forest(p);
+    if (is_key_term(model, p.term)) out += forest(p, r);
+    else other += forest(p, r);
   }
   if (!other.empty()) out += "<details><summary>Forest plots of the other terms</summary>\n" + other + "</details>\n";
   return out;

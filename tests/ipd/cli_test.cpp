@@ -68,6 +68,7 @@ TEST(IpdCli, RunWritesEveryOutput) {
   const std::string html = test::read_text(dir + "/report.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("id=\"glyph"), std::string::npos);  // inline SVG ids made unique per figure
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
   EXPECT_NE(html.find("moderators = [&quot;year&quot;]"), std::string::npos);  // the exact spec
   EXPECT_NE(html.find("spiral 0."), std::string::npos);

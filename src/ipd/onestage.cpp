@@ -52,7 +52,10 @@ std::string onestage_formula(const IpdSpec& spec, const std::string& stage1_form
 }  // namespace
 
 OnestageResult run_onestage(const IpdSpec& spec, const Table& sessions) {
-  validate_data(spec, sessions, nullptr);
+  IpdSpec sessions_only = spec;  // [post] and the moderators belong to two-stage pooling only
+  sessions_only.post.reset();
+  sessions_only.moderators.clear();
+  validate_data(sessions_only, sessions, nullptr);
   const Table prepared = prepare(spec, sessions);
   OnestageResult result;
   for (const auto& model : stage1_models(spec)) {

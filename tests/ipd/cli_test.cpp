@@ -135,6 +135,17 @@ TEST(IpdCli, BadInputIsExitTwoWithoutOutput) {
   expect_input_error("ipd run --spec '" + spec_path() + "' --out /nonexistent/dir/out", "", "does not exist");
 }
 
+TEST(IpdCli, OnestageWritesItsDirectory) {
+  const std::string dir = test::temp_dir("cli-onestage") + "/out";
+  const auto r = run_spiral("ipd onestage --spec '" + spec_path() + "' --out '" + dir + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(test::read_text(dir + "/onestage.json"));
+  ASSERT_EQ(j.at("models").size(), 9u);  // the mixed models; early_process_to_post has no one-stage form
+  EXPECT_EQ(j.at("models")[0].at("formula"),
+            "O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | study:patient) + (1 + Pw_lag1 | study)");
+  EXPECT_NE(r.err.find("model 'early_process_to_post' has no one-stage form"), std::string::npos);
+}
+
 TEST(IpdCli, PrepWritesThePreparedColumns) {
   const std::string out = test::temp_dir("cli-prep") + "/prepared.csv";
   const auto r = run_spiral("prep --spec '" + spec_path() + "' --out '" + out + "'");

@@ -207,3 +207,30 @@ TEST(IpdPipeline, OnestageNestsPatientsInStudies) {
 
 }  // namespace
 }  // namespace spiral
+
+namespace spiral {
+namespace {
+
+// [model] panel = true: the RI-CLPM of P and O per study, its four lagged terms pooled.
+// The data were generated (tests/reference/ipd.R) with autoregressive effects 0.3 (process)
+// and 0.4 (outcome); the panel model is unbiased for them, unlike person-mean centring.
+TEST(IpdPipeline, PanelModelPoolsItsFourLaggedTerms) {
+  IpdSpec spec = load_spec(test::test_path("data/ipd/analysis.toml"));
+  spec.panel = true;
+  spec.custom.clear();
+  const IpdData data = load_data(spec);
+  const IpdResult r = run_ipd(spec, data.sessions, data.patients_or_null(), 2);
+  std::vector<std::string> terms;
+  for (const auto& p : r.pooled) {
+    if (p.model == "panel") terms.push_back(p.term);
+  }
+  EXPECT_EQ(terms, (std::vector<std::string>{"process_to_outcome", "outcome_to_process", "process_ar", "outcome_ar"}));
+  EXPECT_NEAR(find(r, "panel", "process_ar")->meta.estimate, 0.3, 0.1);
+  EXPECT_NEAR(find(r, "panel", "outcome_ar")->meta.estimate, 0.4, 0.1);
+  EXPECT_EQ(find(r, "panel", "process_ar")->meta.k, 5u);
+  const std::string html = ipd_report_html(r, spec);
+  EXPECT_NE(html.find("The same effects in the mixed models and in the RI-CLPM"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spiral

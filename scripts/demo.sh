@@ -4,7 +4,7 @@
 # Usage: scripts/demo.sh path/to/spiral [output-directory]
 set -eu
 spiral="$1"
-out="${2:-demo-output}"
+out="${2:-$(dirname "$spiral")/demo}"   # beside the binary, in the build tree
 if [ ! -f examples/analysis.toml ]; then
   echo "demo: examples/analysis.toml is missing (written by 'spiral simulate --spec-out')" >&2
   exit 2

@@ -1,6 +1,21 @@
+// `spiral simulate` and `spiral power` (contract section 6).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
 #include <memory>
+#include <optional>
+
+#include <unistd.h>
+
+#ifdef SPIRAL_HAVE_MPI
+#include <mpi.h>
+#endif
 
 #include "cli.hpp"
+#include "spiral/power.hpp"
 #include "spiral/simulate.hpp"
 
 namespace spiral::cli {
@@ -47,8 +62,157 @@ void register_simulate_command(CLI::App& app) {
   });
 }
 
+
+// The MPI world when launched by mpirun (OpenMPI, MPICH, PMIx launchers), else one process.
+// MPI_Finalize runs on every exit, also when an error unwinds the command.
+class MpiWorld {
+ public:
+  MpiWorld() {
+#ifdef SPIRAL_HAVE_MPI
+    if (launched_by_mpirun()) {
+      int initialized = 0;
+      MPI_Initialized(&initialized);
+      if (!initialized) {
+        MPI_Init(nullptr, nullptr);
+        owns_ = true;
+      }
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+      MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    }
+#endif
+  }
+  ~MpiWorld() {
+#ifdef SPIRAL_HAVE_MPI
+    if (owns_) MPI_Finalize();
+#endif
+  }
+  MpiWorld(const MpiWorld&) = delete;
+  MpiWorld& operator=(const MpiWorld&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+  // Every rank's text, on rank 0 (in rank order); the others get an empty list.
+  std::vector<std::string> gather(const std::string& mine) const {
+    if (size_ == 1) return {mine};
+#ifdef SPIRAL_HAVE_MPI
+    int length = static_cast<int>(mine.size());
+    std::vector<int> lengths(static_cast<std::size_t>(size_));
+    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+    std::vector<int> offsets(static_cast<std::size_t>(size_), 0);
+    for (std::size_t r = 1; r < offsets.size(); ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
+    std::string all(rank_ == 0 ? static_cast<std::size_t>(offsets.back() + lengths.back()) : 0, '\0');
+    MPI_Gatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0,
+                MPI_COMM_WORLD);
+    if (rank_ != 0) return {};
+    std::vector<std::string> parts;
+    for (std::size_t r = 0; r < offsets.size(); ++r) {
+      parts.push_back(all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r])));
+    }
+    return parts;
+#else
+    return {mine};
+#endif
+  }
+
+ private:
+  static bool launched_by_mpirun() {
+    return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr ||
+           std::getenv("PMIX_RANK") != nullptr;
+  }
+  int rank_ = 0, size_ = 1;
+  bool owns_ = false;
+};
+
+// "[#####.....]  12/100  ETA 3m05s" redrawn on stderr, only when stderr is a terminal.
+class ProgressBar {
+ public:
+  ProgressBar() : enabled_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+  ~ProgressBar() {
+    if (drawn_) std::cerr << '\n';
+  }
+  bool enabled() const { return enabled_; }
+  void update(int done, int total) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double eta = done > 0 ? elapsed * (total - done) / done : 0.0;
+    const int width = 30, filled = total > 0 ? width * done / total : width;
+    const long seconds = std::lround(eta);
+    char line[160];
+    std::snprintf(line, sizeof line, "\rspiral power: [%s%s] %d/%d  ETA %ldm%02lds ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                  std::string(static_cast<std::size_t>(width - filled), '.').c_str(), done, total, seconds / 60,
+                  seconds % 60);
+    std::cerr << line << std::flush;
+    drawn_ = true;
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// This rank's replications as text for the gather: the results, or the error and its exit code.
+std::string run_share(const PowerPlan& plan, const MpiWorld& world, int threads, ProgressBar* bar) {
+  std::function<void(int, int)> progress;
+  if (bar != nullptr && bar->enabled()) progress = [bar](int done, int total) { bar->update(done, total); };
+  Json share;
+  try {
+    share["results"] = to_json(run_replications(plan, world.rank(), world.size(), threads, progress));
+  } catch (const InputError& e) {
+    share = {{"error", e.what()}, {"code", 2}};
+  } catch (const std::exception& e) {
+    share = {{"error", e.what()}, {"code", 1}};
+  }
+  return json_dump(share, -1);
+}
+
+void register_power_command(CLI::App& app) {
+  struct Options {
+    PowerOptions power;
+    std::uint64_t seed = 0;
+    OutputOptions output;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command = app.add_subcommand(
+      "power", "Power, bias, RMSE and CI coverage of the IPD analysis by repeated simulation ([simulate] of the spec)");
+  command->add_option("--spec", options->power.spec, "Analysis spec with a [simulate] table (spiral simulate --spec-out)")
+      ->required();
+  command->add_option("--replications", options->power.replications, "Number of simulated data sets")
+      ->capture_default_str();
+  command->add_option("--threads", options->power.threads, "Worker threads (0 = all cores)")->capture_default_str();
+  auto* seed = command->add_option("--seed", options->seed, "Master seed (default: the spec's [simulate] seed)");
+  add_output_options(*command, options->output);
+  command->callback([options, seed] {
+    if (seed->count() > 0) options->power.seed = options->seed;
+    MpiWorld world;
+    const PowerPlan plan = plan_power(options->power);
+    std::optional<ProgressBar> bar;
+    if (world.rank() == 0) bar.emplace();
+    const std::vector<std::string> shares =
+        world.gather(run_share(plan, world, options->power.threads, bar ? &*bar : nullptr));
+    bar.reset();
+    if (world.rank() != 0) return;
+    std::vector<ReplicationResult> all;
+    for (const auto& text : shares) {
+      const Json share = Json::parse(text);
+      if (share.contains("error")) {
+        const std::string message = share["error"].get<std::string>();
+        if (share["code"].get<int>() == 2) throw InputError(message);
+        throw AnalysisError(message);
+      }
+      auto part = replications_from_json(share["results"]);
+      all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    }
+    const PowerResult result = summarize_power(plan, std::move(all));
+    emit(options->output, {to_text(result), to_json(result), to_csv(result)}, result.warnings);
+  });
+}
+
 }  // namespace
 
-void register_simulate(CLI::App& app) { register_simulate_command(app); }
+void register_simulate(CLI::App& app) {
+  register_simulate_command(app);
+  register_power_command(app);
+}
 
 }  // namespace spiral::cli

@@ -15,7 +15,7 @@ std::uint64_t replication_seed(std::uint64_t master_seed, std::uint64_t replicat
   std::uint64_t state = master_seed;
   const std::uint64_t mixed_master = splitmix64(state);
   state = mixed_master ^ (replication * 0xd1b54a32d192ed03ULL);
-  return splitmix64(state);
+  return splitmix64(state) >> 1;  // 63 bits: a valid --seed (and TOML integer)
 }
 
 double portable_log(double x) {

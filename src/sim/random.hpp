@@ -13,7 +13,7 @@ namespace spiral::sim {
 std::uint64_t splitmix64(std::uint64_t& state);
 
 // The seed of replication r of a power analysis: a splitmix64 mix of the master seed and r,
-// independent of how replications are spread over threads or MPI ranks.
+// independent of how replications are spread over threads or MPI ranks; below 2^63.
 std::uint64_t replication_seed(std::uint64_t master_seed, std::uint64_t replication);
 
 // log(x) for finite x > 0 from IEEE arithmetic only: x = m * 2^e with m in [sqrt(1/2), sqrt(2)),

@@ -1,4 +1,5 @@
 // `spiral ipd run|stage1|stage2|onestage` and `spiral prep` (contract section 5).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -38,6 +39,14 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// Fails fast, before any analysis, when --out FILE cannot be written (write_file_atomic's message).
+void check_output_file(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+    throw InputError(path + ": directory '" + parent.string() + "' does not exist");
+}
+
 // The result in DIR (all-or-nothing), or as text/JSON on stdout.
 void emit_ipd(const IpdOptions& o, const IpdResult& result, const IpdSpec& spec) {
   print_warnings(result.warnings);
@@ -72,6 +81,7 @@ void register_stage1(CLI::App& ipd) {
   c->add_option("--out", o->out, "Bundle file (JSON); default stdout");
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);
+    if (!o->out.empty()) check_output_file(o->out);
     const IpdData data = load_data(spec);
     const Bundle bundle = run_stage1_federated(spec, data.sessions, data.patients_or_null(), o->study);
     emit({"json", o->out}, {"", to_json(bundle), ""}, {});
@@ -123,6 +133,7 @@ void register_prep(CLI::App& app) {
   c->add_option("--out", o->out, "Write the prepared CSV to FILE instead of stdout");
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);
+    if (!o->out.empty()) check_output_file(o->out);
     const Table sessions = load_data(spec).sessions;
     emit({"csv", o->out}, {"", {}, prepared_to_csv(prepare(spec, sessions))}, {});
   });

@@ -50,6 +50,10 @@ std::string make_files() {
   write(dir + "/dup_sessions.toml",
         "[data]\nsource = \"dup_sessions.csv\"\nstudy = \"study\"\npatient = \"patient\"\nsession = \"session\"\n"
         "[variables]\nprocess = \"a\"\noutcome = \"s\"\n");
+  write(dir + "/valid.csv", "study,patient,session,a,s\n1,1,1,2,3\n1,1,2,3,4\n1,2,1,2,2\n1,2,2,4,1\n");
+  write(dir + "/valid.toml",
+        "[data]\nsource = \"valid.csv\"\nstudy = \"study\"\npatient = \"patient\"\nsession = \"session\"\n"
+        "[variables]\nprocess = \"a\"\noutcome = \"s\"\n");
   return dir;
 }
 
@@ -68,17 +72,18 @@ TEST(BadInput, EveryCommandAnswersWithOneErrorLine) {
       {"unknown column in formula", "lmm --data {dir}/ok.csv --formula 'y ~ z + (1|g)'", "'z'"},
       {"unbalanced parentheses", "lmm --data {dir}/ok.csv --formula 'y ~ (x + (1|g)'", "formula"},
       {"empty bar side", "lmm --data {dir}/ok.csv --formula 'y ~ x + ( | g)'", "formula"},
-      {"deeply nested parentheses", "lmm --data {dir}/ok.csv --formula '" + nested_formula(100000) + "'", "formula"},
+      {"deeply nested parentheses", "lmm --data {dir}/ok.csv --formula '" + nested_formula(20000) + "'", "formula"},
       {"grouping factor with one level", "lmm --data {dir}/one_group.csv --formula 'y ~ x + (1|g)'", "g"},
       {"no random term", "lmm --data {dir}/ok.csv --formula 'y ~ x'", "random"},
       {"lmm unknown df method", "lmm --data {dir}/ok.csv --formula 'y ~ x + (1|g)' --df kenward", "--df"},
       {"lmm unknown ar1 column", "lmm --data {dir}/ok.csv --formula 'y ~ x + (1|g)' --ar1 time", "time"},
       {"meta bad method name", "meta --data {dir}/meta_neg.csv --yi yi --vi vi --method XYZ", "XYZ"},
-      {"meta negative variance", "meta --data {dir}/meta_neg.csv --yi yi --vi vi", "vi"},
+      {"meta negative variance", "meta --data {dir}/meta_neg.csv --yi yi --vi vi", "meta_neg.csv line 3"},
       {"meta unknown column", "meta --data {dir}/meta_neg.csv --yi effect --vi vi", "effect"},
       {"meta one study", "meta --data {dir}/meta_one.csv --yi yi --vi vi", "", 1},
       {"meta unknown measure", "meta --data {dir}/meta_neg.csv --measure XX --ri yi --ni vi", "XX"},
-      {"panel duplicate patient-session", "panel --data {dir}/panel_dup.csv --id id --time t --vars a,b", "duplicate"},
+      {"panel duplicate patient-session", "panel --data {dir}/panel_dup.csv --id id --time t --vars a,b",
+       "panel_dup.csv:3: patient '1' has two rows"},
       {"panel non-integer session", "panel --data {dir}/panel_frac.csv --id id --time t --vars a,b", "1.5"},
       {"panel fewer than 3 waves", "panel --data {dir}/panel_two_waves.csv --id id --time t --vars a,b", "wave"},
       {"panel one variable", "panel --data {dir}/panel_dup.csv --id id --time t --vars a", "--vars"},
@@ -87,7 +92,7 @@ TEST(BadInput, EveryCommandAnswersWithOneErrorLine) {
       {"ipd spec names a missing column", "ipd run --spec {dir}/missing_column.toml --out {dir}/out3", "alliance"},
       {"ipd duplicate patient-session rows", "ipd run --spec {dir}/dup_sessions.toml --out {dir}/out4", "duplicate"},
       {"ipd missing spec", "ipd run --spec {dir}/absent.toml --out {dir}/out5", "absent.toml"},
-      {"prep output directory missing", "prep --spec {dir}/dup_sessions.toml --out {dir}/no/such/dir/p.csv", "no"},
+      {"prep output directory missing", "prep --spec {dir}/valid.toml --out {dir}/no/such/dir/p.csv", "does not exist"},
       {"simulate negative patients", "simulate --studies 2 --patients -5 --sessions 7 --out {dir}/s.csv", "--patients"},
       {"simulate too few sessions", "simulate --studies 2 --patients 50 --sessions 2 --out {dir}/s.csv", "--sessions"},
       {"simulate missing rate 1", "simulate --studies 2 --patients 50 --sessions 7 --missing 1 --out {dir}/s.csv",

@@ -19,8 +19,9 @@ build: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/spiral
 
-# Every test: the suite in a release build with -Werror, then again under ASan + UBSan.
-test: test-fast test-asan
+# Every test: the suite in a release build with -Werror, the R and Python packages' tests,
+# then the suite again under ASan + UBSan.
+test: test-fast test-bindings test-asan
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -47,12 +48,9 @@ bench: deps
 	cmake --build $(BUILD) -j $(JOBS)
 	bench/run.sh $(BUILD)
 
-# The R package and the Python module link the static libraries of their own build.
-BINDINGS_BUILD ?= build-bindings
-BINDINGS_ENV = SPIRAL_REPO=$(CURDIR) SPIRAL_BUILD_DIR=$(CURDIR)/$(BINDINGS_BUILD)
-bindings-libs:
-	cmake -S . -B $(BINDINGS_BUILD) -DCMAKE_BUILD_TYPE=Release -DSPIRAL_TESTS=OFF $(CMAKE_FLAGS)
-	cmake --build $(BINDINGS_BUILD) -j $(JOBS) --target spiral_api spiral
+# The R package and the Python module link the static libraries of the release build.
+BINDINGS_ENV = SPIRAL_REPO=$(CURDIR) SPIRAL_BUILD_DIR=$(CURDIR)/$(BUILD)
+bindings-libs: build
 
 # Installs the R package into the first library of .libPaths() (creating R_LIBS_USER).
 r:
@@ -68,7 +66,7 @@ python:
 	$(BINDINGS_ENV) /usr/bin/python3 -m pip install --no-build-isolation --no-deps --break-system-packages ./bindings/python
 
 test-bindings: r python
-	$(BINDINGS_ENV) SPIRAL_CLI=$(CURDIR)/$(BINDINGS_BUILD)/spiral /usr/bin/python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+	$(BINDINGS_ENV) SPIRAL_CLI=$(CURDIR)/$(BUILD)/spiral /usr/bin/python3 -m pytest -q -p no:cacheprovider bindings/python/tests
 	$(BINDINGS_ENV) Rscript -e 'library(spiral); testthat::test_dir("bindings/r/tests/testthat", stop_on_failure = TRUE)'
 
 clean:

@@ -124,9 +124,9 @@ void snap_to_boundary(DevianceModel& model, bool reml, std::vector<double>& para
 // BOBYQA (Powell 2009) through NLopt with lme4's nloptwrap settings (xtol_abs = ftol_abs =
 // 1e-8, maxeval = 1e5, and nloptr's default xtol_rel = 1e-4), so that fits stop where
 // lme4's do, also on the flat ridges of nearly singular fits.
-Optimum minimize_criterion(DevianceModel& model, bool reml) {
+Optimum run_bobyqa(DevianceModel& model, bool reml, std::vector<double> start) {
   const auto n = static_cast<unsigned>(model.n_params());
-  Optimum optimum{model.start(), false};
+  Optimum optimum{std::move(start), false};
   const std::vector<double> lower = model.lower_bounds(), upper = model.upper_bounds();
   nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, n);
   Objective objective{&model, reml};
@@ -145,6 +145,29 @@ Optimum minimize_criterion(DevianceModel& model, bool reml) {
   if (!std::isfinite(value))
     throw AnalysisError("lmm: the optimizer (BOBYQA) found no parameters with a finite deviance");
   optimum.reached_max_eval = result == NLOPT_MAXEVAL_REACHED;
+  return optimum;
+}
+
+// lme4's restart_edge (optimizeLmer, lmerControl(restart_edge = TRUE)): when a theta ends
+// exactly on its bound and a step of 1e-5 into the interior lowers the criterion, the
+// optimizer stopped on the edge too early and is run again from where it stopped.
+bool should_restart_from_edge(DevianceModel& model, bool reml, const std::vector<double>& params) {
+  constexpr double kStep = 1e-5;
+  const std::vector<double> lower = model.lower_bounds();
+  const auto criterion = [&](const std::vector<double>& p) { return model.criterion(model.evaluate(p), reml); };
+  const double at_optimum = criterion(params);
+  for (int i = 0; i < model.n_theta(); ++i) {
+    if (params[std::size_t(i)] != lower[std::size_t(i)]) continue;
+    std::vector<double> inside = params;
+    inside[std::size_t(i)] = lower[std::size_t(i)] + kStep;
+    if ((criterion(inside) - at_optimum) / kStep < 0) return true;
+  }
+  return false;
+}
+
+Optimum minimize_criterion(DevianceModel& model, bool reml) {
+  Optimum optimum = run_bobyqa(model, reml, model.start());
+  if (should_restart_from_edge(model, reml, optimum.params)) optimum = run_bobyqa(model, reml, optimum.params);
   snap_to_boundary(model, reml, optimum.params);
   return optimum;
 }

@@ -1,5 +1,5 @@
 """Builds the `spiral` Python module against the static libraries of a CMake build of the
-checkout (SPIRAL_BUILD_DIR, default: <repo>/build-bindings; `make python` builds them)."""
+checkout (SPIRAL_BUILD_DIR, default: <repo>/build; `make python` builds them)."""
 import os
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from pybind11.setup_helpers import Pybind11Extension
 from setuptools import setup
 
 REPO = Path(os.environ.get("SPIRAL_REPO", Path(__file__).resolve().parents[2]))
-BUILD = Path(os.environ.get("SPIRAL_BUILD_DIR", REPO / "build-bindings"))
+BUILD = Path(os.environ.get("SPIRAL_BUILD_DIR", REPO / "build"))
 # Dependants first, as the linker wants them (CMakeLists.txt's spiral_lib).
 MODULES = ["api", "sim", "ipd", "lmm", "meta", "panel", "formula", "data", "report"]
 SYSTEM_LIBRARIES = ["tomlplusplus", "nlopt", "readstat", "sqlite3", "fmt", "cairo"]

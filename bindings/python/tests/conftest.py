@@ -1,5 +1,5 @@
 """Paths of the checkout: SPIRAL_REPO (default: three levels up) and the CLI built next to
-the libraries the module links (SPIRAL_CLI, default <repo>/build-bindings/spiral)."""
+the libraries the module links (SPIRAL_CLI, default <repo>/build/spiral)."""
 import json
 import os
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(os.environ.get("SPIRAL_REPO", Path(__file__).resolve().parents[3]))
-CLI = Path(os.environ.get("SPIRAL_CLI", REPO / "build-bindings" / "spiral"))
+CLI = Path(os.environ.get("SPIRAL_CLI", REPO / "build" / "spiral"))
 
 
 @pytest.fixture

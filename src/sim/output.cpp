@@ -131,7 +131,7 @@ std::string analysis_spec(const SimulateOptions& o, const SimulateFiles& files) 
   out += "study = \"study\"\npatient = \"patient\"\nsession = \"session\"\ntherapist = \"therapist\"\n\n";
   out += "[variables]\nprocess = \"alliance\"\noutcome = \"symptoms\"\nreverse = []\n\n";
   out += "[window]\nfirst = 1\nlast = " + std::to_string(o.sessions) + "\n\n";
-  out += "[model]\nlags = [1, 2]\ncross_level = true\nrandom_slopes = true\npanel = false\n\n";
+  out += "[model]\nlags = [1, 2]\ncross_level = true\nrandom_slopes = true\npanel = true\n\n";
   out += "[meta]\nmethod = \"REML\"\ntest = \"knha\"\nmoderators = []\n\n";
   if (!files.patients.empty()) {
     out += "[post]\nsource = " + toml_string(relative_to_spec(files.patients, spec)) + "\n";

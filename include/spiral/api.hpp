@@ -31,7 +31,7 @@ struct Result {
 };
 
 // The command names run() accepts: "lmm", "meta", "panel", "describe", "prep",
-// "ipd_run", "ipd_stage1", "ipd_stage2", "ipd_onestage", "simulate".
+// "ipd_run", "ipd_stage1", "ipd_stage2", "ipd_onestage", "simulate", "power".
 std::vector<std::string> commands();
 
 // Runs `command` with `options`. The data are `data` when given, else the SOURCE string

@@ -92,5 +92,6 @@ Result run_ipd_stage1(const Json& options, const Table* data);
 Result run_ipd_stage2(const Json& options, const Table* data);
 Result run_ipd_onestage(const Json& options, const Table* data);
 Result run_simulate(const Json& options, const Table* data);
+Result run_power(const Json& options, const Table* data);
 
 }  // namespace spiral::api::detail

@@ -120,6 +120,7 @@ const std::map<std::string, Runner>& runners() {
       {"ipd_stage2", detail::run_ipd_stage2},
       {"ipd_onestage", detail::run_ipd_onestage},
       {"simulate", detail::run_simulate},
+      {"power", detail::run_power},
   };
   return table;
 }

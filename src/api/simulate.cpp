@@ -1,6 +1,7 @@
 // `spiral simulate` (contract section 6) with the options of apps/spiral/cmd_simulate.cpp;
 // the files are written only when named (the language faces return the data instead).
 #include "api/api_internal.hpp"
+#include "spiral/power.hpp"
 #include "spiral/simulate.hpp"
 
 namespace spiral::api::detail {
@@ -67,6 +68,35 @@ Result run_simulate(const Json& options, const Table* data) {
   out.tables.emplace_back("patients", std::move(simulated.patients));
   out.tables.emplace_back("truth", truth_table(simulated.truth));
   return out;
+}
+
+}  // namespace spiral::api::detail
+
+namespace spiral::api::detail {
+
+namespace {
+
+// `spiral power`: the spec's [simulate] table re-simulated `replications` times.
+struct PowerCall {
+  PowerOptions power;
+  std::uint64_t seed = 0;
+};
+
+std::vector<Option<PowerCall>> power_options() {
+  return {option("spec", &PowerCall::power, &PowerOptions::spec),
+          option("replications", &PowerCall::power, &PowerOptions::replications),
+          option("threads", &PowerCall::power, &PowerOptions::threads),
+          option("seed", &PowerCall::seed)};
+}
+
+}  // namespace
+
+Result run_power(const Json& options, const Table* data) {
+  if (data) throw InputError("power: takes no data");
+  PowerCall call = parse_options("power", options, power_options());
+  if (options.contains("seed")) call.power.seed = call.seed;
+  const PowerResult result = spiral::run_power(call.power);
+  return Result{to_json(result), to_text(result), result.warnings, {}, {}};
 }
 
 }  // namespace spiral::api::detail

@@ -14,7 +14,7 @@ import pandas as _pd
 from . import _spiral
 from ._convert import columns_of, frame_of, with_frames
 
-__all__ = ["lmm", "meta", "panel", "describe", "prep", "ipd_run", "ipd_stage1", "ipd_stage2", "ipd_onestage", "simulate_sessions",
+__all__ = ["lmm", "meta", "panel", "describe", "prep", "ipd_run", "ipd_stage1", "ipd_stage2", "ipd_onestage", "simulate_sessions", "power_analysis",
            "Result", "SpiralWarning"]
 
 
@@ -108,3 +108,9 @@ def simulate_sessions(**opts):
     the CLI's ``summary``; files are written only when named (``out=``, ``patients_out=``, ...)."""
     result = _run("simulate", None, opts)
     return dict(result.tables, summary=dict(result))
+
+
+def power_analysis(spec, replications=1000, **opts):
+    """``spiral power``: power, bias, RMSE and CI coverage of the IPD analysis, re-simulating the
+    spec's ``[simulate]`` table ``replications`` times; ``results`` is a DataFrame."""
+    return _run("power", None, dict(opts, spec=str(spec), replications=replications))

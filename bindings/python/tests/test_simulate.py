@@ -32,3 +32,19 @@ def test_simulate_bad_option_is_named():
         spiral.simulate_sessions(sessions=1)
     with pytest.raises(ValueError, match="unknown option 'studys'"):
         spiral.simulate_sessions(studys=3)
+
+
+def test_power_analysis_gives_the_cli_numbers(tmp_path):
+    spec = tmp_path / "analysis.toml"
+    spiral.simulate_sessions(out=str(tmp_path / "s.csv"), patients_out=str(tmp_path / "p.csv"),
+                             spec_out=str(spec), **OPTIONS)
+    res = spiral.power_analysis(spec, replications=2, threads=1)
+    cli = subprocess.run([str(CLI), "power", "--spec", str(spec), "--replications", "2", "--threads", "1",
+                          "--format", "json"], check=True, capture_output=True, text=True)
+    import json
+    expected = json.loads(cli.stdout)
+    assert res["replications"] == expected["replications"] == 2
+    assert isinstance(res["results"], pd.DataFrame)
+    got = res["results"].set_index(["model", "term"])["mean_estimate"]
+    for row in expected["results"]:
+        assert got[(row["model"], row["term"])] == pytest.approx(row["mean_estimate"], rel=1e-9)

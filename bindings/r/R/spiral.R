@@ -78,3 +78,9 @@ simulate_sessions <- function(...) {
   res <- spiral_call("simulate", NULL, list(...), "spiral_simulation")
   c(attr(res, "tables"), list(summary = unclass(res)[names(res)]))
 }
+
+#' Power, bias, RMSE and CI coverage of the IPD analysis by repeated simulation
+#' (`spiral power`): the spec's [simulate] table is re-simulated `replications` times.
+power_analysis <- function(spec, replications = 1000, ...) {
+  spiral_call("power", NULL, c(list(spec = spec, replications = replications), list(...)), "spiral_power")
+}

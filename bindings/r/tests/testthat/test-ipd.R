@@ -40,3 +40,20 @@ test_that("simulate_sessions returns the data and the truth, NA for missing", {
   expect_equal(truth, -0.2)
   expect_error(simulate_sessions(sessions = 1), "sessions")
 })
+
+test_that("power_analysis runs the replications of a simulated spec", {
+  dir <- tempfile("power")
+  dir.create(dir)
+  spec <- file.path(dir, "analysis.toml")
+  simulate_sessions(studies = 3, patients = 90, sessions = 5, seed = 7, process_to_outcome = -0.2,
+                    therapists_per_study = 3, out = file.path(dir, "s.csv"),
+                    patients_out = file.path(dir, "p.csv"), spec_out = spec)
+  res <- power_analysis(spec, replications = 2, threads = 1)
+  expect_s3_class(res, "spiral_power")
+  expect_equal(res$replications, 2)
+  expect_s3_class(res$results, "data.frame")
+  row <- res$results[res$results$model == "process_to_outcome" & res$results$term == "Pw_lag1", ]
+  expect_equal(row$truth, -0.2)
+  expect_true(row$power >= 0 && row$power <= 1)
+  expect_error(power_analysis(file.path(dir, "absent.toml"), replications = 2), "absent.toml")
+})

@@ -38,7 +38,7 @@ void expect_sessions_table(const Table& t) {
 
 TEST(Readers, EveryFormatGivesTheSameTable) {
   for (const char* name : {"sessions.csv", "sessions.tsv", "sessions_semicolon.csv", "sessions.sav", "sessions.zsav",
-                           "sessions.dta"}) {
+                           "sessions.dta", "sessions.sas7bdat"}) {
     SCOPED_TRACE(name);
     expect_sessions_table(spiral::read_table(fixture(name)));
   }

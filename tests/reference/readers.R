@@ -1,5 +1,5 @@
 # Makes the reader fixtures in tests/data/readers/: one small data set written as CSV,
-# TSV, semicolon CSV, SPSS (.sav, .zsav, .por), Stata (.dta) and SQLite, so that the tests
+# TSV, semicolon CSV, SPSS (.sav, .zsav), Stata (.dta), SAS (.sas7bdat) and SQLite, so that the tests
 # can check that every reader gives the same table.
 # Run from the repository root: Rscript tests/reference/readers.R
 library(haven)
@@ -19,6 +19,7 @@ write.table(d, file.path(out, "sessions_semicolon.csv"), sep = ";", row.names = 
 write_sav(d, file.path(out, "sessions.sav"))
 write_sav(d, file.path(out, "sessions.zsav"), compress = "zsav")
 write_dta(d, file.path(out, "sessions.dta"))
+suppressWarnings(write_sas(d, file.path(out, "sessions.sas7bdat")))  # deprecated in haven, still writes a valid file
 db <- dbConnect(SQLite(), file.path(out, "sessions.sqlite"))
 dbWriteTable(db, "sessions", d, overwrite = TRUE)
 dbDisconnect(db)

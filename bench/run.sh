@@ -27,9 +27,16 @@ json_value() {  # json_value FILE KEY: a top-level number of a JSON file
   sed -n "s/^  \"$2\": \([^,]*\),*$/\1/p" "$1" | head -n 1
 }
 
+# The IPD example without the RI-CLPM (whose lavaan fits R would need on top), for both.
+sed -e "s|^source = \"sessions.csv\"|source = \"$root/examples/sessions.csv\"|" \
+    -e "s|^source = \"patients.csv\"|source = \"$root/examples/patients.csv\"|" \
+    -e "s|^panel = true|panel = false|" "$root/examples/analysis.toml" > "$data/ipd.toml"
+"$spiral" prep --spec "$data/ipd.toml" --out "$data/prepared.csv"
+
 echo "R reference timings (in-process) ..." >&2
 ref="$build/bench-reference.txt"
 Rscript "$root/bench/reference.R" "$data" > "$ref"
+Rscript "$root/bench/ipd.R" "$data/prepared.csv" "$root/examples/patients.csv" >> "$ref"
 
 row() {  # row NAME SPIRAL_SECONDS SPIRAL_VALUE
   r_seconds=$(awk -v n="$1" '$1 == n { print $2 }' "$ref")
@@ -56,6 +63,11 @@ if [ -x "$build/bench/bench_meta" ]; then
   "$spiral" meta --data "$data/meta17.csv" --yi yi --vi vi --test knha --format json --out "$out/m.json"
   row meta_per_call "$t" "$(json_value "$out/m.json" tau2)"
 fi
+
+t=$(median_seconds 3 "$spiral" ipd run --spec "$data/ipd.toml" --out "$out/ipd")
+"$spiral" ipd run --spec "$data/ipd.toml" --format json > "$out/ipd.json" 2>/dev/null
+row ipd_example "$t" "$(awk '/"model": "process_to_outcome"/ { m = 1 } m && /"term": "Pw_lag1"/ { t = 1 }
+  m && t && /"estimate"/ { gsub(/[ ",]/, ""); split($0, a, ":"); print a[2]; exit }' "$out/ipd.json")"
 
 t=$(median_seconds 3 "$spiral" panel --data "$data/panel300.csv" --id patient --time session \
   --vars alliance,symptoms --format json --out "$out/p.json")

@@ -40,7 +40,8 @@ TEST(PanelCli, JsonHasTheContractKeys) {
   for (const auto& item : json["lagged"][0].items()) lagged_keys.push_back(item.key());
   EXPECT_EQ(lagged_keys, (std::vector<std::string>{"from", "to", "estimate", "std_error", "statistic", "p_value",
                                                    "conf_low", "conf_high"}));
-  EXPECT_EQ(json["random_intercepts"]["vars"], (nlohmann::json{"alliance", "symptoms"}));
+  EXPECT_EQ(json["random_intercepts"]["vars"].get<std::vector<std::string>>(),
+            (std::vector<std::string>{"alliance", "symptoms"}));
   EXPECT_EQ(json["n_dropped"], 1);
   // fitMeasures(fit)["logl"], reference('riclpm_missing2') in tests/reference/panel.R
   const auto reference = test::reference_json("panel/riclpm_missing2.json");

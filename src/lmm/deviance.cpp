@@ -160,7 +160,7 @@ void DevianceModel::build_crossproducts(double phi) {
         const double rho = std::pow(phi, g.lag[static_cast<std::size_t>(i)]);
         const double scale = 1 / std::sqrt(1 - rho * rho);
         z1.row(i) = (z1.row(i) - rho * z1.row(i - 1)) * scale;
-        z2.row(i) = (z2.row(i) - rho * z2.row(i - 1)) * scale;
+        if (s > 0) z2.row(i) = (z2.row(i) - rho * z2.row(i - 1)) * scale;  // (a row of a 0-column matrix is UB)
         xy.row(i) = (xy.row(i) - rho * xy.row(i - 1)) * scale;
         ld_c_ += std::log1p(-rho * rho);
       }

@@ -137,6 +137,17 @@ double pooled_estimate(const std::vector<double>& y, const std::vector<double>& 
 }
 
 // R's rank(abs(x), ties.method = "first") summed over the positive x: Wilcoxon's S_r.
+// The pooled estimate of the trim-and-fill refit, as trimfill() reports it.
+TrimFillResult with_pooled(TrimFillResult result, const MetaResult& r) {
+  result.estimate = r.estimate;
+  result.std_error = r.std_error;
+  result.conf_low = r.conf_low;
+  result.conf_high = r.conf_high;
+  result.p_value = r.p_value;
+  result.tau2 = r.tau2;
+  return result;
+}
+
 double positive_rank_sum(const std::vector<double>& centred) {
   std::vector<std::size_t> order(centred.size());
   std::iota(order.begin(), order.end(), 0);
@@ -190,14 +201,7 @@ TrimFillResult trim_and_fill(const Design& design, const FitSettings& settings) 
   }
   result.k0 = k0;
   if (k0 == 0) {
-    const MetaResult r = fit_design(design, refit_settings(settings));
-    result.estimate = r.estimate;
-    result.std_error = r.std_error;
-    result.conf_low = r.conf_low;
-    result.conf_high = r.conf_high;
-    result.p_value = r.p_value;
-    result.tau2 = r.tau2;
-    return result;
+    return with_pooled(std::move(result), fit_design(design, refit_settings(settings)));
   }
   std::vector<double> y_all(design.y.data(), design.y.data() + k), v_all(design.v.data(), design.v.data() + k);
   for (int i = k - k0; i < k; ++i) {
@@ -207,14 +211,7 @@ TrimFillResult trim_and_fill(const Design& design, const FitSettings& settings) 
     y_all.push_back(mirrored);
     v_all.push_back(v[static_cast<std::size_t>(i)]);
   }
-  const MetaResult r = fit_design(intercept_design(y_all, v_all), z);
-  result.estimate = r.estimate;
-  result.std_error = r.std_error;
-  result.conf_low = r.conf_low;
-  result.conf_high = r.conf_high;
-  result.p_value = r.p_value;
-  result.tau2 = r.tau2;
-  return result;
+  return with_pooled(std::move(result), fit_design(intercept_design(y_all, v_all), z));
 }
 
 }  // namespace spiral::meta_detail

@@ -3,6 +3,7 @@
 
 #include <boost/math/distributions/chi_squared.hpp>
 
+#include "lmm/deviance.hpp"
 #include "spiral/lmm.hpp"
 
 namespace spiral {
@@ -17,11 +18,7 @@ LmmComparisonModel fit_ml(const Table& table, const std::string& text, const For
   frame_options.extra_variables = other.variables();
   if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
   const ModelFrame frame = build_model_frame(formula, table, frame_options);
-  std::vector<double> time;
-  if (!options.ar1_time.empty()) {
-    const Column& column = table.numeric(options.ar1_time);
-    for (std::size_t row : frame.rows) time.push_back(column.numbers[row]);
-  }
+  const std::vector<double> time = lmm_detail::ar1_times(table, options.ar1_time, frame);
   LmmOptions ml = options;
   ml.formula = text;
   ml.reml = false;

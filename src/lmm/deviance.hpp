@@ -97,4 +97,8 @@ class DevianceModel {
   Eigen::MatrixXd l22_, r2_;
 };
 
+// The --ar1 time value of each model row (empty when column_name is empty). InputError
+// when the column is not numeric.
+std::vector<double> ar1_times(const Table& table, const std::string& column_name, const ModelFrame& frame);
+
 }  // namespace spiral::lmm_detail

@@ -335,17 +335,21 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   return result;
 }
 
+std::vector<double> lmm_detail::ar1_times(const Table& table, const std::string& column_name,
+                                          const ModelFrame& frame) {
+  std::vector<double> time;
+  if (column_name.empty()) return time;
+  const Column& column = table.numeric(column_name);
+  for (std::size_t row : frame.rows) time.push_back(column.numbers[row]);
+  return time;
+}
+
 LmmResult fit_lmm(const Table& table, const LmmOptions& options) {
   const Formula formula = parse_formula(options.formula, true);
   FrameOptions frame_options;
   if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
   const ModelFrame frame = build_model_frame(formula, table, frame_options);
-  std::vector<double> time;
-  if (!options.ar1_time.empty()) {
-    const Column& column = table.numeric(options.ar1_time);
-    for (std::size_t row : frame.rows) time.push_back(column.numbers[row]);
-  }
-  return fit_lmm(frame, options, time);
+  return fit_lmm(frame, options, lmm_detail::ar1_times(table, options.ar1_time, frame));
 }
 
 }  // namespace spiral

@@ -77,8 +77,11 @@ Point bfgs(const Objective& objective, Point point, double tolerance, int& itera
 
 Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) {
   Minimum result;
+  // A budget of evaluations, as nlminb's eval.max (which lavaan uses): a fit that needs more
+  // is heading for a boundary (e.g. a variance going negative) and is reported as failed.
+  const long budget = 20000;
   const Objective objective = [&](const Eigen::VectorXd& at, Eigen::VectorXd* gradient) {
-    ++result.evaluations;
+    if (++result.evaluations > budget) return std::numeric_limits<double>::infinity();
     return counted(at, gradient);
   };
   Point point = evaluate(objective, x);
@@ -89,23 +92,26 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) 
   }
   point = bfgs(objective, point, 1e3 * tolerance, result.iterations);
   // Newton steps polish the BFGS solution; the last Hessian is kept for the standard errors.
-  Eigen::MatrixXd hessian = hessian_by_differences(objective, point.x, point.gradient);
-  for (int newton = 0; newton < 10 && !small(point.gradient, tolerance); ++newton, ++result.iterations) {
+  Eigen::MatrixXd hessian = hessian_by_differences(counted, point.x, point.gradient);
+  for (int newton = 0; newton < 10 && result.evaluations <= budget && !small(point.gradient, tolerance);
+       ++newton, ++result.iterations) {
     Eigen::LLT<Eigen::MatrixXd> llt(hessian);
     if (llt.info() != Eigen::Success) {
       point = bfgs(objective, point, tolerance, result.iterations);
-      hessian = hessian_by_differences(objective, point.x, point.gradient);
+      hessian = hessian_by_differences(counted, point.x, point.gradient);
       break;
     }
     Point next;
     if (!line_search(objective, point, -llt.solve(point.gradient), next)) break;
     point = std::move(next);
-    hessian = hessian_by_differences(objective, point.x, point.gradient);
+    hessian = hessian_by_differences(counted, point.x, point.gradient);
   }
   result.converged = small(point.gradient, tolerance) && std::isfinite(point.value);
   if (!result.converged) {
-    result.message = "the gradient did not vanish (largest element " +
-                     std::to_string(point.gradient.cwiseAbs().maxCoeff()) + ")";
+    result.message = result.evaluations > budget
+                         ? "no optimum within " + std::to_string(budget) + " evaluations of the likelihood"
+                         : "the gradient did not vanish (largest element " +
+                               std::to_string(point.gradient.cwiseAbs().maxCoeff()) + ")";
   }
   result.x = point.x;
   result.value = point.value;

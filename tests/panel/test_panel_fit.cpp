@@ -130,5 +130,22 @@ TEST(PanelFit, FitMeasuresCanBeSkipped) {
   EXPECT_THROW(lagged_effect(r, "alliance", "nosuch"), InputError);
 }
 
+// A study lavaan cannot fit either (reference 'riclpm_nonconvergent': converged = FALSE):
+// the fit fails with the reason, after at most the evaluation budget, not after minutes.
+TEST(PanelFit, ModelLavaanCannotFitFailsWithinTheBudget) {
+  EXPECT_FALSE(test::reference_json("panel/riclpm_nonconvergent.json")["converged"].get<bool>());
+  PanelOptions options;
+  options.id = "patient";
+  options.time = "session";
+  options.vars = {"alliance", "symptoms"};
+  const Table table = read_table(test::test_path("data/panel/nonconvergent.csv"));
+  try {
+    fit_panel(table, options);
+    ADD_FAILURE() << "the fit should fail";
+  } catch (const AnalysisError& e) {
+    EXPECT_NE(std::string(e.what()).find("no optimum within 20000 evaluations"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace spiral

@@ -149,3 +149,13 @@ wide <- to_wide(missing2, vars2, 1:7)
 seconds <- system.time(lavaan(panel_syntax(vars2, 1:7, "riclpm"), data = wide, missing = "ml",
                               meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE))["elapsed"]
 cat("lavaan seconds per fit (missing2):", seconds, "\n")
+
+# 4. A study lavaan cannot fit: study S01 of `spiral simulate --studies 4 --patients 160
+#    --sessions 5 --seed 5 --therapists-per-study 3` (40 patients, 5 waves). lavaan stops
+#    with converged = FALSE (the random-intercept variance of symptoms runs negative).
+nonconvergent <- read.csv(file.path(data_dir, "nonconvergent.csv"))
+fit <- lavaan(panel_syntax(vars2, 1:5, "riclpm"), data = to_wide(nonconvergent, vars2, 1:5), missing = "ml",
+              meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE)
+write(toJSON(list(call = paste0("tests/reference/panel.R, case 4: ", CALL, "; lavInspect(fit, 'converged')"),
+                  converged = lavInspect(fit, "converged")), auto_unbox = TRUE, pretty = TRUE),
+      file.path(ref_dir, "riclpm_nonconvergent.json"))

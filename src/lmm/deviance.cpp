@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -11,7 +12,8 @@ namespace {
 
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
-double log_det2(const Eigen::MatrixXd& lower_or_upper, int count) {
+template <typename Derived>
+double log_det2(const Eigen::MatrixBase<Derived>& lower_or_upper, int count) {
   double sum = 0;
   for (int i = 0; i < count; ++i) sum += std::log(lower_or_upper(i, i));
   return 2 * sum;
@@ -22,6 +24,15 @@ void lambda_t_rows(const Eigen::MatrixXd& T, int offset, Eigen::Ref<Eigen::Matri
   const int k = static_cast<int>(T.rows());
   Eigen::MatrixXd block = m.middleRows(offset, k);
   m.middleRows(offset, k).noalias() = T.transpose() * block;
+}
+
+// x becomes x L^-T for lower triangular L (x L' = b, column by column).
+template <typename Lower, typename Block>
+void solve_right_lower_transpose(const Lower& l, Block&& x) {
+  for (Eigen::Index j = 0; j < l.rows(); ++j) {
+    for (Eigen::Index i = 0; i < j; ++i) x.col(j) -= l(j, i) * x.col(i);
+    x.col(j) /= l(j, j);
+  }
 }
 
 }  // namespace
@@ -139,7 +150,11 @@ void DevianceModel::build_crossproducts(double phi) {
   a22_.setZero(q2_, q2_);
   z2xy_.setZero(q2_, p1);
   ld_c_ = 0;
-  for (auto& g : groups_) {
+  a11_.resize(first.k, first.k * first.m);
+  xyz1_.resize(p1, first.k * first.m);
+  for (std::size_t level = 0; level < groups_.size(); ++level) {
+    Group& g = groups_[level];
+    const Eigen::Index c = static_cast<Eigen::Index>(level) * first.k;
     const int ng = static_cast<int>(g.rows.size());
     const int s = static_cast<int>(g.rest_index.size());
     Eigen::MatrixXd z1(ng, first.k), z2 = Eigen::MatrixXd::Zero(ng, s), xy(ng, p1);
@@ -165,8 +180,8 @@ void DevianceModel::build_crossproducts(double phi) {
         ld_c_ += std::log1p(-rho * rho);
       }
     }
-    g.a11.noalias() = z1.transpose() * z1;
-    g.z1xy.noalias() = z1.transpose() * xy;
+    a11_.middleCols(c, first.k).noalias() = z1.transpose() * z1;
+    xyz1_.middleCols(c, first.k).noalias() = xy.transpose() * z1;
     xyxy_.noalias() += xy.transpose() * xy;
     if (s > 0) {
       g.a21.noalias() = z2.transpose() * z1;
@@ -183,13 +198,41 @@ void DevianceModel::apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, E
       lambda_t_rows(T[j], terms_[j].offset + level * terms_[j].k, rows);
 }
 
+template <int K>
+bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& m22,
+                                  Eigen::MatrixXd& c2) {
+  using Square = Eigen::Matrix<double, K, K>;
+  const int k = terms_.front().k;
+  const Square T0 = T.front();
+  for (std::size_t level = 0; level < groups_.size(); ++level) {
+    const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
+    Square m = T0.transpose() * a11_.template middleCols<K>(c, k) * T0;
+    m.diagonal().array() += 1;
+    const Eigen::LLT<Square> llt(m);
+    if (llt.info() != Eigen::Success) return false;
+    const Square l = llt.matrixL();
+    l1_.template middleCols<K>(c, k) = l;
+    e.ldL2 += log_det2(l, k);
+    auto r1t = r1t_.template middleCols<K>(c, k);
+    r1t.noalias() = xyz1_.template middleCols<K>(c, k) * T0;
+    solve_right_lower_transpose(l, r1t);
+    Group& g = groups_[level];
+    if (g.rest_index.empty()) continue;
+    g.l21.noalias() = g.a21 * T0;
+    for (const auto& [j, offset] : g.rest_blocks) lambda_t_rows(T[static_cast<std::size_t>(j)], offset, g.l21);
+    solve_right_lower_transpose(l, g.l21);
+    m22(g.rest_index, g.rest_index) -= g.l21 * g.l21.transpose();
+    c2(g.rest_index, Eigen::all) -= g.l21 * r1t.transpose();
+  }
+  return true;
+}
+
 Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   Evaluation e;
   if (ar1_ && params.back() != built_phi_) build_crossproducts(params.back());
   e.ldC = ld_c_;
   std::vector<Eigen::MatrixXd> T;
   for (std::size_t j = 0; j < terms_.size(); ++j) T.push_back(lambda_factor(int(j), params));
-  const Eigen::MatrixXd& T0 = T.front();
   const int k0 = terms_.front().k;
 
   Eigen::MatrixXd schur = xyxy_, m22, c2;
@@ -202,22 +245,17 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
     c2 = z2xy_;
     apply_rest_lambda_t(T, c2);
   }
-  const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(k0, k0);
-  for (auto& g : groups_) {
-    Eigen::LLT<Eigen::MatrixXd> llt(T0.transpose() * g.a11 * T0 + identity);
-    if (llt.info() != Eigen::Success) return e;
-    g.l = llt.matrixL();
-    e.ldL2 += log_det2(g.l, k0);
-    g.r1 = g.l.triangularView<Eigen::Lower>().solve(T0.transpose() * g.z1xy);
-    schur.noalias() -= g.r1.transpose() * g.r1;
-    if (!g.rest_index.empty()) {
-      Eigen::MatrixXd b = g.a21 * T0;
-      for (const auto& [j, offset] : g.rest_blocks) lambda_t_rows(T[static_cast<std::size_t>(j)], offset, b);
-      g.l21 = g.l.triangularView<Eigen::Lower>().solve(b.transpose()).transpose();
-      m22(g.rest_index, g.rest_index) -= g.l21 * g.l21.transpose();
-      c2(g.rest_index, Eigen::all) -= g.l21 * g.r1;
-    }
+  l1_.resize(k0, k0 * terms_.front().m);
+  r1t_.resize(p_ + 1, k0 * terms_.front().m);
+  bool factored = false;
+  switch (k0) {
+    case 1: factored = factor_groups<1>(T, e, m22, c2); break;
+    case 2: factored = factor_groups<2>(T, e, m22, c2); break;
+    case 3: factored = factor_groups<3>(T, e, m22, c2); break;
+    default: factored = factor_groups<Eigen::Dynamic>(T, e, m22, c2);
   }
+  if (!factored) return e;
+  schur.noalias() -= r1t_ * r1t_.transpose();
   if (q2_ > 0) {
     Eigen::LLT<Eigen::MatrixXd> llt(m22);
     if (llt.info() != Eigen::Success) return e;
@@ -252,10 +290,12 @@ double DevianceModel::deviance_at_sigma(const Evaluation& e, double sigma, bool 
 }
 
 Eigen::VectorXd DevianceModel::beta(const Evaluation& e) const {
+  if (!e.ok) return Eigen::VectorXd::Constant(p_, std::numeric_limits<double>::quiet_NaN());
   return e.R.topLeftCorner(p_, p_).triangularView<Eigen::Upper>().solve(e.R.col(p_).head(p_));
 }
 
 Eigen::MatrixXd DevianceModel::unscaled_vcov(const Evaluation& e) const {
+  if (!e.ok) return Eigen::MatrixXd::Constant(p_, p_, std::numeric_limits<double>::quiet_NaN());
   const Eigen::MatrixXd rxi = e.R.topLeftCorner(p_, p_).triangularView<Eigen::Upper>().solve(
       Eigen::MatrixXd::Identity(p_, p_));
   return rxi * rxi.transpose();
@@ -290,15 +330,18 @@ DevianceModel::Modes DevianceModel::conditional_modes(const Evaluation& e, const
   const int k0 = terms_.front().k;
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     const Group& g = groups_[level];
-    Eigen::VectorXd rhs = g.r1.col(p_) - g.r1.leftCols(p_) * b;
-    const Eigen::MatrixXd l_inv = g.l.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(k0, k0));
+    const Eigen::Index c = static_cast<Eigen::Index>(level) * k0;
+    const Eigen::MatrixXd r1 = r1t_.middleCols(c, k0).transpose();
+    const Eigen::MatrixXd l = l1_.middleCols(c, k0);
+    Eigen::VectorXd rhs = r1.col(p_) - r1.leftCols(p_) * b;
+    const Eigen::MatrixXd l_inv = l.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(k0, k0));
     Eigen::MatrixXd inv = l_inv.transpose() * l_inv;
     if (!g.rest_index.empty()) {
       rhs -= g.l21.transpose() * u2(g.rest_index);
       const Eigen::MatrixXd w = l22_inv(Eigen::all, g.rest_index) * g.l21 * l_inv;
       inv += w.transpose() * w;
     }
-    const Eigen::VectorXd u1 = g.l.transpose().triangularView<Eigen::Upper>().solve(rhs);
+    const Eigen::VectorXd u1 = l.transpose().triangularView<Eigen::Upper>().solve(rhs);
     modes.estimate[0].row(static_cast<Eigen::Index>(level)) = (T[0] * u1).transpose();
     modes.variance[0].row(static_cast<Eigen::Index>(level)) = (T[0] * inv * T[0].transpose()).diagonal().transpose();
   }

@@ -59,7 +59,7 @@ class DevianceModel {
   // The same deviance at a given sigma (lmerTest's devfun_vp).
   double deviance_at_sigma(const Evaluation& e, double sigma, bool reml) const;
 
-  // After evaluate(): beta-hat, (R_X' R_X)^{-1}, and the conditional modes b = Lambda u
+  // After evaluate() (NaN when the evaluation failed): beta-hat, (R_X' R_X)^{-1}, and the conditional modes b = Lambda u
   // with their conditional variances diag(sigma^2 Lambda (L L')^{-1} Lambda') per term.
   Eigen::VectorXd beta(const Evaluation& e) const;
   Eigen::MatrixXd unscaled_vcov(const Evaluation& e) const;
@@ -74,14 +74,19 @@ class DevianceModel {
 
  private:
   // One level of the first (largest) random term: its rows and the rest columns they touch.
+  // Its k x k and k x (p+1) blocks live in the stacked matrices below, at columns k*level.
   struct Group {
     std::vector<int> rows;                 // model rows, in time order with AR(1)
     std::vector<double> lag;               // AR(1): time since the previous row of the group
     std::vector<std::pair<int, int>> rest_blocks;  // (term, local row offset) of touched rest blocks
     std::vector<int> rest_index;           // global rest row of each local rest row
-    Eigen::MatrixXd a11, a21, z1xy;        // Z1'Z1, Z2'Z1, Z1'[X y] of the group
-    Eigen::MatrixXd l, l21, r1;            // factors of the last evaluation
+    Eigen::MatrixXd a21;                   // Z2'Z1 of the group
+    Eigen::MatrixXd l21;                   // factor of the last evaluation
   };
+  // The groups' Cholesky factors L, R1' = ([X y]' Z1 Lambda1) L^-T and the rest's coupling,
+  // with k fixed at compile time for the common k = 1, 2, 3 (no allocation per group).
+  template <int K>
+  bool factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2);
   void build_crossproducts(double phi);
   void apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_rows) const;
 
@@ -92,8 +97,12 @@ class DevianceModel {
   Eigen::MatrixXd xy_;              // [X y]
   std::vector<ReTerm> terms_;
   std::vector<Group> groups_;
+  Eigen::MatrixXd a11_;             // k x (k m): Z1'Z1 of each group
+  Eigen::MatrixXd xyz1_;            // (p+1) x (k m): [X y]'Z1 of each group
   Eigen::MatrixXd a22_, z2xy_, xyxy_;     // rest cross-products and [X y]'[X y]
   // Factors of the last evaluation.
+  Eigen::MatrixXd l1_;              // k x (k m): the groups' lower Cholesky factors
+  Eigen::MatrixXd r1t_;             // (p+1) x (k m): the groups' R1'
   Eigen::MatrixXd l22_, r2_;
 };
 

@@ -172,6 +172,15 @@ Optimum minimize_criterion(DevianceModel& model, bool reml) {
   return optimum;
 }
 
+// A response the fixed effects fit exactly (e.g. a constant) leaves no residual variance:
+// the profiled deviance is -Inf (lme4 reports a REML criterion of -Inf and sigma 0).
+void check_residual_variation(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
+  const Eigen::VectorXd residual = y - x * x.colPivHouseholderQr().solve(y);
+  if (residual.squaredNorm() <= 1e-20 * y.squaredNorm()) {
+    throw AnalysisError("lmm: the fixed effects fit the response exactly (no residual variance; is it constant?)");
+  }
+}
+
 bool is_singular(const DevianceModel& model, const std::vector<double>& params) {
   const std::vector<double> lower = model.lower_bounds();
   for (int i = 0; i < model.n_theta(); ++i)
@@ -181,9 +190,7 @@ bool is_singular(const DevianceModel& model, const std::vector<double>& params) 
 
 // lme4's checkConv gradient test: the larger of |scaled gradient| and |gradient| (scaled
 // by the Cholesky factor of the finite-difference Hessian) must stay below 0.002.
-void check_convergence(DevianceModel& model, const std::vector<double>& params, bool reml, LmmResult& result) {
-  const auto d = lmm_detail::central_derivatives(
-      [&](const std::vector<double>& p) { return model.criterion(model.evaluate(p), reml); }, params);
+void check_convergence(const lmm_detail::Derivatives& d, LmmResult& result) {
   Eigen::LLT<Eigen::MatrixXd> llt(d.hessian);
   if (llt.info() != Eigen::Success || !d.gradient.allFinite()) {
     result.converged = false;
@@ -199,6 +206,25 @@ void check_convergence(DevianceModel& model, const std::vector<double>& params, 
     std::snprintf(buffer, sizeof buffer, "Model failed to converge with max|grad| = %g (tol = %g, component %d)",
                   max_min_grad, kGradientTolerance, int(component) + 1);
     result.warnings.push_back(buffer);
+  }
+}
+
+// BOBYQA stops once the criterion changes by less than ftol_abs = 1e-8, which on a flat
+// criterion leaves theta off the optimum by up to ~1e-5 (lme4's as well). One Newton step
+// with the convergence check's derivatives lands on the optimum; it is kept only when it
+// stays inside the bounds and lowers the criterion.
+void newton_polish(DevianceModel& model, bool reml, const lmm_detail::Derivatives& d, std::vector<double>& params) {
+  Eigen::LLT<Eigen::MatrixXd> llt(d.hessian);
+  if (llt.info() != Eigen::Success || !d.gradient.allFinite()) return;
+  const Eigen::VectorXd step = -llt.solve(d.gradient);
+  std::vector<double> candidate = params;
+  const std::vector<double> lower = model.lower_bounds(), upper = model.upper_bounds();
+  for (std::size_t i = 0; i < candidate.size(); ++i) {
+    candidate[i] += step(Eigen::Index(i));
+    if (!(candidate[i] >= lower[i] && candidate[i] <= upper[i])) return;
+  }
+  if (model.criterion(model.evaluate(candidate), reml) < model.criterion(model.evaluate(params), reml)) {
+    params = std::move(candidate);
   }
 }
 
@@ -291,6 +317,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   for (int j : kept) names.push_back(frame.x_names[std::size_t(j)]);
   Eigen::MatrixXd x = frame.x(Eigen::all, kept);
   if (x.cols() >= x.rows()) throw InputError("lmm: more fixed effects than observations");
+  check_residual_variation(x, frame.y);
 
   std::vector<ReTerm> terms = lmm_detail::lme4_term_order(frame.random);
   const bool ar1 = !options.ar1_time.empty();
@@ -300,13 +327,19 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   }
   DevianceModel model(frame, std::move(x), terms, ar1 ? time : std::vector<double>{});
   const Optimum optimum = minimize_criterion(model, options.reml);
-  const std::vector<double>& params = optimum.params;
+  std::vector<double> params = optimum.params;
   result.converged = !optimum.reached_max_eval;
   if (optimum.reached_max_eval) result.warnings.push_back("lmm: the optimizer reached its maximum number of evaluations");
 
   result.singular = is_singular(model, params);
-  if (result.singular) result.warnings.push_back("boundary (singular) fit: see help('isSingular')");
-  else check_convergence(model, params, options.reml, result);
+  if (result.singular) {
+    result.warnings.push_back("boundary (singular) fit: see help('isSingular')");
+  } else {
+    const auto derivatives = lmm_detail::central_derivatives(
+        [&](const std::vector<double>& p) { return model.criterion(model.evaluate(p), options.reml); }, params);
+    check_convergence(derivatives, result);
+    newton_polish(model, options.reml, derivatives, params);
+  }
 
   const int n = model.n_obs(), p = model.n_fixed();
   Evaluation e = model.evaluate(params);

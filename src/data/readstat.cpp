@@ -29,13 +29,22 @@ struct ParseState {
   std::string error;
 };
 
+// ReadStat hands out C strings that a damaged file can leave null; the handlers stop the
+// parse with a reason instead (no exception may cross ReadStat's C frames).
+int abort_parse(ParseState* state, std::string reason) {
+  state->error = std::move(reason);
+  return READSTAT_HANDLER_ABORT;
+}
+
 int on_variable(int index, readstat_variable_t* variable, const char* label_set, void* ctx) {
   auto* state = static_cast<ParseState*>(ctx);
+  const char* name = readstat_variable_get_name(variable);
+  if (name == nullptr || *name == '\0') return abort_parse(state, "variable " + std::to_string(index + 1) + " has no name");
+  if (static_cast<std::size_t>(index) != state->variables.size()) return abort_parse(state, "variables out of order");
   VariableData v;
-  v.name = readstat_variable_get_name(variable);
+  v.name = name;
   v.is_string = readstat_variable_get_type_class(variable) == READSTAT_TYPE_CLASS_STRING;
   if (label_set) v.label_set = label_set;
-  if (static_cast<std::size_t>(index) != state->variables.size()) return READSTAT_HANDLER_ABORT;
   state->variables.push_back(std::move(v));
   return READSTAT_HANDLER_OK;
 }
@@ -43,7 +52,9 @@ int on_variable(int index, readstat_variable_t* variable, const char* label_set,
 int on_value(int obs_index, readstat_variable_t* variable, readstat_value_t value, void* ctx) {
   auto* state = static_cast<ParseState*>(ctx);
   const int index = readstat_variable_get_index(variable);
-  if (index < 0 || static_cast<std::size_t>(index) >= state->variables.size()) return READSTAT_HANDLER_ABORT;
+  if (index < 0 || static_cast<std::size_t>(index) >= state->variables.size()) {
+    return abort_parse(state, "a value of an undeclared variable");
+  }
   VariableData& v = state->variables[static_cast<std::size_t>(index)];
   (void)obs_index;
   const bool missing = readstat_value_is_system_missing(value) || readstat_value_is_tagged_missing(value) ||
@@ -61,6 +72,7 @@ int on_value(int obs_index, readstat_variable_t* variable, readstat_value_t valu
 
 int on_value_label(const char* set, readstat_value_t value, const char* label, void* ctx) {
   auto* state = static_cast<ParseState*>(ctx);
+  if (set == nullptr || label == nullptr) return abort_parse(state, "a value label without a name or text");
   if (readstat_value_type_class(value) == READSTAT_TYPE_CLASS_NUMERIC && !readstat_value_is_system_missing(value)) {
     state->numeric_labels[set][readstat_double_value(value)] = label;
   }
@@ -108,6 +120,7 @@ Table read_readstat(const std::string& path, const ReadOptions& options) {
   else if (ext == ".dta") error = readstat_parse_dta(parser, path.c_str(), &state);
   else error = readstat_parse_sas7bdat(parser, path.c_str(), &state);
   readstat_parser_free(parser);
+  if (!state.error.empty()) throw InputError(path + ": cannot read: " + state.error);
   if (error != READSTAT_OK) throw InputError(path + ": cannot read: " + readstat_error_message(error));
   if (state.variables.empty()) throw InputError(path + ": no variables");
 

@@ -151,6 +151,17 @@ TEST(Sources, BadSourcesAreInputErrors) {
   EXPECT_THROW(spiral::read_readstat(fixture("sessions.csv"), {}), InputError);  // text named as SPSS
 }
 
+// A damaged .sav (found by fuzz_readstat) whose second variable has no name: ReadStat hands
+// out a null name, which once crashed the reader.
+TEST(Sources, UnnamedSpssVariableIsAnInputError) {
+  try {
+    (void)spiral::read_table(fixture("unnamed_variable.sav"));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("variable 2 has no name"), std::string::npos) << e.what();
+  }
+}
+
 TEST(TableOps, SubsetKeepsLinesAndLevels) {
   const Table t = spiral::read_table(fixture("sessions.csv"));
   const Table s = t.subset({false, true, false, true, false, false});

@@ -121,7 +121,11 @@ TEST(Power, SameResultOverMpiRanks) {
   const auto single = run_spiral("power --spec " + spec + " --replications 3 --threads 1 --format json");
   ASSERT_EQ(single.exit_code, 0) << single.err;
   const std::string dir = temp_dir("power-mpi-run");
-  const std::string command = "mpirun --allow-run-as-root --oversubscribe -n 2 '" + std::string(SPIRAL_BINARY) +
+  // Under the sanitizer build, OpenMPI's own allocations (some in plugins it unloads, whose
+  // frames LeakSanitizer cannot name or suppress) would be reported as leaks at exit; leak
+  // checking of spiral itself is left to the other tests. The option is inert otherwise.
+  const std::string command = "ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root --oversubscribe -n 2 '" +
+                              std::string(SPIRAL_BINARY) +
                               "' power --spec " + spec + " --replications 3 --threads 1 --format json --out " + dir +
                               "/power.json >" + dir + "/stdout 2>" + dir + "/stderr";
   const int status = std::system(command.c_str());

@@ -20,10 +20,14 @@ double log_det2(const Eigen::MatrixBase<Derived>& lower_or_upper, int count) {
 }
 
 // Rows [offset, offset + T.rows()) of m become T' times themselves (Lambda' acting on rows).
+// In place: with T lower triangular, new row i = sum_{j >= i} T(j, i) row j reads only rows
+// not yet overwritten when i ascends.
 void lambda_t_rows(const Eigen::MatrixXd& T, int offset, Eigen::Ref<Eigen::MatrixXd> m) {
-  const int k = static_cast<int>(T.rows());
-  Eigen::MatrixXd block = m.middleRows(offset, k);
-  m.middleRows(offset, k).noalias() = T.transpose() * block;
+  const Eigen::Index k = T.rows();
+  for (Eigen::Index i = 0; i < k; ++i) {
+    m.row(offset + i) *= T(i, i);
+    for (Eigen::Index j = i + 1; j < k; ++j) m.row(offset + i) += T(j, i) * m.row(offset + j);
+  }
 }
 
 // x becomes x L^-T for lower triangular L (x L' = b, column by column).
@@ -221,8 +225,14 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
     g.l21.noalias() = g.a21 * T0;
     for (const auto& [j, offset] : g.rest_blocks) lambda_t_rows(T[static_cast<std::size_t>(j)], offset, g.l21);
     solve_right_lower_transpose(l, g.l21);
-    m22(g.rest_index, g.rest_index) -= g.l21 * g.l21.transpose();
-    c2(g.rest_index, Eigen::all) -= g.l21 * r1t.transpose();
+    // m22 -= L21 L21' and c2 -= L21 R1 on the group's rest rows (few: no temporaries).
+    for (std::size_t a = 0; a < g.rest_index.size(); ++a) {
+      const Eigen::Index row = g.rest_index[a];
+      for (std::size_t b = 0; b < g.rest_index.size(); ++b) {
+        m22(row, g.rest_index[b]) -= g.l21.row(Eigen::Index(a)).dot(g.l21.row(Eigen::Index(b)));
+      }
+      c2.row(row).noalias() -= g.l21.row(Eigen::Index(a)) * r1t.transpose();
+    }
   }
   return true;
 }

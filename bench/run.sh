@@ -72,3 +72,14 @@ row ipd_example "$t" "$(awk '/"model": "process_to_outcome"/ { m = 1 } m && /"te
 t=$(median_seconds 3 "$spiral" panel --data "$data/panel300.csv" --id patient --time session \
   --vars alliance,symptoms --format json --out "$out/p.json")
 row panel300 "$t" "$(json_value "$out/p.json" logLik)"
+
+# spiral power at the first seed study's size (the bundled example's design: 17 studies,
+# 5,350 patients x 7 sessions, every model and the RI-CLPM): replications per second, all
+# cores. There is no R counterpart to time (R would loop over simulate + the whole analysis).
+reps=4
+start=$(date +%s.%N)
+"$spiral" power --spec "$root/examples/analysis.toml" --replications "$reps" --format json --out "$out/power.json"
+end=$(date +%s.%N)
+awk -v r="$reps" -v a="$start" -v b="$end" \
+  'BEGIN { printf "\npower (17 studies, 5,350 patients x 7 sessions): %d replications in %.1f s = %.2f replications/s\n", r, b - a, r / (b - a) }'
+

@@ -12,8 +12,7 @@ namespace {
 
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
-template <typename Derived>
-double log_det2(const Eigen::MatrixBase<Derived>& lower_or_upper, int count) {
+double log_det2(const Eigen::MatrixXd& lower_or_upper, int count) {
   double sum = 0;
   for (int i = 0; i < count; ++i) sum += std::log(lower_or_upper(i, i));
   return 2 * sum;
@@ -208,6 +207,9 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
   using Square = Eigen::Matrix<double, K, K>;
   const int k = terms_.front().k;
   const Square T0 = T.front();
+  // log|L1|^2 = 2 log prod diag(L): every diagonal element is >= 1 (L L' = Lambda'A Lambda + I),
+  // so the running product only grows; it is logged when large instead of once per group.
+  double product = 1;
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
     Square m = T0.transpose() * a11_.template middleCols<K>(c, k) * T0;
@@ -216,7 +218,13 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
     if (llt.info() != Eigen::Success) return false;
     const Square l = llt.matrixL();
     l1_.template middleCols<K>(c, k) = l;
-    e.ldL2 += log_det2(l, k);
+    const double diagonal = l.diagonal().prod();
+    if (diagonal > 1e100) {
+      e.ldL2 += 2 * std::log(diagonal);
+    } else if ((product *= diagonal) > 1e200) {
+      e.ldL2 += 2 * std::log(product);
+      product = 1;
+    }
     auto r1t = r1t_.template middleCols<K>(c, k);
     r1t.noalias() = xyz1_.template middleCols<K>(c, k) * T0;
     solve_right_lower_transpose(l, r1t);
@@ -234,6 +242,7 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
       c2.row(row).noalias() -= g.l21.row(Eigen::Index(a)) * r1t.transpose();
     }
   }
+  e.ldL2 += 2 * std::log(product);
   return true;
 }
 

@@ -91,7 +91,11 @@ TEST(IpdPipeline, EveryPooledModelTermEqualsMetafor) {
     const std::string what = model + " / " + term;
     const double tol = 2e-4;
     EXPECT_EQ(static_cast<double>(m.k), col("k")) << what;
-    EXPECT_TRUE(near_relative(m.estimate, col("estimate"), tol)) << what;
+    // As in stage 1, an estimate near zero is compared on the scale of its standard error
+    // (the singular fits' flat ridge moves stage-1 estimates by ~1e-6 between optimizer paths).
+    EXPECT_TRUE(near_relative(m.estimate, col("estimate"), tol) ||
+                std::fabs(m.estimate - col("estimate")) <= 1e-3 * col("std_error"))
+        << what << ": " << m.estimate << " vs " << col("estimate");
     EXPECT_TRUE(near_relative(m.std_error, col("std_error"), tol)) << what;
     EXPECT_TRUE(near_relative(m.p_value, col("p_value"), tol)) << what;
     EXPECT_TRUE(near_relative(m.conf_low, col("conf_low"), tol)) << what;

@@ -1,8 +1,6 @@
 // Internals of the panel engine: the analytic FIML gradient against central differences
 // of the log-likelihood, and the saturated model's EM against lavaan's h1 logLik.
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <limits>
 
 #include "panel/fiml.hpp"
@@ -92,14 +90,6 @@ TEST(PanelModel, OptimizerNeedsFewEvaluations) {
   // fitMeasures(fit)["logl"] of reference('riclpm_missing2') in tests/reference/panel.R
   EXPECT_TRUE(test::near_relative(-fit.value * n, test::reference_json("panel/riclpm_missing2.json")["logLik"], 1e-9));
   EXPECT_LT(fit.evaluations, 400) << fit.iterations << " iterations";
-  const std::clock_t start = std::clock();
-  for (int i = 0; i < 10; ++i) minimize(objective, model.start(wide.y));
-  const std::clock_t middle = std::clock();
-  for (int i = 0; i < 10; ++i) saturated_fiml(patterns, wide.y);
-  const std::clock_t end = std::clock();
-  std::printf("evaluations %ld, iterations %d, %zu patterns; CPU ms per fit %.1f, per saturated EM %.1f\n",
-              fit.evaluations, fit.iterations, patterns.size(), 100.0 * double(middle - start) / CLOCKS_PER_SEC,
-              100.0 * double(end - middle) / CLOCKS_PER_SEC);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -125,10 +126,20 @@ Bits union_of(const Bits& a, const Bits& b) {
 // R's TrimRepeats: drops empty terms and repeats, keeping the first.
 TermSet trim_repeats(const TermSet& terms) {
   TermSet out;
+  std::set<Bits> seen;
   for (const auto& t : terms) {
-    if (!t.empty() && std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+    if (!t.empty() && seen.insert(t).second) out.push_back(t);
   }
   return out;
+}
+
+// Crossing many variables expands exponentially (a*b*...*t has 2^20 - 1 terms); far beyond
+// any model that can be fitted, the expansion stops with an error instead of running for
+// minutes (R would try).
+constexpr std::size_t kMaxTerms = 4096;
+
+void check_expansion(std::size_t terms, std::size_t limit = kMaxTerms) {
+  if (terms > limit) throw InputError("formula: the model expands to more than " + std::to_string(limit) + " terms");
 }
 
 // a + b for a without repeats (every TermSet here is trimmed): b's new terms appended.
@@ -141,15 +152,20 @@ TermSet plus_terms(TermSet a, const TermSet& b) {
 
 // R's InteractTerms: every left term with every right term, left varying slowest.
 TermSet interact_terms(const TermSet& a, const TermSet& b) {
+  check_expansion(a.size() * b.size(), kMaxTerms * 256);  // before repeats are dropped
   TermSet out;
   for (const auto& l : a) {
     for (const auto& r : b) out.push_back(union_of(l, r));
   }
-  return trim_repeats(out);
+  out = trim_repeats(out);
+  check_expansion(out.size());
+  return out;
 }
 
 TermSet cross_terms(const TermSet& a, const TermSet& b) {
-  return plus_terms(plus_terms(a, b), interact_terms(a, b));
+  TermSet crossed = plus_terms(plus_terms(a, b), interact_terms(a, b));
+  check_expansion(crossed.size());
+  return crossed;
 }
 
 // R's NestTerms: a/b = a + (all variables of a):b.
@@ -162,7 +178,11 @@ TermSet nest_terms(const TermSet& a, const TermSet& b) {
 // R's PowerTerms: a^n interacts a with itself n - 1 times.
 TermSet power_terms(const TermSet& a, int n) {
   TermSet result = a;
-  for (int i = 1; i < n; ++i) result = interact_terms(a, result);
+  for (int i = 1; i < n; ++i) {
+    TermSet next = interact_terms(a, result);
+    if (next == result) break;  // every interaction of a's variables is already there
+    result = std::move(next);
+  }
   return result;
 }
 
@@ -299,6 +319,7 @@ class Parser {
       } else {
         const Value added = product(scope, allow_random);
         result.terms = plus_terms(std::move(result.terms), added.terms);
+        check_expansion(result.terms.size());
         result.has_random = result.has_random || added.has_random;
       }
     }

@@ -144,8 +144,9 @@ void check_expansion(std::size_t terms, std::size_t limit = kMaxTerms) {
 
 // a + b for a without repeats (every TermSet here is trimmed): b's new terms appended.
 TermSet plus_terms(TermSet a, const TermSet& b) {
+  std::set<Bits> seen(a.begin(), a.end());
   for (const auto& t : b) {
-    if (!t.empty() && std::find(a.begin(), a.end(), t) == a.end()) a.push_back(t);
+    if (!t.empty() && seen.insert(t).second) a.push_back(t);
   }
   return a;
 }

@@ -43,10 +43,12 @@ fuzz: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -R '^fuzz_'
 
+# The R package and the Python module are timed too (bench/bindings.R, bench/bindings.py).
 bench: deps
 	@scripts/install-deps.sh reference
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSPIRAL_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
+	$(MAKE) r python
 	bench/run.sh $(BUILD)
 
 # The R package and the Python module link the static libraries of the release build.

@@ -1,7 +1,8 @@
 #!/bin/sh
-# make bench: times spiral and the R reference packages on the same data in the same run
-# and prints the ratios (R time / spiral time) with the value both must agree on.
-# spiral is timed as a whole process (CSV read included); R in-process with data loaded.
+# make bench: times spiral and the reference packages on the same data in the same run
+# and prints the ratios (reference time / spiral time) with the value both must agree on.
+# The CLI is timed as a whole process (CSV read included), R in-process with data loaded;
+# the R package and the Python module in-process beside lme4/lmerTest and statsmodels.
 # Usage: bench/run.sh BUILD_DIR
 set -eu
 build="$1"
@@ -38,17 +39,21 @@ ref="$build/bench-reference.txt"
 Rscript "$root/bench/reference.R" "$data" > "$ref"
 Rscript "$root/bench/ipd.R" "$data/prepared.csv" "$root/examples/patients.csv" >> "$ref"
 
-row() {  # row NAME SPIRAL_SECONDS SPIRAL_VALUE
+print_row() {  # print_row NAME SPIRAL_SECONDS REFERENCE_SECONDS SPIRAL_VALUE REFERENCE_VALUE
+  ratio=$(awk -v r="$3" -v s="$2" 'BEGIN { print r / s }')
+  printf '| %-21s | %10.4f | %10.4f | %8.1fx | %-24s | %-24s |\n' "$1" "$2" "$3" "$ratio" "$4" "$5"
+}
+
+row() {  # row NAME SPIRAL_SECONDS SPIRAL_VALUE: the reference's time and value from $ref
   r_seconds=$(awk -v n="$1" '$1 == n { print $2 }' "$ref")
   r_value=$(awk -v n="$1" '$1 == n { print $3 }' "$ref")
-  ratio=$(awk -v r="$r_seconds" -v s="$2" 'BEGIN { print r / s }')
-  printf '| %-16s | %10.4f | %10.4f | %8.1fx | %-24s | %-24s |\n' "$1" "$2" "$r_seconds" "$ratio" "$3" "$r_value"
+  print_row "$1" "$2" "$r_seconds" "$3" "$r_value"
 }
 
 out="$build/bench-out"
 mkdir -p "$out"
-echo "| benchmark        | spiral (s) |      R (s) | R/spiral | spiral value             | R value                  |"
-echo "|------------------|-----------:|-----------:|---------:|--------------------------|--------------------------|"
+printf '| %-21s | %10s | %10s | %9s | %-24s | %-24s |\n' benchmark "spiral (s)" "ref (s)" "ref/spiral" "spiral value" "reference value"
+echo "|-----------------------|-----------:|-----------:|----------:|--------------------------|--------------------------|"
 
 f='O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient)'
 t=$(median_seconds 5 "$spiral" lmm --data "$data/lmm_lagged.csv" --formula "$f" --format json --out "$out/a.json")
@@ -72,6 +77,10 @@ row ipd_example "$t" "$(awk '/"model": "process_to_outcome"/ { m = 1 } m && /"te
 t=$(median_seconds 3 "$spiral" panel --data "$data/panel300.csv" --id patient --time session \
   --vars alliance,symptoms --format json --out "$out/p.json")
 row panel300 "$t" "$(json_value "$out/p.json" logLik)"
+
+# The R package and the Python module in-process against lme4/lmerTest and statsmodels.
+Rscript "$root/bench/bindings.R" "$data" 2>/dev/null | while read -r name s r sv rv; do print_row "$name" "$s" "$r" "$sv" "$rv"; done
+/usr/bin/python3 "$root/bench/bindings.py" "$data" | while read -r name s r sv rv; do print_row "$name" "$s" "$r" "$sv" "$rv"; done
 
 # spiral power at the first seed study's size (the bundled example's design: 17 studies,
 # 5,350 patients x 7 sessions, every model and the RI-CLPM): replications per second, all

@@ -35,29 +35,35 @@ std::vector<double> shifted(std::vector<double> x, std::size_t i, double hi, std
 
 }  // namespace
 
-Eigen::MatrixXd richardson_hessian(const ScalarFunction& f, const std::vector<double>& x) {
+HessianAndGradient richardson_hessian(const PairFunction& f, const std::vector<double>& x) {
   const std::size_t n = x.size();
   const std::vector<double> h0 = initial_steps(x, 0.1);
-  const double f0 = f(x);
-  Eigen::MatrixXd H(n, n);
+  const double f0 = f(x).first;
+  HessianAndGradient d{Eigen::MatrixXd(n, n), Eigen::VectorXd(n)};
+  Eigen::MatrixXd& H = d.hessian;
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<double> approx;
+    std::vector<double> second, first;
     double h = h0[i];
-    for (int k = 0; k < kRichardsonSteps; ++k, h /= 2)
-      approx.push_back((f(shifted(x, i, h)) - 2 * f0 + f(shifted(x, i, -h))) / (h * h));
-    H(i, i) = extrapolate(approx);
+    for (int k = 0; k < kRichardsonSteps; ++k, h /= 2) {
+      const auto [f_plus, g_plus] = f(shifted(x, i, h));
+      const auto [f_minus, g_minus] = f(shifted(x, i, -h));
+      second.push_back((f_plus - 2 * f0 + f_minus) / (h * h));
+      first.push_back((g_plus - g_minus) / (2 * h));
+    }
+    H(i, i) = extrapolate(second);
+    d.gradient(i) = extrapolate(first);
   }
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < i; ++j) {
       std::vector<double> approx;
       double hi = h0[i], hj = h0[j];
       for (int k = 0; k < kRichardsonSteps; ++k, hi /= 2, hj /= 2) {
-        const double fp = f(shifted(x, i, hi, j, hj)), fm = f(shifted(x, i, -hi, j, -hj));
+        const double fp = f(shifted(x, i, hi, j, hj)).first, fm = f(shifted(x, i, -hi, j, -hj)).first;
         approx.push_back((fp - 2 * f0 + fm - H(i, i) * hi * hi - H(j, j) * hj * hj) / (2 * hi * hj));
       }
       H(i, j) = H(j, i) = extrapolate(approx);
     }
-  return H;
+  return d;
 }
 
 Eigen::MatrixXd richardson_jacobian(const VectorFunction& f, const std::vector<double>& x) {

@@ -3,6 +3,7 @@
 // hessian() and jacobian() with their default settings, so the same steps are used here.
 #pragma once
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -10,10 +11,17 @@
 namespace spiral::lmm_detail {
 
 using ScalarFunction = std::function<double(const std::vector<double>&)>;
+using PairFunction = std::function<std::pair<double, double>(const std::vector<double>&)>;
 using VectorFunction = std::function<Eigen::VectorXd(const std::vector<double>&)>;
 
-// numDeriv::hessian(func, x): genD with d = 0.1, eps = 1e-4, r = 4, v = 2.
-Eigen::MatrixXd richardson_hessian(const ScalarFunction& f, const std::vector<double>& x);
+// numDeriv::hessian(func, x) of the first value of f: genD with d = 0.1, eps = 1e-4, r = 4,
+// v = 2; and, from the same evaluations of the diagonal steps, the Richardson-extrapolated
+// central-difference gradient of the second value.
+struct HessianAndGradient {
+  Eigen::MatrixXd hessian;
+  Eigen::VectorXd gradient;
+};
+HessianAndGradient richardson_hessian(const PairFunction& f, const std::vector<double>& x);
 // numDeriv::jacobian(func, x, method = "Richardson"): d = 1e-4, eps = 1e-4, r = 4, v = 2.
 Eigen::MatrixXd richardson_jacobian(const VectorFunction& f, const std::vector<double>& x);
 

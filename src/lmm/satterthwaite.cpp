@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "lmm/numeric_derivatives.hpp"
 
@@ -48,25 +49,39 @@ Eigen::MatrixXd varpar_covariance(const Eigen::MatrixXd& hessian, Warnings& warn
 // df_i = 2 Var(beta_i)^2 / (g_i' A g_i), where A = 2 H^-1 is the asymptotic covariance of
 // the variance parameters (theta, sigma) from the Hessian H of the deviance, and g_i the
 // gradient of Var(beta_i) = sigma^2 [(R_X' R_X)^-1]_ii with respect to them.
+// lmerTest differentiates numerically in (theta, sigma); sigma enters in closed form, so only
+// theta is differentiated here: the deviance is D = a(theta) + r2(theta) / sigma^2 +
+// c log(2 pi sigma^2) with c = n (ML) or n - p (REML), hence
+// H_theta,sigma = -2 (d r2 / d theta) / sigma^3, H_sigma,sigma = 6 r2 / sigma^4 - 2 c / sigma^2
+// and d Var(beta) / d sigma = 2 Var(beta) / sigma.
 std::vector<double> satterthwaite_df(DevianceModel& model, const std::vector<double>& params, double sigma,
                                      bool reml, Warnings& warnings) {
-  std::vector<double> varpar = params;
-  varpar.push_back(sigma);
-  const auto split = [](const std::vector<double>& v) {
-    return std::make_pair(std::vector<double>(v.begin(), v.end() - 1), v.back());
+  const PairFunction deviance_and_r2 = [&](const std::vector<double>& p) {
+    const Evaluation e = model.evaluate(p);
+    return std::make_pair(model.deviance_at_sigma(e, sigma, reml),
+                          e.ok ? e.r2 : std::numeric_limits<double>::quiet_NaN());
   };
-  const ScalarFunction deviance = [&](const std::vector<double>& v) {
-    const auto [p, s] = split(v);
-    return model.deviance_at_sigma(model.evaluate(p), s, reml);
+  const VectorFunction unscaled_vcov = [&](const std::vector<double>& p) {
+    const Eigen::MatrixXd u = model.unscaled_vcov(model.evaluate(p));
+    return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(u.data(), u.size()));
   };
-  const VectorFunction covariance = [&](const std::vector<double>& v) {
-    const auto [p, s] = split(v);
-    const Eigen::MatrixXd vcov = s * s * model.unscaled_vcov(model.evaluate(p));
-    return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(vcov.data(), vcov.size()));
-  };
-  const Eigen::MatrixXd A = varpar_covariance(richardson_hessian(deviance, varpar), warnings);
-  const Eigen::MatrixXd jacobian = richardson_jacobian(covariance, varpar);
-  const Eigen::MatrixXd vcov = sigma * sigma * model.unscaled_vcov(model.evaluate(params));
+  const Eigen::Index t = static_cast<Eigen::Index>(params.size());
+  const HessianAndGradient theta_part = richardson_hessian(deviance_and_r2, params);
+  const Eigen::MatrixXd theta_jacobian = richardson_jacobian(unscaled_vcov, params);
+
+  const Evaluation at = model.evaluate(params);
+  const double c = reml ? model.n_obs() - model.n_fixed() : model.n_obs();
+  Eigen::MatrixXd hessian(t + 1, t + 1);
+  hessian.topLeftCorner(t, t) = theta_part.hessian;
+  hessian.col(t).head(t) = -2 * theta_part.gradient / (sigma * sigma * sigma);
+  hessian.row(t).head(t) = hessian.col(t).head(t).transpose();
+  hessian(t, t) = 6 * at.r2 / std::pow(sigma, 4) - 2 * c / (sigma * sigma);
+  const Eigen::MatrixXd A = varpar_covariance(hessian, warnings);
+
+  const Eigen::MatrixXd vcov = sigma * sigma * model.unscaled_vcov(at);
+  Eigen::MatrixXd jacobian(vcov.size(), t + 1);
+  jacobian.leftCols(t) = sigma * sigma * theta_jacobian;
+  jacobian.col(t) = Eigen::Map<const Eigen::VectorXd>(vcov.data(), vcov.size()) * (2 / sigma);
   const Eigen::Index p = vcov.rows();
   std::vector<double> df;
   for (Eigen::Index i = 0; i < p; ++i) {

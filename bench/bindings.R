@@ -1,11 +1,10 @@
 # spiral's R package against lme4 / lmerTest, in one R process on the same data frame:
-# 400 patients x 7 sessions of bench/data.R's lagged data (median of 11 fits each).
+# bench/data.R's lagged data, 3,000 patients x 7 sessions (median of 5 fits each).
 # Usage: Rscript bench/bindings.R BENCH_DATA_DIR   (prints rows for bench/run.sh)
 suppressPackageStartupMessages({ library(spiral); library(lme4); library(lmerTest) })
 d <- read.csv(file.path(commandArgs(trailingOnly = TRUE)[1], "lmm_lagged.csv"))
-d <- d[d$patient <= 400, ]
 f <- O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient)
-median_seconds <- function(fit) median(replicate(11, system.time(fit())[["elapsed"]]))
+median_seconds <- function(fit) median(replicate(5, system.time(fit())[["elapsed"]]))
 s <- suppressWarnings(spiral::lmm(f, d))
 t_spiral <- median_seconds(function() suppressWarnings(spiral::lmm(f, d)))
 t_lme4 <- median_seconds(function() suppressMessages(lme4::lmer(f, d)))

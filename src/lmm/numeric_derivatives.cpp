@@ -35,23 +35,24 @@ std::vector<double> shifted(std::vector<double> x, std::size_t i, double hi, std
 
 }  // namespace
 
-HessianAndGradient richardson_hessian(const PairFunction& f, const std::vector<double>& x) {
+HessianAndJacobian richardson_hessian(const PairFunction& f, const std::vector<double>& x) {
   const std::size_t n = x.size();
   const std::vector<double> h0 = initial_steps(x, 0.1);
-  const double f0 = f(x).first;
-  HessianAndGradient d{Eigen::MatrixXd(n, n), Eigen::VectorXd(n)};
+  const ValueAndVector at_x = f(x);
+  const double f0 = at_x.first;
+  HessianAndJacobian d{Eigen::MatrixXd(n, n), Eigen::MatrixXd(at_x.second.size(), static_cast<Eigen::Index>(n))};
   Eigen::MatrixXd& H = d.hessian;
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<double> second, first;
+    std::vector<double> second;
+    std::vector<Eigen::VectorXd> first;
     double h = h0[i];
     for (int k = 0; k < kRichardsonSteps; ++k, h /= 2) {
-      const auto [f_plus, g_plus] = f(shifted(x, i, h));
-      const auto [f_minus, g_minus] = f(shifted(x, i, -h));
-      second.push_back((f_plus - 2 * f0 + f_minus) / (h * h));
-      first.push_back((g_plus - g_minus) / (2 * h));
+      const ValueAndVector plus = f(shifted(x, i, h)), minus = f(shifted(x, i, -h));
+      second.push_back((plus.first - 2 * f0 + minus.first) / (h * h));
+      first.push_back((plus.second - minus.second) / (2 * h));
     }
     H(i, i) = extrapolate(second);
-    d.gradient(i) = extrapolate(first);
+    d.jacobian.col(static_cast<Eigen::Index>(i)) = extrapolate(first);
   }
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < i; ++j) {
@@ -64,21 +65,6 @@ HessianAndGradient richardson_hessian(const PairFunction& f, const std::vector<d
       H(i, j) = H(j, i) = extrapolate(approx);
     }
   return d;
-}
-
-Eigen::MatrixXd richardson_jacobian(const VectorFunction& f, const std::vector<double>& x) {
-  const std::vector<double> h0 = initial_steps(x, 1e-4);
-  Eigen::MatrixXd J;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    std::vector<Eigen::VectorXd> approx;
-    double h = h0[i];
-    for (int k = 0; k < kRichardsonSteps; ++k, h /= 2)
-      approx.push_back((f(shifted(x, i, h)) - f(shifted(x, i, -h))) / (2 * h));
-    const Eigen::VectorXd column = extrapolate(approx);
-    if (J.size() == 0) J.resize(column.size(), static_cast<Eigen::Index>(x.size()));
-    J.col(static_cast<Eigen::Index>(i)) = column;
-  }
-  return J;
 }
 
 Derivatives central_derivatives(const ScalarFunction& f, const std::vector<double>& x, double delta) {

@@ -1,6 +1,6 @@
 // Numerical derivatives with Richardson extrapolation, as R's numDeriv package (Gilbert &
 // Varadhan) computes them: lmerTest's Satterthwaite df are defined through numDeriv's
-// hessian() and jacobian() with their default settings, so the same steps are used here.
+// hessian() with its default settings, so the same steps are used here.
 #pragma once
 #include <functional>
 #include <utility>
@@ -11,19 +11,17 @@
 namespace spiral::lmm_detail {
 
 using ScalarFunction = std::function<double(const std::vector<double>&)>;
-using PairFunction = std::function<std::pair<double, double>(const std::vector<double>&)>;
-using VectorFunction = std::function<Eigen::VectorXd(const std::vector<double>&)>;
+using ValueAndVector = std::pair<double, Eigen::VectorXd>;
+using PairFunction = std::function<ValueAndVector(const std::vector<double>&)>;
 
 // numDeriv::hessian(func, x) of the first value of f: genD with d = 0.1, eps = 1e-4, r = 4,
-// v = 2; and, from the same evaluations of the diagonal steps, the Richardson-extrapolated
-// central-difference gradient of the second value.
-struct HessianAndGradient {
+// v = 2; and, from the same evaluations of the diagonal steps, the Jacobian of the second
+// value by Richardson-extrapolated central differences (error O(h^8) in those steps).
+struct HessianAndJacobian {
   Eigen::MatrixXd hessian;
-  Eigen::VectorXd gradient;
+  Eigen::MatrixXd jacobian;
 };
-HessianAndGradient richardson_hessian(const PairFunction& f, const std::vector<double>& x);
-// numDeriv::jacobian(func, x, method = "Richardson"): d = 1e-4, eps = 1e-4, r = 4, v = 2.
-Eigen::MatrixXd richardson_jacobian(const VectorFunction& f, const std::vector<double>& x);
+HessianAndJacobian richardson_hessian(const PairFunction& f, const std::vector<double>& x);
 
 // lme4's deriv12(): central finite differences with step delta (gradient and Hessian),
 // used by its convergence check.

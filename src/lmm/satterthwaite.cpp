@@ -53,34 +53,33 @@ Eigen::MatrixXd varpar_covariance(const Eigen::MatrixXd& hessian, Warnings& warn
 // theta is differentiated here: the deviance is D = a(theta) + r2(theta) / sigma^2 +
 // c log(2 pi sigma^2) with c = n (ML) or n - p (REML), hence
 // H_theta,sigma = -2 (d r2 / d theta) / sigma^3, H_sigma,sigma = 6 r2 / sigma^4 - 2 c / sigma^2
-// and d Var(beta) / d sigma = 2 Var(beta) / sigma.
+// and d Var(beta) / d sigma = 2 Var(beta) / sigma. The theta derivatives of r2 and of
+// (R_X' R_X)^-1 come from the same evaluations as the Hessian's diagonal.
 std::vector<double> satterthwaite_df(DevianceModel& model, const std::vector<double>& params, double sigma,
                                      bool reml, Warnings& warnings) {
-  const PairFunction deviance_and_r2 = [&](const std::vector<double>& p) {
+  const PairFunction deviance_r2_vcov = [&](const std::vector<double>& p) {
     const Evaluation e = model.evaluate(p);
-    return std::make_pair(model.deviance_at_sigma(e, sigma, reml),
-                          e.ok ? e.r2 : std::numeric_limits<double>::quiet_NaN());
-  };
-  const VectorFunction unscaled_vcov = [&](const std::vector<double>& p) {
-    const Eigen::MatrixXd u = model.unscaled_vcov(model.evaluate(p));
-    return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(u.data(), u.size()));
+    const Eigen::MatrixXd u = model.unscaled_vcov(e);
+    Eigen::VectorXd r2_and_u(u.size() + 1);
+    r2_and_u(0) = e.ok ? e.r2 : std::numeric_limits<double>::quiet_NaN();
+    r2_and_u.tail(u.size()) = Eigen::Map<const Eigen::VectorXd>(u.data(), u.size());
+    return ValueAndVector(model.deviance_at_sigma(e, sigma, reml), std::move(r2_and_u));
   };
   const Eigen::Index t = static_cast<Eigen::Index>(params.size());
-  const HessianAndGradient theta_part = richardson_hessian(deviance_and_r2, params);
-  const Eigen::MatrixXd theta_jacobian = richardson_jacobian(unscaled_vcov, params);
+  const HessianAndJacobian theta_part = richardson_hessian(deviance_r2_vcov, params);
 
   const Evaluation at = model.evaluate(params);
   const double c = reml ? model.n_obs() - model.n_fixed() : model.n_obs();
   Eigen::MatrixXd hessian(t + 1, t + 1);
   hessian.topLeftCorner(t, t) = theta_part.hessian;
-  hessian.col(t).head(t) = -2 * theta_part.gradient / (sigma * sigma * sigma);
+  hessian.col(t).head(t) = -2 * theta_part.jacobian.row(0).transpose() / (sigma * sigma * sigma);
   hessian.row(t).head(t) = hessian.col(t).head(t).transpose();
   hessian(t, t) = 6 * at.r2 / std::pow(sigma, 4) - 2 * c / (sigma * sigma);
   const Eigen::MatrixXd A = varpar_covariance(hessian, warnings);
 
   const Eigen::MatrixXd vcov = sigma * sigma * model.unscaled_vcov(at);
   Eigen::MatrixXd jacobian(vcov.size(), t + 1);
-  jacobian.leftCols(t) = sigma * sigma * theta_jacobian;
+  jacobian.leftCols(t) = sigma * sigma * theta_part.jacobian.bottomRows(vcov.size());
   jacobian.col(t) = Eigen::Map<const Eigen::VectorXd>(vcov.data(), vcov.size()) * (2 / sigma);
   const Eigen::Index p = vcov.rows();
   std::vector<double> df;

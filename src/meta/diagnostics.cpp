@@ -136,7 +136,6 @@ double pooled_estimate(const std::vector<double>& y, const std::vector<double>& 
   return fit_design(intercept_design(y, v), s).coefficients.front().estimate;
 }
 
-// R's rank(abs(x), ties.method = "first") summed over the positive x: Wilcoxon's S_r.
 // The pooled estimate of the trim-and-fill refit, as trimfill() reports it.
 TrimFillResult with_pooled(TrimFillResult result, const MetaResult& r) {
   result.estimate = r.estimate;
@@ -148,6 +147,7 @@ TrimFillResult with_pooled(TrimFillResult result, const MetaResult& r) {
   return result;
 }
 
+// R's rank(abs(x), ties.method = "first") summed over the positive x: Wilcoxon's S_r.
 double positive_rank_sum(const std::vector<double>& centred) {
   std::vector<std::size_t> order(centred.size());
   std::iota(order.begin(), order.end(), 0);

@@ -56,6 +56,8 @@ class DevianceModel {
   Evaluation evaluate(const std::vector<double>& params);
   // REML criterion or ML deviance profiled over beta and sigma (eqs. 34 and 41).
   double criterion(const Evaluation& e, bool reml) const;
+  // evaluate() then criterion(): the function the optimizer and its checks minimize.
+  double criterion_at(const std::vector<double>& params, bool reml) { return criterion(evaluate(params), reml); }
   // The same deviance at a given sigma (lmerTest's devfun_vp).
   double deviance_at_sigma(const Evaluation& e, double sigma, bool reml) const;
 

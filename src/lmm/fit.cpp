@@ -100,7 +100,7 @@ struct Objective {
 double nlopt_objective(unsigned n, const double* x, double*, void* data) {
   auto* objective = static_cast<Objective*>(data);
   const std::vector<double> params(x, x + n);
-  return objective->model->criterion(objective->model->evaluate(params), objective->reml);
+  return objective->model->criterion_at(params, objective->reml);
 }
 
 // lme4's check.boundary (lmerControl(boundary.tol = 1e-5)): a theta within boundary.tol
@@ -108,7 +108,7 @@ double nlopt_objective(unsigned n, const double* x, double*, void* data) {
 void snap_to_boundary(DevianceModel& model, bool reml, std::vector<double>& params) {
   constexpr double kBoundaryTolerance = 1e-5;
   const std::vector<double> lower = model.lower_bounds();
-  const auto criterion = [&](const std::vector<double>& p) { return model.criterion(model.evaluate(p), reml); };
+  const auto criterion = [&](const std::vector<double>& p) { return model.criterion_at(p, reml); };
   const double at_optimum = criterion(params);
   std::vector<double> snapped = params;
   for (int i = 0; i < model.n_theta(); ++i) {
@@ -154,7 +154,7 @@ Optimum run_bobyqa(DevianceModel& model, bool reml, std::vector<double> start) {
 bool should_restart_from_edge(DevianceModel& model, bool reml, const std::vector<double>& params) {
   constexpr double kStep = 1e-5;
   const std::vector<double> lower = model.lower_bounds();
-  const auto criterion = [&](const std::vector<double>& p) { return model.criterion(model.evaluate(p), reml); };
+  const auto criterion = [&](const std::vector<double>& p) { return model.criterion_at(p, reml); };
   const double at_optimum = criterion(params);
   for (int i = 0; i < model.n_theta(); ++i) {
     if (params[std::size_t(i)] != lower[std::size_t(i)]) continue;
@@ -223,7 +223,7 @@ void newton_polish(DevianceModel& model, bool reml, const lmm_detail::Derivative
     candidate[i] += step(Eigen::Index(i));
     if (!(candidate[i] >= lower[i] && candidate[i] <= upper[i])) return;
   }
-  if (model.criterion(model.evaluate(candidate), reml) < model.criterion(model.evaluate(params), reml)) {
+  if (model.criterion_at(candidate, reml) < model.criterion_at(params, reml)) {
     params = std::move(candidate);
   }
 }
@@ -336,7 +336,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
     result.warnings.push_back("boundary (singular) fit: see help('isSingular')");
   } else {
     const auto derivatives = lmm_detail::central_derivatives(
-        [&](const std::vector<double>& p) { return model.criterion(model.evaluate(p), options.reml); }, params);
+        [&](const std::vector<double>& p) { return model.criterion_at(p, options.reml); }, params);
     check_convergence(derivatives, result);
     newton_polish(model, options.reml, derivatives, params);
   }

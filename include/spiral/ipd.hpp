@@ -193,8 +193,11 @@ std::string stage1_csv(const IpdResult& result);
 std::string stage2_csv(const IpdResult& result);
 Json to_json(const IpdResult& result);
 std::string to_text(const IpdResult& result);
-// The self-contained report (inline SVG forest plots, tables, warnings, spec, version).
-std::string ipd_report_html(const IpdResult& result, const IpdSpec& spec);
+// The forest plot (SVG) of each pooled term, in the order of result.pooled.
+std::vector<std::string> ipd_forest_svgs(const IpdResult& result);
+// The self-contained report (inline SVG forest plots, tables, warnings, spec, version);
+// `forests` are ipd_forest_svgs(result), rendered once for the files and the report.
+std::string ipd_report_html(const IpdResult& result, const IpdSpec& spec, const std::vector<std::string>& forests);
 // File name of a forest plot: "forest-<model>-<term>.svg" with the term made file-safe.
 std::string forest_file_name(const std::string& model, const std::string& term);
 

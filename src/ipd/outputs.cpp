@@ -18,9 +18,8 @@ std::string stage1_csv(const IpdResult& result) {
   std::string out = "study,model,term,estimate,std_error,n_patients,n_obs,converged,singular,message\n";
   for (const auto& b : result.studies) {
     for (const auto& m : b.models) {
-      const std::string tail = "," + std::to_string(m.n_patients) + "," + std::to_string(m.n_obs) + "," +
-                               (m.converged ? "TRUE" : "FALSE") + "," + (m.singular ? "TRUE" : "FALSE") + "," +
-                               csv_field(m.message) + "\n";
+      const std::string tail = fmt::format(",{},{},{},{},{}\n", m.n_patients, m.n_obs, m.converged ? "TRUE" : "FALSE",
+                                           m.singular ? "TRUE" : "FALSE", csv_field(m.message));
       if (m.terms.empty()) out += csv_field(b.study) + "," + csv_field(m.model) + ",NA,NA,NA" + tail;
       for (const auto& t : m.terms)
         out += csv_field(b.study) + "," + csv_field(m.model) + "," + csv_field(t.term) + "," + csv_number(t.estimate) +
@@ -107,7 +106,7 @@ void write_plain(const fs::path& path, const std::string& content) {
 
 // A fresh directory beside `dir`, for the all-or-nothing write.
 fs::path make_temp_dir(const fs::path& dir, const char* tag) {
-  std::string pattern = (parent_of(dir) / ("." + dir.filename().string() + tag + "XXXXXX")).string();
+  std::string pattern = (parent_of(dir) / fmt::format(".{}{}XXXXXX", dir.filename().string(), tag)).string();
   if (!mkdtemp(pattern.data())) throw InputError(dir.string() + ": cannot create a directory beside it");
   return pattern;
 }
@@ -117,13 +116,10 @@ std::vector<std::pair<std::string, std::string>> ipd_files(const IpdResult& resu
   std::vector<std::pair<std::string, std::string>> files = {{"stage1.csv", stage1_csv(result)},
                                                             {"stage2.csv", stage2_csv(result)},
                                                             {"results.json", json_dump(to_json(result))}};
-  for (const auto& p : result.pooled) {
-    PlotLabels labels;
-    labels.title = p.model + ": " + p.term;
-    labels.x_label = "Stage-1 coefficient";
-    files.emplace_back(forest_file_name(p.model, p.term), forest_svg(p.meta, labels));
-  }
-  files.emplace_back("report.html", ipd_report_html(result, spec));
+  const std::vector<std::string> forests = ipd_forest_svgs(result);
+  for (std::size_t i = 0; i < result.pooled.size(); ++i)
+    files.emplace_back(forest_file_name(result.pooled[i].model, result.pooled[i].term), forests[i]);
+  files.emplace_back("report.html", ipd_report_html(result, spec, forests));
   return files;
 }
 

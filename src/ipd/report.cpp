@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -147,23 +148,20 @@ std::string with_unique_ids(std::string svg, const std::string& prefix) {
   return svg;
 }
 
-std::string forest(const PooledTerm& p, const IpdResult& r) {
-  PlotLabels labels;
-  labels.title = p.model + ": " + p.term;
-  labels.x_label = "Stage-1 coefficient";
-  const std::string prefix = "f" + std::to_string(&p - r.pooled.data()) + "-";
-  return "<figure class=\"forest\">" + with_unique_ids(forest_svg(p.meta, labels), prefix) + "</figure>\n";
+std::string forest_figure(const std::string& svg, std::size_t index) {
+  return "<figure class=\"forest\">" + with_unique_ids(svg, "f" + std::to_string(index) + "-") + "</figure>\n";
 }
 
-std::string model_section(const IpdResult& r, const IpdSpec& spec, const std::string& model) {
+std::string model_section(const IpdResult& r, const IpdSpec& spec, const std::vector<std::string>& forests,
+                          const std::string& model) {
   std::string out = "<h3 id=\"model-" + esc(model) + "\">" + esc(model) + "</h3>\n<p><code>" +
                     esc(model_formula(spec, model)) + "</code></p>\n";
   out += pooled_table(r, model, spec.test) + regression_table(r, model);
   std::string other;
-  for (const auto& p : r.pooled) {
+  for (std::size_t i = 0; i < r.pooled.size(); ++i) {
+    const PooledTerm& p = r.pooled[i];
     if (p.model != model) continue;
-    if (is_key_term(model, p.term)) out += forest(p, r);
-    else other += forest(p, r);
+    (is_key_term(model, p.term) ? out : other) += forest_figure(forests[i], i);
   }
   if (!other.empty()) out += "<details><summary>Forest plots of the other terms</summary>\n" + other + "</details>\n";
   return out;
@@ -234,7 +232,19 @@ std::vector<std::string> model_names(const IpdResult& r) {
 
 }  // namespace
 
-std::string ipd_report_html(const IpdResult& r, const IpdSpec& spec) {
+std::vector<std::string> ipd_forest_svgs(const IpdResult& result) {
+  std::vector<std::string> svgs;
+  for (const auto& p : result.pooled) {
+    PlotLabels labels;
+    labels.title = p.model + ": " + p.term;
+    labels.x_label = "Stage-1 coefficient";
+    svgs.push_back(forest_svg(p.meta, labels));
+  }
+  return svgs;
+}
+
+std::string ipd_report_html(const IpdResult& r, const IpdSpec& spec, const std::vector<std::string>& forests) {
+  if (forests.size() != r.pooled.size()) throw std::logic_error("ipd_report_html: one forest plot per pooled term");
   long patients = 0;
   for (const auto& b : r.studies) patients += b.counts.n_patients;
   std::string body = "<h1>Session-by-session process and outcome: two-stage IPD meta-analysis</h1>\n";
@@ -248,7 +258,7 @@ std::string ipd_report_html(const IpdResult& r, const IpdSpec& spec) {
   body += "<h2>Results per model</h2>\n<p>";
   for (const auto& m : model_names(r)) body += "<a href=\"#model-" + esc(m) + "\">" + esc(m) + "</a> &nbsp; ";
   body += "</p>\n";
-  for (const auto& m : model_names(r)) body += model_section(r, spec, m);
+  for (const auto& m : model_names(r)) body += model_section(r, spec, forests, m);
   if (spec.panel) body += "<h2>Mixed models and RI-CLPM side by side</h2>\n" + panel_comparison(r);
   body += "<h2>Warnings</h2>\n" + failures_table(r) + warnings_list(r);
   body += "<h2>Analysis spec</h2>\n<pre>" + esc(spec.text) + "</pre>\n";

@@ -230,7 +230,7 @@ TEST(IpdPipeline, PanelModelPoolsItsFourLaggedTerms) {
   EXPECT_NEAR(find(r, "panel", "process_ar")->meta.estimate, 0.3, 0.1);
   EXPECT_NEAR(find(r, "panel", "outcome_ar")->meta.estimate, 0.4, 0.1);
   EXPECT_EQ(find(r, "panel", "process_ar")->meta.k, 5u);
-  const std::string html = ipd_report_html(r, spec);
+  const std::string html = ipd_report_html(r, spec, ipd_forest_svgs(r));
   EXPECT_NE(html.find("The same effects in the mixed models and in the RI-CLPM"), std::string::npos);
 }
 

@@ -29,15 +29,6 @@ void lambda_t_rows(const Eigen::MatrixXd& T, int offset, Eigen::Ref<Eigen::Matri
   }
 }
 
-// x becomes x L^-T for lower triangular L (x L' = b, column by column).
-template <typename Lower, typename Block>
-void solve_right_lower_transpose(const Lower& l, Block&& x) {
-  for (Eigen::Index j = 0; j < l.rows(); ++j) {
-    for (Eigen::Index i = 0; i < j; ++i) x.col(j) -= l(j, i) * x.col(i);
-    x.col(j) /= l(j, j);
-  }
-}
-
 }  // namespace
 
 std::vector<ReTerm> lme4_term_order(const std::vector<RandomBlock>& blocks) {
@@ -225,14 +216,15 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
       e.ldL2 += 2 * std::log(product);
       product = 1;
     }
+    // Right-multiplying by Lambda1 then solving with L' is one k x k product, W = T0 L^-T
+    // (left multiplications by Lambda2' commute with it).
+    const Square w = T0 * l.template triangularView<Eigen::Lower>().solve(Square::Identity(k, k)).transpose();
     auto r1t = r1t_.template middleCols<K>(c, k);
-    r1t.noalias() = xyz1_.template middleCols<K>(c, k) * T0;
-    solve_right_lower_transpose(l, r1t);
+    r1t.noalias() = xyz1_.template middleCols<K>(c, k) * w;
     Group& g = groups_[level];
     if (g.rest_index.empty()) continue;
-    g.l21.noalias() = g.a21 * T0;
+    g.l21.noalias() = g.a21.lazyProduct(w);
     for (const auto& [j, offset] : g.rest_blocks) lambda_t_rows(T[static_cast<std::size_t>(j)], offset, g.l21);
-    solve_right_lower_transpose(l, g.l21);
     // m22 -= L21 L21' and c2 -= L21 R1 on the group's rest rows (few: no temporaries).
     for (std::size_t a = 0; a < g.rest_index.size(); ++a) {
       const Eigen::Index row = g.rest_index[a];
@@ -274,14 +266,15 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
     default: factored = factor_groups<Eigen::Dynamic>(T, e, m22, c2);
   }
   if (!factored) return e;
-  schur.noalias() -= r1t_ * r1t_.transpose();
+  // Only the lower triangles of the symmetric Schur complements are updated and read (LLT).
+  schur.selfadjointView<Eigen::Lower>().rankUpdate(r1t_, -1.0);
   if (q2_ > 0) {
     Eigen::LLT<Eigen::MatrixXd> llt(m22);
     if (llt.info() != Eigen::Success) return e;
     l22_ = llt.matrixL();
     e.ldL2 += log_det2(l22_, q2_);
     r2_ = l22_.triangularView<Eigen::Lower>().solve(c2);
-    schur.noalias() -= r2_.transpose() * r2_;
+    schur.selfadjointView<Eigen::Lower>().rankUpdate(r2_.transpose(), -1.0);
   }
   Eigen::LLT<Eigen::MatrixXd> llt(schur);
   if (llt.info() != Eigen::Success) return e;

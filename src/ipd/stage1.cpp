@@ -169,6 +169,7 @@ ModelFit fit_panel_model(const IpdSpec& spec, const Table& data) {
   options.vars = {"P", "O"};
   options.first = spec.first;
   options.last = spec.last;
+  options.fit_measures = false;  // stage 1 keeps only the lagged effects
   const PanelResult r = fit_panel(data, options);
   fit.converged = r.converged;
   fit.n_patients = r.n_patients;

@@ -90,8 +90,9 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) 
     result.message = "the starting values give no finite likelihood";
     return result;
   }
-  point = bfgs(objective, point, 1e3 * tolerance, result.iterations);
-  // Newton steps polish the BFGS solution; the last Hessian is kept for the standard errors.
+  point = bfgs(objective, point, tolerance, result.iterations);
+  // BFGS usually reaches the tolerance; when its line search stalls short of it, Newton steps
+  // finish the job. The last Hessian is kept for the standard errors.
   Eigen::MatrixXd hessian = hessian_by_differences(counted, point.x, point.gradient);
   for (int newton = 0; newton < 10 && result.evaluations <= budget && !small(point.gradient, tolerance);
        ++newton, ++result.iterations) {

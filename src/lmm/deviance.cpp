@@ -186,10 +186,38 @@ void DevianceModel::build_crossproducts(double phi) {
   built_phi_ = phi;
 }
 
-void DevianceModel::apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rows) const {
-  for (std::size_t j = 1; j < terms_.size(); ++j)
-    for (int level = 0; level < terms_[j].m; ++level)
-      lambda_t_rows(T[j], terms_[j].offset + level * terms_[j].k, rows);
+// Lambda2' m: column by column (contiguous in column-major storage), each level's k rows
+// of a column become T' times themselves (in place, as in lambda_t_rows).
+void DevianceModel::apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> m) const {
+  for (Eigen::Index col = 0; col < m.cols(); ++col) {
+    for (std::size_t j = 1; j < terms_.size(); ++j) {
+      const ReTerm& t = terms_[j];
+      auto rows = m.col(col).segment(t.offset, Eigen::Index(t.k) * t.m);
+      if (t.k == 1) {
+        rows *= T[j](0, 0);
+        continue;
+      }
+      for (int level = 0; level < t.m; ++level) {
+        auto v = rows.segment(Eigen::Index(level) * t.k, t.k);
+        for (int i = 0; i < t.k; ++i) v(i) = T[j].col(i).tail(t.k - i).dot(v.tail(t.k - i));
+      }
+    }
+  }
+}
+
+// m Lambda2 in place: each level's k columns become themselves times T (new column i =
+// sum over j >= i of T(j, i) column j, which reads only columns not yet overwritten).
+void DevianceModel::apply_rest_lambda(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> m) const {
+  for (std::size_t j = 1; j < terms_.size(); ++j) {
+    const ReTerm& t = terms_[j];
+    for (int level = 0; level < t.m; ++level) {
+      const Eigen::Index first = t.offset + Eigen::Index(level) * t.k;
+      for (int i = 0; i < t.k; ++i) {
+        m.col(first + i) *= T[j](i, i);
+        for (int r = i + 1; r < t.k; ++r) m.col(first + i) += T[j](r, i) * m.col(first + r);
+      }
+    }
+  }
 }
 
 template <int K>
@@ -225,10 +253,11 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
     if (g.rest_index.empty()) continue;
     g.l21.noalias() = g.a21.lazyProduct(w);
     for (const auto& [j, offset] : g.rest_blocks) lambda_t_rows(T[static_cast<std::size_t>(j)], offset, g.l21);
-    // m22 -= L21 L21' and c2 -= L21 R1 on the group's rest rows (few: no temporaries).
+    // m22 -= L21 L21' (its lower triangle: rest_index ascends, and LLT reads no more) and
+    // c2 -= L21 R1 on the group's rest rows (few: no temporaries).
     for (std::size_t a = 0; a < g.rest_index.size(); ++a) {
       const Eigen::Index row = g.rest_index[a];
-      for (std::size_t b = 0; b < g.rest_index.size(); ++b) {
+      for (std::size_t b = 0; b <= a; ++b) {
         m22(row, g.rest_index[b]) -= g.l21.row(Eigen::Index(a)).dot(g.l21.row(Eigen::Index(b)));
       }
       c2.row(row).noalias() -= g.l21.row(Eigen::Index(a)) * r1t.transpose();
@@ -246,13 +275,15 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   for (std::size_t j = 0; j < terms_.size(); ++j) T.push_back(lambda_factor(int(j), params));
   const int k0 = terms_.front().k;
 
-  Eigen::MatrixXd schur = xyxy_, m22, c2;
-  if (q2_ > 0) {  // Lambda2' A22 Lambda2 + I and Lambda2' Z2'[X y]
-    Eigen::MatrixXd left = a22_;
-    apply_rest_lambda_t(T, left);
-    m22 = left.transpose();
-    apply_rest_lambda_t(T, m22);
-    m22.diagonal().array() += 1;
+  // l22_ is reused from one evaluation to the next (for crossed factors it is large: a
+  // fresh allocation would be paged in anew every time). It receives Lambda2' A22 Lambda2 + I,
+  // then the groups' coupling is subtracted, then it is factored in place.
+  Eigen::MatrixXd schur = xyxy_, c2;
+  if (q2_ > 0) {
+    l22_ = a22_;
+    apply_rest_lambda_t(T, l22_);
+    apply_rest_lambda(T, l22_);
+    l22_.diagonal().array() += 1;
     c2 = z2xy_;
     apply_rest_lambda_t(T, c2);
   }
@@ -260,18 +291,17 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   r1t_.resize(p_ + 1, k0 * terms_.front().m);
   bool factored = false;
   switch (k0) {
-    case 1: factored = factor_groups<1>(T, e, m22, c2); break;
-    case 2: factored = factor_groups<2>(T, e, m22, c2); break;
-    case 3: factored = factor_groups<3>(T, e, m22, c2); break;
-    default: factored = factor_groups<Eigen::Dynamic>(T, e, m22, c2);
+    case 1: factored = factor_groups<1>(T, e, l22_, c2); break;
+    case 2: factored = factor_groups<2>(T, e, l22_, c2); break;
+    case 3: factored = factor_groups<3>(T, e, l22_, c2); break;
+    default: factored = factor_groups<Eigen::Dynamic>(T, e, l22_, c2);
   }
   if (!factored) return e;
   // Only the lower triangles of the symmetric Schur complements are updated and read (LLT).
   schur.selfadjointView<Eigen::Lower>().rankUpdate(r1t_, -1.0);
   if (q2_ > 0) {
-    Eigen::LLT<Eigen::MatrixXd> llt(m22);
+    const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(l22_);  // in place: L22 in the lower triangle
     if (llt.info() != Eigen::Success) return e;
-    l22_ = llt.matrixL();
     e.ldL2 += log_det2(l22_, q2_);
     r2_ = l22_.triangularView<Eigen::Lower>().solve(c2);
     schur.selfadjointView<Eigen::Lower>().rankUpdate(r2_.transpose(), -1.0);

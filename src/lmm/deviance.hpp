@@ -91,6 +91,7 @@ class DevianceModel {
   bool factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2);
   void build_crossproducts(double phi);
   void apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_rows) const;
+  void apply_rest_lambda(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_columns) const;
 
   int n_ = 0, p_ = 0, q2_ = 0, n_theta_ = 0;
   bool ar1_ = false;
@@ -105,7 +106,8 @@ class DevianceModel {
   // Factors of the last evaluation.
   Eigen::MatrixXd l1_;              // k x (k m): the groups' lower Cholesky factors
   Eigen::MatrixXd r1t_;             // (p+1) x (k m): the groups' R1'
-  Eigen::MatrixXd l22_, r2_;
+  Eigen::MatrixXd l22_;              // the rest block's lower Cholesky factor (lower triangle only)
+  Eigen::MatrixXd r2_;
 };
 
 // The --ar1 time value of each model row (empty when column_name is empty). InputError

@@ -5,13 +5,28 @@
 
 namespace spiral::panel {
 
+namespace {
+
+double difference_step(double x) { return 1e-6 * std::max(1.0, std::fabs(x)); }
+
+// A Hessian by differences at `from` serves at `to` when no parameter moved by more than its
+// differencing step: the change is then below the differences' own truncation error.
+bool moved_beyond_difference_step(const Eigen::VectorXd& from, const Eigen::VectorXd& to) {
+  for (long j = 0; j < from.size(); ++j) {
+    if (std::fabs(to(j) - from(j)) > difference_step(from(j))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x,
                                        const Eigen::VectorXd& gradient) {
   const long n = x.size();
   Eigen::MatrixXd hessian(n, n);
   Eigen::VectorXd shifted_gradient(n);
   for (long j = 0; j < n; ++j) {
-    const double h = 1e-6 * std::max(1.0, std::fabs(x(j)));
+    const double h = difference_step(x(j));
     Eigen::VectorXd shifted = x;
     shifted(j) = x(j) + h;
     objective(shifted, &shifted_gradient);
@@ -90,23 +105,30 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) 
     result.message = "the starting values give no finite likelihood";
     return result;
   }
-  point = bfgs(objective, point, tolerance, result.iterations);
-  // BFGS usually reaches the tolerance; when its line search stalls short of it, Newton steps
-  // finish the job. The last Hessian is kept for the standard errors.
+  point = bfgs(objective, point, 1e3 * tolerance, result.iterations);
+  // Newton steps polish the BFGS solution (whose line search cannot resolve the tiny
+  // decreases left near the tolerance). The Hessian kept for the standard errors is
+  // recomputed at the final point only when the steps moved it by more than the
+  // differencing step: a Hessian costs a gradient per parameter, more than the BFGS run.
   Eigen::MatrixXd hessian = hessian_by_differences(counted, point.x, point.gradient);
+  Eigen::VectorXd hessian_at = point.x;
   for (int newton = 0; newton < 10 && result.evaluations <= budget && !small(point.gradient, tolerance);
        ++newton, ++result.iterations) {
+    if (newton > 0) {
+      hessian = hessian_by_differences(counted, point.x, point.gradient);
+      hessian_at = point.x;
+    }
     Eigen::LLT<Eigen::MatrixXd> llt(hessian);
     if (llt.info() != Eigen::Success) {
       point = bfgs(objective, point, tolerance, result.iterations);
-      hessian = hessian_by_differences(counted, point.x, point.gradient);
       break;
     }
     Point next;
     if (!line_search(objective, point, -llt.solve(point.gradient), next)) break;
     point = std::move(next);
-    hessian = hessian_by_differences(counted, point.x, point.gradient);
   }
+  if (moved_beyond_difference_step(hessian_at, point.x))
+    hessian = hessian_by_differences(counted, point.x, point.gradient);
   result.converged = small(point.gradient, tolerance) && std::isfinite(point.value);
   if (!result.converged) {
     result.message = result.evaluations > budget

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "ipd/ipd_internal.hpp"
 #include "spiral/formula.hpp"
@@ -126,16 +128,47 @@ void require_integer_sessions(const Table& table, const std::string& name) {
 
 std::string patient_key(const std::string& study, const std::string& patient) { return study + '\x1f' + patient; }
 
+// Each row's patient (study and patient id together) as an integer, in order of first appearance.
+std::vector<int> patient_codes(const std::vector<std::string>& studies, const std::vector<std::string>& patients) {
+  std::unordered_map<std::string, int> code_of;
+  std::vector<int> codes(patients.size());
+  for (std::size_t i = 0; i < codes.size(); ++i)
+    codes[i] = code_of.emplace(patient_key(studies[i], patients[i]), static_cast<int>(code_of.size())).first->second;
+  return codes;
+}
+
+// (patient code, session) as one hash key: sessions are integers of at most 1e9 in absolute
+// value (require_integer_sessions), so they fit 32 bits, as a lag k sessions back does.
+std::uint64_t session_key(int code, double session) {
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(code)) << 32) |
+         static_cast<std::uint32_t>(static_cast<std::int32_t>(session));
+}
+
+// The row of each (patient, session); `duplicate` gets the first clash (rows i, j), if any.
+using SessionRows = std::unordered_map<std::uint64_t, std::size_t>;
+SessionRows session_rows(const std::vector<int>& codes, const std::vector<double>& session,
+                         std::pair<std::size_t, std::size_t>* duplicate = nullptr) {
+  SessionRows rows;
+  rows.reserve(codes.size());
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    const auto [it, inserted] = rows.emplace(session_key(codes[i], session[i]), i);
+    if (!inserted && duplicate) {
+      *duplicate = {it->second, i};
+      break;
+    }
+  }
+  return rows;
+}
+
 void require_unique_sessions(const IpdSpec& spec, const Table& table) {
   const auto studies = row_texts(table, spec.study), patients = row_texts(table, spec.patient);
   const Column& session = table.column(spec.session);
-  std::map<std::pair<std::string, double>, std::size_t> seen;
-  for (std::size_t i = 0; i < table.rows(); ++i) {
-    const auto [it, inserted] = seen.emplace(std::make_pair(patient_key(studies[i], patients[i]), session.numbers[i]), i);
-    if (!inserted)
-      throw InputError(where(table, i) + ": duplicate row for study '" + studies[i] + "', patient '" + patients[i] +
-                       "', session " + session.text(i) + " (first at " + where(table, it->second) + ")");
-  }
+  std::pair<std::size_t, std::size_t> duplicate{0, 0};
+  session_rows(patient_codes(studies, patients), session.numbers, &duplicate);
+  const auto [first, i] = duplicate;
+  if (i > 0)
+    throw InputError(where(table, i) + ": duplicate row for study '" + studies[i] + "', patient '" + patients[i] +
+                     "', session " + session.text(i) + " (first at " + where(table, first) + ")");
 }
 
 void require_no_clash(const IpdSpec& spec, const Table& table) {
@@ -252,26 +285,25 @@ std::vector<double> standardize_within(const std::vector<double>& x, const std::
   return z;
 }
 
-// Step 2: the mean of each patient's non-missing values.
-std::vector<double> patient_means(const std::vector<double>& z, const std::vector<std::string>& patient) {
-  std::map<std::string, std::vector<double>> values;
-  for (std::size_t i = 0; i < z.size(); ++i) values[patient[i]].push_back(z[i]);
-  std::map<std::string, double> means;
-  for (const auto& [key, v] : values) means[key] = mean_sd(v).mean;
+// Step 2: the mean of each patient's non-missing values (patients as patient_codes).
+std::vector<double> patient_means(const std::vector<double>& z, const std::vector<int>& patient) {
+  const int n_patients = patient.empty() ? 0 : *std::max_element(patient.begin(), patient.end()) + 1;
+  std::vector<std::vector<double>> values(static_cast<std::size_t>(n_patients));
+  for (std::size_t i = 0; i < z.size(); ++i) values[static_cast<std::size_t>(patient[i])].push_back(z[i]);
+  std::vector<double> means(values.size());
+  for (std::size_t p = 0; p < values.size(); ++p) means[p] = mean_sd(values[p]).mean;
   std::vector<double> out(z.size());
-  for (std::size_t i = 0; i < z.size(); ++i) out[i] = means[patient[i]];
+  for (std::size_t i = 0; i < z.size(); ++i) out[i] = means[static_cast<std::size_t>(patient[i])];
   return out;
 }
 
 // Step 3: the value at session t - k of the same patient (missing when that row is absent).
-std::vector<double> lagged(const std::vector<double>& x, const std::vector<std::string>& patient,
+std::vector<double> lagged(const std::vector<double>& x, const SessionRows& rows, const std::vector<int>& patient,
                            const std::vector<double>& session, int k) {
-  std::map<std::pair<std::string, double>, std::size_t> row_of;
-  for (std::size_t i = 0; i < x.size(); ++i) row_of[{patient[i], session[i]}] = i;
   std::vector<double> out(x.size(), NA);
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const auto it = row_of.find({patient[i], session[i] - k});
-    if (it != row_of.end()) out[i] = x[it->second];
+    const auto it = rows.find(session_key(patient[i], session[i] - k));
+    if (it != rows.end()) out[i] = x[it->second];
   }
   return out;
 }
@@ -325,9 +357,9 @@ Table prepare(const IpdSpec& spec, const Table& sessions) {
     if (out.has(name)) out.add_numeric(name, reversed(spec, out.column(name)));
   }
   const auto study = row_texts(out, spec.study);
-  std::vector<std::string> patient = row_texts(out, spec.patient);
-  for (std::size_t i = 0; i < patient.size(); ++i) patient[i] = patient_key(study[i], patient[i]);
+  const std::vector<int> patient = patient_codes(study, row_texts(out, spec.patient));
   const std::vector<double> session = out.column(spec.session).numbers;
+  const SessionRows rows = session_rows(patient, session);
 
   const auto P = standardize_within(out.column(spec.process).numbers, study, spec.process);
   const auto O = standardize_within(out.column(spec.outcome).numbers, study, spec.outcome);
@@ -340,8 +372,8 @@ Table prepare(const IpdSpec& spec, const Table& sessions) {
   out.add_numeric("Pw", Pw);
   out.add_numeric("Ow", Ow);
   for (int k : spec.lags) {
-    out.add_numeric("Pw_lag" + std::to_string(k), lagged(Pw, patient, session, k));
-    out.add_numeric("Ow_lag" + std::to_string(k), lagged(Ow, patient, session, k));
+    out.add_numeric("Pw_lag" + std::to_string(k), lagged(Pw, rows, patient, session, k));
+    out.add_numeric("Ow_lag" + std::to_string(k), lagged(Ow, rows, patient, session, k));
   }
   return out;
 }

@@ -38,10 +38,19 @@ bool study_less(const std::string& a, const std::string& b) {
 }
 
 Table study_rows(const Table& table, const std::string& study_column, const std::string& study) {
+  return rows_per_study(table, study_column, {study}).front();
+}
+
+std::vector<Table> rows_per_study(const Table& table, const std::string& study_column,
+                                  const std::vector<std::string>& studies) {
   const std::vector<std::string> ids = row_texts(table, study_column);
+  std::vector<Table> out;
   std::vector<bool> keep(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) keep[i] = ids[i] == study;
-  return table.subset(keep);
+  for (const auto& study : studies) {
+    for (std::size_t i = 0; i < ids.size(); ++i) keep[i] = ids[i] == study;
+    out.push_back(table.subset(keep));
+  }
+  return out;
 }
 
 // R's mean() and var(): long double sums with mean's second refinement pass (summary.c, cov.c).

@@ -265,14 +265,15 @@ IpdResult run_ipd(const IpdSpec& spec, const Table& sessions, const Table* patie
   validate_data(spec, sessions, patients);
   const Table prepared = prepare(spec, sessions);
   const std::vector<std::string> ids = study_ids(spec, sessions);
+  const std::vector<Table> study_tables = rows_per_study(prepared, spec.study, ids);
+  const std::vector<Table> post_tables = patients ? rows_per_study(*patients, spec.study, ids) : std::vector<Table>(ids.size());
   std::vector<Bundle> bundles(ids.size());
   std::vector<std::exception_ptr> errors(ids.size());
   std::atomic<std::size_t> next{0};
   const auto worker = [&] {
     for (std::size_t i = next++; i < ids.size(); i = next++) {
       try {
-        const Table post = study_patients(spec, patients, ids[i]);
-        bundles[i] = stage1_of_study(spec, ids[i], study_rows(prepared, spec.study, ids[i]), patients ? &post : nullptr);
+        bundles[i] = stage1_of_study(spec, ids[i], study_tables[i], patients ? &post_tables[i] : nullptr);
       } catch (...) {
         errors[i] = std::current_exception();
       }

@@ -92,3 +92,13 @@ end=$(date +%s.%N)
 awk -v r="$reps" -v a="$start" -v b="$end" \
   'BEGIN { printf "\npower (17 studies, 5,350 patients x 7 sessions): %d replications in %.1f s = %.2f replications/s\n", r, b - a, r / (b - a) }'
 
+# Issue #4's scale test: 1M patients x 10 sessions (simulated, 7.2M complete rows), a random
+# slope, the whole process with Satterthwaite df: wall time and peak memory (targets < 30 s,
+# < 2 GB). No R counterpart is timed.
+big="$data/million.csv"
+[ -f "$big" ] || "$spiral" simulate --studies 1 --patients 1000000 --sessions 10 --therapists-per-study 1 \
+  --out "$big" > /dev/null
+/usr/bin/time -f "%e %M" -o "$out/million.time" "$spiral" lmm --data "$big" \
+  --formula 'symptoms ~ session + alliance + (1 + session | patient)' --format json --out "$out/million.json" 2> /dev/null
+awk '{ printf "lmm, 1M patients x 10 sessions, random slope: %.1f s, %.0f MB peak (targets < 30 s, < 2 GB)\n", $1, $2 / 1024 }' \
+  "$out/million.time"

@@ -230,9 +230,12 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   }
   if (names.size() == 1 && names[0] == "X") throw InputError(name + ":1: empty header line");
 
-  // Pass 1: numbers.
+  // Pass 1: numbers. Vectors are reserved for one row per line (no regrowth of large columns).
+  const auto line_count = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
   std::vector<ColumnState> state(names.size());
+  for (auto& c : state) c.numbers.reserve(line_count);
   std::vector<long> lines;
+  lines.reserve(line_count);
   {
     Tokenizer reader(text, sep, name);
     reader.next(fields, quoted);  // header
@@ -269,6 +272,7 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   std::vector<std::vector<int>> codes(names.size());
   std::vector<std::unordered_map<std::string, int>> interned(names.size());
   std::vector<std::vector<std::string>> first_seen(names.size());
+  for (std::size_t j : text_columns) codes[j].reserve(lines.size());
   if (!text_columns.empty()) {
     Tokenizer reader(text, sep, name);
     reader.next(fields, quoted);

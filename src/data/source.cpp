@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "data_internal.hpp"
 #include "spiral/error.hpp"
@@ -21,7 +22,12 @@ std::string read_whole_file(const std::string& path) {
   if (fs::is_directory(path, ec)) throw InputError(path + ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Whole blocks, not character by character; a regular file's size is known up front.
+  std::string bytes;
+  if (fs::is_regular_file(path, ec)) bytes.reserve(static_cast<std::size_t>(fs::file_size(path, ec)));
+  std::vector<char> block(1 << 20);
+  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)
+    bytes.append(block.data(), static_cast<std::size_t>(in.gcount()));
   if (in.bad()) throw InputError(path + ": read error");
   return bytes;
 }

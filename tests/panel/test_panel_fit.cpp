@@ -112,14 +112,20 @@ TEST(PanelFit, ThreeVariablesMatchLavaan) { expect_matches_lavaan(fit_case("ricl
 
 TEST(PanelFit, ThreeVariableClpmMatchesLavaan) { expect_matches_lavaan(fit_case("clpm_missing3", "missing3.csv")); }
 
-// Without fit measures the estimates are the same (values of reference('riclpm_missing2')).
-TEST(PanelFit, FitMeasuresCanBeSkipped) {
-  const auto reference = test::reference_json("panel/riclpm_missing2.json");
+// The RI-CLPM of two variables of long data with columns patient and session.
+PanelOptions riclpm_of(std::vector<std::string> vars, bool fit_measures) {
   PanelOptions options;
   options.id = "patient";
   options.time = "session";
-  options.vars = {"alliance", "symptoms"};
-  options.fit_measures = false;
+  options.vars = std::move(vars);
+  options.fit_measures = fit_measures;
+  return options;
+}
+
+// Without fit measures the estimates are the same (values of reference('riclpm_missing2')).
+TEST(PanelFit, FitMeasuresCanBeSkipped) {
+  const auto reference = test::reference_json("panel/riclpm_missing2.json");
+  const PanelOptions options = riclpm_of({"alliance", "symptoms"}, false);
   const PanelResult r = fit_panel(read_table(test::test_path("data/panel/missing2.csv")), options);
   EXPECT_TRUE(std::isnan(r.chisq));
   EXPECT_TRUE(std::isnan(r.RMSEA));
@@ -134,10 +140,7 @@ TEST(PanelFit, FitMeasuresCanBeSkipped) {
 // the fit fails with the reason, after at most the evaluation budget, not after minutes.
 TEST(PanelFit, ModelLavaanCannotFitFailsWithinTheBudget) {
   EXPECT_FALSE(test::reference_json("panel/riclpm_nonconvergent.json")["converged"].get<bool>());
-  PanelOptions options;
-  options.id = "patient";
-  options.time = "session";
-  options.vars = {"alliance", "symptoms"};
+  const PanelOptions options = riclpm_of({"alliance", "symptoms"}, true);
   const Table table = read_table(test::test_path("data/panel/nonconvergent.csv"));
   try {
     fit_panel(table, options);
@@ -151,11 +154,7 @@ TEST(PanelFit, ModelLavaanCannotFitFailsWithinTheBudget) {
 // resolve the tiny decreases left), and the fit was reported as not converged and left out of
 // stage 2. Study S07 of `spiral simulate --seed 5` (defaults), prepared by `spiral prep`.
 TEST(PanelFit, FitWhereBfgsStallsStillConverges) {
-  PanelOptions options;
-  options.id = "patient";
-  options.time = "session";
-  options.vars = {"P", "O"};
-  options.fit_measures = false;
+  const PanelOptions options = riclpm_of({"P", "O"}, false);
   const PanelResult r = fit_panel(read_table(test::test_path("data/panel/stalling.csv")), options);
   EXPECT_TRUE(r.converged);
   for (const auto& w : r.warnings) EXPECT_EQ(w.find("converge"), std::string::npos) << w;

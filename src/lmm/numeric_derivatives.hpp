@@ -14,9 +14,10 @@ using ScalarFunction = std::function<double(const std::vector<double>&)>;
 using ValueAndVector = std::pair<double, Eigen::VectorXd>;
 using PairFunction = std::function<ValueAndVector(const std::vector<double>&)>;
 
-// numDeriv::hessian(func, x) of the first value of f: genD with d = 0.1, eps = 1e-4, r = 4,
-// v = 2; and, from the same evaluations of the diagonal steps, the Jacobian of the second
-// value by Richardson-extrapolated central differences (error O(h^8) in those steps).
+// numDeriv::hessian(func, x) of the first value of f: genD with d = 0.1, eps = 1e-4, v = 2,
+// but r = 2 Richardson steps (see kRichardsonSteps); and, from the same evaluations of the
+// diagonal steps, the Jacobian of the second value by Richardson-extrapolated central
+// differences (error O(h^4) in those steps).
 struct HessianAndJacobian {
   Eigen::MatrixXd hessian;
   Eigen::MatrixXd jacobian;

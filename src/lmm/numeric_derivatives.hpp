@@ -1,6 +1,7 @@
 // Numerical derivatives with Richardson extrapolation, as R's numDeriv package (Gilbert &
 // Varadhan) computes them: lmerTest's Satterthwaite df are defined through numDeriv's
-// hessian() with its default settings, so the same steps are used here.
+// hessian() with its default settings, so the same initial steps are used here (with two
+// Richardson steps instead of four).
 #pragma once
 #include <functional>
 #include <utility>

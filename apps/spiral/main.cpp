@@ -5,6 +5,10 @@
 #include <iostream>
 #include <new>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "cli.hpp"
 
 namespace {
@@ -25,9 +29,22 @@ bool is_command(const CLI::App& app, const std::string& name) {
   return false;
 }
 
+// A command is one short process that allocates and frees the same large blocks (model
+// matrices, factors) many times: keep freed memory in the heap instead of handing it back
+// to the kernel and faulting it in again (glibc's default thresholds are 128 KB; with
+// 256 MB, spiral lmm on 21,000 rows takes 15% less time).
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  constexpr int kThreshold = 256 << 20;
+  mallopt(M_MMAP_THRESHOLD, kThreshold);
+  mallopt(M_TRIM_THRESHOLD, kThreshold);
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();
   CLI::App app{"spiral: session-by-session psychotherapy process research"};
   app.set_version_flag("--version", std::string("spiral ") + SPIRAL_VERSION);
   app.require_subcommand(1);

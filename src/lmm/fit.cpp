@@ -57,21 +57,33 @@ void check_finite(const ModelFrame& frame) {
 
 // Columns of X kept in order, dropping each one that is (numerically) a linear combination
 // of the kept columns before it: the columns R's qr(X, tol = 1e-7) (LINPACK dqrdc2, limited
-// pivoting) moves to the end, which lme4 drops.
-std::vector<int> estimable_columns(const Eigen::MatrixXd& x) {
+// pivoting) moves to the end, which lme4 drops. Also an orthonormal basis of their span
+// (Gram-Schmidt, orthogonalized twice).
+struct EstimableColumns {
   std::vector<int> kept;
-  Eigen::MatrixXd basis(x.rows(), 0);
+  Eigen::MatrixXd basis;
+};
+
+// v minus its projection on the basis' first `count` columns, twice ("twice is enough").
+void remove_projection(const Eigen::MatrixXd& basis, Eigen::Index count, Eigen::VectorXd& v) {
+  for (int pass = 0; pass < 2; ++pass)
+    for (Eigen::Index b = 0; b < count; ++b) v -= basis.col(b).dot(v) * basis.col(b);
+}
+
+EstimableColumns estimable_columns(const Eigen::MatrixXd& x) {
+  EstimableColumns out;
+  out.basis.resize(x.rows(), x.cols());
+  Eigen::Index count = 0;
   for (Eigen::Index j = 0; j < x.cols(); ++j) {
     Eigen::VectorXd v = x.col(j);
     const double norm = v.norm();
-    for (Eigen::Index b = 0; b < basis.cols(); ++b) v -= basis.col(b).dot(v) * basis.col(b);
-    for (Eigen::Index b = 0; b < basis.cols(); ++b) v -= basis.col(b).dot(v) * basis.col(b);  // re-orthogonalize
+    remove_projection(out.basis, count, v);
     if (norm == 0 || v.norm() < kRankTolerance * norm) continue;
-    basis.conservativeResize(Eigen::NoChange, basis.cols() + 1);
-    basis.col(basis.cols() - 1) = v / v.norm();
-    kept.push_back(static_cast<int>(j));
+    out.basis.col(count++) = v / v.norm();
+    out.kept.push_back(static_cast<int>(j));
   }
-  return kept;
+  out.basis.conservativeResize(Eigen::NoChange, count);
+  return out;
 }
 
 void check_ar1_times(const ReTerm& innermost, const std::vector<double>& time) {
@@ -174,8 +186,9 @@ Optimum minimize_criterion(DevianceModel& model, bool reml) {
 
 // A response the fixed effects fit exactly (e.g. a constant) leaves no residual variance:
 // the profiled deviance is -Inf (lme4 reports a REML criterion of -Inf and sigma 0).
-void check_residual_variation(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
-  const Eigen::VectorXd residual = y - x * x.colPivHouseholderQr().solve(y);
+void check_residual_variation(const Eigen::MatrixXd& basis, const Eigen::VectorXd& y) {
+  Eigen::VectorXd residual = y;
+  remove_projection(basis, basis.cols(), residual);
   if (residual.squaredNorm() <= 1e-20 * y.squaredNorm()) {
     throw AnalysisError("lmm: the fixed effects fit the response exactly (no residual variance; is it constant?)");
   }
@@ -307,7 +320,8 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   if (frame.n_dropped > 0)
     result.warnings.push_back(std::to_string(frame.n_dropped) + " rows with missing values dropped");
 
-  const std::vector<int> kept = estimable_columns(frame.x);
+  const EstimableColumns estimable = estimable_columns(frame.x);
+  const std::vector<int>& kept = estimable.kept;
   if (kept.size() < std::size_t(frame.x.cols())) {
     const auto dropped = std::size_t(frame.x.cols()) - kept.size();
     result.warnings.push_back("fixed-effect model matrix is rank deficient so dropping " + std::to_string(dropped) +
@@ -317,7 +331,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   for (int j : kept) names.push_back(frame.x_names[std::size_t(j)]);
   Eigen::MatrixXd x = frame.x(Eigen::all, kept);
   if (x.cols() >= x.rows()) throw InputError("lmm: more fixed effects than observations");
-  check_residual_variation(x, frame.y);
+  check_residual_variation(estimable.basis, frame.y);
 
   std::vector<ReTerm> terms = lmm_detail::lme4_term_order(frame.random);
   const bool ar1 = !options.ar1_time.empty();

@@ -7,6 +7,7 @@
 #include <deque>
 #include <limits>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -179,25 +180,27 @@ void check_text(std::string_view text, const std::string& name) {
   if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
     throw InputError(name + ": not a text file (contains NUL bytes)");
   }
-  // UTF-8 validation: name the first line with a byte sequence that is not UTF-8.
-  long line = 1;
+  // UTF-8 validation: name the first line with a byte sequence that is not UTF-8. ASCII,
+  // nearly all of a data file, is skipped eight bytes at a time.
   for (std::size_t i = 0; i < text.size();) {
+    std::uint64_t eight = 0;
+    if (i + 8 <= text.size() && (std::memcpy(&eight, text.data() + i, 8), (eight & 0x8080808080808080ULL) == 0)) {
+      i += 8;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') ++line;
     if (c < 0x80) {
       ++i;
       continue;
     }
     int extra = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2 : (c >= 0xF0 && c <= 0xF4) ? 3 : -1;
-    bool ok = extra > 0 && i + static_cast<std::size_t>(extra) < text.size() + 0;
+    bool ok = extra > 0;
     for (int k = 1; ok && k <= extra; ++k) {
-      if (i + static_cast<std::size_t>(k) >= text.size()) {
-        ok = false;
-        break;
-      }
-      ok = (static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]) & 0xC0) == 0x80;
+      ok = i + static_cast<std::size_t>(k) < text.size() &&
+           (static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]) & 0xC0) == 0x80;
     }
     if (!ok) {
+      const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(i), '\n');
       throw InputError(name + ":" + std::to_string(line) +
                        ": invalid UTF-8 byte sequence (save the file with UTF-8 encoding)");
     }

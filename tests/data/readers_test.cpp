@@ -3,6 +3,11 @@
 // RSQLite::dbWriteTable) from one data frame, so every reader must give the same table.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
 #include "spiral/error.hpp"
 #include "spiral/table.hpp"
 #include "test_support.hpp"
@@ -92,6 +97,31 @@ TEST(Delimited, NumbersAndMissingTokensAsR) {
   EXPECT_TRUE(std::isinf(y.numbers[2]) && y.numbers[2] < 0);
 }
 
+// Plain decimals take a fast path (at most 15 significant digits); every number must still
+// read to the correctly rounded double, the one strtod gives, with any digit count and sign.
+TEST(Delimited, NumbersReadToTheCorrectlyRoundedDouble) {
+  std::mt19937_64 random(20261124);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  std::string csv = "x\n";
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20000; ++i) {
+    const double x = unit(random) * std::pow(10.0, static_cast<int>(random() % 12) - 5);
+    char buffer[64];
+    const int digits = 1 + static_cast<int>(random() % 17);
+    std::snprintf(buffer, sizeof buffer, i % 2 ? "%.*g" : "%.*f", digits, x);
+    texts.push_back(buffer);
+    csv += texts.back() + "\n";
+  }
+  texts.push_back("0.000000000000000000001");
+  texts.push_back("123456789012345.6");
+  texts.push_back("00000000000000000012.5");
+  for (std::size_t i = texts.size() - 3; i < texts.size(); ++i) csv += texts[i] + "\n";
+  const Table t = spiral::read_delimited_text(csv, "digits.csv", {});
+  const Column& x = t.column("x");
+  ASSERT_EQ(x.numbers.size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(x.numbers[i], std::strtod(texts[i].c_str(), nullptr)) << texts[i];
+}
+
 TEST(Delimited, TextColumnRemembersItsFirstNonNumber) {
   const Table t = spiral::read_delimited_text("y,g\n1,a\n2,b\nthree,c\n", "f.csv", {});
   EXPECT_TRUE(t.column("y").is_factor());
@@ -136,6 +166,11 @@ TEST(Delimited, BadInputNamesFileAndLine) {
   EXPECT_EQ(error_of("a,a\n1,2\n"), "bad.csv:1: duplicate column name 'a'");
   EXPECT_EQ(error_of(std::string("a\n\0\n", 4)), "bad.csv: not a text file (contains NUL bytes)");
   EXPECT_EQ(error_of("a\n1\n\xFF\n"), "bad.csv:3: invalid UTF-8 byte sequence (save the file with UTF-8 encoding)");
+  // after long ASCII runs and valid multi-byte characters: a lone lead byte, a truncated end
+  EXPECT_EQ(error_of("city\nG\xC3\xB6teborg\nMalm\xC3\xB6 and Lund\nx\xC3(y\n"),
+            "bad.csv:4: invalid UTF-8 byte sequence (save the file with UTF-8 encoding)");
+  EXPECT_EQ(error_of("city\nabcdefghijklmnop\nxyz\xE2\x82"),
+            "bad.csv:3: invalid UTF-8 byte sequence (save the file with UTF-8 encoding)");
   EXPECT_EQ(error_of("a,b\n1,\"open\n"), "bad.csv:2: unterminated quoted field");
   EXPECT_EQ(error_of("a,b\n1,\"x\"y\n"), "bad.csv:2: unexpected character after closing quote");
 }

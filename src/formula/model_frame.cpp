@@ -160,13 +160,15 @@ void require_two_levels(const std::string& name, const FrameVariable& v, const s
   }
 }
 
-// Columns of one term: first variable varying fastest, names joined by ':' (R's modelmatrix).
-void add_term_columns(const std::vector<VariableColumns>& parts, int assign, std::size_t n, Design& design,
-                      std::vector<Eigen::VectorXd>& columns) {
+// Columns of one term, written into x from column `next` on: first variable varying
+// fastest, names joined by ':' (R's modelmatrix).
+void add_term_columns(const std::vector<VariableColumns>& parts, int assign, Design& design, Eigen::Index& next) {
+  const std::size_t n = static_cast<std::size_t>(design.x.rows());
   std::size_t total = 1;
   for (const auto& p : parts) total *= p.count();
   for (std::size_t c = 0; c < total; ++c) {
-    Eigen::VectorXd column = Eigen::VectorXd::Ones(static_cast<Eigen::Index>(n));
+    auto column = design.x.col(next++);
+    column.setOnes();
     std::string name;
     std::size_t rest = c;
     for (const auto& p : parts) {
@@ -184,7 +186,6 @@ void add_term_columns(const std::vector<VariableColumns>& parts, int assign, std
         name += p.name;
       }
     }
-    columns.push_back(std::move(column));
     design.names.push_back(std::move(name));
     design.assign.push_back(assign);
   }
@@ -192,26 +193,29 @@ void add_term_columns(const std::vector<VariableColumns>& parts, int assign, std
 
 // R's model.matrix() of a term list over the frame (treatment contrasts).
 Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, const std::string& source) {
-  Design design;
-  std::vector<Eigen::VectorXd> columns;
-  if (list.intercept) {
-    columns.push_back(Eigen::VectorXd::Ones(static_cast<Eigen::Index>(n)));
-    design.names.push_back("(Intercept)");
-    design.assign.push_back(0);
-  }
   const auto full = indicator_coding(list, frame);
+  std::vector<std::vector<VariableColumns>> term_parts(list.terms.size());
+  Eigen::Index columns = list.intercept ? 1 : 0;
   for (std::size_t j = 0; j < list.terms.size(); ++j) {
-    std::vector<VariableColumns> parts;
     const auto& vars = list.terms[j].variables;
+    Eigen::Index count = 1;
     for (std::size_t k = 0; k < vars.size(); ++k) {
       const FrameVariable& v = frame.at(vars[k]);
       require_two_levels(vars[k], v, source);
-      parts.push_back({&v, detail::r_name(vars[k]), full[j][k] ? 0u : 1u});
+      term_parts[j].push_back({&v, detail::r_name(vars[k]), full[j][k] ? 0u : 1u});
+      count *= static_cast<Eigen::Index>(term_parts[j].back().count());
     }
-    add_term_columns(parts, static_cast<int>(j) + 1, n, design, columns);
+    columns += count;
   }
-  design.x.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(columns.size()));
-  for (std::size_t c = 0; c < columns.size(); ++c) design.x.col(static_cast<Eigen::Index>(c)) = columns[c];
+  Design design;
+  design.x.resize(static_cast<Eigen::Index>(n), columns);
+  Eigen::Index next = 0;
+  if (list.intercept) {
+    design.x.col(next++).setOnes();
+    design.names.push_back("(Intercept)");
+    design.assign.push_back(0);
+  }
+  for (std::size_t j = 0; j < list.terms.size(); ++j) add_term_columns(term_parts[j], static_cast<int>(j) + 1, design, next);
   return design;
 }
 

@@ -60,14 +60,10 @@ std::vector<ReTerm> lme4_term_order(const std::vector<RandomBlock>& blocks) {
 }
 
 
-DevianceModel::DevianceModel(const ModelFrame& frame, Eigen::MatrixXd x, std::vector<ReTerm> terms,
-                             const std::vector<double>& time)
-    : terms_(std::move(terms)) {
-  n_ = static_cast<int>(frame.y.size());
-  p_ = static_cast<int>(x.cols());
-  xy_.resize(n_, p_ + 1);
-  xy_.leftCols(p_) = x;
-  xy_.col(p_) = frame.y;
+DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, const std::vector<double>& time)
+    : xy_(std::move(xy)), terms_(std::move(terms)) {
+  n_ = static_cast<int>(xy_.rows());
+  p_ = static_cast<int>(xy_.cols()) - 1;
   ar1_ = !time.empty();
   for (const auto& t : terms_) n_theta_ += t.k * (t.k + 1) / 2;
   for (std::size_t j = 1; j < terms_.size(); ++j) q2_ += terms_[j].k * terms_[j].m;

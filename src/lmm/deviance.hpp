@@ -38,9 +38,9 @@ struct Evaluation {
 
 class DevianceModel {
  public:
-  // x: the estimable fixed-effects columns; time: per model row (AR(1)) or empty.
-  DevianceModel(const ModelFrame& frame, Eigen::MatrixXd x, std::vector<ReTerm> terms,
-                const std::vector<double>& time);
+  // xy: the estimable fixed-effects columns, then the response; time: per model row (AR(1))
+  // or empty.
+  DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, const std::vector<double>& time);
 
   int n_obs() const { return n_; }
   int n_fixed() const { return p_; }

@@ -329,8 +329,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   }
   std::vector<std::string> names;
   for (int j : kept) names.push_back(frame.x_names[std::size_t(j)]);
-  Eigen::MatrixXd x = frame.x(Eigen::all, kept);
-  if (x.cols() >= x.rows()) throw InputError("lmm: more fixed effects than observations");
+  if (Eigen::Index(kept.size()) >= frame.x.rows()) throw InputError("lmm: more fixed effects than observations");
   check_residual_variation(estimable.basis, frame.y);
 
   std::vector<ReTerm> terms = lmm_detail::lme4_term_order(frame.random);
@@ -339,7 +338,10 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
     if (time.size() != std::size_t(frame.y.size())) throw InputError("--ar1: the time column was not given per row");
     check_ar1_times(terms.front(), time);
   }
-  DevianceModel model(frame, std::move(x), terms, ar1 ? time : std::vector<double>{});
+  Eigen::MatrixXd xy(frame.x.rows(), Eigen::Index(kept.size()) + 1);
+  xy.leftCols(Eigen::Index(kept.size())) = frame.x(Eigen::all, kept);
+  xy.rightCols(1) = frame.y;
+  DevianceModel model(std::move(xy), terms, ar1 ? time : std::vector<double>{});
   const Optimum optimum = minimize_criterion(model, options.reml);
   std::vector<double> params = optimum.params;
   result.converged = !optimum.reached_max_eval;

@@ -52,6 +52,7 @@ spiral::Column to_column(const std::string& name, SEXP x) {
   const R_xlen_t n = Rf_xlength(x);
   if (Rf_isFactor(x)) {  // codes 1..k (NA) -> 0..k-1 (-1), levels in R's order
     c.kind = spiral::Column::Kind::Factor;
+    c.codes.reserve(static_cast<std::size_t>(n));
     for (R_xlen_t i = 0; i < n; ++i) c.codes.push_back(INTEGER(x)[i] == NA_INTEGER ? -1 : INTEGER(x)[i] - 1);
     c.levels = Rcpp::as<std::vector<std::string>>(Rf_getAttrib(x, R_LevelsSymbol));
     return c;
@@ -61,6 +62,7 @@ spiral::Column to_column(const std::string& name, SEXP x) {
     case INTSXP:
     case LGLSXP: {
       const int* v = TYPEOF(x) == INTSXP ? INTEGER(x) : LOGICAL(x);
+      c.numbers.reserve(static_cast<std::size_t>(n));
       for (R_xlen_t i = 0; i < n; ++i) c.numbers.push_back(v[i] == NA_INTEGER ? spiral::NA : v[i]);
       return c;
     }

@@ -92,13 +92,15 @@ void em_step(const std::vector<Pattern>& patterns, double n_total, Eigen::Vector
     mean(o) = pattern.mean;
     second(o, o) = raw_oo;
     if (!m.empty()) {
-      const Eigen::MatrixXd gain = sigma(m, o) * inverse_from_factor(sigma(o, o).llt().matrixLLT());
+      // The blocks of Sigma copied out once: products of gathered (indexed) views are slow.
+      const Eigen::MatrixXd sigma_mo = sigma(m, o), sigma_oo = sigma(o, o);
+      const Eigen::MatrixXd gain = sigma_mo * inverse_from_factor(sigma_oo.llt().matrixLLT());
       const Eigen::VectorXd offset = mu(m) - gain * mu(o);  // E[y_m | y_o] = offset + gain y_o
       mean(m) = offset + gain * pattern.mean;
       const Eigen::MatrixXd mo = gain * raw_oo + offset * pattern.mean.transpose();
       second(m, o) = mo;
       second(o, m) = mo.transpose();
-      const Eigen::MatrixXd cond = sigma(m, m) - gain * sigma(o, m);
+      const Eigen::MatrixXd cond = sigma(m, m) - gain * sigma_mo.transpose();
       const Eigen::MatrixXd cross_term = offset * pattern.mean.transpose() * gain.transpose();
       second(m, m) = cond + offset * offset.transpose() + cross_term + cross_term.transpose() +
                      gain * raw_oo * gain.transpose();

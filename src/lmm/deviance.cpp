@@ -183,7 +183,7 @@ void DevianceModel::build_crossproducts(double phi) {
 }
 
 // Lambda2' m: column by column (contiguous in column-major storage), each level's k rows
-// of a column become T' times themselves (in place, as in lambda_t_rows).
+// of a column become T' times themselves (lambda_t_rows on the column).
 void DevianceModel::apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> m) const {
   for (Eigen::Index col = 0; col < m.cols(); ++col) {
     for (std::size_t j = 1; j < terms_.size(); ++j) {
@@ -193,10 +193,7 @@ void DevianceModel::apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, E
         rows *= T[j](0, 0);
         continue;
       }
-      for (int level = 0; level < t.m; ++level) {
-        auto v = rows.segment(Eigen::Index(level) * t.k, t.k);
-        for (int i = 0; i < t.k; ++i) v(i) = T[j].col(i).tail(t.k - i).dot(v.tail(t.k - i));
-      }
+      for (int level = 0; level < t.m; ++level) lambda_t_rows(T[j], level * t.k, rows);
     }
   }
 }

@@ -29,6 +29,43 @@ void lambda_t_rows(const Eigen::MatrixXd& T, int offset, Eigen::Ref<Eigen::Matri
   }
 }
 
+// The lower Cholesky factor of a small symmetric matrix (reading its lower triangle), with
+// the operations of Eigen's unblocked LLT but inlined: false when it is not positive definite.
+template <typename Square>
+bool lower_cholesky(const Square& m, Square& l) {
+  const Eigen::Index k = m.rows();
+  l.setZero(k, k);
+  for (Eigen::Index j = 0; j < k; ++j) {
+    double pivot = m(j, j);
+    for (Eigen::Index c = 0; c < j; ++c) pivot -= l(j, c) * l(j, c);
+    if (!(pivot > 0)) return false;
+    l(j, j) = std::sqrt(pivot);
+    for (Eigen::Index i = j + 1; i < k; ++i) {
+      double value = m(i, j);
+      for (Eigen::Index c = 0; c < j; ++c) value -= l(i, c) * l(j, c);
+      l(i, j) = value / l(j, j);
+    }
+  }
+  return true;
+}
+
+// The inverse of a small lower-triangular matrix by forward substitution on the identity's
+// columns (Eigen's general triangular solver packs its operands: slow for 2 x 2).
+template <typename Square>
+Square lower_inverse(const Square& l) {
+  const Eigen::Index k = l.rows();
+  Square inverse = Square::Zero(k, k);
+  for (Eigen::Index j = 0; j < k; ++j) {
+    inverse(j, j) = 1 / l(j, j);
+    for (Eigen::Index i = j + 1; i < k; ++i) {
+      double sum = 0;
+      for (Eigen::Index m = j; m < i; ++m) sum += l(i, m) * inverse(m, j);
+      inverse(i, j) = -sum / l(i, i);
+    }
+  }
+  return inverse;
+}
+
 }  // namespace
 
 std::vector<ReTerm> lme4_term_order(const std::vector<RandomBlock>& blocks) {
@@ -141,7 +178,7 @@ void DevianceModel::build_crossproducts(double phi) {
   z2xy_.setZero(q2_, p1);
   ld_c_ = 0;
   a11_.resize(first.k, first.k * first.m);
-  xyz1_.resize(p1, first.k * first.m);
+  z1xy_.resize(first.k * first.m, p1);
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     Group& g = groups_[level];
     const Eigen::Index c = static_cast<Eigen::Index>(level) * first.k;
@@ -171,7 +208,7 @@ void DevianceModel::build_crossproducts(double phi) {
       }
     }
     a11_.middleCols(c, first.k).noalias() = z1.transpose() * z1;
-    xyz1_.middleCols(c, first.k).noalias() = xy.transpose() * z1;
+    z1xy_.middleRows(c, first.k).noalias() = z1.transpose() * xy;
     xyxy_.noalias() += xy.transpose() * xy;
     if (s > 0) {
       g.a21.noalias() = z2.transpose() * z1;
@@ -219,17 +256,20 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
   using Square = Eigen::Matrix<double, K, K>;
   const int k = terms_.front().k;
   const Square T0 = T.front();
-  // log|L1|^2 = 2 log prod diag(L): every diagonal element is >= 1 (L L' = Lambda'A Lambda + I),
-  // so the running product only grows; it is logged when large instead of once per group.
+  // 1. Per group (its k x k blocks are contiguous): L L' = Lambda1' A11 Lambda1 + I and
+  // W = T0 L^-T (right-multiplying by Lambda1 then solving with L' is one k x k product;
+  // left multiplications by Lambda2' commute with it). log|L1|^2 = 2 log prod diag(L): every
+  // diagonal element is >= 1, so the running product only grows; it is logged when large
+  // instead of once per group.
   double product = 1;
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
-    Square m = T0.transpose() * a11_.template middleCols<K>(c, k) * T0;
+    Square m = T0.transpose() * Eigen::Map<const Square>(a11_.data() + c * k, k, k) * T0;
     m.diagonal().array() += 1;
-    const Eigen::LLT<Square> llt(m);
-    if (llt.info() != Eigen::Success) return false;
-    const Square l = llt.matrixL();
-    l1_.template middleCols<K>(c, k) = l;
+    Square l;
+    if (!lower_cholesky(m, l)) return false;
+    Eigen::Map<Square>(l1_.data() + c * k, k, k) = l;
+    Eigen::Map<Square>(w1_.data() + c * k, k, k) = T0 * lower_inverse(l).transpose();
     const double diagonal = l.diagonal().prod();
     if (diagonal > 1e100) {
       e.ldL2 += 2 * std::log(diagonal);
@@ -237,26 +277,35 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
       e.ldL2 += 2 * std::log(product);
       product = 1;
     }
-    // Right-multiplying by Lambda1 then solving with L' is one k x k product, W = T0 L^-T
-    // (left multiplications by Lambda2' commute with it).
-    const Square w = T0 * l.template triangularView<Eigen::Lower>().solve(Square::Identity(k, k)).transpose();
-    auto r1t = r1t_.template middleCols<K>(c, k);
-    r1t.noalias() = xyz1_.template middleCols<K>(c, k) * w;
+  }
+  e.ldL2 += 2 * std::log(product);
+  // 2. R1 = W' Z1'[X y], each group's k rows, one long column at a time (streaming).
+  for (Eigen::Index col = 0; col < r1_.cols(); ++col) {
+    const double* const z = z1xy_.col(col).data();
+    double* const r = r1_.col(col).data();
+    for (Eigen::Index c = 0; c < r1_.rows(); c += k)
+      Eigen::Map<Eigen::Matrix<double, K, 1>>(r + c, k).noalias() =
+          Eigen::Map<const Square>(w1_.data() + c * k, k, k).transpose() *
+          Eigen::Map<const Eigen::Matrix<double, K, 1>>(z + c, k);
+  }
+  if (q2_ == 0) return true;
+  // 3. The groups' coupling with the rest: L21 = Lambda2' A21 W, m22 -= L21 L21' (its lower
+  // triangle: rest_index ascends, and LLT reads no more) and c2 -= L21 R1 on the group's rest
+  // rows (few: no temporaries).
+  for (std::size_t level = 0; level < groups_.size(); ++level) {
     Group& g = groups_[level];
     if (g.rest_index.empty()) continue;
-    g.l21.noalias() = g.a21.lazyProduct(w);
+    const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
+    g.l21.noalias() = g.a21.lazyProduct(Eigen::Map<const Square>(w1_.data() + c * k, k, k));
     for (const auto& [j, offset] : g.rest_blocks) lambda_t_rows(T[static_cast<std::size_t>(j)], offset, g.l21);
-    // m22 -= L21 L21' (its lower triangle: rest_index ascends, and LLT reads no more) and
-    // c2 -= L21 R1 on the group's rest rows (few: no temporaries).
     for (std::size_t a = 0; a < g.rest_index.size(); ++a) {
       const Eigen::Index row = g.rest_index[a];
       for (std::size_t b = 0; b <= a; ++b) {
         m22(row, g.rest_index[b]) -= g.l21.row(Eigen::Index(a)).dot(g.l21.row(Eigen::Index(b)));
       }
-      c2.row(row).noalias() -= g.l21.row(Eigen::Index(a)) * r1t.transpose();
+      c2.row(row).noalias() -= g.l21.row(Eigen::Index(a)) * r1_.template middleRows<K>(c, k);
     }
   }
-  e.ldL2 += 2 * std::log(product);
   return true;
 }
 
@@ -281,7 +330,8 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
     apply_rest_lambda_t(T, c2);
   }
   l1_.resize(k0, k0 * terms_.front().m);
-  r1t_.resize(p_ + 1, k0 * terms_.front().m);
+  w1_.resize(k0, k0 * terms_.front().m);
+  r1_.resize(k0 * terms_.front().m, p_ + 1);
   bool factored = false;
   switch (k0) {
     case 1: factored = factor_groups<1>(T, e, l22_, c2); break;
@@ -291,7 +341,9 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   }
   if (!factored) return e;
   // Only the lower triangles of the symmetric Schur complements are updated and read (LLT).
-  schur.selfadjointView<Eigen::Lower>().rankUpdate(r1t_, -1.0);
+  // R1'R1 as dot products of R1's long columns (a product kernel would pack them first).
+  for (Eigen::Index j = 0; j <= p_; ++j)
+    for (Eigen::Index i = j; i <= p_; ++i) schur(i, j) -= r1_.col(i).dot(r1_.col(j));
   if (q2_ > 0) {
     const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(l22_);  // in place: L22 in the lower triangle
     if (llt.info() != Eigen::Success) return e;
@@ -366,7 +418,7 @@ DevianceModel::Modes DevianceModel::conditional_modes(const Evaluation& e, const
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     const Group& g = groups_[level];
     const Eigen::Index c = static_cast<Eigen::Index>(level) * k0;
-    const Eigen::MatrixXd r1 = r1t_.middleCols(c, k0).transpose();
+    const Eigen::MatrixXd r1 = r1_.middleRows(c, k0);
     const Eigen::MatrixXd l = l1_.middleCols(c, k0);
     Eigen::VectorXd rhs = r1.col(p_) - r1.leftCols(p_) * b;
     const Eigen::MatrixXd l_inv = l.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(k0, k0));

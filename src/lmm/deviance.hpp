@@ -85,7 +85,7 @@ class DevianceModel {
     Eigen::MatrixXd a21;                   // Z2'Z1 of the group
     Eigen::MatrixXd l21;                   // factor of the last evaluation
   };
-  // The groups' Cholesky factors L, R1' = ([X y]' Z1 Lambda1) L^-T and the rest's coupling,
+  // The groups' Cholesky factors L, R1 = L^-1 Lambda1' Z1'[X y] and the rest's coupling,
   // with k fixed at compile time for the common k = 1, 2, 3 (no allocation per group).
   template <int K>
   bool factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2);
@@ -101,11 +101,12 @@ class DevianceModel {
   std::vector<ReTerm> terms_;
   std::vector<Group> groups_;
   Eigen::MatrixXd a11_;             // k x (k m): Z1'Z1 of each group
-  Eigen::MatrixXd xyz1_;            // (p+1) x (k m): [X y]'Z1 of each group
+  Eigen::MatrixXd z1xy_;            // (k m) x (p+1): Z1'[X y] of each group
   Eigen::MatrixXd a22_, z2xy_, xyxy_;     // rest cross-products and [X y]'[X y]
   // Factors of the last evaluation.
-  Eigen::MatrixXd l1_;              // k x (k m): the groups' lower Cholesky factors
-  Eigen::MatrixXd r1t_;             // (p+1) x (k m): the groups' R1'
+  Eigen::MatrixXd l1_;              // k x (k m): the groups' lower Cholesky factors L
+  Eigen::MatrixXd w1_;              // k x (k m): the groups' W = T0 L^-T
+  Eigen::MatrixXd r1_;              // (k m) x (p+1): the groups' R1 = L^-1 Lambda1' Z1'[X y]
   Eigen::MatrixXd l22_;              // the rest block's lower Cholesky factor (lower triangle only)
   Eigen::MatrixXd r2_;
 };

@@ -78,6 +78,9 @@ struct ReadOptions {
   char separator = 0;                  // 0 = detect from the header (',' ';' tab)
   std::vector<std::string> na_tokens;  // in addition to "", "NA", "NaN", "."
   bool value_labels = false;           // --labels: SPSS/Stata/SAS value labels become factor levels
+  // Threads that parse a large delimited file in chunks of whole records (0 = one per
+  // core, at most 8); the table is the same for any number.
+  unsigned threads = 0;
 };
 
 // Reads any SOURCE of contract section 2: .csv/.tsv/.txt, .sav/.zsav/.por, .dta,

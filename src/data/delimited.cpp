@@ -1,8 +1,9 @@
 // CSV / TSV / semicolon reader (RFC 4180 quoting, UTF-8 BOM, CRLF, NA tokens).
-// Two passes over the bytes in memory: the first parses every field as a number; only
-// columns that turn out not to be numeric are read again as text, so a large numeric
-// file never holds its fields as strings.
+// Two passes over the bytes in memory: the first parses every field as a number (a large
+// file in chunks of whole records, one thread each); only columns that turn out not to be
+// numeric are read again as text, so a large numeric file never holds its fields as strings.
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <deque>
 #include <limits>
@@ -13,6 +14,8 @@
 #include <iterator>
 #include <sstream>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include "data_internal.hpp"
@@ -24,9 +27,12 @@ namespace {
 
 class Tokenizer {
  public:
-  Tokenizer(std::string_view text, char sep, const std::string& name) : text_(text), sep_(sep), name_(name) {}
+  // Reads text from byte `start`, whose line number is `line`.
+  Tokenizer(std::string_view text, char sep, const std::string& name, std::size_t start = 0, long line = 1)
+      : text_(text), sep_(sep), name_(name), pos_(start), line_(line), record_line_(line) {}
 
   bool at_end() const { return pos_ >= text_.size(); }
+  std::size_t position() const { return pos_; }
   long line() const { return line_; }
 
   // Reads one record into fields (unquoted views into scratch when a field had quotes).
@@ -86,20 +92,35 @@ class Tokenizer {
       scratch_.push_back(std::move(value));
       return scratch_.back();
     }
-    while (pos_ < text_.size()) {
-      char c = text_[pos_];
-      if (c == sep_ || c == '\n' || c == '\r') break;
-      ++pos_;
-    }
+    pos_ = field_end(pos_);
     return text_.substr(start, pos_ - start);
+  }
+
+  // The first separator or line end at or after `pos`, eight bytes at a time: a byte of
+  // a word equals c where (word ^ c repeated) has a zero byte; the lowest flagged byte of
+  // the has-zero test is exact (Hacker's Delight, 6-1).
+  std::size_t field_end(std::size_t pos) const {
+    static_assert(std::endian::native == std::endian::little, "the lowest address is the lowest byte");
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+    const auto zero_bytes = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+    const std::uint64_t seps = kOnes * static_cast<unsigned char>(sep_);
+    for (; pos + 8 <= text_.size(); pos += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, text_.data() + pos, 8);
+      const std::uint64_t found = zero_bytes(word ^ seps) | zero_bytes(word ^ (kOnes * '\n')) |
+                                  zero_bytes(word ^ (kOnes * '\r'));
+      if (found != 0) return pos + static_cast<std::size_t>(std::countr_zero(found) / 8);
+    }
+    while (pos < text_.size() && text_[pos] != sep_ && text_[pos] != '\n' && text_[pos] != '\r') ++pos;
+    return pos;
   }
 
   std::string_view text_;
   char sep_;
   const std::string& name_;
-  std::size_t pos_ = 0;
-  long line_ = 1;
-  long record_line_ = 1;
+  std::size_t pos_;
+  long line_;
+  long record_line_;
   std::deque<std::string> scratch_;
 };
 
@@ -131,11 +152,88 @@ bool is_blank_record(const std::vector<std::string_view>& fields) {
 }
 
 struct ColumnState {
-  std::vector<double> numbers;
   bool numeric = true;
   std::string first_non_number;
   long first_non_number_line = 0;
 };
+
+// A stretch of whole records that pass 1 reads on its own thread, into the rows
+// [row_offset, row_offset + rows) of the shared columns.
+struct Chunk {
+  std::size_t begin = 0, end = 0;  // bytes
+  long first_line = 1;
+  std::size_t row_offset = 0, row_capacity = 0, rows = 0;  // row_capacity: line ends + 1
+  std::vector<ColumnState> state;
+  std::exception_ptr error;
+};
+
+constexpr std::size_t kMinChunkBytes = std::size_t(1) << 19;
+constexpr unsigned kMaxChunks = 8;
+
+std::size_t count_byte(std::string_view text, std::size_t first, std::size_t last, char byte) {
+  std::size_t count = 0;
+  for (const char* p = text.data() + first, *end = text.data() + last;
+       (p = static_cast<const char*>(std::memchr(p, byte, std::size_t(end - p)))) != nullptr; ++p)
+    ++count;
+  return count;
+}
+
+// Line ends ('\n', "\r\n" or a lone '\r') in [first, last): records there are at most one more.
+std::size_t count_line_ends(std::string_view text, std::size_t first, std::size_t last) {
+  std::size_t lone_returns = 0;
+  for (std::size_t i = text.find('\r', first); i < last; i = text.find('\r', i + 1))
+    if (i + 1 == text.size() || text[i + 1] != '\n') ++lone_returns;
+  return count_byte(text, first, last, '\n') + lone_returns;
+}
+
+// Only '\n' and "\r\n" end lines (then counting '\n' gives a byte's line number, as the
+// tokenizer counts, quoted line breaks included).
+bool has_only_newline_line_ends(std::string_view text) {
+  for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1))
+    if (i + 1 == text.size() || text[i + 1] != '\n') return false;
+  return true;
+}
+
+// Splits the data bytes [begin, text.size()) into chunks of whole records for the threads:
+// each boundary follows a '\n' with an even number of quote characters before it (outside
+// any quoted field: an escaped quote is two). One chunk for small inputs (a thread costs
+// more than it saves below kMinChunkBytes).
+std::vector<Chunk> split_records(std::string_view text, std::size_t begin, long first_line, unsigned threads) {
+  const std::size_t bytes = text.size() - begin;
+  if (threads == 0) threads = std::max(1u, std::min(kMaxChunks, std::thread::hardware_concurrency()));
+  const auto wanted = static_cast<unsigned>(std::min<std::size_t>(threads, bytes / kMinChunkBytes));
+  std::vector<std::size_t> bounds{begin};
+  if (wanted > 1 && has_only_newline_line_ends(text)) {
+    const bool quoted_data = text.find('"', begin) != std::string_view::npos;
+    std::size_t quotes = 0, counted = begin;
+    for (unsigned c = 1; c < wanted; ++c) {
+      std::size_t newline = text.find('\n', std::max(begin + bytes / wanted * c, bounds.back()));
+      for (; quoted_data && newline != std::string_view::npos; newline = text.find('\n', newline + 1)) {
+        quotes += static_cast<std::size_t>(std::count(text.begin() + std::ptrdiff_t(counted),
+                                                       text.begin() + std::ptrdiff_t(newline), '"'));
+        counted = newline;
+        if (quotes % 2 == 0) break;
+      }
+      if (newline == std::string_view::npos || newline + 1 >= text.size()) break;
+      bounds.push_back(newline + 1);
+    }
+  }
+  bounds.push_back(text.size());
+  std::vector<Chunk> chunks(bounds.size() - 1);
+  long line = first_line;
+  std::size_t rows = 0;
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const std::size_t line_ends = count_line_ends(text, bounds[c], bounds[c + 1]);
+    chunks[c].begin = bounds[c];
+    chunks[c].end = bounds[c + 1];
+    chunks[c].first_line = line;
+    chunks[c].row_offset = rows;
+    chunks[c].row_capacity = line_ends + 1;
+    line += static_cast<long>(line_ends);
+    rows += line_ends + 1;
+  }
+  return chunks;
+}
 
 }  // namespace
 
@@ -210,6 +308,52 @@ void check_text(std::string_view text, const std::string& name) {
 
 }  // namespace detail
 
+namespace {
+
+// A field as a number, NA, or (false) text. Numbers are tried first: no built-in NA token
+// parses as one.
+bool field_value(std::string_view field, const std::vector<std::string>& na_tokens, double& value) {
+  if (detail::parse_number(field, value)) {
+    if (!na_tokens.empty() && detail::is_na_token(field, na_tokens)) value = NA;
+    return true;
+  }
+  value = NA;
+  return detail::is_na_token(field, na_tokens);
+}
+
+// Pass 1 over one chunk of records (text ends where the chunk does).
+void read_numbers(std::string_view text, char sep, const std::string& name, const ReadOptions& options,
+                  std::size_t columns, Chunk& chunk, std::vector<std::vector<double>>& numbers,
+                  std::vector<long>& lines) {
+  std::vector<std::string_view> fields;
+  std::vector<bool> quoted;
+  chunk.state.assign(columns, ColumnState{});
+  Tokenizer reader(text, sep, name, chunk.begin, chunk.first_line);
+  std::size_t row = chunk.row_offset;
+  while (reader.next(fields, quoted)) {
+    if (is_blank_record(fields)) continue;
+    const long line = reader.record_line();
+    if (fields.size() != columns) {
+      throw InputError(name + ":" + std::to_string(line) + ": expected " + std::to_string(columns) +
+                       " fields, found " + std::to_string(fields.size()));
+    }
+    lines[row] = line;
+    for (std::size_t j = 0; j < columns; ++j) {
+      ColumnState& c = chunk.state[j];
+      if (!c.numeric) continue;
+      if (!field_value(fields[j], options.na_tokens, numbers[j][row])) {
+        c.numeric = false;
+        c.first_non_number = std::string(fields[j]);
+        c.first_non_number_line = line;
+      }
+    }
+    ++row;
+  }
+  chunk.rows = row - chunk.row_offset;
+}
+
+}  // namespace
+
 Table read_delimited_text(const std::string& raw, const std::string& name, const ReadOptions& options) {
   std::string_view text(raw);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
@@ -233,39 +377,54 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   }
   if (names.size() == 1 && names[0] == "X") throw InputError(name + ":1: empty header line");
 
-  // Pass 1: numbers. Vectors are reserved for one row per line (no regrowth of large columns).
-  const auto line_count = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  std::vector<ColumnState> state(names.size());
-  for (auto& c : state) c.numbers.reserve(line_count);
-  std::vector<long> lines;
-  lines.reserve(line_count);
+  // Pass 1: numbers, on one thread per chunk of records, each into its rows of columns sized
+  // for one row per line; then the chunks' rows are moved together.
+  std::vector<Chunk> chunks = split_records(text, header_reader.position(), header_reader.line(), options.threads);
+  const std::size_t capacity = chunks.back().row_offset + chunks.back().row_capacity;
+  std::vector<std::vector<double>> numbers(names.size(), std::vector<double>(capacity));
+  std::vector<long> lines(capacity);
+  const auto read_chunk = [&](Chunk& chunk) {
+    try {
+      read_numbers(text.substr(0, chunk.end), sep, name, options, names.size(), chunk, numbers, lines);
+    } catch (...) {
+      chunk.error = std::current_exception();
+    }
+  };
   {
-    Tokenizer reader(text, sep, name);
-    reader.next(fields, quoted);  // header
-    while (reader.next(fields, quoted)) {
-      if (is_blank_record(fields)) continue;
-      const long line = reader.record_line();
-      if (fields.size() != names.size()) {
-        throw InputError(name + ":" + std::to_string(line) + ": expected " + std::to_string(names.size()) +
-                         " fields, found " + std::to_string(fields.size()));
-      }
-      lines.push_back(line);
-      for (std::size_t j = 0; j < fields.size(); ++j) {
-        ColumnState& c = state[j];
-        if (!c.numeric) continue;
-        double value = NA;
-        if (!detail::is_na_token(fields[j], options.na_tokens) && !detail::parse_number(fields[j], value)) {
-          c.numeric = false;
-          c.first_non_number = std::string(fields[j]);
-          c.first_non_number_line = line;
-          c.numbers = {};
-          continue;
-        }
-        c.numbers.push_back(value);
+    std::vector<std::thread> threads;
+    for (std::size_t c = 1; c < chunks.size(); ++c) {
+      try {
+        threads.emplace_back(read_chunk, std::ref(chunks[c]));
+      } catch (const std::system_error&) {
+        read_chunk(chunks[c]);  // no thread to be had: read it here
       }
     }
+    read_chunk(chunks[0]);
+    for (auto& t : threads) t.join();
   }
-  if (lines.empty()) throw InputError(name + ": no data rows (only a header)");
+  std::vector<ColumnState> state(names.size());
+  std::size_t row_count = 0;
+  for (const Chunk& chunk : chunks) {  // the first error and first text value in file order
+    if (chunk.error) std::rethrow_exception(chunk.error);
+    for (std::size_t j = 0; j < names.size(); ++j)
+      if (state[j].numeric && !chunk.state[j].numeric) state[j] = chunk.state[j];
+    if (chunk.row_offset != row_count) {
+      const auto move_rows = [&](auto& column) {
+        std::copy_n(column.begin() + std::ptrdiff_t(chunk.row_offset), chunk.rows,
+                    column.begin() + std::ptrdiff_t(row_count));
+      };
+      for (std::size_t j = 0; j < names.size(); ++j)
+        if (state[j].numeric) move_rows(numbers[j]);
+      move_rows(lines);
+    }
+    row_count += chunk.rows;
+  }
+  if (row_count == 0) throw InputError(name + ": no data rows (only a header)");
+  lines.resize(row_count);
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (state[j].numeric) numbers[j].resize(row_count);
+    else numbers[j] = {};
+  }
 
   // Pass 2: text columns as factors.
   std::vector<std::size_t> text_columns;
@@ -275,7 +434,7 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   std::vector<std::vector<int>> codes(names.size());
   std::vector<std::unordered_map<std::string, int>> interned(names.size());
   std::vector<std::vector<std::string>> first_seen(names.size());
-  for (std::size_t j : text_columns) codes[j].reserve(lines.size());
+  for (std::size_t j : text_columns) codes[j].reserve(row_count);
   if (!text_columns.empty()) {
     Tokenizer reader(text, sep, name);
     reader.next(fields, quoted);
@@ -297,7 +456,7 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   Table table(name);
   for (std::size_t j = 0; j < names.size(); ++j) {
     if (state[j].numeric) {
-      table.add_numeric(names[j], std::move(state[j].numbers));
+      table.add_numeric(names[j], std::move(numbers[j]));
       continue;
     }
     // Levels in byte order; recode from first-seen order.

@@ -205,3 +205,87 @@ TEST(TableOps, SubsetKeepsLinesAndLevels) {
   EXPECT_EQ(s.column("arm").levels, t.column("arm").levels);
   EXPECT_EQ(s.column("session").numbers, (std::vector<double>{2, 2}));
 }
+
+namespace {
+
+// About 3 MB of records, so that a read on 4 threads splits them into 4 chunks: numbers,
+// NA tokens, quoted text with escaped quotes and line breaks (some split points fall inside
+// one), blank lines, and a column whose first text value comes in the last quarter.
+std::string chunked_text(const std::string& line_end) {
+  std::string text = "id,x,note,late" + line_end;
+  std::mt19937 random(7);
+  for (int row = 0; row < 60000; ++row) {
+    text += std::to_string(row) + ",";
+    text += row % 11 == 0 ? "NA" : std::to_string(std::uniform_real_distribution<double>(-5, 5)(random));
+    text += row % 3 == 0 ? ",\"said \"\"ok\"\"\nthen left, early\"," : ",plain words,";
+    text += row == 52000 ? "late text" : std::to_string(row % 7);
+    text += line_end;
+    if (row % 1000 == 999) text += line_end;  // a blank line
+  }
+  return text;
+}
+
+Table read_with_threads(const std::string& text, unsigned threads) {
+  spiral::ReadOptions options;
+  options.threads = threads;
+  return spiral::read_delimited_text(text, "chunked.csv", options);
+}
+
+void expect_same_table(const Table& a, const Table& b) {
+  ASSERT_EQ(a.rows(), b.rows());
+  ASSERT_EQ(a.cols(), b.cols());
+  for (std::size_t j = 0; j < a.cols(); ++j) {
+    const Column &x = a.columns()[j], &y = b.columns()[j];
+    EXPECT_EQ(x.name, y.name);
+    EXPECT_EQ(x.kind, y.kind) << x.name;
+    EXPECT_EQ(x.codes, y.codes) << x.name;
+    EXPECT_EQ(x.levels, y.levels) << x.name;
+    EXPECT_EQ(x.first_non_number, y.first_non_number) << x.name;
+    EXPECT_EQ(x.first_non_number_line, y.first_non_number_line) << x.name;
+    ASSERT_EQ(x.numbers.size(), y.numbers.size()) << x.name;
+    for (std::size_t i = 0; i < x.numbers.size(); ++i)
+      ASSERT_TRUE(x.numbers[i] == y.numbers[i] || (std::isnan(x.numbers[i]) && std::isnan(y.numbers[i])))
+          << x.name << " row " << i;
+  }
+  for (std::size_t i = 0; i < a.rows(); ++i) ASSERT_EQ(a.line_of(i), b.line_of(i)) << "row " << i;
+}
+
+std::string error_with_threads(const std::string& text, unsigned threads) {
+  try {
+    read_with_threads(text, threads);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(Delimited, ChunkedReadOnThreadsEqualsOneThread) {
+  for (const std::string line_end : {"\n", "\r\n", "\r"}) {
+    const std::string text = chunked_text(line_end);
+    const Table serial = read_with_threads(text, 1);
+    ASSERT_EQ(serial.rows(), 60000u);
+    EXPECT_TRUE(serial.column("late").is_factor());
+    EXPECT_EQ(serial.column("late").first_non_number, "late text");
+    // 2 lines per row with a quoted line break (every third), 1 per blank line, 1 header
+    EXPECT_EQ(serial.column("late").first_non_number_line, 2 + 52000 + 52000 / 3 + 1 + 52);
+    EXPECT_EQ(serial.line_of(59999), 2 + 59999 + 59999 / 3 + 1 + 59);
+    for (unsigned threads : {2u, 3u, 4u, 8u}) expect_same_table(serial, read_with_threads(text, threads));
+  }
+}
+
+TEST(Delimited, ChunkedReadReportsTheFirstErrorInFileOrder) {
+  std::string text = chunked_text("\n");
+  const auto break_row = [&](std::size_t at) {  // the first record after byte `at` loses its fields
+    std::size_t start = text.find('\n', at) + 1;
+    while (!std::isdigit(static_cast<unsigned char>(text[start]))) start = text.find('\n', start) + 1;
+    text.replace(start, text.find('\n', start) - start, "5");
+    return 1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(start), '\n');
+  };
+  const long late = break_row(text.size() * 9 / 10);
+  EXPECT_EQ(error_with_threads(text, 4), "chunked.csv:" + std::to_string(late) + ": expected 4 fields, found 1");
+  const long early = break_row(text.size() / 5);
+  for (unsigned threads : {1u, 4u})
+    EXPECT_EQ(error_with_threads(text, threads), "chunked.csv:" + std::to_string(early) + ": expected 4 fields, found 1");
+}

@@ -14,10 +14,10 @@
 #include <iterator>
 #include <sstream>
 #include <string_view>
-#include <system_error>
 #include <thread>
 #include <unordered_map>
 
+#include "common/parallel.hpp"
 #include "data_internal.hpp"
 #include "spiral/error.hpp"
 #include "spiral/table.hpp"
@@ -164,7 +164,6 @@ struct Chunk {
   long first_line = 1;
   std::size_t row_offset = 0, row_capacity = 0, rows = 0;  // row_capacity: line ends + 1
   std::vector<ColumnState> state;
-  std::exception_ptr error;
 };
 
 constexpr std::size_t kMinChunkBytes = std::size_t(1) << 19;
@@ -383,29 +382,12 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   const std::size_t capacity = chunks.back().row_offset + chunks.back().row_capacity;
   std::vector<std::vector<double>> numbers(names.size(), std::vector<double>(capacity));
   std::vector<long> lines(capacity);
-  const auto read_chunk = [&](Chunk& chunk) {
-    try {
-      read_numbers(text.substr(0, chunk.end), sep, name, options, names.size(), chunk, numbers, lines);
-    } catch (...) {
-      chunk.error = std::current_exception();
-    }
-  };
-  {
-    std::vector<std::thread> threads;
-    for (std::size_t c = 1; c < chunks.size(); ++c) {
-      try {
-        threads.emplace_back(read_chunk, std::ref(chunks[c]));
-      } catch (const std::system_error&) {
-        read_chunk(chunks[c]);  // no thread to be had: read it here
-      }
-    }
-    read_chunk(chunks[0]);
-    for (auto& t : threads) t.join();
-  }
+  detail::parallel_for(chunks.size(), unsigned(chunks.size()), [&](std::size_t c) {
+    read_numbers(text.substr(0, chunks[c].end), sep, name, options, names.size(), chunks[c], numbers, lines);
+  });
   std::vector<ColumnState> state(names.size());
   std::size_t row_count = 0;
-  for (const Chunk& chunk : chunks) {  // the first error and first text value in file order
-    if (chunk.error) std::rethrow_exception(chunk.error);
+  for (const Chunk& chunk : chunks) {  // the first text value in file order
     for (std::size_t j = 0; j < names.size(); ++j)
       if (state[j].numeric && !chunk.state[j].numeric) state[j] = chunk.state[j];
     if (chunk.row_offset != row_count) {

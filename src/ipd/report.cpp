@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/parallel.hpp"
 #include "ipd/ipd_internal.hpp"
 #include "spiral/html.hpp"
 #include "spiral/ipd.hpp"
@@ -149,7 +150,10 @@ std::string with_unique_ids(std::string svg, const std::string& prefix) {
 }
 
 std::string forest_figure(const std::string& svg, std::size_t index) {
-  return "<figure class=\"forest\">" + with_unique_ids(svg, "f" + std::to_string(index) + "-") + "</figure>\n";
+  std::string figure = "<figure class=\"forest\">";
+  figure += with_unique_ids(svg, fmt::format("f{}-", index));
+  figure += "</figure>\n";
+  return figure;
 }
 
 std::string model_section(const IpdResult& r, const IpdSpec& spec, const std::vector<std::string>& forests,
@@ -233,13 +237,13 @@ std::vector<std::string> model_names(const IpdResult& r) {
 }  // namespace
 
 std::vector<std::string> ipd_forest_svgs(const IpdResult& result) {
-  std::vector<std::string> svgs;
-  for (const auto& p : result.pooled) {
+  std::vector<std::string> svgs(result.pooled.size());
+  detail::parallel_for(svgs.size(), 0, [&](std::size_t i) {  // cairo: one surface per thread
     PlotLabels labels;
-    labels.title = p.model + ": " + p.term;
+    labels.title = fmt::format("{}: {}", result.pooled[i].model, result.pooled[i].term);
     labels.x_label = "Stage-1 coefficient";
-    svgs.push_back(forest_svg(p.meta, labels));
-  }
+    svgs[i] = forest_svg(result.pooled[i].meta, labels);
+  });
   return svgs;
 }
 

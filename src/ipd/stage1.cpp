@@ -1,14 +1,12 @@
 // Stage 1: every model of the contract's table (section 5, step 4) fitted in one study.
 // Only aggregates leave this file: estimates, standard errors, counts, moderators.
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <map>
 #include <set>
-#include <thread>
 
 #include <Eigen/Dense>
 
+#include "common/parallel.hpp"
 #include "ipd/ipd_internal.hpp"
 #include "spiral/ipd.hpp"
 #include "spiral/lmm.hpp"
@@ -268,26 +266,10 @@ IpdResult run_ipd(const IpdSpec& spec, const Table& sessions, const Table* patie
   const std::vector<Table> study_tables = rows_per_study(prepared, spec.study, ids);
   const std::vector<Table> post_tables = patients ? rows_per_study(*patients, spec.study, ids) : std::vector<Table>(ids.size());
   std::vector<Bundle> bundles(ids.size());
-  std::vector<std::exception_ptr> errors(ids.size());
-  std::atomic<std::size_t> next{0};
-  const auto worker = [&] {
-    for (std::size_t i = next++; i < ids.size(); i = next++) {
-      try {
-        bundles[i] = stage1_of_study(spec, ids[i], study_tables[i], patients ? &post_tables[i] : nullptr);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  std::size_t n_threads = threads > 0 ? static_cast<std::size_t>(threads) : std::thread::hardware_concurrency();
-  n_threads = std::clamp<std::size_t>(n_threads, 1, std::max<std::size_t>(ids.size(), 1));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < n_threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);  // the first failing study in analysis order
-  }
+  // The first failing study in analysis order is the error.
+  detail::parallel_for(ids.size(), threads > 0 ? unsigned(threads) : 0u, [&](std::size_t i) {
+    bundles[i] = stage1_of_study(spec, ids[i], study_tables[i], patients ? &post_tables[i] : nullptr);
+  });
   return run_stage2(spec, std::move(bundles));
 }
 

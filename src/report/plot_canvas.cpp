@@ -1,8 +1,11 @@
 #include "plot_canvas.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <string_view>
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -25,6 +28,30 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   if (s.size() < suffix.size()) return false;
   return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+// Cairo numbers SVG surfaces ("surface416") by a process-wide counter, so the same plot
+// would differ with what was drawn before it, and between threads. The numbers are
+// renumbered 1, 2, ... in order of appearance, which makes each SVG depend on itself only.
+std::string renumber_surfaces(const std::string& svg) {
+  static constexpr std::string_view kName = "surface";
+  std::map<std::string, std::string, std::less<>> numbers;
+  std::string out;
+  out.reserve(svg.size());
+  std::size_t from = 0;
+  for (std::size_t at = svg.find(kName); at != std::string::npos; at = svg.find(kName, from)) {
+    std::size_t end = at + kName.size();
+    while (end < svg.size() && std::isdigit(static_cast<unsigned char>(svg[end]))) ++end;
+    out.append(svg, from, end - from);
+    if (end > at + kName.size()) {
+      const std::string original = svg.substr(at + kName.size(), end - at - kName.size());
+      const auto [it, added] = numbers.emplace(original, std::to_string(numbers.size() + 1));
+      out.replace(out.size() - original.size(), original.size(), it->second);
+    }
+    from = end;
+  }
+  out.append(svg, from);
+  return out;
 }
 
 }  // namespace
@@ -70,7 +97,7 @@ std::string Canvas::finish() {
   cairo_surface_destroy(surface_);
   surface_ = nullptr;
   if (status != CAIRO_STATUS_SUCCESS) throw AnalysisError(std::string("plot: cairo failed: ") + cairo_status_to_string(status));
-  return std::move(bytes_);
+  return format_ == Format::Svg ? renumber_surfaces(bytes_) : std::move(bytes_);
 }
 
 void Canvas::text(const std::string& s, double x, double y, double align, double size, bool bold) {

@@ -142,5 +142,16 @@ TEST(MetaPlots, ForestSvgHasLabelsAndHeterogeneityLine) {
   EXPECT_GT(svg.size(), 10000u);
 }
 
+// Cairo numbers SVG surfaces by a process-wide counter; the plot renumbers them, so a plot
+// is the same bytes whatever was drawn before it (and on whichever thread).
+TEST(MetaPlots, SvgBytesDoNotDependOnEarlierPlots) {
+  const std::string first = forest_svg(fit_meta(bcg_input(), {}));
+  const std::string funnel = funnel_svg(fit_meta(bcg_input(), {}));
+  const std::string again = forest_svg(fit_meta(bcg_input(), {}));
+  EXPECT_EQ(first, again);
+  EXPECT_NE(first.find("id=\"surface1\""), std::string::npos);
+  EXPECT_NE(funnel.find("id=\"surface1\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace spiral::test

@@ -1,0 +1,47 @@
+// One small pool pattern for the library's parallel loops (reader chunks, stage-1 studies,
+// forest plots): every index runs exactly once and errors come back in index order, so a
+// parallel run fails, or succeeds, exactly as a serial one.
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace spiral::detail {
+
+// Runs task(i) for every i in [0, count) on up to `threads` threads (0: one per core); the
+// calling thread is one of them. Every task runs even when another throws; then the
+// exception of the lowest index is rethrown.
+template <typename Task>
+void parallel_for(std::size_t count, unsigned threads, const Task& task) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t workers = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(count, 1));
+  std::vector<std::exception_ptr> errors(count);
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i = next++; i < count; i = next++) {
+      try {
+        task(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < workers; ++t) {
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: the ones running share the rest
+    }
+  }
+  work();
+  for (auto& thread : pool) thread.join();
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+}
+
+}  // namespace spiral::detail

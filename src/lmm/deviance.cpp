@@ -21,7 +21,8 @@ double log_det2(const Eigen::MatrixXd& lower_or_upper, int count) {
 // Rows [offset, offset + T.rows()) of m become T' times themselves (Lambda' acting on rows).
 // In place: with T lower triangular, new row i = sum_{j >= i} T(j, i) row j reads only rows
 // not yet overwritten when i ascends.
-void lambda_t_rows(const Eigen::MatrixXd& T, int offset, Eigen::Ref<Eigen::MatrixXd> m) {
+template <typename Rows>
+void lambda_t_rows(const Eigen::MatrixXd& T, int offset, Rows&& m) {
   const Eigen::Index k = T.rows();
   for (Eigen::Index i = 0; i < k; ++i) {
     m.row(offset + i) *= T(i, i);
@@ -292,19 +293,26 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
   // 3. The groups' coupling with the rest: L21 = Lambda2' A21 W, m22 -= L21 L21' (its lower
   // triangle: rest_index ascends, and LLT reads no more) and c2 -= L21 R1 on the group's rest
   // rows (few: no temporaries).
+  Eigen::Matrix<double, Eigen::Dynamic, K> l21;  // the group's, with k fixed at compile time
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     Group& g = groups_[level];
     if (g.rest_index.empty()) continue;
     const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
-    g.l21.noalias() = g.a21.lazyProduct(Eigen::Map<const Square>(w1_.data() + c * k, k, k));
-    for (const auto& [j, offset] : g.rest_blocks) lambda_t_rows(T[static_cast<std::size_t>(j)], offset, g.l21);
+    l21.noalias() = g.a21.lazyProduct(Eigen::Map<const Square>(w1_.data() + c * k, k, k));
+    for (const auto& [j, offset] : g.rest_blocks) {
+      const Eigen::MatrixXd& t = T[static_cast<std::size_t>(j)];
+      if (t.rows() == 1) l21.row(offset) *= t(0, 0);
+      else lambda_t_rows(t, offset, l21);
+    }
+    const auto r1 = r1_.template middleRows<K>(c, k);
     for (std::size_t a = 0; a < g.rest_index.size(); ++a) {
       const Eigen::Index row = g.rest_index[a];
       for (std::size_t b = 0; b <= a; ++b) {
-        m22(row, g.rest_index[b]) -= g.l21.row(Eigen::Index(a)).dot(g.l21.row(Eigen::Index(b)));
+        m22(row, g.rest_index[b]) -= l21.row(Eigen::Index(a)).dot(l21.row(Eigen::Index(b)));
       }
-      c2.row(row).noalias() -= g.l21.row(Eigen::Index(a)) * r1_.template middleRows<K>(c, k);
+      c2.row(row).noalias() -= l21.row(Eigen::Index(a)).lazyProduct(r1);
     }
+    g.l21 = l21;  // for the conditional modes
   }
   return true;
 }

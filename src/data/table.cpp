@@ -93,18 +93,26 @@ void Table::add_factor_from_strings(const std::string& name, const std::vector<s
 
 Table Table::subset(const std::vector<bool>& keep) const {
   Table out(source_);
+  std::vector<std::size_t> rows;
   std::vector<long> lines;
   for (std::size_t i = 0; i < rows_; ++i) {
-    if (keep[i]) lines.push_back(line_of(i));
+    if (!keep[i]) continue;
+    rows.push_back(i);
+    lines.push_back(line_of(i));
   }
   for (const auto& c : columns_) {
-    Column d = c;
-    d.numbers.clear();
-    d.codes.clear();
-    for (std::size_t i = 0; i < rows_; ++i) {
-      if (!keep[i]) continue;
-      if (c.is_numeric()) d.numbers.push_back(c.numbers[i]);
-      else d.codes.push_back(c.codes[i]);
+    Column d;  // all but the values, which are gathered (not copied whole, then cleared)
+    d.name = c.name;
+    d.kind = c.kind;
+    d.levels = c.levels;
+    d.first_non_number = c.first_non_number;
+    d.first_non_number_line = c.first_non_number_line;
+    if (c.is_numeric()) {
+      d.numbers.reserve(rows.size());
+      for (std::size_t i : rows) d.numbers.push_back(c.numbers[i]);
+    } else {
+      d.codes.reserve(rows.size());
+      for (std::size_t i : rows) d.codes.push_back(c.codes[i]);
     }
     out.add(std::move(d));
   }

@@ -17,7 +17,7 @@ bool study_less(const std::string& a, const std::string& b);
 Table study_rows(const Table& table, const std::string& study_column, const std::string& study);
 // The rows of each of `studies` (input order), one table per study, the ids read once.
 std::vector<Table> rows_per_study(const Table& table, const std::string& study_column,
-                                  const std::vector<std::string>& studies);
+                                  const std::vector<std::string>& studies, unsigned threads = 1);
 
 // Mean and SD (n - 1) of the non-missing values, accumulated as R's mean()/var() do.
 struct MeanSd {

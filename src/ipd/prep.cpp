@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/parallel.hpp"
 #include "ipd/ipd_internal.hpp"
 #include "spiral/formula.hpp"
 #include "spiral/ipd.hpp"
@@ -42,14 +43,17 @@ Table study_rows(const Table& table, const std::string& study_column, const std:
 }
 
 std::vector<Table> rows_per_study(const Table& table, const std::string& study_column,
-                                  const std::vector<std::string>& studies) {
+                                  const std::vector<std::string>& studies, unsigned threads) {
   const std::vector<std::string> ids = row_texts(table, study_column);
-  std::vector<Table> out;
-  std::vector<bool> keep(ids.size());
-  for (const auto& study : studies) {
-    for (std::size_t i = 0; i < ids.size(); ++i) keep[i] = ids[i] == study;
-    out.push_back(table.subset(keep));
+  std::unordered_map<std::string_view, std::size_t> index_of;
+  for (std::size_t s = 0; s < studies.size(); ++s) index_of.emplace(studies[s], s);
+  std::vector<std::vector<bool>> keep(studies.size(), std::vector<bool>(ids.size()));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto it = index_of.find(ids[i]);
+    if (it != index_of.end()) keep[it->second][i] = true;
   }
+  std::vector<Table> out(studies.size());
+  detail::parallel_for(studies.size(), threads, [&](std::size_t s) { out[s] = table.subset(keep[s]); });
   return out;
 }
 

@@ -263,11 +263,13 @@ IpdResult run_ipd(const IpdSpec& spec, const Table& sessions, const Table* patie
   validate_data(spec, sessions, patients);
   const Table prepared = prepare(spec, sessions);
   const std::vector<std::string> ids = study_ids(spec, sessions);
-  const std::vector<Table> study_tables = rows_per_study(prepared, spec.study, ids);
-  const std::vector<Table> post_tables = patients ? rows_per_study(*patients, spec.study, ids) : std::vector<Table>(ids.size());
+  const unsigned workers = threads > 0 ? unsigned(threads) : 0u;
+  const std::vector<Table> study_tables = rows_per_study(prepared, spec.study, ids, workers);
+  const std::vector<Table> post_tables =
+      patients ? rows_per_study(*patients, spec.study, ids, workers) : std::vector<Table>(ids.size());
   std::vector<Bundle> bundles(ids.size());
   // The first failing study in analysis order is the error.
-  detail::parallel_for(ids.size(), threads > 0 ? unsigned(threads) : 0u, [&](std::size_t i) {
+  detail::parallel_for(ids.size(), workers, [&](std::size_t i) {
     bundles[i] = stage1_of_study(spec, ids[i], study_tables[i], patients ? &post_tables[i] : nullptr);
   });
   return run_stage2(spec, std::move(bundles));

@@ -27,7 +27,8 @@ struct DataOptions {
   ReadOptions read_options() const;
 };
 void add_data_options(CLI::App& command, DataOptions& data, bool required = true);
-Table read_data(const DataOptions& data);
+// `columns`: only these are kept (ReadOptions::columns; empty = all).
+Table read_data(const DataOptions& data, const std::vector<std::string>& columns = {});
 
 // The result of a command in each format; emit() prints warnings to stderr and
 // writes the chosen format to stdout or, atomically, to --out.

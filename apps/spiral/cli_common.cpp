@@ -30,7 +30,11 @@ ReadOptions DataOptions::read_options() const {
   return options;
 }
 
-Table read_data(const DataOptions& data) { return read_table(data.source, data.read_options()); }
+Table read_data(const DataOptions& data, const std::vector<std::string>& columns) {
+  ReadOptions options = data.read_options();
+  options.columns = columns;
+  return read_table(data.source, options);
+}
 
 void emit(const OutputOptions& output, const Rendered& result, const Warnings& warnings) {
   std::string content;

@@ -2,9 +2,29 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "spiral/error.hpp"
+#include "spiral/formula.hpp"
 #include "spiral/lmm.hpp"
 
 namespace spiral::cli {
+namespace {
+
+// The columns the model reads, so that the reader parses no others; all when a formula
+// does not parse (the fit then reports that error, after any error of the data source).
+std::vector<std::string> model_columns(const std::string& formula, const std::string& compare,
+                                       const std::string& ar1_time) {
+  try {
+    std::vector<std::string> columns = parse_formula(formula).variables();
+    if (!compare.empty())
+      for (const auto& name : parse_formula(compare).variables()) columns.push_back(name);
+    if (!ar1_time.empty()) columns.push_back(ar1_time);
+    return columns;
+  } catch (const InputError&) {
+    return {};
+  }
+}
+
+}  // namespace
 
 void register_lmm(CLI::App& app) {
   struct Options {
@@ -30,7 +50,7 @@ void register_lmm(CLI::App& app) {
   command->add_option("--compare", options->compare, "Likelihood-ratio test against formula F1 (ML refits)");
   add_output_options(*command, options->output, false);
   command->callback([options] {
-    const Table table = read_data(options->data);
+    const Table table = read_data(options->data, model_columns(options->lmm.formula, options->compare, options->lmm.ar1_time));
     LmmOptions lmm = options->lmm;
     lmm.reml = !options->ml;
     static const std::map<std::string, DfMethod> df_methods{

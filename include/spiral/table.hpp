@@ -78,6 +78,9 @@ struct ReadOptions {
   char separator = 0;                  // 0 = detect from the header (',' ';' tab)
   std::vector<std::string> na_tokens;  // in addition to "", "NA", "NaN", "."
   bool value_labels = false;           // --labels: SPSS/Stata/SAS value labels become factor levels
+  // When not empty: only these columns are kept (the names not in the source are ignored);
+  // a delimited file's other fields are then only counted, not parsed.
+  std::vector<std::string> columns;
   // Threads that parse a large delimited file in chunks of whole records (0 = one per
   // core, at most 8); the table is the same for any number.
   unsigned threads = 0;

@@ -322,8 +322,9 @@ bool field_value(std::string_view field, const std::vector<std::string>& na_toke
 
 // Pass 1 over one chunk of records (text ends where the chunk does).
 void read_numbers(std::string_view text, char sep, const std::string& name, const ReadOptions& options,
-                  std::size_t columns, Chunk& chunk, std::vector<std::vector<double>>& numbers,
+                  const std::vector<bool>& wanted, Chunk& chunk, std::vector<std::vector<double>>& numbers,
                   std::vector<long>& lines) {
+  const std::size_t columns = wanted.size();
   std::vector<std::string_view> fields;
   std::vector<bool> quoted;
   chunk.state.assign(columns, ColumnState{});
@@ -339,7 +340,7 @@ void read_numbers(std::string_view text, char sep, const std::string& name, cons
     lines[row] = line;
     for (std::size_t j = 0; j < columns; ++j) {
       ColumnState& c = chunk.state[j];
-      if (!c.numeric) continue;
+      if (!c.numeric || !wanted[j]) continue;
       if (!field_value(fields[j], options.na_tokens, numbers[j][row])) {
         c.numeric = false;
         c.first_non_number = std::string(fields[j]);
@@ -380,10 +381,17 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   // for one row per line; then the chunks' rows are moved together.
   std::vector<Chunk> chunks = split_records(text, header_reader.position(), header_reader.line(), options.threads);
   const std::size_t capacity = chunks.back().row_offset + chunks.back().row_capacity;
-  std::vector<std::vector<double>> numbers(names.size(), std::vector<double>(capacity));
+  // ReadOptions::columns: the others are only checked for their number of fields.
+  std::vector<bool> wanted(names.size(), true);
+  if (!options.columns.empty())
+    for (std::size_t j = 0; j < names.size(); ++j)
+      wanted[j] = std::find(options.columns.begin(), options.columns.end(), names[j]) != options.columns.end();
+  std::vector<std::vector<double>> numbers(names.size());
+  for (std::size_t j = 0; j < names.size(); ++j)
+    if (wanted[j]) numbers[j].resize(capacity);
   std::vector<long> lines(capacity);
   detail::parallel_for(chunks.size(), unsigned(chunks.size()), [&](std::size_t c) {
-    read_numbers(text.substr(0, chunks[c].end), sep, name, options, names.size(), chunks[c], numbers, lines);
+    read_numbers(text.substr(0, chunks[c].end), sep, name, options, wanted, chunks[c], numbers, lines);
   });
   std::vector<ColumnState> state(names.size());
   std::size_t row_count = 0;
@@ -396,7 +404,7 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
                     column.begin() + std::ptrdiff_t(row_count));
       };
       for (std::size_t j = 0; j < names.size(); ++j)
-        if (state[j].numeric) move_rows(numbers[j]);
+        if (wanted[j] && state[j].numeric) move_rows(numbers[j]);
       move_rows(lines);
     }
     row_count += chunk.rows;
@@ -404,14 +412,14 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   if (row_count == 0) throw InputError(name + ": no data rows (only a header)");
   lines.resize(row_count);
   for (std::size_t j = 0; j < names.size(); ++j) {
-    if (state[j].numeric) numbers[j].resize(row_count);
+    if (wanted[j] && state[j].numeric) numbers[j].resize(row_count);
     else numbers[j] = {};
   }
 
   // Pass 2: text columns as factors.
   std::vector<std::size_t> text_columns;
   for (std::size_t j = 0; j < names.size(); ++j) {
-    if (!state[j].numeric) text_columns.push_back(j);
+    if (wanted[j] && !state[j].numeric) text_columns.push_back(j);
   }
   std::vector<std::vector<int>> codes(names.size());
   std::vector<std::unordered_map<std::string, int>> interned(names.size());
@@ -437,6 +445,7 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
 
   Table table(name);
   for (std::size_t j = 0; j < names.size(); ++j) {
+    if (!wanted[j]) continue;
     if (state[j].numeric) {
       table.add_numeric(names[j], std::move(numbers[j]));
       continue;

@@ -42,14 +42,26 @@ std::string lower_extension(const std::string& path) {
   return ext;
 }
 
+// ReadOptions::columns for the readers that read every column anyway.
+Table kept_columns(const Table& table, const std::vector<std::string>& names) {
+  if (names.empty()) return table;
+  Table out(table.source());
+  for (const Column& c : table.columns())
+    if (std::find(names.begin(), names.end(), c.name) != names.end()) out.add(c);
+  std::vector<long> lines(out.rows());
+  for (std::size_t i = 0; i < lines.size(); ++i) lines[i] = table.line_of(i);
+  out.set_lines(std::move(lines));
+  return out;
+}
+
 }  // namespace
 
 Table read_table(const std::string& source, const ReadOptions& options) {
   if (source.empty()) throw InputError("--data: no data source given");
-  if (source.rfind("sqlite:", 0) == 0) return read_sqlite(source, options);
+  if (source.rfind("sqlite:", 0) == 0) return kept_columns(read_sqlite(source, options), options.columns);
   const std::string ext = lower_extension(source);
   if (ext == ".sav" || ext == ".zsav" || ext == ".por" || ext == ".dta" || ext == ".sas7bdat") {
-    return read_readstat(source, options);
+    return kept_columns(read_readstat(source, options), options.columns);
   }
   if (ext == ".csv" || ext == ".tsv" || ext == ".txt" || ext == ".dat" || ext.empty()) {
     return read_delimited(source, options);

@@ -289,3 +289,28 @@ TEST(Delimited, ChunkedReadReportsTheFirstErrorInFileOrder) {
   for (unsigned threads : {1u, 4u})
     EXPECT_EQ(error_with_threads(text, threads), "chunked.csv:" + std::to_string(early) + ": expected 4 fields, found 1");
 }
+
+TEST(Readers, OnlyTheRequestedColumnsAreKept) {
+  spiral::ReadOptions options;
+  options.columns = {"arm", "alliance", "not_in_the_source"};
+  for (const std::string& source : {fixture("sessions.csv"), fixture("sessions.sav"), fixture("sessions.dta"),
+                                   "sqlite:" + fixture("sessions.sqlite") + "?table=sessions"}) {
+    SCOPED_TRACE(source);
+    const Table t = spiral::read_table(source, options);
+    ASSERT_EQ(t.cols(), 2u);
+    EXPECT_EQ(t.columns()[0].name, "alliance");  // in the source's order
+    EXPECT_EQ(t.columns()[1].name, "arm");
+    EXPECT_EQ(t.rows(), 6u);
+    EXPECT_DOUBLE_EQ(t.column("alliance").numbers[1], 5.25);
+    EXPECT_EQ(t.column("arm").levels, (std::vector<std::string>{"FB", "TAU"}));
+    EXPECT_FALSE(t.has("patient"));
+  }
+  // The other columns' fields are counted but never parsed: text in them makes no factor,
+  // a missing field is still an error.
+  spiral::ReadOptions only_a;
+  only_a.columns = {"a"};
+  const Table t = spiral::read_delimited_text("a,b\n1,x\n2,y\n", "t.csv", only_a);
+  EXPECT_EQ(t.cols(), 1u);
+  EXPECT_EQ(t.column("a").numbers, (std::vector<double>{1, 2}));
+  EXPECT_THROW(spiral::read_delimited_text("a,b\n1,x\n2\n", "t.csv", only_a), InputError);
+}

@@ -10,7 +10,7 @@ REPO = Path(os.environ.get("SPIRAL_REPO", Path(__file__).resolve().parents[2]))
 BUILD = Path(os.environ.get("SPIRAL_BUILD_DIR", REPO / "build"))
 # Dependants first, as the linker wants them (CMakeLists.txt's spiral_lib).
 MODULES = ["api", "sim", "ipd", "lmm", "meta", "panel", "formula", "data", "report"]
-SYSTEM_LIBRARIES = ["tomlplusplus", "nlopt", "readstat", "sqlite3", "fmt", "cairo"]
+SYSTEM_LIBRARIES = ["tomlplusplus", "nlopt", "readstat", "sqlite3", "fmt"]
 
 LIBRARIES = [str(BUILD / f"libspiral_{m}.a") for m in MODULES]
 missing = [m for m in MODULES if not (BUILD / f"libspiral_{m}.a").exists()]

@@ -7,8 +7,6 @@
 #include <map>
 #include <string_view>
 
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 
 #include "spiral/error.hpp"
 
@@ -66,69 +64,69 @@ Format format_of_path(const std::string& path) {
 Canvas::Canvas(Format format, double width, double height) : format_(format) {
   switch (format) {
     case Format::Svg:
-      surface_ = cairo_svg_surface_create_for_stream(append_bytes, &bytes_, width, height);
+      surface_ = cairo().svg_surface_create_for_stream(append_bytes, &bytes_, width, height);
       break;
     case Format::Pdf:
-      surface_ = cairo_pdf_surface_create_for_stream(append_bytes, &bytes_, width, height);
+      surface_ = cairo().pdf_surface_create_for_stream(append_bytes, &bytes_, width, height);
       break;
     case Format::Png:
-      surface_ = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, static_cast<int>(std::ceil(width * kPngScale)),
+      surface_ = cairo().image_surface_create(CAIRO_FORMAT_ARGB32, static_cast<int>(std::ceil(width * kPngScale)),
                                             static_cast<int>(std::ceil(height * kPngScale)));
       break;
   }
-  cr_ = cairo_create(surface_);
-  if (format == Format::Png) cairo_scale(cr_, kPngScale, kPngScale);
-  cairo_set_source_rgb(cr_, 1, 1, 1);  // white page (PNG has no background otherwise)
-  cairo_paint(cr_);
-  cairo_set_source_rgb(cr_, 0, 0, 0);
+  cr_ = cairo().create(surface_);
+  if (format == Format::Png) cairo().scale(cr_, kPngScale, kPngScale);
+  cairo().set_source_rgb(cr_, 1, 1, 1);  // white page (PNG has no background otherwise)
+  cairo().paint(cr_);
+  cairo().set_source_rgb(cr_, 0, 0, 0);
 }
 
 Canvas::~Canvas() {
-  if (cr_) cairo_destroy(cr_);
-  if (surface_) cairo_surface_destroy(surface_);
+  if (cr_) cairo().destroy(cr_);
+  if (surface_) cairo().surface_destroy(surface_);
 }
 
 std::string Canvas::finish() {
-  cairo_destroy(cr_);
+  cairo().destroy(cr_);
   cr_ = nullptr;
-  if (format_ == Format::Png) cairo_surface_write_to_png_stream(surface_, append_bytes, &bytes_);
-  cairo_surface_finish(surface_);
-  const cairo_status_t status = cairo_surface_status(surface_);
-  cairo_surface_destroy(surface_);
+  if (format_ == Format::Png) cairo().surface_write_to_png_stream(surface_, append_bytes, &bytes_);
+  cairo().surface_finish(surface_);
+  const cairo_status_t status = cairo().surface_status(surface_);
+  cairo().surface_destroy(surface_);
   surface_ = nullptr;
-  if (status != CAIRO_STATUS_SUCCESS) throw AnalysisError(std::string("plot: cairo failed: ") + cairo_status_to_string(status));
+  if (status != CAIRO_STATUS_SUCCESS) throw AnalysisError(std::string("plot: cairo failed: ") + cairo().status_to_string(status));
   return format_ == Format::Svg ? renumber_surfaces(bytes_) : std::move(bytes_);
 }
 
 void Canvas::text(const std::string& s, double x, double y, double align, double size, bool bold) {
-  cairo_select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr_, size);
+  cairo().select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo().set_font_size(cr_, size);
   cairo_text_extents_t extents;
-  cairo_text_extents(cr_, s.c_str(), &extents);
-  cairo_move_to(cr_, x - align * extents.x_advance, y);
-  cairo_show_text(cr_, s.c_str());
+  cairo().text_extents(cr_, s.c_str(), &extents);
+  cairo().move_to(cr_, x - align * extents.x_advance, y);
+  cairo().show_text(cr_, s.c_str());
 }
 
 double Canvas::text_width(const std::string& s, double size, bool bold) {
-  cairo_select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr_, size);
+  cairo().select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo().set_font_size(cr_, size);
   cairo_text_extents_t extents;
-  cairo_text_extents(cr_, s.c_str(), &extents);
+  cairo().text_extents(cr_, s.c_str(), &extents);
   return extents.x_advance;
 }
 
 void Canvas::line(double x1, double y1, double x2, double y2, double width) {
-  cairo_set_line_width(cr_, width);
-  cairo_move_to(cr_, x1, y1);
-  cairo_line_to(cr_, x2, y2);
-  cairo_stroke(cr_);
+  cairo().set_line_width(cr_, width);
+  cairo().move_to(cr_, x1, y1);
+  cairo().line_to(cr_, x2, y2);
+  cairo().stroke(cr_);
 }
 
 void Canvas::dashed_line(double x1, double y1, double x2, double y2, double width) {
   const double dashes[] = {3.0, 2.0};
-  cairo_set_dash(cr_, dashes, 2, 0);
+  cairo().set_dash(cr_, dashes, 2, 0);
   line(x1, y1, x2, y2, width);
-  cairo_set_dash(cr_, nullptr, 0, 0);
+  cairo().set_dash(cr_, nullptr, 0, 0);
 }
 
 std::vector<double> pretty_ticks(double low, double high, int target) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <cairo.h>
+#include "cairo_library.hpp"
 
 namespace spiral::plot_detail {
 

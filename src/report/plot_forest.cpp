@@ -15,6 +15,7 @@ namespace spiral {
 namespace {
 
 using plot_detail::Canvas;
+using plot_detail::cairo;
 
 constexpr double kRow = 15;        // row height (pt)
 constexpr double kFontSize = 9;
@@ -114,8 +115,8 @@ std::string render_forest(const ForestData& data, const PlotLabels& labels, plot
       if (end >= axis_low && end <= axis_high) canvas.line(x_of(end), y - 2.5, x_of(end), y + 2.5, 0.8);
     const double relative = max_weight > 0 ? std::sqrt(s.weight / max_weight) : 1;
     const double side = kRow * 0.65 * std::max(0.35, relative);
-    cairo_rectangle(cr, x_of(s.estimate) - side / 2, y - side / 2, side, side);
-    cairo_fill(cr);
+    cairo().rectangle(cr, x_of(s.estimate) - side / 2, y - side / 2, side, side);
+    cairo().fill(cr);
   }
 
   if (has_summary) {
@@ -129,12 +130,12 @@ std::string render_forest(const ForestData& data, const PlotLabels& labels, plot
       canvas.dashed_line(x_of(data.pi_low), summary_y, x_of(data.pi_high), summary_y, 0.8);
       for (double end : {data.pi_low, data.pi_high}) canvas.line(x_of(end), summary_y - 3, x_of(end), summary_y + 3, 0.8);
     }
-    cairo_move_to(cr, x_of(data.pooled_low), summary_y);
-    cairo_line_to(cr, x_of(data.pooled), summary_y - kRow * 0.4);
-    cairo_line_to(cr, x_of(data.pooled_high), summary_y);
-    cairo_line_to(cr, x_of(data.pooled), summary_y + kRow * 0.4);
-    cairo_close_path(cr);
-    cairo_fill(cr);
+    cairo().move_to(cr, x_of(data.pooled_low), summary_y);
+    cairo().line_to(cr, x_of(data.pooled), summary_y - kRow * 0.4);
+    cairo().line_to(cr, x_of(data.pooled_high), summary_y);
+    cairo().line_to(cr, x_of(data.pooled), summary_y + kRow * 0.4);
+    cairo().close_path(cr);
+    cairo().fill(cr);
   }
 
   // x axis

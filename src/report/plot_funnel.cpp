@@ -16,6 +16,7 @@ namespace spiral {
 namespace {
 
 using plot_detail::Canvas;
+using plot_detail::cairo;
 
 constexpr double kWidth = 400, kHeight = 330, kFontSize = 9;
 constexpr double kLeft = 58, kRight = 16, kTop = 16, kBottom = 46;
@@ -46,41 +47,41 @@ std::string render_funnel(const FunnelData& data, const PlotLabels& labels, plot
   if (!labels.title.empty()) canvas.text(labels.title, kWidth / 2, kTop + 8, 0.5, 11, true);
 
   // Grey panel, white pseudo-confidence region, centre line.
-  cairo_set_source_rgb(cr, 0.86, 0.86, 0.86);
-  cairo_rectangle(cr, left, top, right - left, bottom - top);
-  cairo_fill(cr);
-  cairo_save(cr);
-  cairo_rectangle(cr, left, top, right - left, bottom - top);
-  cairo_clip(cr);
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_move_to(cr, x_of(data.center), y_of(0));
-  cairo_line_to(cr, x_of(data.center - z * y_bottom_value), y_of(y_bottom_value));
-  cairo_line_to(cr, x_of(data.center + z * y_bottom_value), y_of(y_bottom_value));
-  cairo_close_path(cr);
-  cairo_fill(cr);
-  cairo_set_source_rgb(cr, 0, 0, 0);
+  cairo().set_source_rgb(cr, 0.86, 0.86, 0.86);
+  cairo().rectangle(cr, left, top, right - left, bottom - top);
+  cairo().fill(cr);
+  cairo().save(cr);
+  cairo().rectangle(cr, left, top, right - left, bottom - top);
+  cairo().clip(cr);
+  cairo().set_source_rgb(cr, 1, 1, 1);
+  cairo().move_to(cr, x_of(data.center), y_of(0));
+  cairo().line_to(cr, x_of(data.center - z * y_bottom_value), y_of(y_bottom_value));
+  cairo().line_to(cr, x_of(data.center + z * y_bottom_value), y_of(y_bottom_value));
+  cairo().close_path(cr);
+  cairo().fill(cr);
+  cairo().set_source_rgb(cr, 0, 0, 0);
   canvas.dashed_line(x_of(data.center - z * y_bottom_value), y_of(y_bottom_value), x_of(data.center), y_of(0), 0.6);
   canvas.dashed_line(x_of(data.center + z * y_bottom_value), y_of(y_bottom_value), x_of(data.center), y_of(0), 0.6);
   canvas.line(x_of(data.center), y_of(0), x_of(data.center), y_of(y_bottom_value), 0.8);
   for (std::size_t i = 0; i < data.estimate.size(); ++i) {
-    cairo_arc(cr, x_of(data.estimate[i]), y_of(data.std_error[i]), 3, 0, 2 * M_PI);
-    cairo_fill(cr);
+    cairo().arc(cr, x_of(data.estimate[i]), y_of(data.std_error[i]), 3, 0, 2 * M_PI);
+    cairo().fill(cr);
   }
-  cairo_set_line_width(cr, 0.9);
+  cairo().set_line_width(cr, 0.9);
   for (std::size_t i = 0; i < data.filled_estimate.size(); ++i) {
-    cairo_arc(cr, x_of(data.filled_estimate[i]), y_of(data.filled_std_error[i]), 3, 0, 2 * M_PI);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_fill_preserve(cr);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_stroke(cr);
+    cairo().arc(cr, x_of(data.filled_estimate[i]), y_of(data.filled_std_error[i]), 3, 0, 2 * M_PI);
+    cairo().set_source_rgb(cr, 1, 1, 1);
+    cairo().fill_preserve(cr);
+    cairo().set_source_rgb(cr, 0, 0, 0);
+    cairo().stroke(cr);
   }
-  cairo_restore(cr);
-  cairo_set_source_rgb(cr, 0, 0, 0);  // the save above was taken while painting the grey panel
+  cairo().restore(cr);
+  cairo().set_source_rgb(cr, 0, 0, 0);  // the save above was taken while painting the grey panel
 
   // Frame and axes.
-  cairo_set_line_width(cr, 0.8);
-  cairo_rectangle(cr, left, top, right - left, bottom - top);
-  cairo_stroke(cr);
+  cairo().set_line_width(cr, 0.8);
+  cairo().rectangle(cr, left, top, right - left, bottom - top);
+  cairo().stroke(cr);
   const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 1;
   for (double t : x_ticks) {
     canvas.line(x_of(t), bottom, x_of(t), bottom + 4, 0.8);
@@ -92,12 +93,12 @@ std::string render_funnel(const FunnelData& data, const PlotLabels& labels, plot
     canvas.text(plot_detail::tick_label(t, y_step), left - 6, y_of(t) + 3, 1, kFontSize);
   }
   canvas.text(labels.x_label.empty() ? "Observed Outcome" : labels.x_label, (left + right) / 2, kHeight - 12, 0.5, kFontSize);
-  cairo_save(cr);
-  cairo_move_to(cr, 0, 0);
-  cairo_translate(cr, 16, (top + bottom) / 2);
-  cairo_rotate(cr, -M_PI / 2);
+  cairo().save(cr);
+  cairo().move_to(cr, 0, 0);
+  cairo().translate(cr, 16, (top + bottom) / 2);
+  cairo().rotate(cr, -M_PI / 2);
   canvas.text("Standard Error", 0, 0, 0.5, kFontSize);
-  cairo_restore(cr);
+  cairo().restore(cr);
   return canvas.finish();
 }
 

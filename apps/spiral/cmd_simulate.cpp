@@ -8,11 +8,12 @@
 #include <memory>
 #include <optional>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
-#ifdef SPIRAL_HAVE_MPI
-#include <mpi.h>
-#endif
+#include <filesystem>
+#include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "spiral/power.hpp"
@@ -64,27 +65,25 @@ void register_simulate_command(CLI::App& app) {
 
 
 // The MPI world when launched by mpirun (OpenMPI, MPICH, PMIx launchers), else one process.
-// MPI_Finalize runs on every exit, also when an error unwinds the command.
+// The MPI calls live in libspiral_mpi.so beside the executable (apps/spiral/mpi/plugin.cpp),
+// loaded only then. MPI_Finalize runs on every exit, also when an error unwinds the command.
 class MpiWorld {
  public:
   MpiWorld() {
-#ifdef SPIRAL_HAVE_MPI
-    if (launched_by_mpirun()) {
-      int initialized = 0;
-      MPI_Initialized(&initialized);
-      if (!initialized) {
-        MPI_Init(nullptr, nullptr);
-        owns_ = true;
-      }
-      MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-      MPI_Comm_size(MPI_COMM_WORLD, &size_);
-    }
-#endif
+    if (!launched_by_mpirun()) return;
+    const std::filesystem::path plugin = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "libspiral_mpi.so";
+    // Global: OpenMPI's own components, which it loads later, resolve symbols of libmpi.
+    void* handle = dlopen(plugin.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (handle == nullptr)
+      throw InputError("launched by mpirun, but this spiral has no MPI support (" + std::string(dlerror()) + ")");
+    start_ = function<int(int*, int*)>(handle, "spiral_mpi_start");
+    finish_ = function<void()>(handle, "spiral_mpi_finish");
+    gather_length_ = function<void(int, int*)>(handle, "spiral_mpi_gather_length");
+    gather_bytes_ = function<void(const char*, int, char*, const int*, const int*)>(handle, "spiral_mpi_gather_bytes");
+    owns_ = start_(&rank_, &size_) == 1;
   }
   ~MpiWorld() {
-#ifdef SPIRAL_HAVE_MPI
-    if (owns_) MPI_Finalize();
-#endif
+    if (owns_) finish_();
   }
   MpiWorld(const MpiWorld&) = delete;
   MpiWorld& operator=(const MpiWorld&) = delete;
@@ -95,24 +94,19 @@ class MpiWorld {
   // Every rank's text, on rank 0 (in rank order); the others get an empty list.
   std::vector<std::string> gather(const std::string& mine) const {
     if (size_ == 1) return {mine};
-#ifdef SPIRAL_HAVE_MPI
     int length = static_cast<int>(mine.size());
     std::vector<int> lengths(static_cast<std::size_t>(size_));
-    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+    gather_length_(length, lengths.data());
     std::vector<int> offsets(static_cast<std::size_t>(size_), 0);
     for (std::size_t r = 1; r < offsets.size(); ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
     std::string all(rank_ == 0 ? static_cast<std::size_t>(offsets.back() + lengths.back()) : 0, '\0');
-    MPI_Gatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0,
-                MPI_COMM_WORLD);
+    gather_bytes_(mine.data(), length, all.data(), lengths.data(), offsets.data());
     if (rank_ != 0) return {};
     std::vector<std::string> parts;
     for (std::size_t r = 0; r < offsets.size(); ++r) {
       parts.push_back(all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r])));
     }
     return parts;
-#else
-    return {mine};
-#endif
   }
 
  private:
@@ -120,8 +114,18 @@ class MpiWorld {
     return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr ||
            std::getenv("PMIX_RANK") != nullptr;
   }
+  template <typename Signature>
+  static Signature* function(void* handle, const char* name) {
+    void* address = dlsym(handle, name);
+    if (address == nullptr) throw InputError(std::string("libspiral_mpi.so has no ") + name);
+    return reinterpret_cast<Signature*>(address);
+  }
   int rank_ = 0, size_ = 1;
   bool owns_ = false;
+  int (*start_)(int*, int*) = nullptr;
+  void (*finish_)() = nullptr;
+  void (*gather_length_)(int, int*) = nullptr;
+  void (*gather_bytes_)(const char*, int, char*, const int*, const int*) = nullptr;
 };
 
 // "[#####.....]  12/100  ETA 3m05s" redrawn on stderr, only when stderr is a terminal.

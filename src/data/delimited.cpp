@@ -390,9 +390,21 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
   for (std::size_t j = 0; j < names.size(); ++j)
     if (wanted[j]) numbers[j].resize(capacity);
   std::vector<long> lines(capacity);
-  detail::parallel_for(chunks.size(), unsigned(chunks.size()), [&](std::size_t c) {
-    read_numbers(text.substr(0, chunks[c].end), sep, name, options, wanted, chunks[c], numbers, lines);
-  });
+  const auto read_chunks = [&](std::vector<Chunk>& parts) {
+    detail::parallel_for(parts.size(), unsigned(parts.size()), [&](std::size_t c) {
+      read_numbers(text.substr(0, parts[c].end), sep, name, options, wanted, parts[c], numbers, lines);
+    });
+  };
+  try {
+    read_chunks(chunks);
+  } catch (const InputError&) {
+    // A split can only be wrong where a stray quote inside an unquoted field upset the
+    // count; then the chunk before it ends in an open quoted field, an error. So any error
+    // of a split read is taken from a read in one chunk: the serial read's own error.
+    if (chunks.size() == 1) throw;
+    chunks = split_records(text, header_reader.position(), header_reader.line(), 1);
+    read_chunks(chunks);
+  }
   std::vector<ColumnState> state(names.size());
   std::size_t row_count = 0;
   for (const Chunk& chunk : chunks) {  // the first text value in file order

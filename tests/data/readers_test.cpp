@@ -275,6 +275,20 @@ TEST(Delimited, ChunkedReadOnThreadsEqualsOneThread) {
   }
 }
 
+// A quote inside an unquoted field (5" for inches) is a literal character, but it upsets
+// the quote count that places the split points; the result must still be the serial one.
+TEST(Delimited, ChunkedReadWithStrayQuotesEqualsOneThread) {
+  std::string text = "id,height,note\n";
+  for (int row = 0; row < 150000; ++row) {  // 3 MB: up to 6 chunks
+    text += std::to_string(row) + (row % 5 == 0 ? ",5\"," : ",5,");
+    text += row % 2 == 0 ? "\"two\nlines\"\n" : "plain\n";
+  }
+  const Table serial = read_with_threads(text, 1);
+  ASSERT_EQ(serial.rows(), 150000u);
+  EXPECT_EQ(serial.column("height").first_non_number, "5\"");
+  for (unsigned threads : {2u, 3u, 4u, 5u, 6u}) expect_same_table(serial, read_with_threads(text, threads));
+}
+
 TEST(Delimited, ChunkedReadReportsTheFirstErrorInFileOrder) {
   std::string text = chunked_text("\n");
   const auto break_row = [&](std::size_t at) {  // the first record after byte `at` loses its fields

@@ -179,8 +179,9 @@ std::size_t count_byte(std::string_view text, std::size_t first, std::size_t las
 
 // Line ends ('\n', "\r\n" or a lone '\r') in [first, last): records there are at most one more.
 std::size_t count_line_ends(std::string_view text, std::size_t first, std::size_t last) {
+  const std::string_view range = text.substr(0, last);  // no search past the chunk
   std::size_t lone_returns = 0;
-  for (std::size_t i = text.find('\r', first); i < last; i = text.find('\r', i + 1))
+  for (std::size_t i = range.find('\r', first); i != std::string_view::npos; i = range.find('\r', i + 1))
     if (i + 1 == text.size() || text[i + 1] != '\n') ++lone_returns;
   return count_byte(text, first, last, '\n') + lone_returns;
 }

@@ -177,21 +177,18 @@ std::size_t count_byte(std::string_view text, std::size_t first, std::size_t las
   return count;
 }
 
-// Line ends ('\n', "\r\n" or a lone '\r') in [first, last): records there are at most one more.
-std::size_t count_line_ends(std::string_view text, std::size_t first, std::size_t last) {
-  const std::string_view range = text.substr(0, last);  // no search past the chunk
-  std::size_t lone_returns = 0;
+// Carriage returns in [first, last) not followed by '\n': record ends of old Mac files.
+std::size_t lone_returns(std::string_view text, std::size_t first, std::size_t last) {
+  const std::string_view range = text.substr(0, last);  // no search past `last`
+  std::size_t count = 0;
   for (std::size_t i = range.find('\r', first); i != std::string_view::npos; i = range.find('\r', i + 1))
-    if (i + 1 == text.size() || text[i + 1] != '\n') ++lone_returns;
-  return count_byte(text, first, last, '\n') + lone_returns;
+    if (i + 1 == text.size() || text[i + 1] != '\n') ++count;
+  return count;
 }
 
-// Only '\n' and "\r\n" end lines (then counting '\n' gives a byte's line number, as the
-// tokenizer counts, quoted line breaks included).
-bool has_only_newline_line_ends(std::string_view text) {
-  for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1))
-    if (i + 1 == text.size() || text[i + 1] != '\n') return false;
-  return true;
+// Line ends ('\n', "\r\n" or a lone '\r') in [first, last): records there are at most one more.
+std::size_t count_line_ends(std::string_view text, std::size_t first, std::size_t last) {
+  return count_byte(text, first, last, '\n') + lone_returns(text, first, last);
 }
 
 // Splits the data bytes [begin, text.size()) into chunks of whole records for the threads:
@@ -203,7 +200,9 @@ std::vector<Chunk> split_records(std::string_view text, std::size_t begin, long 
   if (threads == 0) threads = std::max(1u, std::min(kMaxChunks, std::thread::hardware_concurrency()));
   const auto wanted = static_cast<unsigned>(std::min<std::size_t>(threads, bytes / kMinChunkBytes));
   std::vector<std::size_t> bounds{begin};
-  if (wanted > 1 && has_only_newline_line_ends(text)) {
+  // Only with '\n' and "\r\n" line ends does counting '\n' give a byte's line number, as the
+  // tokenizer counts (quoted line breaks included).
+  if (wanted > 1 && lone_returns(text, 0, text.size()) == 0) {
     const bool quoted_data = text.find('"', begin) != std::string_view::npos;
     std::size_t quotes = 0, counted = begin;
     for (unsigned c = 1; c < wanted; ++c) {

@@ -5,6 +5,10 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <thread>
+
+#include "common/parallel.hpp"
+#include "lmm/dense_cholesky.hpp"
 
 namespace spiral::lmm_detail {
 
@@ -131,7 +135,29 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
       local += t.k;
     }
   }
+  split_coupling();
   build_crossproducts(ar1_ ? 0.2 : 0);
+}
+
+// The threads' shares of the coupling update: rest columns cut where the count of updated
+// entries (a group touching s rest rows updates s - b entries of its b-th column) is even.
+// Below kCouplingPerThread entries per thread a thread costs more to start than it saves.
+void DevianceModel::split_coupling() {
+  constexpr double kCouplingPerThread = 100000;
+  std::vector<double> per_column(static_cast<std::size_t>(q2_) + 1, 0);
+  for (const auto& g : groups_)
+    for (std::size_t b = 0; b < g.rest_index.size(); ++b)
+      per_column[static_cast<std::size_t>(g.rest_index[b])] += double(g.rest_index.size() - b);
+  const double total = std::accumulate(per_column.begin(), per_column.end(), 0.0);
+  const auto team = static_cast<unsigned>(
+      std::clamp(total / kCouplingPerThread, 1.0, double(std::max(1u, std::thread::hardware_concurrency()))));
+  coupling_columns_.assign(1, 0);
+  double cumulative = 0;
+  for (int column = 0; column < q2_ && coupling_columns_.size() < team; ++column) {
+    cumulative += per_column[static_cast<std::size_t>(column)];
+    if (cumulative >= total * double(coupling_columns_.size()) / team) coupling_columns_.push_back(column + 1);
+  }
+  coupling_columns_.push_back(q2_);
 }
 
 std::vector<double> DevianceModel::lower_bounds() const {
@@ -251,6 +277,25 @@ void DevianceModel::apply_rest_lambda(const std::vector<Eigen::MatrixXd>& T, Eig
   }
 }
 
+bool DevianceModel::rest_is_scalar() const {
+  return std::all_of(terms_.begin() + 1, terms_.end(), [](const ReTerm& t) { return t.k == 1; });
+}
+
+// With one random effect per level in every rest term, Lambda2 is diagonal (d) and
+// Lambda2' A22 Lambda2 + I is A22 scaled by d d' plus I: one pass over the lower triangle,
+// the only part the factorization reads.
+void DevianceModel::scale_rest_lower(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& c2) {
+  Eigen::VectorXd d(q2_);
+  for (std::size_t j = 1; j < terms_.size(); ++j) d.segment(terms_[j].offset, terms_[j].m).setConstant(T[j](0, 0));
+  l22_.resize(q2_, q2_);
+  for (Eigen::Index col = 0; col < q2_; ++col) {
+    const Eigen::Index below = q2_ - col;
+    l22_.col(col).tail(below) = a22_.col(col).tail(below).cwiseProduct(d.tail(below)) * d(col);
+    l22_(col, col) += 1;
+  }
+  c2 = d.asDiagonal() * z2xy_;
+}
+
 template <int K>
 bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& m22,
                                   Eigen::MatrixXd& c2) {
@@ -290,13 +335,28 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
           Eigen::Map<const Eigen::Matrix<double, K, 1>>(z + c, k);
   }
   if (q2_ == 0) return true;
-  // 3. The groups' coupling with the rest: L21 = Lambda2' A21 W, m22 -= L21 L21' (its lower
-  // triangle: rest_index ascends, and LLT reads no more) and c2 -= L21 R1 on the group's rest
-  // rows (few: no temporaries).
+  // 3. The groups' coupling with the rest, its columns shared among threads.
+  const auto share = [&](std::size_t t) {
+    couple_groups<K>(T, m22, c2, coupling_columns_[t], coupling_columns_[t + 1], t == 0);
+  };
+  detail::parallel_for(coupling_columns_.size() - 1, unsigned(coupling_columns_.size() - 1), share);
+  return true;
+}
+
+// L21 = Lambda2' A21 W per group, then m22 -= L21 L21' (its lower triangle: rest_index
+// ascends, and LLT reads no more) and c2 -= L21 R1, both only in the rest columns (rows of c2)
+// [first_column, end_column): a thread's share, disjoint from the others'. Every group's L21
+// is kept for the conditional modes when keep_l21.
+template <int K>
+void DevianceModel::couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2,
+                                  int first_column, int end_column, bool keep_l21) {
+  using Square = Eigen::Matrix<double, K, K>;
+  const int k = terms_.front().k;
   Eigen::Matrix<double, Eigen::Dynamic, K> l21;  // the group's, with k fixed at compile time
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     Group& g = groups_[level];
-    if (g.rest_index.empty()) continue;
+    const auto first = std::lower_bound(g.rest_index.begin(), g.rest_index.end(), first_column);
+    if (!keep_l21 && (first == g.rest_index.end() || *first >= end_column)) continue;
     const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
     l21.noalias() = g.a21.lazyProduct(Eigen::Map<const Square>(w1_.data() + c * k, k, k));
     for (const auto& [j, offset] : g.rest_blocks) {
@@ -305,16 +365,15 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
       else lambda_t_rows(t, offset, l21);
     }
     const auto r1 = r1_.template middleRows<K>(c, k);
-    for (std::size_t a = 0; a < g.rest_index.size(); ++a) {
-      const Eigen::Index row = g.rest_index[a];
-      for (std::size_t b = 0; b <= a; ++b) {
-        m22(row, g.rest_index[b]) -= l21.row(Eigen::Index(a)).dot(l21.row(Eigen::Index(b)));
-      }
-      c2.row(row).noalias() -= l21.row(Eigen::Index(a)).lazyProduct(r1);
+    const std::size_t touched = g.rest_index.size();
+    for (auto b = std::size_t(first - g.rest_index.begin()); b < touched && g.rest_index[b] < end_column; ++b) {
+      double* const column = m22.col(g.rest_index[b]).data();  // down each column: near addresses
+      for (std::size_t a = b; a < touched; ++a)
+        column[g.rest_index[a]] -= l21.row(Eigen::Index(a)).dot(l21.row(Eigen::Index(b)));
+      c2.row(g.rest_index[b]).noalias() -= l21.row(Eigen::Index(b)).lazyProduct(r1);
     }
-    g.l21 = l21;  // for the conditional modes
+    if (keep_l21) g.l21 = l21;
   }
-  return true;
 }
 
 Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
@@ -329,7 +388,9 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   // fresh allocation would be paged in anew every time). It receives Lambda2' A22 Lambda2 + I,
   // then the groups' coupling is subtracted, then it is factored in place.
   Eigen::MatrixXd schur = xyxy_, c2;
-  if (q2_ > 0) {
+  if (q2_ > 0 && rest_is_scalar()) {
+    scale_rest_lower(T, c2);
+  } else if (q2_ > 0) {
     l22_ = a22_;
     apply_rest_lambda_t(T, l22_);
     apply_rest_lambda(T, l22_);
@@ -353,8 +414,7 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   for (Eigen::Index j = 0; j <= p_; ++j)
     for (Eigen::Index i = j; i <= p_; ++i) schur(i, j) -= r1_.col(i).dot(r1_.col(j));
   if (q2_ > 0) {
-    const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(l22_);  // in place: L22 in the lower triangle
-    if (llt.info() != Eigen::Success) return e;
+    if (!dense_cholesky(l22_)) return e;  // in place: L22 in the lower triangle
     e.ldL2 += log_det2(l22_, q2_);
     r2_ = l22_.triangularView<Eigen::Lower>().solve(c2);
     schur.selfadjointView<Eigen::Lower>().rankUpdate(r2_.transpose(), -1.0);

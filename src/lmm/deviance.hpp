@@ -89,7 +89,13 @@ class DevianceModel {
   // with k fixed at compile time for the common k = 1, 2, 3 (no allocation per group).
   template <int K>
   bool factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2);
+  template <int K>
+  void couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2,
+                     int first_column, int end_column, bool keep_l21);
+  void split_coupling();
   void build_crossproducts(double phi);
+  bool rest_is_scalar() const;  // every term after the first has k = 1
+  void scale_rest_lower(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& c2);
   void apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_rows) const;
   void apply_rest_lambda(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_columns) const;
 
@@ -100,6 +106,7 @@ class DevianceModel {
   Eigen::MatrixXd xy_;              // [X y]
   std::vector<ReTerm> terms_;
   std::vector<Group> groups_;
+  std::vector<int> coupling_columns_;  // threads' shares of the rest columns: [c_t, c_t+1)
   Eigen::MatrixXd a11_;             // k x (k m): Z1'Z1 of each group
   Eigen::MatrixXd z1xy_;            // (k m) x (p+1): Z1'[X y] of each group
   Eigen::MatrixXd a22_, z2xy_, xyxy_;     // rest cross-products and [X y]'[X y]

@@ -130,6 +130,14 @@ TEST(LmmFit, CrossedPenicillin) {
                  reference_json("lmm/penicillin_ml.json"));
 }
 
+TEST(LmmFit, CrossedLargeEnoughForTheThreadedPaths) {
+  // lmer(y ~ 1 + (1 | s) + (1 | d) + (1 | dept), crossed_large.csv simulated in lmm.R): 812 rest
+  // columns, factored by two threads with the AVX2 kernels where the processor has them, and
+  // ~210,000 coupling entries per evaluation shared between two threads (on >= 2 cores).
+  expect_matches(fit("crossed_large.csv", "y ~ 1 + (1 | s) + (1 | d) + (1 | dept)"),
+                 reference_json("lmm/crossed_large_reml.json"));
+}
+
 TEST(LmmFit, NestedPastes) {
   // lmer(strength ~ 1 + (1 | batch/cask), Pastes).
   expect_matches(fit("pastes.csv", "strength ~ 1 + (1 | batch/cask)"), reference_json("lmm/pastes_reml.json"));

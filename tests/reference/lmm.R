@@ -176,4 +176,20 @@ ipd <- ipd[, c("patient", "session", "O", "Pm", "Om", "Pw_lag1", "Ow_lag1")]
 ipd <- write_data(ipd, "ipd_shape.csv")
 fit_and_write("O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient)", ipd, "ipd_shape_reml.json")
 
+# Crossed factors large enough for the threaded paths (simulated, InstEval-like): each of
+# 1,000 students rates 20 of 800 lecturers in 12 departments. On two or more cores the
+# 812-column rest block is factored by two threads and the students' coupling with it
+# (about 210,000 entries per evaluation) is shared between two threads.
+set.seed(20261124)
+n_s <- 1000; n_d <- 800; per <- 20
+crossed <- data.frame(s = rep(sprintf("s%04d", 1:n_s), each = per),
+                      d = as.vector(replicate(n_s, sample(n_d, per))))
+dept_of <- sample(12, n_d, replace = TRUE)
+crossed$dept <- sprintf("dept%02d", dept_of[crossed$d])
+crossed$y <- round(3 + rnorm(n_s, 0, 0.3)[as.integer(factor(crossed$s))] + rnorm(n_d, 0, 0.45)[crossed$d] +
+                   rnorm(12, 0, 0.1)[dept_of[crossed$d]] + rnorm(nrow(crossed), 0, 1.2), 3)
+crossed$d <- sprintf("d%03d", crossed$d)
+crossed <- write_data(crossed[, c("s", "d", "dept", "y")], "crossed_large.csv")
+fit_and_write("y ~ 1 + (1 | s) + (1 | d) + (1 | dept)", crossed, "crossed_large_reml.json")
+
 cat("wrote", length(list.files(ref_dir)), "reference files\n")

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace spiral {
@@ -92,7 +93,7 @@ Table read_table(const std::string& source, const ReadOptions& options = {});
 
 // The individual readers, for callers that know the format.
 Table read_delimited(const std::string& path, const ReadOptions& options);
-Table read_delimited_text(const std::string& text, const std::string& name, const ReadOptions& options);
+Table read_delimited_text(std::string_view text, const std::string& name, const ReadOptions& options);
 Table read_readstat(const std::string& path, const ReadOptions& options);
 Table read_sqlite(const std::string& source, const ReadOptions& options);
 

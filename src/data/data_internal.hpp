@@ -6,8 +6,22 @@
 
 namespace spiral::detail {
 
-// The whole file as bytes; InputError when it is missing, a directory or unreadable.
-std::string read_whole_file(const std::string& path);
+// A whole file's bytes: mapped read-only when it is a regular file (no copy; cached pages
+// are mapped at once, not faulted in one by one), else read (a pipe, /dev/stdin). InputError
+// when it is missing, a directory or unreadable.
+class FileBytes {
+ public:
+  explicit FileBytes(const std::string& path);
+  ~FileBytes();
+  FileBytes(const FileBytes&) = delete;
+  FileBytes& operator=(const FileBytes&) = delete;
+  std::string_view view() const;
+
+ private:
+  void* map_ = nullptr;
+  std::size_t mapped_size_ = 0;
+  std::string read_;
+};
 bool parse_number(std::string_view s, double& value);
 bool is_na_token(std::string_view s, const std::vector<std::string>& extra);
 // Rejects empty input, NUL bytes and invalid UTF-8, naming the line.

@@ -354,8 +354,7 @@ void read_numbers(std::string_view text, char sep, const std::string& name, cons
 
 }  // namespace
 
-Table read_delimited_text(const std::string& raw, const std::string& name, const ReadOptions& options) {
-  std::string_view text(raw);
+Table read_delimited_text(std::string_view text, const std::string& name, const ReadOptions& options) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   detail::check_text(text, name);
   const char sep = options.separator ? options.separator : detect_separator(text);
@@ -490,7 +489,8 @@ Table read_delimited_text(const std::string& raw, const std::string& name, const
 }
 
 Table read_delimited(const std::string& path, const ReadOptions& options) {
-  return read_delimited_text(detail::read_whole_file(path), path, options);
+  const detail::FileBytes bytes(path);
+  return read_delimited_text(bytes.view(), path, options);
 }
 
 }  // namespace spiral

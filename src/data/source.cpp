@@ -4,9 +4,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "data_internal.hpp"
 #include "spiral/error.hpp"
@@ -15,21 +19,46 @@
 namespace spiral {
 namespace detail {
 
-std::string read_whole_file(const std::string& path) {
+FileBytes::FileBytes(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file");
   if (fs::is_directory(path, ec)) throw InputError(path + ": is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  // Whole blocks, not character by character; a regular file's size is known up front.
-  std::string bytes;
-  if (fs::is_regular_file(path, ec)) bytes.reserve(static_cast<std::size_t>(fs::file_size(path, ec)));
-  std::vector<char> block(1 << 20);
-  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)
-    bytes.append(block.data(), static_cast<std::size_t>(in.gcount()));
-  if (in.bad()) throw InputError(path + ": read error");
-  return bytes;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path + ": cannot open: " + std::strerror(errno));
+  struct stat status {};
+  if (::fstat(fd, &status) == 0 && S_ISREG(status.st_mode) && status.st_size > 0) {
+    const auto size = static_cast<std::size_t>(status.st_size);
+    void* const map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (map != MAP_FAILED) {
+      map_ = map;
+      mapped_size_ = size;
+      ::close(fd);
+      return;
+    }
+  }
+  std::vector<char> block(1 << 16);
+  while (true) {
+    const ssize_t got = ::read(fd, block.data(), block.size());
+    if (got > 0) {
+      read_.append(block.data(), static_cast<std::size_t>(got));
+    } else if (got == 0) {
+      break;
+    } else if (errno != EINTR) {
+      const std::string reason = std::strerror(errno);
+      ::close(fd);
+      throw InputError(path + ": read error: " + reason);
+    }
+  }
+  ::close(fd);
+}
+
+FileBytes::~FileBytes() {
+  if (map_ != nullptr) ::munmap(map_, mapped_size_);
+}
+
+std::string_view FileBytes::view() const {
+  return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), mapped_size_) : std::string_view(read_);
 }
 
 }  // namespace detail

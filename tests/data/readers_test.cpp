@@ -6,7 +6,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
+#include <thread>
+
+#include <sys/stat.h>
 
 #include "spiral/error.hpp"
 #include "spiral/table.hpp"
@@ -184,6 +188,26 @@ TEST(Sources, BadSourcesAreInputErrors) {
   EXPECT_THROW(spiral::read_table("sqlite:" + fixture("sessions.sqlite") + "?table=nope"), InputError);
   EXPECT_THROW(spiral::read_table("sqlite:" + fixture("sessions.csv") + "?table=sessions"), InputError);
   EXPECT_THROW(spiral::read_readstat(fixture("sessions.csv"), {}), InputError);  // text named as SPSS
+}
+
+// A regular file is mapped; a FIFO (or /dev/stdin) cannot be and is read: the same table.
+TEST(Sources, FifoIsReadAsTheFileIs) {
+  const std::string fifo = spiral::test::temp_dir("fifo") + "/sessions.csv";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::ifstream source(fixture("sessions.csv"), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(source)), std::istreambuf_iterator<char>());
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << bytes; });
+  const Table t = spiral::read_table(fifo);
+  writer.join();
+  expect_sessions_table(t);
+  const std::string empty = spiral::test::temp_dir("empty") + "/empty.csv";
+  std::ofstream(empty).close();
+  try {
+    (void)spiral::read_table(empty);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), empty + ": file is empty");
+  }
 }
 
 // A damaged .sav (found by fuzz_readstat) whose second variable has no name: ReadStat hands

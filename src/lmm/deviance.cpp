@@ -297,8 +297,8 @@ void DevianceModel::scale_rest_lower(const std::vector<Eigen::MatrixXd>& T, Eige
 }
 
 template <int K>
-bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& m22,
-                                  Eigen::MatrixXd& c2) {
+bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& schur,
+                                  Eigen::MatrixXd& m22, Eigen::MatrixXd& c2) {
   using Square = Eigen::Matrix<double, K, K>;
   const int k = terms_.front().k;
   const Square T0 = T.front();
@@ -325,14 +325,23 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
     }
   }
   e.ldL2 += 2 * std::log(product);
-  // 2. R1 = W' Z1'[X y], each group's k rows, one long column at a time (streaming).
-  for (Eigen::Index col = 0; col < r1_.cols(); ++col) {
-    const double* const z = z1xy_.col(col).data();
-    double* const r = r1_.col(col).data();
-    for (Eigen::Index c = 0; c < r1_.rows(); c += k)
-      Eigen::Map<Eigen::Matrix<double, K, 1>>(r + c, k).noalias() =
-          Eigen::Map<const Square>(w1_.data() + c * k, k, k).transpose() *
-          Eigen::Map<const Eigen::Matrix<double, K, 1>>(z + c, k);
+  // 2. R1 = W' Z1'[X y], each group's k rows, and schur -= R1'R1 (its lower triangle), in
+  // tiles of 128 groups: a tile's R1 rows, written one column at a time, are still in the
+  // L1 cache for the tile's part of R1'R1 (dot products of column pieces).
+  const Eigen::Index tile_rows = 128 * k;
+  for (Eigen::Index first = 0; first < r1_.rows(); first += tile_rows) {
+    const Eigen::Index rows = std::min(tile_rows, r1_.rows() - first);
+    for (Eigen::Index col = 0; col < r1_.cols(); ++col) {
+      const double* const z = z1xy_.col(col).data();
+      double* const r = r1_.col(col).data();
+      for (Eigen::Index c = first; c < first + rows; c += k)
+        Eigen::Map<Eigen::Matrix<double, K, 1>>(r + c, k).noalias() =
+            Eigen::Map<const Square>(w1_.data() + c * k, k, k).transpose() *
+            Eigen::Map<const Eigen::Matrix<double, K, 1>>(z + c, k);
+    }
+    for (Eigen::Index j = 0; j < r1_.cols(); ++j)
+      for (Eigen::Index i = j; i < r1_.cols(); ++i)
+        schur(i, j) -= r1_.col(i).segment(first, rows).dot(r1_.col(j).segment(first, rows));
   }
   if (q2_ == 0) return true;
   // 3. The groups' coupling with the rest, its columns shared among threads.
@@ -403,16 +412,13 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   r1_.resize(k0 * terms_.front().m, p_ + 1);
   bool factored = false;
   switch (k0) {
-    case 1: factored = factor_groups<1>(T, e, l22_, c2); break;
-    case 2: factored = factor_groups<2>(T, e, l22_, c2); break;
-    case 3: factored = factor_groups<3>(T, e, l22_, c2); break;
-    default: factored = factor_groups<Eigen::Dynamic>(T, e, l22_, c2);
+    case 1: factored = factor_groups<1>(T, e, schur, l22_, c2); break;
+    case 2: factored = factor_groups<2>(T, e, schur, l22_, c2); break;
+    case 3: factored = factor_groups<3>(T, e, schur, l22_, c2); break;
+    default: factored = factor_groups<Eigen::Dynamic>(T, e, schur, l22_, c2);
   }
   if (!factored) return e;
   // Only the lower triangles of the symmetric Schur complements are updated and read (LLT).
-  // R1'R1 as dot products of R1's long columns (a product kernel would pack them first).
-  for (Eigen::Index j = 0; j <= p_; ++j)
-    for (Eigen::Index i = j; i <= p_; ++i) schur(i, j) -= r1_.col(i).dot(r1_.col(j));
   if (q2_ > 0) {
     if (!dense_cholesky(l22_)) return e;  // in place: L22 in the lower triangle
     e.ldL2 += log_det2(l22_, q2_);

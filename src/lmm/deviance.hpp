@@ -88,7 +88,8 @@ class DevianceModel {
   // The groups' Cholesky factors L, R1 = L^-1 Lambda1' Z1'[X y] and the rest's coupling,
   // with k fixed at compile time for the common k = 1, 2, 3 (no allocation per group).
   template <int K>
-  bool factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2);
+  bool factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& schur, Eigen::MatrixXd& m22,
+                     Eigen::MatrixXd& c2);
   template <int K>
   void couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2,
                      int first_column, int end_column, bool keep_l21);

@@ -12,16 +12,38 @@
 
 namespace spiral::detail {
 
-// Runs task(i) for every i in [0, count) on up to `threads` threads (0: one per core); the
-// calling thread is one of them. Every task runs even when another throws; then the
-// exception of the lowest index is rethrown.
+// True on a thread while it works for a parallel loop (the loop's caller included): code
+// inside that could itself run in parallel then stays on its thread, since the loop already
+// keeps the cores busy (e.g. the mixed models of the studies that stage 1 fits in parallel).
+inline thread_local bool tl_in_parallel_region = false;
+
+class ParallelRegion {
+ public:
+  explicit ParallelRegion(bool parallel = true) : outer_(tl_in_parallel_region) {
+    tl_in_parallel_region = outer_ || parallel;
+  }
+  ~ParallelRegion() { tl_in_parallel_region = outer_; }
+  ParallelRegion(const ParallelRegion&) = delete;
+  ParallelRegion& operator=(const ParallelRegion&) = delete;
+
+ private:
+  bool outer_;
+};
+
+inline bool in_parallel_region() { return tl_in_parallel_region; }
+
+// Runs task(i) for every i in [0, count) on up to `threads` threads (0: one per core; one
+// inside another parallel loop); the calling thread is one of them. Every task runs even
+// when another throws; then the exception of the lowest index is rethrown.
 template <typename Task>
 void parallel_for(std::size_t count, unsigned threads, const Task& task) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (in_parallel_region()) threads = 1;
   const std::size_t workers = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(count, 1));
   std::vector<std::exception_ptr> errors(count);
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
+    const ParallelRegion region(workers > 1);
     for (std::size_t i = next++; i < count; i = next++) {
       try {
         task(i);

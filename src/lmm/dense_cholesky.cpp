@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/parallel.hpp"
+
 namespace spiral::lmm_detail {
 
 namespace {
@@ -105,7 +107,9 @@ bool dense_cholesky(Eigen::Ref<Eigen::MatrixXd> a, unsigned threads, const Dense
   const long n = a.rows();
   Factorization f{a.data(), n, a.outerStride(), kernels ? *kernels : best_kernels()};
   if (threads == 0)
-    threads = unsigned(std::clamp<long>(n / kColumnsPerThread, 1, std::max(1u, std::thread::hardware_concurrency())));
+    threads = detail::in_parallel_region()
+                  ? 1
+                  : unsigned(std::clamp<long>(n / kColumnsPerThread, 1, std::max(1u, std::thread::hardware_concurrency())));
   // Helpers first: the team is as large as the threads the system gave.
   std::atomic<unsigned> team{0};
   std::atomic<bool> go{false};

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/parallel.hpp"
 #include "sim/random.hpp"
 #include "spiral/error.hpp"
 
@@ -89,6 +90,7 @@ std::vector<ReplicationResult> run_replications(const PowerPlan& plan, long firs
   int done = 0;
   std::exception_ptr first_error;
   auto worker = [&] {
+    const detail::ParallelRegion region(threads > 1);
     for (std::size_t k = next++; k < mine.size() && !stop; k = next++) {
       try {
         results[k] = run_one(plan, mine[k]);

@@ -3,35 +3,40 @@
 #include <cmath>
 #include <limits>
 
+#include "common/parallel.hpp"
+
 namespace spiral::panel {
 
 namespace {
 
 double difference_step(double x) { return 1e-6 * std::max(1.0, std::fabs(x)); }
 
-// A Hessian by differences at `from` serves at `to` when no parameter moved by more than its
-// differencing step: the change is then below the differences' own truncation error.
-bool moved_beyond_difference_step(const Eigen::VectorXd& from, const Eigen::VectorXd& to) {
+// A Hessian at `from` serves at `to` when no parameter moved by more than 1e-5 (relative to
+// its size, or absolute below 1): the Hessian of a smooth likelihood changes by about as
+// much, relative, and the standard errors by half that. The Newton polish after BFGS
+// typically moves the parameters by ~1e-6, which once cost a second Hessian.
+bool moved_beyond_hessian_reuse(const Eigen::VectorXd& from, const Eigen::VectorXd& to) {
   for (long j = 0; j < from.size(); ++j) {
-    if (std::fabs(to(j) - from(j)) > difference_step(from(j))) return true;
+    if (std::fabs(to(j) - from(j)) > 1e-5 * std::max(1.0, std::fabs(from(j)))) return true;
   }
   return false;
 }
 
 }  // namespace
 
+// One gradient per parameter, independent of each other: shared among the cores.
 Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x,
                                        const Eigen::VectorXd& gradient) {
   const long n = x.size();
   Eigen::MatrixXd hessian(n, n);
-  Eigen::VectorXd shifted_gradient(n);
-  for (long j = 0; j < n; ++j) {
+  detail::parallel_for(static_cast<std::size_t>(n), 0, [&](std::size_t column) {
+    const auto j = static_cast<long>(column);
     const double h = difference_step(x(j));
-    Eigen::VectorXd shifted = x;
+    Eigen::VectorXd shifted = x, shifted_gradient(n);
     shifted(j) = x(j) + h;
     objective(shifted, &shifted_gradient);
     hessian.col(j) = (shifted_gradient - gradient) / h;
-  }
+  });
   return 0.5 * (hessian + hessian.transpose());
 }
 
@@ -108,8 +113,8 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) 
   point = bfgs(objective, point, 1e3 * tolerance, result.iterations);
   // Newton steps polish the BFGS solution (whose line search cannot resolve the tiny
   // decreases left near the tolerance). The Hessian kept for the standard errors is
-  // recomputed at the final point only when the steps moved it by more than the
-  // differencing step: a Hessian costs a gradient per parameter, more than the BFGS run.
+  // recomputed at the final point only when the steps moved it noticeably (see
+  // moved_beyond_hessian_reuse): a Hessian costs a gradient per parameter, more than BFGS.
   Eigen::MatrixXd hessian = hessian_by_differences(counted, point.x, point.gradient);
   Eigen::VectorXd hessian_at = point.x;
   for (int newton = 0; newton < 10 && result.evaluations <= budget && !small(point.gradient, tolerance);
@@ -127,7 +132,7 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) 
     if (!line_search(objective, point, -llt.solve(point.gradient), next)) break;
     point = std::move(next);
   }
-  if (moved_beyond_difference_step(hessian_at, point.x))
+  if (moved_beyond_hessian_reuse(hessian_at, point.x))
     hessian = hessian_by_differences(counted, point.x, point.gradient);
   result.converged = small(point.gradient, tolerance) && std::isfinite(point.value);
   if (!result.converged) {

@@ -28,7 +28,8 @@ struct Minimum {
 Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance = 1e-9);
 
 // Hessian by forward differences of the gradient (step 1e-6 relative), symmetrised; its
-// error (~1e-6 relative) is far below the standard errors' tolerance.
+// error (~1e-6 relative) is far below the standard errors' tolerance. The gradients are
+// computed on all cores: the objective must be safe to call from several threads.
 Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x,
                                        const Eigen::VectorXd& gradient);
 

@@ -4,11 +4,13 @@
 // the fit indices against lavaan's independence baseline.
 #include <cmath>
 #include <cstdio>
+#include <future>
 
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <fmt/format.h>
 
+#include "common/parallel.hpp"
 #include "panel/fiml.hpp"
 #include "panel/optimize.hpp"
 #include "panel/panel_data.hpp"
@@ -93,10 +95,9 @@ RandomIntercepts random_intercepts(const PanelModel& model, const Eigen::VectorX
 
 // Chi-square against the saturated model, CFI and TLI against the independence model
 // (Bentler 1990; Tucker & Lewis 1973) and RMSEA (Steiger 1990), as lavaan's fitMeasures().
-void fit_measures(const std::vector<panel::Pattern>& patterns, const panel::WideData& wide, PanelResult& r) {
+void fit_measures(const panel::Saturated& h1, const panel::WideData& wide, PanelResult& r) {
   const long p = wide.y.cols();
   const double n = static_cast<double>(wide.y.rows());
-  const panel::Saturated h1 = panel::saturated_fiml(patterns, wide.y);
   if (!h1.converged) r.warnings.push_back("the EM algorithm for the saturated model did not converge");
   const long moments = p * (p + 1) / 2 + p;
   r.chisq = 2 * (h1.loglik - r.logLik);
@@ -126,6 +127,11 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   const int k = static_cast<int>(wide.vars.size());
   const PanelModel model(k, static_cast<int>(wide.waves.size()), options.model == "riclpm");
   const double n = static_cast<double>(wide.y.rows());
+  // The saturated model (for the fit measures) does not depend on the fit: its EM runs on
+  // another core meanwhile, unless this fit is itself one of a parallel loop's tasks.
+  const auto launch = detail::in_parallel_region() ? std::launch::deferred : std::launch::async;
+  std::future<panel::Saturated> h1;
+  if (options.fit_measures) h1 = std::async(launch, [&] { return panel::saturated_fiml(patterns, wide.y); });
 
   // Minimise -logL / N (the scale lavaan optimises) over the free parameters.
   const panel::Objective objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd* gradient) {
@@ -165,7 +171,7 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   r.lagged = lagged_effects(model, fit.x, covariance, wide.vars, options.level);
   if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, fit.x, wide.vars);
   warn_if_not_positive_definite(model, fit.x, wide, r.warnings);
-  if (options.fit_measures) fit_measures(patterns, wide, r);
+  if (options.fit_measures) fit_measures(h1.get(), wide, r);
   return r;
 }
 

@@ -94,16 +94,16 @@ void em_step(const std::vector<Pattern>& patterns, double n_total, Eigen::Vector
     if (!m.empty()) {
       // The blocks of Sigma copied out once: products of gathered (indexed) views are slow.
       const Eigen::MatrixXd sigma_mo = sigma(m, o), sigma_oo = sigma(o, o);
-      const Eigen::MatrixXd gain = sigma_mo * inverse_from_factor(sigma_oo.llt().matrixLLT());
+      const Eigen::MatrixXd gain = sigma_oo.llt().solve(sigma_mo.transpose()).transpose();  // S_mo S_oo^-1
       const Eigen::VectorXd offset = mu(m) - gain * mu(o);  // E[y_m | y_o] = offset + gain y_o
-      mean(m) = offset + gain * pattern.mean;
+      const Eigen::VectorXd mean_m = offset + gain * pattern.mean;
+      mean(m) = mean_m;
       const Eigen::MatrixXd mo = gain * raw_oo + offset * pattern.mean.transpose();
       second(m, o) = mo;
       second(o, m) = mo.transpose();
-      const Eigen::MatrixXd cond = sigma(m, m) - gain * sigma_mo.transpose();
-      const Eigen::MatrixXd cross_term = offset * pattern.mean.transpose() * gain.transpose();
-      second(m, m) = cond + offset * offset.transpose() + cross_term + cross_term.transpose() +
-                     gain * raw_oo * gain.transpose();
+      // E[y_m y_m'] = Var(y_m | y_o) + the mean of yhat yhat' (yhat = offset + gain y_o), which
+      // is gain mo' + offset mean_m'.
+      second(m, m) = sigma(m, m) - gain * (sigma_mo - mo).transpose() + offset * mean_m.transpose();
     }
     sum += pattern.n * mean;
     cross += pattern.n * second;

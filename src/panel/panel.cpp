@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <future>
+#include <system_error>
 
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/special_functions/gamma.hpp>
@@ -129,9 +130,15 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   const double n = static_cast<double>(wide.y.rows());
   // The saturated model (for the fit measures) does not depend on the fit: its EM runs on
   // another core meanwhile, unless this fit is itself one of a parallel loop's tasks.
-  const auto launch = detail::in_parallel_region() ? std::launch::deferred : std::launch::async;
+  const auto saturated = [&] { return panel::saturated_fiml(patterns, wide.y); };
   std::future<panel::Saturated> h1;
-  if (options.fit_measures) h1 = std::async(launch, [&] { return panel::saturated_fiml(patterns, wide.y); });
+  if (options.fit_measures) {
+    try {
+      h1 = std::async(detail::in_parallel_region() ? std::launch::deferred : std::launch::async, saturated);
+    } catch (const std::system_error&) {  // no thread to be had: computed when needed
+      h1 = std::async(std::launch::deferred, saturated);
+    }
+  }
 
   // Minimise -logL / N (the scale lavaan optimises) over the free parameters.
   const panel::Objective objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd* gradient) {

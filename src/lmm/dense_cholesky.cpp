@@ -87,13 +87,19 @@ struct Factorization {
 };
 
 const DenseKernels& best_kernels() {
-#ifdef SPIRAL_AVX2_KERNELS
-  if (avx2_supported()) return avx2_kernels();
-#endif
-  return baseline_kernels();
+  static const DenseKernels& best = *usable_kernel_sets().back();
+  return best;
 }
 
 }  // namespace
+
+std::vector<const DenseKernels*> usable_kernel_sets() {
+  std::vector<const DenseKernels*> sets{&baseline_kernels()};
+#ifdef SPIRAL_AVX2_KERNELS
+  if (avx2_supported()) sets.push_back(&avx2_kernels());
+#endif
+  return sets;
+}
 
 bool avx2_supported() {
 #ifdef SPIRAL_AVX2_KERNELS

@@ -2,11 +2,16 @@
 // among threads: the rest block of crossed random effects (InstEval's 1,142 lecturers and
 // departments) is factored at every evaluation of the deviance.
 #pragma once
+#include <vector>
+
 #include <Eigen/Dense>
 
 #include "lmm/dense_kernels.hpp"
 
 namespace spiral::lmm_detail {
+
+// The kernel sets this build and processor can run: the baseline one, then the AVX2 one if any.
+std::vector<const DenseKernels*> usable_kernel_sets();
 
 // Factors the lower triangle of a (the strict upper triangle is neither read nor written)
 // on up to `threads` threads (0: as many as pay for a matrix of this size) with the given

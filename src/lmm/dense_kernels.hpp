@@ -20,7 +20,7 @@ struct DenseKernels {
 };
 
 const DenseKernels& baseline_kernels();
-const DenseKernels& avx2_kernels();  // built on x86-64 only (SPIRAL_AVX2_KERNELS); call when avx2_supported()
-bool avx2_supported();               // the processor has AVX2 and FMA
+const DenseKernels& avx2_kernels();  // in optimised x86-64 builds only (SPIRAL_AVX2_KERNELS)
+bool avx2_supported();               // built, and the processor has AVX2 and FMA
 
 }  // namespace spiral::lmm_detail

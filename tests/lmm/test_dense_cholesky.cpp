@@ -19,17 +19,11 @@ Eigen::MatrixXd random_spd(Eigen::Index n, unsigned seed) {
   return spd;
 }
 
-std::vector<const DenseKernels*> kernel_sets() {
-  std::vector<const DenseKernels*> sets{&baseline_kernels()};
-  if (avx2_supported()) sets.push_back(&avx2_kernels());
-  return sets;
-}
-
 TEST(DenseCholesky, EqualsEigenLltForEveryKernelSetAndTeamSize) {
   for (const Eigen::Index n : {1, 7, 127, 128, 129, 300, 700}) {
     const Eigen::MatrixXd spd = random_spd(n, unsigned(n));
     const Eigen::MatrixXd expected = spd.llt().matrixL();
-    for (const DenseKernels* kernels : kernel_sets()) {
+    for (const DenseKernels* kernels : usable_kernel_sets()) {
       for (unsigned threads : {1u, 2u, 3u}) {
         Eigen::MatrixXd a = spd;
         a.triangularView<Eigen::StrictlyUpper>().setConstant(kUpperSentinel);
@@ -50,7 +44,7 @@ TEST(DenseCholesky, ReportsAMatrixThatIsNotPositiveDefiniteOnEveryTeamSize) {
   for (const Eigen::Index bad : {0, 5, 200, 399}) {  // the first pivot that fails, in the first to the last block
     Eigen::MatrixXd a = random_spd(400, 11);
     a(bad, bad) -= 1e3;
-    for (const DenseKernels* kernels : kernel_sets())
+    for (const DenseKernels* kernels : usable_kernel_sets())
       for (unsigned threads : {1u, 2u, 3u}) {
         Eigen::MatrixXd copy = a;
         EXPECT_FALSE(dense_cholesky(copy, threads, kernels)) << "pivot " << bad << ", threads = " << threads;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -38,48 +37,37 @@ class SpinBarrier {
   std::atomic<unsigned> generation_{0};
 };
 
-// [begin, end) of member `id` of a team of `size` in `count` items.
-std::pair<long, long> even_share(long count, unsigned id, unsigned size) {
-  return {count * id / size, count * (id + 1) / size};
-}
-
-// Columns [begin, end) of the lower triangle of a count x count matrix for member `id`, so
-// that every member updates about the same area (column j holds count - j entries).
-std::pair<long, long> area_share(long count, unsigned id, unsigned size) {
-  const auto boundary = [&](unsigned i) {
-    if (i == size) return count;
-    const double left = double(count) * std::sqrt(1 - double(i) / size);  // columns after the boundary
-    return std::clamp(count - long(std::lround(left)), 0L, count);
-  };
-  return {boundary(id), boundary(id + 1)};
-}
-
 struct Factorization {
   double* a;
   long n, ld;
   const DenseKernels& kernels;
   std::atomic<bool> failed{false};
+  std::atomic<long> next_rows{0}, next_columns{0};  // the step's next piece of the panel, of the update
 
   double* at(long row, long col) const { return a + col * ld + row; }
 
-  // Member `id`'s part of every step: the diagonal block (member 0), its share of the panel
-  // below it, then its share of the trailing matrix's lower triangle.
-  void run(unsigned id, unsigned size, SpinBarrier& barrier) {
+  // Every step: member 0 factors the diagonal block, then the members take pieces of fixed
+  // size, first of the panel below it (kBlock rows each), then of the trailing matrix's lower
+  // triangle (kBlock columns each, widest first), until none is left. The pieces, and so every
+  // kernel call and its arithmetic, are the same for any number of members: the factor does
+  // not depend on the number of threads.
+  void run(unsigned id, SpinBarrier& barrier) {
     for (long k = 0; k < n; k += kBlock) {
-      const long b = std::min(kBlock, n - k), rest = n - k - b;
-      if (id == 0 && !kernels.factor_block(at(k, k), b, ld)) failed = true;
+      const long b = std::min(kBlock, n - k), first = k + b, rest = n - first;
+      if (id == 0) {
+        if (!kernels.factor_block(at(k, k), b, ld)) failed = true;
+        next_rows = 0;
+        next_columns = 0;
+      }
       barrier.arrive_and_wait();
       if (failed || rest == 0) return;
-      const auto [r0, r1] = even_share(rest, id, size);
-      if (r1 > r0) kernels.solve_panel(at(k, k), b, at(k + b + r0, k), r1 - r0, ld);
+      for (long r = kBlock * next_rows++; r < rest; r = kBlock * next_rows++)
+        kernels.solve_panel(at(k, k), b, at(first + r, k), std::min(kBlock, rest - r), ld);
       barrier.arrive_and_wait();
-      const auto [c0, c1] = area_share(rest, id, size);
-      const long first = k + b + c0, width = c1 - c0;
-      if (width > 0) {
-        kernels.subtract_square(at(first, k), width, b, at(first, first), ld);
-        const long below = n - first - width;
-        if (below > 0)
-          kernels.subtract_product(at(first + width, k), below, at(first, k), width, b, at(first + width, first), ld);
+      for (long c = first + kBlock * next_columns++; c < n; c = first + kBlock * next_columns++) {
+        const long width = std::min(kBlock, n - c), below = n - c - width;
+        kernels.subtract_square(at(c, k), width, b, at(c, c), ld);
+        if (below > 0) kernels.subtract_product(at(c + width, k), below, at(c, k), width, b, at(c + width, c), ld);
       }
       barrier.arrive_and_wait();
     }
@@ -117,7 +105,6 @@ bool dense_cholesky(Eigen::Ref<Eigen::MatrixXd> a, unsigned threads, const Dense
                   ? 1
                   : unsigned(std::clamp<long>(n / kColumnsPerThread, 1, std::max(1u, std::thread::hardware_concurrency())));
   // Helpers first: the team is as large as the threads the system gave.
-  std::atomic<unsigned> team{0};
   std::atomic<bool> go{false};
   SpinBarrier* barrier = nullptr;
   std::vector<std::thread> helpers;
@@ -125,7 +112,7 @@ bool dense_cholesky(Eigen::Ref<Eigen::MatrixXd> a, unsigned threads, const Dense
     try {
       helpers.emplace_back([&, id] {
         while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-        f.run(id, team, *barrier);
+        f.run(id, *barrier);
       });
     } catch (const std::system_error&) {
       break;
@@ -133,9 +120,8 @@ bool dense_cholesky(Eigen::Ref<Eigen::MatrixXd> a, unsigned threads, const Dense
   }
   SpinBarrier shared(unsigned(helpers.size()) + 1);
   barrier = &shared;
-  team = unsigned(helpers.size()) + 1;
   go.store(true, std::memory_order_release);
-  f.run(0, team, shared);
+  f.run(0, shared);
   for (auto& helper : helpers) helper.join();
   return !f.failed;
 }

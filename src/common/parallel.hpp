@@ -19,7 +19,7 @@ inline thread_local bool tl_in_parallel_region = false;
 
 class ParallelRegion {
  public:
-  explicit ParallelRegion(bool parallel = true) : outer_(tl_in_parallel_region) {
+  explicit ParallelRegion(bool parallel) : outer_(tl_in_parallel_region) {
     tl_in_parallel_region = outer_ || parallel;
   }
   ~ParallelRegion() { tl_in_parallel_region = outer_; }

@@ -144,7 +144,7 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
 // Below kCouplingPerThread entries per thread a thread costs more to start than it saves.
 void DevianceModel::split_coupling() {
   constexpr double kCouplingPerThread = 100000;
-  std::vector<double> per_column(static_cast<std::size_t>(q2_) + 1, 0);
+  std::vector<double> per_column(static_cast<std::size_t>(q2_), 0);
   for (const auto& g : groups_)
     for (std::size_t b = 0; b < g.rest_index.size(); ++b)
       per_column[static_cast<std::size_t>(g.rest_index[b])] += double(g.rest_index.size() - b);
@@ -284,7 +284,7 @@ bool DevianceModel::rest_is_scalar() const {
 // With one random effect per level in every rest term, Lambda2 is diagonal (d) and
 // Lambda2' A22 Lambda2 + I is A22 scaled by d d' plus I: one pass over the lower triangle,
 // the only part the factorization reads.
-void DevianceModel::scale_rest_lower(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& c2) {
+void DevianceModel::scale_rest_lower(const std::vector<Eigen::MatrixXd>& T) {
   Eigen::VectorXd d(q2_);
   for (std::size_t j = 1; j < terms_.size(); ++j) d.segment(terms_[j].offset, terms_[j].m).setConstant(T[j](0, 0));
   l22_.resize(q2_, q2_);
@@ -293,7 +293,6 @@ void DevianceModel::scale_rest_lower(const std::vector<Eigen::MatrixXd>& T, Eige
     l22_.col(col).tail(below) = a22_.col(col).tail(below).cwiseProduct(d.tail(below)) * d(col);
     l22_(col, col) += 1;
   }
-  c2 = d.asDiagonal() * z2xy_;
 }
 
 template <int K>
@@ -397,13 +396,15 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   // fresh allocation would be paged in anew every time). It receives Lambda2' A22 Lambda2 + I,
   // then the groups' coupling is subtracted, then it is factored in place.
   Eigen::MatrixXd schur = xyxy_, c2;
-  if (q2_ > 0 && rest_is_scalar()) {
-    scale_rest_lower(T, c2);
-  } else if (q2_ > 0) {
-    l22_ = a22_;
-    apply_rest_lambda_t(T, l22_);
-    apply_rest_lambda(T, l22_);
-    l22_.diagonal().array() += 1;
+  if (q2_ > 0) {
+    if (rest_is_scalar()) {
+      scale_rest_lower(T);
+    } else {
+      l22_ = a22_;
+      apply_rest_lambda_t(T, l22_);
+      apply_rest_lambda(T, l22_);
+      l22_.diagonal().array() += 1;
+    }
     c2 = z2xy_;
     apply_rest_lambda_t(T, c2);
   }

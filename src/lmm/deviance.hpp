@@ -85,8 +85,9 @@ class DevianceModel {
     Eigen::MatrixXd a21;                   // Z2'Z1 of the group
     Eigen::MatrixXd l21;                   // factor of the last evaluation
   };
-  // The groups' Cholesky factors L, R1 = L^-1 Lambda1' Z1'[X y] and the rest's coupling,
-  // with k fixed at compile time for the common k = 1, 2, 3 (no allocation per group).
+  // The groups' Cholesky factors L, R1 = L^-1 Lambda1' Z1'[X y], schur -= R1'R1 and the
+  // rest's coupling, with k fixed at compile time for the common k = 1, 2, 3 (no allocation
+  // per group).
   template <int K>
   bool factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& schur, Eigen::MatrixXd& m22,
                      Eigen::MatrixXd& c2);
@@ -96,7 +97,7 @@ class DevianceModel {
   void split_coupling();
   void build_crossproducts(double phi);
   bool rest_is_scalar() const;  // every term after the first has k = 1
-  void scale_rest_lower(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& c2);
+  void scale_rest_lower(const std::vector<Eigen::MatrixXd>& T);
   void apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_rows) const;
   void apply_rest_lambda(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_columns) const;
 

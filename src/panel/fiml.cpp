@@ -1,70 +1,145 @@
 #include "panel/fiml.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 namespace spiral::panel {
 namespace {
 
 const double log_2pi = std::log(2 * std::numbers::pi);
 
-// S^-1 from the lower Cholesky factor L of S: L^-1 by forward substitution, then L^-T L^-1
-// (LAPACK's dpotri). Plain loops: for a pattern's small matrices (at most waves x
-// variables) they cost a fraction of the blocked triangular solves of llt.solve(I).
-Eigen::MatrixXd inverse_from_factor(const Eigen::MatrixXd& l) {
-  const long p = l.rows();
-  Eigen::MatrixXd l_inverse = Eigen::MatrixXd::Zero(p, p);
+// Column-major scratch of a pattern's size, reused by every pattern of one evaluation (a
+// pattern has at most waves x variables rows): plain loops over it cost a fraction of
+// Eigen's dynamic-size products and allocations at these sizes.
+struct Scratch {
+  Scratch(long p, long columns) : factor(p * p), inverse(p * p), factor_inverse(p * p), columns(p * columns) {}
+  std::vector<double> factor, inverse, factor_inverse, columns;
+};
+
+// The lower Cholesky factor of Sigma_oo (pattern order) in l, right-looking so that every
+// inner loop runs down a column; false if Sigma_oo is not positive definite.
+bool cholesky_of_observed(const Eigen::MatrixXd& sigma, const std::vector<int>& o, double* l) {
+  const long p = static_cast<long>(o.size());
   for (long j = 0; j < p; ++j) {
-    l_inverse(j, j) = 1 / l(j, j);
-    for (long i = j + 1; i < p; ++i) {
-      double sum = 0;
-      for (long k = j; k < i; ++k) sum += l(i, k) * l_inverse(k, j);
-      l_inverse(i, j) = -sum / l(i, i);
+    for (long i = j; i < p; ++i) l[i + j * p] = sigma(o[static_cast<std::size_t>(i)], o[static_cast<std::size_t>(j)]);
+  }
+  for (long j = 0; j < p; ++j) {
+    double* column = l + j * p;
+    if (!(column[j] > 0)) return false;
+    column[j] = std::sqrt(column[j]);
+    for (long i = j + 1; i < p; ++i) column[i] /= column[j];
+    for (long c = j + 1; c < p; ++c) {
+      double* target = l + c * p;
+      for (long i = c; i < p; ++i) target[i] -= column[i] * column[c];
     }
   }
-  Eigen::MatrixXd inverse(p, p);
+  return true;
+}
+
+// log|Sigma_oo| = 2 sum log l_jj, with one log per run of diagonal elements whose product
+// stays far from under- and overflow.
+double log_determinant(const double* l, long p) {
+  double log_det = 0, product = 1;
+  for (long j = 0; j < p; ++j) {
+    product *= l[j + j * p];
+    if (product > 1e100 || product < 1e-100) {
+      log_det += std::log(product);
+      product = 1;
+    }
+  }
+  return 2 * (log_det + std::log(product));
+}
+
+// x <- L^-1 x for `m` columns of length p.
+void forward_solve(const double* l, long p, double* x, long m) {
+  for (long c = 0; c < m; ++c, x += p) {
+    for (long k = 0; k < p; ++k) {
+      x[k] /= l[k + k * p];
+      const double* column = l + k * p;
+      for (long i = k + 1; i < p; ++i) x[i] -= column[i] * x[k];
+    }
+  }
+}
+
+// x <- L^-T x for `m` columns of length p.
+void backward_solve(const double* l, long p, double* x, long m) {
+  for (long c = 0; c < m; ++c, x += p) {
+    for (long k = p - 1; k >= 0; --k) {
+      const double* column = l + k * p;
+      double sum = x[k];
+      for (long i = k + 1; i < p; ++i) sum -= column[i] * x[i];
+      x[k] = sum / l[k + k * p];
+    }
+  }
+}
+
+// The lower triangle of S^-1 = L^-T L^-1 (LAPACK's dpotri): T = L^-1 column by column,
+// then (S^-1)_ij = sum over k >= i of T_ki T_kj for i >= j.
+void lower_inverse_from_factor(const double* l, long p, double* inverse, double* t) {
+  std::fill(t, t + p * p, 0.0);
+  for (long j = 0; j < p; ++j) {
+    double* x = t + j * p;
+    x[j] = 1;
+    for (long k = j; k < p; ++k) {
+      x[k] /= l[k + k * p];
+      const double* column = l + k * p;
+      for (long i = k + 1; i < p; ++i) x[i] -= column[i] * x[k];
+    }
+  }
   for (long j = 0; j < p; ++j) {
     for (long i = j; i < p; ++i) {
+      const double* ti = t + i * p;
+      const double* tj = t + j * p;
       double sum = 0;
-      for (long k = i; k < p; ++k) sum += l_inverse(k, i) * l_inverse(k, j);
-      inverse(i, j) = inverse(j, i) = sum;
+      for (long k = i; k < p; ++k) sum += ti[k] * tj[k];
+      inverse[i + j * p] = sum;
     }
   }
-  return inverse;
 }
 
 }  // namespace
 
+// Per pattern, with A = [F d] (C = F F'): tr(S^-1 (C + d d')) = ||L^-1 A||^2 and, with
+// W = S^-1 A, G_oo = n/2 (W W' - S^-1) and d_mu_o = n S^-1 d (W's last column).
 FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu, const Eigen::MatrixXd& sigma,
                       bool want_gradient) {
+  const long p_all = mu.size();
   FimlValue value;
+  Eigen::MatrixXd lower_g;
   if (want_gradient) {
-    value.d_mu = Eigen::VectorXd::Zero(mu.size());
-    value.d_sigma = Eigen::MatrixXd::Zero(sigma.rows(), sigma.cols());
+    value.d_mu = Eigen::VectorXd::Zero(p_all);
+    lower_g = Eigen::MatrixXd::Zero(p_all, p_all);
   }
-  Eigen::LLT<Eigen::MatrixXd> llt;
+  Scratch scratch(p_all, p_all + 1);
   for (const Pattern& pattern : patterns) {
     const auto& o = pattern.observed;
-    const long p_o = static_cast<long>(o.size());
-    llt.compute(sigma(o, o));
-    if (llt.info() != Eigen::Success) return value;
-    // A pattern of one patient has C = 0: only the rank-one term d d' remains.
-    const bool single = pattern.n == 1;
-    const Eigen::VectorXd d = pattern.mean - mu(o);
-    const Eigen::VectorXd inverse_d = llt.solve(d);
-    const double log_det = 2 * llt.matrixLLT().diagonal().array().log().sum();
-    double trace = d.dot(inverse_d);
-    Eigen::MatrixXd inverse;
-    if (want_gradient || !single) inverse = inverse_from_factor(llt.matrixLLT());
-    if (!single) trace += inverse.cwiseProduct(pattern.cov).sum();
-    value.loglik -= 0.5 * pattern.n * (static_cast<double>(p_o) * log_2pi + log_det + trace);
-    if (want_gradient) {
-      value.d_mu(o) += pattern.n * inverse_d;
-      Eigen::MatrixXd g = inverse_d * inverse_d.transpose() - inverse;
-      if (!single) g.noalias() += inverse * pattern.cov * inverse;
-      value.d_sigma(o, o) += 0.5 * pattern.n * g;
+    const long p = static_cast<long>(o.size()), r = pattern.cov_factor.cols();
+    double* l = scratch.factor.data();
+    if (!cholesky_of_observed(sigma, o, l)) return value;
+    double* a = scratch.columns.data();
+    std::copy(pattern.cov_factor.data(), pattern.cov_factor.data() + p * r, a);
+    for (long i = 0; i < p; ++i) a[r * p + i] = pattern.mean(i) - mu(o[static_cast<std::size_t>(i)]);
+    forward_solve(l, p, a, r + 1);
+    const double trace = Eigen::Map<const Eigen::VectorXd>(a, p * (r + 1)).squaredNorm();
+    value.loglik -= 0.5 * pattern.n * (static_cast<double>(p) * log_2pi + log_determinant(l, p) + trace);
+    if (!want_gradient) continue;
+    backward_solve(l, p, a, r + 1);
+    double* inverse = scratch.inverse.data();
+    lower_inverse_from_factor(l, p, inverse, scratch.factor_inverse.data());
+    const double half_n = 0.5 * pattern.n;
+    for (long j = 0; j < p; ++j) {
+      const long oj = o[static_cast<std::size_t>(j)];
+      value.d_mu(oj) += pattern.n * a[r * p + j];
+      for (long i = j; i < p; ++i) {
+        double outer = 0;
+        for (long c = 0; c <= r; ++c) outer += a[i + c * p] * a[j + c * p];
+        lower_g(o[static_cast<std::size_t>(i)], oj) += half_n * (outer - inverse[i + j * p]);
+      }
     }
   }
+  if (want_gradient) value.d_sigma = lower_g.selfadjointView<Eigen::Lower>();
   value.ok = std::isfinite(value.loglik);
   return value;
 }

@@ -136,6 +136,19 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
   return wide;
 }
 
+namespace {
+
+// F with C = F F': the centred rows / sqrt(n) when there are fewer patients than columns
+// (a single patient has none), else V D^(1/2) from C's eigen-decomposition.
+Eigen::MatrixXd covariance_factor(const Eigen::MatrixXd& centred, const Eigen::MatrixXd& cov, double n) {
+  if (centred.rows() == 1) return Eigen::MatrixXd(cov.rows(), 0);
+  if (centred.rows() <= centred.cols()) return centred.transpose() / std::sqrt(n);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(cov);
+  return eigen.eigenvectors() * eigen.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+}
+
+}  // namespace
+
 std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y) {
   std::map<std::vector<int>, std::vector<long>> groups;
   for (long i = 0; i < y.rows(); ++i) {
@@ -154,6 +167,7 @@ std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y) {
     pattern.mean = values.colwise().mean().transpose();
     const Eigen::MatrixXd centred = values.rowwise() - pattern.mean.transpose();
     pattern.cov = centred.transpose() * centred / pattern.n;
+    pattern.cov_factor = covariance_factor(centred, pattern.cov, pattern.n);
     patterns.push_back(std::move(pattern));
   }
   return patterns;

@@ -25,12 +25,14 @@ struct WideData {
 WideData wide_from_long(const Table& table, const PanelOptions& options);
 
 // The patients sharing one set of observed columns, summarised by their number, the
-// mean and the (biased, divisor n) covariance of their observed values.
+// mean and the (biased, divisor n) covariance of their observed values, with a factor
+// F of that covariance (C = F F', at most min(n, observed) columns) for the FIML gradient.
 struct Pattern {
   std::vector<int> observed;
   double n = 0;
   Eigen::VectorXd mean;
   Eigen::MatrixXd cov;
+  Eigen::MatrixXd cov_factor;
 };
 std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y);
 

@@ -137,7 +137,8 @@ TEST(PanelFit, FitMeasuresCanBeSkipped) {
 }
 
 // A study lavaan cannot fit either (reference 'riclpm_nonconvergent': converged = FALSE):
-// the fit fails with the reason, after at most the evaluation budget, not after minutes.
+// the fit fails with the reason (the evaluation budget, or a gradient far from zero where
+// the line search gives up), not after minutes.
 TEST(PanelFit, ModelLavaanCannotFitFailsWithinTheBudget) {
   EXPECT_FALSE(test::reference_json("panel/riclpm_nonconvergent.json")["converged"].get<bool>());
   const PanelOptions options = riclpm_of({"alliance", "symptoms"}, true);
@@ -146,7 +147,10 @@ TEST(PanelFit, ModelLavaanCannotFitFailsWithinTheBudget) {
     fit_panel(table, options);
     ADD_FAILURE() << "the fit should fail";
   } catch (const AnalysisError& e) {
-    EXPECT_NE(std::string(e.what()).find("no optimum within 20000 evaluations"), std::string::npos) << e.what();
+    const std::string reason = e.what();
+    EXPECT_TRUE(reason.find("no optimum within 20000 evaluations") != std::string::npos ||
+                reason.find("the gradient did not vanish") != std::string::npos)
+        << reason;
   }
 }
 

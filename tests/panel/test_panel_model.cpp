@@ -1,5 +1,6 @@
 // Internals of the panel engine: the analytic FIML gradient against central differences
 // of the log-likelihood, and the saturated model's EM against lavaan's h1 logLik.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -48,6 +49,26 @@ void expect_gradient_matches_differences(bool random_intercepts) {
 
 TEST(PanelModel, RiclpmGradientMatchesDifferences) { expect_gradient_matches_differences(true); }
 TEST(PanelModel, ClpmGradientMatchesDifferences) { expect_gradient_matches_differences(false); }
+
+// The FIML gradient uses C = F F' per pattern: F is the patients' centred values when they
+// are fewer than the observed columns, none for a single patient, an eigen-factor otherwise.
+TEST(PanelModel, PatternCovarianceFactorReproducesTheCovariance) {
+  const std::vector<Pattern> patterns = missing_patterns(missing2().y);
+  int single = 0, few = 0, many = 0;
+  for (const Pattern& pattern : patterns) {
+    const long p = static_cast<long>(pattern.observed.size());
+    ASSERT_EQ(pattern.cov_factor.rows(), p);
+    EXPECT_LE(pattern.cov_factor.cols(), std::min(p, static_cast<long>(pattern.n)));
+    const Eigen::MatrixXd product = pattern.cov_factor * pattern.cov_factor.transpose();
+    EXPECT_LT((product - pattern.cov).cwiseAbs().maxCoeff(), 1e-12 * std::max(1.0, pattern.cov.cwiseAbs().maxCoeff()));
+    single += pattern.n == 1;
+    few += pattern.n > 1 && pattern.n <= static_cast<double>(p);
+    many += pattern.n > static_cast<double>(p);
+  }
+  EXPECT_GT(single, 0);
+  EXPECT_GT(few, 0);
+  EXPECT_GT(many, 0);
+}
 
 TEST(PanelModel, ParameterCountIsLavaansNpar) {
   // lavaan's npar for k = 2, 7 waves: 14 means + 4 lagged + 3 RI + 7 x 3 (co)variances.

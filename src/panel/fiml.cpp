@@ -18,9 +18,10 @@ struct Scratch {
   std::vector<double> factor, inverse, factor_inverse, columns;
 };
 
-// The lower Cholesky factor of Sigma_oo (pattern order) in l, right-looking so that every
-// inner loop runs down a column; false if Sigma_oo is not positive definite.
-bool cholesky_of_observed(const Eigen::MatrixXd& sigma, const std::vector<int>& o, double* l) {
+// The lower Cholesky factor of the submatrix M[o, o] in l (o's order, leading dimension
+// o.size()), right-looking so that every inner loop runs down a column; false if that
+// submatrix is not positive definite.
+bool cholesky_of_submatrix(const Eigen::MatrixXd& sigma, const std::vector<int>& o, double* l) {
   const long p = static_cast<long>(o.size());
   for (long j = 0; j < p; ++j) {
     for (long i = j; i < p; ++i) l[i + j * p] = sigma(o[static_cast<std::size_t>(i)], o[static_cast<std::size_t>(j)]);
@@ -99,12 +100,20 @@ void lower_inverse_from_factor(const double* l, long p, double* inverse, double*
   }
 }
 
-}  // namespace
+// K = Sigma^-1 from Sigma's Cholesky factor.
+Eigen::MatrixXd precision_matrix(const Eigen::LLT<Eigen::MatrixXd>& llt) {
+  const long p = llt.rows();
+  Eigen::MatrixXd k(p, p), work(p, p);
+  lower_inverse_from_factor(llt.matrixLLT().data(), p, k.data(), work.data());
+  return k.selfadjointView<Eigen::Lower>();
+}
 
-// Per pattern, with A = [F d] (C = F F'): tr(S^-1 (C + d d')) = ||L^-1 A||^2 and, with
-// W = S^-1 A, G_oo = n/2 (W W' - S^-1) and d_mu_o = n S^-1 d (W's last column).
-FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu, const Eigen::MatrixXd& sigma,
-                      bool want_gradient) {
+// The route for a Sigma that is not positive definite (its patterns' blocks may still be):
+// one Cholesky factor L of S = Sigma_oo per pattern. With A = [F d] (C = F F'),
+// tr(S^-1 (C + dd')) = ||L^-1 A||^2 and, with W = S^-1 A, G_oo = n/2 (W W' - S^-1) and
+// d_mu_o = n S^-1 d (W's last column).
+FimlValue fiml_by_pattern_factors(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu,
+                                  const Eigen::MatrixXd& sigma, bool want_gradient) {
   const long p_all = mu.size();
   FimlValue value;
   Eigen::MatrixXd lower_g;
@@ -117,7 +126,7 @@ FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorX
     const auto& o = pattern.observed;
     const long p = static_cast<long>(o.size()), r = pattern.cov_factor.cols();
     double* l = scratch.factor.data();
-    if (!cholesky_of_observed(sigma, o, l)) return value;
+    if (!cholesky_of_submatrix(sigma, o, l)) return value;
     double* a = scratch.columns.data();
     std::copy(pattern.cov_factor.data(), pattern.cov_factor.data() + p * r, a);
     for (long i = 0; i < p; ++i) a[r * p + i] = pattern.mean(i) - mu(o[static_cast<std::size_t>(i)]);
@@ -144,48 +153,193 @@ FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorX
   return value;
 }
 
+// The main route: K = Sigma^-1 once, and per pattern the partitioned-inverse identities
+// (e.g. Harville 1997, Matrix Algebra From a Statistician's Perspective, thm 8.5.11 and
+// 13.3.8) with m = the missing columns: S_oo^-1 = K_oo - K_om K_mm^-1 K_mo and
+// log|S_oo| = log|Sigma| + log|K_mm|. Embedded in p_all rows (zeros at m), with A = [F d]:
+//   W = S_oo^-1 A = K A - K_.m K_mm^-1 (K A)_m,  tr(S_oo^-1 (C + dd')) = sum A . W,
+//   S_oo^-1 = K - V V' with V = K_.m L_m^-T (K_mm = L_m L_m'),
+// so G = 1/2 (Y Y' - N K) with Y = the columns sqrt(n) W and sqrt(n) V of every pattern and
+// N the number of patients. A pattern costs O(p_all (p_o + m^2)) instead of O(p_o^3).
+FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu,
+                            const Eigen::LLT<Eigen::MatrixXd>& llt, bool want_gradient) {
+  const long p_all = mu.size();
+  Scratch scratch(p_all, p_all + 1);
+  const Eigen::MatrixXd k = precision_matrix(llt);
+  const double log_det_sigma = log_determinant(llt.matrixLLT().data(), p_all);
+
+  FimlValue value;
+  double n_total = 0;
+  long y_columns = 0;
+  for (const Pattern& pattern : patterns) {
+    n_total += pattern.n;
+    y_columns += pattern.cov_factor.cols() + 1 + static_cast<long>(pattern.missing.size());
+  }
+  Eigen::MatrixXd y;
+  if (want_gradient) {
+    value.d_mu = Eigen::VectorXd::Zero(p_all);
+    y.resize(p_all, y_columns);
+  }
+  Eigen::MatrixXd w(p_all, p_all + 1);
+  long next_column = 0;
+  for (const Pattern& pattern : patterns) {
+    const auto &o = pattern.observed, &m = pattern.missing;
+    const long p_o = static_cast<long>(o.size()), p_m = static_cast<long>(m.size());
+    const long r = pattern.cov_factor.cols();
+    double* d = scratch.inverse.data();
+    for (long j = 0; j < p_o; ++j) d[j] = pattern.mean(j) - mu(o[static_cast<std::size_t>(j)]);
+    // K A, with A's columns given in their compact (o) rows.
+    w.leftCols(r + 1).setZero();
+    for (long j = 0; j < p_o; ++j) {
+      const auto k_column = k.col(o[static_cast<std::size_t>(j)]);
+      for (long c = 0; c < r; ++c) w.col(c) += pattern.cov_factor(j, c) * k_column;
+      w.col(r) += d[j] * k_column;
+    }
+    double log_det = log_det_sigma;
+    double* l_m = scratch.factor.data();
+    double* v = scratch.columns.data();  // K_mm^-1 (K A)_m, then V' (p_m x p_all)
+    if (p_m > 0) {
+      if (!cholesky_of_submatrix(k, m, l_m)) return value;
+      log_det += log_determinant(l_m, p_m);
+      for (long c = 0; c <= r; ++c) {
+        for (long i = 0; i < p_m; ++i) v[i + c * p_m] = w(m[static_cast<std::size_t>(i)], c);
+      }
+      forward_solve(l_m, p_m, v, r + 1);
+      backward_solve(l_m, p_m, v, r + 1);
+      for (long c = 0; c <= r; ++c) {
+        for (long i = 0; i < p_m; ++i) w.col(c) -= v[i + c * p_m] * k.col(m[static_cast<std::size_t>(i)]);
+        for (long i = 0; i < p_m; ++i) w(m[static_cast<std::size_t>(i)], c) = 0;
+      }
+    }
+    double trace = 0;
+    for (long j = 0; j < p_o; ++j) {
+      const long row = o[static_cast<std::size_t>(j)];
+      for (long c = 0; c < r; ++c) trace += pattern.cov_factor(j, c) * w(row, c);
+      trace += d[j] * w(row, r);
+    }
+    value.loglik -= 0.5 * pattern.n * (static_cast<double>(p_o) * log_2pi + log_det + trace);
+    if (!want_gradient) continue;
+    const double root_n = std::sqrt(pattern.n);
+    value.d_mu += pattern.n * w.col(r);
+    y.middleCols(next_column, r + 1) = root_n * w.leftCols(r + 1);
+    next_column += r + 1;
+    if (p_m > 0) {
+      for (long row = 0; row < p_all; ++row) {
+        for (long i = 0; i < p_m; ++i) v[i + row * p_m] = k(row, m[static_cast<std::size_t>(i)]);
+      }
+      forward_solve(l_m, p_m, v, p_all);
+      y.middleCols(next_column, p_m) = root_n * Eigen::Map<const Eigen::MatrixXd>(v, p_m, p_all).transpose();
+      next_column += p_m;
+    }
+  }
+  if (want_gradient) {
+    Eigen::MatrixXd g = -n_total * k;
+    g.selfadjointView<Eigen::Lower>().rankUpdate(y);
+    value.d_sigma = 0.5 * g.selfadjointView<Eigen::Lower>().toDenseMatrix();
+  }
+  value.ok = std::isfinite(value.loglik);
+  return value;
+}
+
+}  // namespace
+
+FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu, const Eigen::MatrixXd& sigma,
+                      bool want_gradient) {
+  const Eigen::LLT<Eigen::MatrixXd> llt(sigma);
+  if (llt.info() == Eigen::Success) return fiml_by_precision(patterns, mu, llt, want_gradient);
+  return fiml_by_pattern_factors(patterns, mu, sigma, want_gradient);
+}
+
 namespace {
 
-// One EM step (E: expected sufficient statistics given the current moments; M: their
-// moments). Per pattern, E[y_m | y_o] = mu_m + K (y_o - mu_o) with K = S_mo S_oo^-1 is
-// linear in y_o, so the sums follow from the pattern's n, mean and covariance.
-void em_step(const std::vector<Pattern>& patterns, double n_total, Eigen::VectorXd& mu, Eigen::MatrixXd& sigma) {
-  const long p = mu.size();
-  Eigen::VectorXd sum = Eigen::VectorXd::Zero(p);
-  Eigen::MatrixXd cross = Eigen::MatrixXd::Zero(p, p);
+// What EM needs of the patterns besides Sigma: each pattern's raw second moments
+// R = C + ybar ybar', and the sums over patterns of n ybar and n R embedded in the full
+// vector and matrix (the observed parts of the complete-data statistics, the same at
+// every step).
+struct ObservedMoments {
+  std::vector<Eigen::MatrixXd> raw_second;
+  Eigen::VectorXd sum;
+  Eigen::MatrixXd cross;
+  double n = 0;
+};
+
+ObservedMoments observed_moments(const std::vector<Pattern>& patterns, long p) {
+  ObservedMoments observed;
+  observed.sum = Eigen::VectorXd::Zero(p);
+  observed.cross = Eigen::MatrixXd::Zero(p, p);
   for (const Pattern& pattern : patterns) {
     const auto& o = pattern.observed;
-    std::vector<int> m;
-    for (int j = 0, next = 0; j < p; ++j) {
-      if (next < static_cast<int>(o.size()) && o[static_cast<std::size_t>(next)] == j) ++next;
-      else m.push_back(j);
-    }
-    // Mean of complete-data vectors and their second moments within the pattern.
-    Eigen::VectorXd mean(p);
-    Eigen::MatrixXd second = Eigen::MatrixXd::Zero(p, p);
-    const Eigen::MatrixXd raw_oo = pattern.cov + pattern.mean * pattern.mean.transpose();
-    mean(o) = pattern.mean;
-    second(o, o) = raw_oo;
-    if (!m.empty()) {
-      // The blocks of Sigma copied out once: products of gathered (indexed) views are slow.
-      const Eigen::MatrixXd sigma_mo = sigma(m, o), sigma_oo = sigma(o, o);
-      const Eigen::MatrixXd gain = sigma_oo.llt().solve(sigma_mo.transpose()).transpose();  // S_mo S_oo^-1
-      const Eigen::VectorXd offset = mu(m) - gain * mu(o);  // E[y_m | y_o] = offset + gain y_o
-      const Eigen::VectorXd mean_m = offset + gain * pattern.mean;
-      mean(m) = mean_m;
-      const Eigen::MatrixXd mo = gain * raw_oo + offset * pattern.mean.transpose();
-      second(m, o) = mo;
-      second(o, m) = mo.transpose();
-      // E[y_m y_m'] = Var(y_m | y_o) + the mean of yhat yhat' (yhat = offset + gain y_o), which
-      // is gain mo' + offset mean_m'.
-      second(m, m) = sigma(m, m) - gain * (sigma_mo - mo).transpose() + offset * mean_m.transpose();
-    }
-    sum += pattern.n * mean;
-    cross += pattern.n * second;
+    observed.raw_second.push_back(pattern.cov + pattern.mean * pattern.mean.transpose());
+    observed.sum(o) += pattern.n * pattern.mean;
+    observed.cross(o, o) += pattern.n * observed.raw_second.back();
+    observed.n += pattern.n;
   }
-  mu = sum / n_total;
-  sigma = cross / n_total - mu * mu.transpose();
+  return observed;
+}
+
+// One EM step (E: expected sufficient statistics given the current moments; M: their
+// moments). With K = Sigma^-1, by the partitioned-inverse identities above,
+// E[y_m | y_o] = mu_m + B (y_o - mu_o) with B = -K_mm^-1 K_mo and Var(y_m | y_o) = K_mm^-1.
+// Both are linear in y_o, so a pattern's missing parts follow from its n, mean ybar and R:
+// the mean of yhat_m = offset + B ybar (offset = mu_m - B mu_o), of yhat_m y_o' it is
+// B R + offset ybar', and of y_m y_m' it is K_mm^-1 + B (B R + offset ybar')' + offset yhat_m'.
+// False when Sigma or a K_mm is not positive definite.
+bool em_step(const std::vector<Pattern>& patterns, const ObservedMoments& observed, Eigen::VectorXd& mu,
+             Eigen::MatrixXd& sigma) {
+  const long p = mu.size();
+  const Eigen::LLT<Eigen::MatrixXd> llt(sigma);
+  if (llt.info() != Eigen::Success) return false;
+  const Eigen::MatrixXd k = precision_matrix(llt);
+  Eigen::VectorXd sum = observed.sum;
+  Eigen::MatrixXd cross = observed.cross;
+  // m x p_o and m x m blocks, column-major with leading dimension m
+  std::vector<double> l(p * p), slope(p * p), mo(p * p), conditional(p * p), work(p * p), offset(p), mean_m(p);
+  for (std::size_t index = 0; index < patterns.size(); ++index) {
+    const Pattern& pattern = patterns[index];
+    const auto &o = pattern.observed, &m = pattern.missing;
+    const long p_o = static_cast<long>(o.size()), p_m = static_cast<long>(m.size());
+    if (p_m == 0) continue;
+    const auto at = [](const std::vector<int>& indices, long i) { return indices[static_cast<std::size_t>(i)]; };
+    const Eigen::MatrixXd& r = observed.raw_second[index];
+    if (!cholesky_of_submatrix(k, m, l.data())) return false;
+    for (long j = 0; j < p_o; ++j) {
+      for (long i = 0; i < p_m; ++i) slope[i + j * p_m] = -k(at(m, i), at(o, j));
+    }
+    forward_solve(l.data(), p_m, slope.data(), p_o);
+    backward_solve(l.data(), p_m, slope.data(), p_o);
+    for (long i = 0; i < p_m; ++i) {
+      double at_mu = 0, at_mean = 0;
+      for (long j = 0; j < p_o; ++j) {
+        at_mu += slope[i + j * p_m] * mu(at(o, j));
+        at_mean += slope[i + j * p_m] * pattern.mean(j);
+      }
+      offset[i] = mu(at(m, i)) - at_mu;
+      mean_m[i] = offset[i] + at_mean;
+      sum(at(m, i)) += pattern.n * mean_m[i];
+    }
+    for (long j = 0; j < p_o; ++j) {
+      for (long i = 0; i < p_m; ++i) {
+        double product = offset[i] * pattern.mean(j);
+        for (long c = 0; c < p_o; ++c) product += slope[i + c * p_m] * r(c, j);
+        mo[i + j * p_m] = product;
+        cross(at(m, i), at(o, j)) += pattern.n * product;
+        cross(at(o, j), at(m, i)) += pattern.n * product;
+      }
+    }
+    lower_inverse_from_factor(l.data(), p_m, conditional.data(), work.data());
+    for (long b = 0; b < p_m; ++b) {
+      for (long a = b; a < p_m; ++a) {
+        double second = conditional[a + b * p_m] + offset[a] * mean_m[b];
+        for (long j = 0; j < p_o; ++j) second += slope[a + j * p_m] * mo[b + j * p_m];
+        cross(at(m, a), at(m, b)) += pattern.n * second;
+        if (a != b) cross(at(m, b), at(m, a)) += pattern.n * second;
+      }
+    }
+  }
+  mu = sum / observed.n;
+  sigma = cross / observed.n - mu * mu.transpose();
   sigma = 0.5 * (sigma + sigma.transpose());
+  return true;
 }
 
 }  // namespace
@@ -203,8 +357,7 @@ Saturated saturated_fiml(const std::vector<Pattern>& patterns, const Eigen::Matr
     const double var = observed.select((column - h1.mu(j)).square(), 0.0).sum() / n;
     h1.sigma(j, j) = var > 0 ? var : 1;
   }
-  double n_total = 0;
-  for (const Pattern& pattern : patterns) n_total += pattern.n;
+  const ObservedMoments observed = observed_moments(patterns, p);
   // EM until the largest change of a moment is below 1e-7 (lavaan stops at 1e-5). EM
   // converges linearly (panel300: each change ~0.57 of the last), so the moments are then
   // within ~1e-7 of the optimum and the logL, where the error enters squared, within ~1e-11
@@ -212,7 +365,7 @@ Saturated saturated_fiml(const std::vector<Pattern>& patterns, const Eigen::Matr
   for (int iteration = 0; iteration < 20000; ++iteration) {
     const Eigen::VectorXd old_mu = h1.mu;
     const Eigen::MatrixXd old_sigma = h1.sigma;
-    em_step(patterns, n_total, h1.mu, h1.sigma);
+    if (!em_step(patterns, observed, h1.mu, h1.sigma)) break;
     const double change = std::max((h1.mu - old_mu).cwiseAbs().maxCoeff(), (h1.sigma - old_sigma).cwiseAbs().maxCoeff());
     if (change < 1e-7) {
       h1.converged = true;

@@ -162,6 +162,10 @@ std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y) {
   for (const auto& [observed, rows] : groups) {
     Pattern pattern;
     pattern.observed = observed;
+    for (int j = 0, next = 0; j < static_cast<int>(y.cols()); ++j) {
+      if (next < static_cast<int>(observed.size()) && observed[static_cast<std::size_t>(next)] == j) ++next;
+      else pattern.missing.push_back(j);
+    }
     pattern.n = static_cast<double>(rows.size());
     const Eigen::MatrixXd values = y(rows, observed);
     pattern.mean = values.colwise().mean().transpose();

@@ -28,7 +28,7 @@ WideData wide_from_long(const Table& table, const PanelOptions& options);
 // mean and the (biased, divisor n) covariance of their observed values, with a factor
 // F of that covariance (C = F F', at most min(n, observed) columns) for the FIML gradient.
 struct Pattern {
-  std::vector<int> observed;
+  std::vector<int> observed, missing;
   double n = 0;
   Eigen::VectorXd mean;
   Eigen::MatrixXd cov;

@@ -135,6 +135,8 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
       local += t.k;
     }
   }
+  nested_in_scalar_rest_ = terms_.size() == 2 && terms_[1].k == 1 &&
+                          std::all_of(groups_.begin(), groups_.end(), [](const Group& g) { return g.rest_index.size() == 1; });
   split_coupling();
   build_crossproducts(ar1_ ? 0.2 : 0);
 }
@@ -343,6 +345,10 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
         schur(i, j) -= r1_.col(i).segment(first, rows).dot(r1_.col(j).segment(first, rows));
   }
   if (q2_ == 0) return true;
+  if (nested_in_scalar_rest_) {
+    couple_nested_groups<K>(T, m22, c2);
+    return true;
+  }
   // 3. The groups' coupling with the rest, its columns shared among threads.
   const auto share = [&](std::size_t t) {
     couple_groups<K>(T, m22, c2, coupling_columns_[t], coupling_columns_[t + 1], t == 0);
@@ -381,6 +387,33 @@ void DevianceModel::couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::
       c2.row(g.rest_index[b]).noalias() -= l21.row(Eigen::Index(b)).lazyProduct(r1);
     }
     if (keep_l21) g.l21 = l21;
+  }
+}
+
+// Each group within one level of the only rest term, a scalar one (e.g. patients nested in
+// therapists, `(1 | therapist)`): a group's L21 is the one row d a21 W (d = that term's
+// Lambda), so m22 and c2 change in one element and one row per group.
+template <int K>
+void DevianceModel::couple_nested_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22,
+                                         Eigen::MatrixXd& c2) {
+  using Row = Eigen::Matrix<double, 1, K>;
+  const int k = terms_.front().k;
+  const double d = T[1](0, 0);
+  for (std::size_t level = 0; level < groups_.size(); ++level) {
+    Group& g = groups_[level];
+    const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
+    const int column = g.rest_index.front();
+    const double* const w = w1_.data() + c * k;  // W, k x k column-major
+    Row l21(1, k);
+    for (int j = 0; j < k; ++j) {
+      double sum = 0;
+      for (int i = 0; i < k; ++i) sum += g.a21(0, i) * w[i + j * k];
+      l21(j) = d * sum;
+    }
+    m22(column, column) -= l21.squaredNorm();
+    for (Eigen::Index j = 0; j < c2.cols(); ++j) c2(column, j) -= l21.dot(r1_.col(j).template segment<K>(c, k));
+    g.l21.resize(1, k);  // (assigning the fixed-size row trips GCC's -Warray-bounds for k = 1)
+    for (int j = 0; j < k; ++j) g.l21(0, j) = l21(j);
   }
 }
 

@@ -94,6 +94,8 @@ class DevianceModel {
   template <int K>
   void couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2,
                      int first_column, int end_column, bool keep_l21);
+  template <int K>
+  void couple_nested_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2);
   void split_coupling();
   void build_crossproducts(double phi);
   bool rest_is_scalar() const;  // every term after the first has k = 1
@@ -103,6 +105,7 @@ class DevianceModel {
 
   int n_ = 0, p_ = 0, q2_ = 0, n_theta_ = 0;
   bool ar1_ = false;
+  bool nested_in_scalar_rest_ = false;  // each group within one level of the only rest term, k = 1
   double built_phi_ = -1;
   double ld_c_ = 0;                 // log|C| at built_phi_
   Eigen::MatrixXd xy_;              // [X y]

@@ -185,6 +185,25 @@ TEST(LmmFit, ConditionalModesAsRanefCondVar) {
   EXPECT_EQ(ranef_csv(r).substr(0, 38), "group,level,term,estimate,std_error\nSu");
 }
 
+TEST(LmmFit, ConditionalModesOfPatientsNestedInTherapists) {
+  // as.data.frame(ranef(lmer(y ~ phase + session + (1 + session | patient) + (1 | therapist),
+  // three_level.csv), condVar = TRUE)): each patient's block couples to one therapist's effect.
+  LmmOptions options;
+  options.formula = "y ~ phase + session + (1 + session | patient) + (1 | therapist)";
+  options.df = DfMethod::None;
+  options.conditional_modes = true;
+  const LmmResult r = fit_lmm(read_lmm_data("three_level.csv"), options);
+  const auto ref = reference_json("lmm/three_level_ranef.json");
+  ASSERT_EQ(r.ranef.size(), ref.size());
+  for (std::size_t i = 0; i < r.ranef.size(); ++i) {
+    EXPECT_EQ(r.ranef[i].group, ref[i]["group"].get<std::string>());
+    EXPECT_EQ(r.ranef[i].level, ref[i]["level"].get<std::string>());
+    EXPECT_EQ(r.ranef[i].term, ref[i]["term"].get<std::string>());
+    EXPECT_TRUE(near_estimate(r.ranef[i].estimate, ref[i]["estimate"], ref[i]["std_error"], kEstimateTol)) << i;
+    EXPECT_TRUE(near_relative(r.ranef[i].std_error, ref[i]["std_error"], kSeTol)) << i;
+  }
+}
+
 TEST(LmmFit, LikelihoodRatioTestAsAnova) {
   // anova(lmer(Reaction ~ Days + (1 | Subject)), lmer(Reaction ~ Days + (Days | Subject))).
   const auto ref = reference_json("lmm/sleepstudy_compare.json");

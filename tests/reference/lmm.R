@@ -115,7 +115,12 @@ three$y <- 5 + c(a = 0, b = 0.3, c = -0.2, d = 0.5, e = 0.1)[as.character(three$
   t_eff[tid] + p_eff[pid] + p_slope[pid] * three$session + rnorm(nrow(three), 0, 0.8)
 three <- three[, c("therapist", "patient", "session", "phase", "y")]
 three <- write_data(three, "three_level.csv")
-fit_and_write("y ~ phase + session + (1 + session | patient) + (1 | therapist)", three, "three_level_reml.json")
+fm3 <- fit_and_write("y ~ phase + session + (1 + session | patient) + (1 | therapist)", three, "three_level_reml.json")
+# Its ranef(condVar = TRUE): the patients' modes and variances depend on their coupling to
+# their therapist's effect.
+re3 <- as.data.frame(ranef(fm3, condVar = TRUE))
+write_ref(data.frame(group = as.character(re3$grpvar), level = as.character(re3$grp), term = as.character(re3$term),
+                     estimate = re3$condval, std_error = re3$condsd), "three_level_ranef.json")
 
 # A singular fit: no between-group variance in the generating model.
 set.seed(20240503)

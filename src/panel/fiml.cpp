@@ -181,12 +181,13 @@ FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::V
     y.resize(p_all, y_columns);
   }
   Eigen::MatrixXd w(p_all, p_all + 1);
+  std::vector<double> deviation(static_cast<std::size_t>(p_all));  // d = the pattern's mean - mu_o
   long next_column = 0;
   for (const Pattern& pattern : patterns) {
     const auto &o = pattern.observed, &m = pattern.missing;
     const long p_o = static_cast<long>(o.size()), p_m = static_cast<long>(m.size());
     const long r = pattern.cov_factor.cols();
-    double* d = scratch.inverse.data();
+    double* d = deviation.data();
     for (long j = 0; j < p_o; ++j) d[j] = pattern.mean(j) - mu(o[static_cast<std::size_t>(j)]);
     // K A, with A's columns given in their compact (o) rows.
     w.leftCols(r + 1).setZero();

@@ -1,7 +1,8 @@
 // Full-information maximum likelihood for multivariate normal data with missing values
-// (Arbuckle 1996; Enders 2010, eq. 3.3), evaluated per missingness pattern with one
-// Cholesky factor per pattern, its gradient with respect to the implied moments, the
-// saturated model (h1) by EM, and the independence baseline.
+// (Arbuckle 1996; Enders 2010, eq. 3.3), evaluated per missingness pattern from one factor
+// of the full Sigma (partitioned-inverse identities; see fiml.cpp), its gradient with
+// respect to the implied moments, the saturated model (h1) by EM, and the independence
+// baseline.
 #pragma once
 #include <vector>
 

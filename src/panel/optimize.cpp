@@ -66,10 +66,20 @@ bool line_search(const Objective& objective, const Point& from, const Eigen::Vec
 bool small(const Eigen::VectorXd& gradient, double tolerance) { return gradient.cwiseAbs().maxCoeff() < tolerance; }
 
 // BFGS on the inverse Hessian approximation until the gradient is small, a step fails
-// or the function stops decreasing.
-Point bfgs(const Objective& objective, Point point, double tolerance, int& iterations) {
+// or the function stops decreasing. Without a starting curvature it starts from the
+// identity, rescaled after the first step (Nocedal & Wright 2006, eq. 6.20).
+Point bfgs(const Objective& objective, Point point, double tolerance, int& iterations,
+           const Eigen::MatrixXd& start_curvature = Eigen::MatrixXd()) {
   const long n = point.x.size();
   Eigen::MatrixXd inverse = Eigen::MatrixXd::Identity(n, n) / std::max(1.0, point.gradient.norm());
+  bool rescale = true;
+  if (start_curvature.rows() == n) {
+    const Eigen::LLT<Eigen::MatrixXd> llt(start_curvature);
+    if (llt.info() == Eigen::Success) {
+      inverse = llt.solve(Eigen::MatrixXd::Identity(n, n));
+      rescale = false;
+    }
+  }
   for (; iterations < 5000 && !small(point.gradient, tolerance); ++iterations) {
     Eigen::VectorXd direction = -inverse * point.gradient;
     if (point.gradient.dot(direction) >= 0) {
@@ -82,7 +92,7 @@ Point bfgs(const Objective& objective, Point point, double tolerance, int& itera
     const double sy = s.dot(y);
     const double decrease = point.value - next.value;
     if (sy > 1e-12 * s.norm() * y.norm()) {
-      if (iterations == 0) inverse = Eigen::MatrixXd::Identity(n, n) * sy / y.squaredNorm();
+      if (iterations == 0 && rescale) inverse = Eigen::MatrixXd::Identity(n, n) * sy / y.squaredNorm();
       const double rho = 1 / sy;
       const Eigen::MatrixXd left = Eigen::MatrixXd::Identity(n, n) - rho * s * y.transpose();
       inverse = left * inverse * left.transpose() + rho * s * s.transpose();
@@ -95,7 +105,7 @@ Point bfgs(const Objective& objective, Point point, double tolerance, int& itera
 
 }  // namespace
 
-Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) {
+Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance, const Eigen::MatrixXd& start_curvature) {
   Minimum result;
   // A budget of evaluations, as nlminb's eval.max (which lavaan uses): a fit that needs more
   // is heading for a boundary (e.g. a variance going negative) and is reported as failed.
@@ -110,7 +120,7 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance) 
     result.message = "the starting values give no finite likelihood";
     return result;
   }
-  point = bfgs(objective, point, 1e3 * tolerance, result.iterations);
+  point = bfgs(objective, point, 1e3 * tolerance, result.iterations, start_curvature);
   // Newton steps polish the BFGS solution (whose line search cannot resolve the tiny
   // decreases left near the tolerance). The Hessian kept for the standard errors is
   // recomputed at the final point only when the steps moved it noticeably (see

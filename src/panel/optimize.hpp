@@ -24,8 +24,11 @@ struct Minimum {
   std::string message;       // why it did not converge
 };
 
-// Converged when the largest absolute gradient element is below `tolerance`.
-Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance = 1e-9);
+// Converged when the largest absolute gradient element is below `tolerance`. BFGS starts
+// from `start_curvature` (an approximate Hessian at x) when it is positive definite, else
+// from a scaled identity.
+Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance = 1e-9,
+                 const Eigen::MatrixXd& start_curvature = Eigen::MatrixXd());
 
 // Hessian by forward differences of the gradient (step 1e-6 relative), symmetrised; its
 // error (~1e-6 relative) is far below the standard errors' tolerance. The gradients are

@@ -148,7 +148,8 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
     if (gradient) *gradient = -model.gradient(theta, value.d_mu, value.d_sigma) / n;
     return -value.loglik / n;
   };
-  const panel::Minimum fit = panel::minimize(objective, model.start(wide.y));
+  const Eigen::VectorXd start = model.start(wide.y);
+  const panel::Minimum fit = panel::minimize(objective, start, 1e-9, model.complete_data_information(start));
   // A point far from stationary is no estimate (lavaan would report non-convergence);
   // one that is close but above the tolerance is reported with a warning.
   if (!std::isfinite(fit.value) || !(fit.gradient.cwiseAbs().maxCoeff() < 1e-4)) {

@@ -1,6 +1,8 @@
 #include "panel/panel_model.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace spiral::panel {
 
@@ -112,6 +114,30 @@ Eigen::VectorXd PanelModel::gradient(const Eigen::VectorXd& theta, const Eigen::
     add_symmetric_gradient(jgj, phi_offset_, grad);
   }
   return grad;
+}
+
+Eigen::MatrixXd PanelModel::complete_data_information(const Eigen::VectorXd& theta) const {
+  const Eigen::MatrixXd sigma = implied(theta).sigma;
+  const Eigen::LLT<Eigen::MatrixXd> llt(sigma);
+  Eigen::MatrixXd information = Eigen::MatrixXd::Zero(size_, size_);
+  if (llt.info() != Eigen::Success) return information;
+  const Eigen::MatrixXd k = llt.solve(Eigen::MatrixXd::Identity(p_, p_));
+  information.topLeftCorner(p_, p_) = k;
+  std::vector<Eigen::MatrixXd> k_d_sigma;  // K dSigma_a for the covariance parameters
+  for (long a = p_; a < size_; ++a) {
+    const double h = 1e-6 * std::max(1.0, std::fabs(theta(a)));
+    Eigen::VectorXd shifted = theta;
+    shifted(a) += h;
+    k_d_sigma.push_back(k * (implied(shifted).sigma - sigma) / h);
+  }
+  for (long a = p_; a < size_; ++a) {
+    for (long b = p_; b <= a; ++b) {
+      const auto& x = k_d_sigma[static_cast<std::size_t>(a - p_)];
+      const auto& z = k_d_sigma[static_cast<std::size_t>(b - p_)];
+      information(a, b) = information(b, a) = 0.5 * x.cwiseProduct(z.transpose()).sum();  // tr(x z)
+    }
+  }
+  return information;
 }
 
 Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y) const {

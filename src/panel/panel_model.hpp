@@ -35,6 +35,12 @@ class PanelModel {
   // (off-diagonal covariance elements get twice the symmetric entry).
   Eigen::VectorXd gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu, const Eigen::MatrixXd& g) const;
 
+  // The expected information per patient of complete data at theta (Magnus & Neudecker
+  // 1999, ch. 15: K = Sigma^-1 for the means, 1/2 tr(K dSigma_a K dSigma_b) for the others,
+  // dSigma_a by forward differences): the Hessian of -logL / N when nothing is missing, a
+  // starting curvature for the optimizer when something is.
+  Eigen::MatrixXd complete_data_information(const Eigen::VectorXd& theta) const;
+
   // Starting values: observed means, B = 0, and the observed per-wave covariance split
   // between the random intercepts and the within parts.
   Eigen::VectorXd start(const Eigen::MatrixXd& y) const;

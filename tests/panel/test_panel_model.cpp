@@ -123,6 +123,34 @@ TEST(PanelModel, FimlOfASigmaThatIsNotPositiveDefiniteUsesThePatternBlocks) {
   expect_fiml_matches_direct(missing_patterns(y), Eigen::Vector3d(0.1, -0.2, 0.05), sigma);
 }
 
+// With complete data whose sample moments equal the implied ones, the observed information
+// (the Hessian of -logL / N) is the expected one, which the optimizer starts from.
+TEST(PanelModel, CompleteDataInformationIsTheHessianAtMatchingMoments) {
+  const PanelModel model(2, 5, true);
+  Eigen::VectorXd theta = model.start(Eigen::MatrixXd::Constant(4, 10, 1.0) + Eigen::MatrixXd::Identity(4, 10));
+  for (long j = 0; j < theta.size(); ++j) theta(j) += 0.05 * std::sin(static_cast<double>(j) + 1);
+  const PanelModel::Moments m = model.implied(theta);
+  Pattern all;
+  for (int j = 0; j < 10; ++j) all.observed.push_back(j);
+  all.n = 100;
+  all.mean = m.mu;
+  all.cov = m.sigma;
+  all.cov_factor = Eigen::LLT<Eigen::MatrixXd>(m.sigma).matrixL();
+  const std::vector<Pattern> patterns{all};
+  const Objective objective = [&](const Eigen::VectorXd& at, Eigen::VectorXd* gradient) {
+    const PanelModel::Moments moments = model.implied(at);
+    const FimlValue value = fiml_loglik(patterns, moments.mu, moments.sigma, gradient != nullptr);
+    if (gradient) *gradient = -model.gradient(at, value.d_mu, value.d_sigma) / all.n;
+    return -value.loglik / all.n;
+  };
+  Eigen::VectorXd gradient(theta.size());
+  objective(theta, &gradient);
+  EXPECT_LT(gradient.cwiseAbs().maxCoeff(), 1e-10);  // the moments match: a stationary point
+  const Eigen::MatrixXd observed = hessian_by_differences(objective, theta, gradient);
+  const Eigen::MatrixXd expected = model.complete_data_information(theta);
+  EXPECT_LT((observed - expected).cwiseAbs().maxCoeff(), 1e-4 * expected.cwiseAbs().maxCoeff());  // two forward differences
+}
+
 TEST(PanelModel, ParameterCountIsLavaansNpar) {
   // lavaan's npar for k = 2, 7 waves: 14 means + 4 lagged + 3 RI + 7 x 3 (co)variances.
   EXPECT_EQ(PanelModel(2, 7, true).n_parameters(), 42);

@@ -10,14 +10,6 @@ namespace {
 
 const double log_2pi = std::log(2 * std::numbers::pi);
 
-// Column-major scratch of a pattern's size, reused by every pattern of one evaluation (a
-// pattern has at most waves x variables rows): plain loops over it cost a fraction of
-// Eigen's dynamic-size products and allocations at these sizes.
-struct Scratch {
-  Scratch(long p, long columns) : factor(p * p), inverse(p * p), factor_inverse(p * p), columns(p * columns) {}
-  std::vector<double> factor, inverse, factor_inverse, columns;
-};
-
 // The lower Cholesky factor of the submatrix M[o, o] in l (o's order, leading dimension
 // o.size()), right-looking so that every inner loop runs down a column; false if that
 // submatrix is not positive definite.
@@ -121,13 +113,16 @@ FimlValue fiml_by_pattern_factors(const std::vector<Pattern>& patterns, const Ei
     value.d_mu = Eigen::VectorXd::Zero(p_all);
     lower_g = Eigen::MatrixXd::Zero(p_all, p_all);
   }
-  Scratch scratch(p_all, p_all + 1);
+  // Column-major scratch of the largest pattern's size, reused by every pattern: plain loops
+  // over it cost a fraction of Eigen's dynamic-size products and allocations at these sizes.
+  const auto square = static_cast<std::size_t>(p_all * p_all);
+  std::vector<double> factor(square), inverse(square), factor_inverse(square), columns(square + p_all);
   for (const Pattern& pattern : patterns) {
     const auto& o = pattern.observed;
     const long p = static_cast<long>(o.size()), r = pattern.cov_factor.cols();
-    double* l = scratch.factor.data();
+    double* l = factor.data();
     if (!cholesky_of_submatrix(sigma, o, l)) return value;
-    double* a = scratch.columns.data();
+    double* a = columns.data();
     std::copy(pattern.cov_factor.data(), pattern.cov_factor.data() + p * r, a);
     for (long i = 0; i < p; ++i) a[r * p + i] = pattern.mean(i) - mu(o[static_cast<std::size_t>(i)]);
     forward_solve(l, p, a, r + 1);
@@ -135,8 +130,7 @@ FimlValue fiml_by_pattern_factors(const std::vector<Pattern>& patterns, const Ei
     value.loglik -= 0.5 * pattern.n * (static_cast<double>(p) * log_2pi + log_determinant(l, p) + trace);
     if (!want_gradient) continue;
     backward_solve(l, p, a, r + 1);
-    double* inverse = scratch.inverse.data();
-    lower_inverse_from_factor(l, p, inverse, scratch.factor_inverse.data());
+    lower_inverse_from_factor(l, p, inverse.data(), factor_inverse.data());
     const double half_n = 0.5 * pattern.n;
     for (long j = 0; j < p; ++j) {
       const long oj = o[static_cast<std::size_t>(j)];
@@ -164,7 +158,6 @@ FimlValue fiml_by_pattern_factors(const std::vector<Pattern>& patterns, const Ei
 FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu,
                             const Eigen::LLT<Eigen::MatrixXd>& llt, bool want_gradient) {
   const long p_all = mu.size();
-  Scratch scratch(p_all, p_all + 1);
   const Eigen::MatrixXd k = precision_matrix(llt);
   const double log_det_sigma = log_determinant(llt.matrixLLT().data(), p_all);
 
@@ -182,6 +175,8 @@ FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::V
   }
   Eigen::MatrixXd w(p_all, p_all + 1);
   std::vector<double> deviation(static_cast<std::size_t>(p_all));  // d = the pattern's mean - mu_o
+  // Scratch of the largest pattern's size: L_m, and K_mm^-1 (K A)_m or V' (at most p_all^2)
+  std::vector<double> factor(static_cast<std::size_t>(p_all * p_all)), columns(factor.size());
   long next_column = 0;
   for (const Pattern& pattern : patterns) {
     const auto &o = pattern.observed, &m = pattern.missing;
@@ -197,8 +192,8 @@ FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::V
       w.col(r) += d[j] * k_column;
     }
     double log_det = log_det_sigma;
-    double* l_m = scratch.factor.data();
-    double* v = scratch.columns.data();  // K_mm^-1 (K A)_m, then V' (p_m x p_all)
+    double* l_m = factor.data();
+    double* v = columns.data();  // K_mm^-1 (K A)_m, then V' (p_m x p_all)
     if (p_m > 0) {
       if (!cholesky_of_submatrix(k, m, l_m)) return value;
       log_det += log_determinant(l_m, p_m);

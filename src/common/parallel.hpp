@@ -12,6 +12,14 @@
 
 namespace spiral::detail {
 
+// The cores the system offers, asked once: std::thread::hardware_concurrency() reads
+// /sys/devices/system/cpu/online on every call (a file open and read on Linux), which the
+// deviance evaluations, thousands per power replication, must not pay each time.
+inline unsigned hardware_threads() {
+  static const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return cores;
+}
+
 // True on a thread while it works for a parallel loop (the loop's caller included): code
 // inside that could itself run in parallel then stays on its thread, since the loop already
 // keeps the cores busy (e.g. the mixed models of the studies that stage 1 fits in parallel).
@@ -37,7 +45,7 @@ inline bool in_parallel_region() { return tl_in_parallel_region; }
 // when another throws; then the exception of the lowest index is rethrown.
 template <typename Task>
 void parallel_for(std::size_t count, unsigned threads, const Task& task) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = hardware_threads();
   if (in_parallel_region()) threads = 1;
   const std::size_t workers = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(count, 1));
   std::vector<std::exception_ptr> errors(count);

@@ -14,7 +14,6 @@
 #include <iterator>
 #include <sstream>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
 #include "common/parallel.hpp"
@@ -197,7 +196,7 @@ std::size_t count_line_ends(std::string_view text, std::size_t first, std::size_
 // more than it saves below kMinChunkBytes).
 std::vector<Chunk> split_records(std::string_view text, std::size_t begin, long first_line, unsigned threads) {
   const std::size_t bytes = text.size() - begin;
-  if (threads == 0) threads = std::max(1u, std::min(kMaxChunks, std::thread::hardware_concurrency()));
+  if (threads == 0) threads = std::max(1u, std::min(kMaxChunks, detail::hardware_threads()));
   const auto wanted = static_cast<unsigned>(std::min<std::size_t>(threads, bytes / kMinChunkBytes));
   std::vector<std::size_t> bounds{begin};
   // Only with '\n' and "\r\n" line ends does counting '\n' give a byte's line number, as the

@@ -103,7 +103,7 @@ bool dense_cholesky(Eigen::Ref<Eigen::MatrixXd> a, unsigned threads, const Dense
   if (threads == 0)
     threads = detail::in_parallel_region()
                   ? 1
-                  : unsigned(std::clamp<long>(n / kColumnsPerThread, 1, std::max(1u, std::thread::hardware_concurrency())));
+                  : unsigned(std::clamp<long>(n / kColumnsPerThread, 1, detail::hardware_threads()));
   // Helpers first: the team is as large as the threads the system gave.
   std::atomic<bool> go{false};
   SpinBarrier* barrier = nullptr;

@@ -5,7 +5,6 @@
 #include <limits>
 #include <map>
 #include <numeric>
-#include <thread>
 
 #include "common/parallel.hpp"
 #include "lmm/dense_cholesky.hpp"
@@ -152,7 +151,7 @@ void DevianceModel::split_coupling() {
       per_column[static_cast<std::size_t>(g.rest_index[b])] += double(g.rest_index.size() - b);
   const double total = std::accumulate(per_column.begin(), per_column.end(), 0.0);
   const auto team = static_cast<unsigned>(
-      std::clamp(total / kCouplingPerThread, 1.0, double(std::max(1u, std::thread::hardware_concurrency()))));
+      std::clamp(total / kCouplingPerThread, 1.0, double(detail::hardware_threads())));
   coupling_columns_.assign(1, 0);
   double cumulative = 0;
   for (int column = 0; column < q2_ && coupling_columns_.size() < team; ++column) {

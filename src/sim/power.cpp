@@ -81,7 +81,7 @@ std::vector<ReplicationResult> run_replications(const PowerPlan& plan, long firs
   std::vector<long> mine;
   for (long r = first; r < plan.replications; r += stride) mine.push_back(r);
   std::vector<ReplicationResult> results(mine.size());
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads <= 0) threads = static_cast<int>(detail::hardware_threads());
   threads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads), std::max<std::size_t>(1, mine.size())));
 
   std::atomic<std::size_t> next{0};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/parallel.hpp"
+#include "lmm/group_kernels.hpp"
 
 namespace spiral::lmm_detail {
 
@@ -85,6 +86,14 @@ std::vector<const DenseKernels*> usable_kernel_sets() {
   std::vector<const DenseKernels*> sets{&baseline_kernels()};
 #ifdef SPIRAL_AVX2_KERNELS
   if (avx2_supported()) sets.push_back(&avx2_kernels());
+#endif
+  return sets;
+}
+
+std::vector<const GroupKernels*> usable_group_kernel_sets() {
+  std::vector<const GroupKernels*> sets{&baseline_group_kernels()};
+#ifdef SPIRAL_AVX2_KERNELS
+  if (avx2_supported()) sets.push_back(&avx2_group_kernels());
 #endif
   return sets;
 }

@@ -5,9 +5,12 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <type_traits>
+#include <utility>
 
 #include "common/parallel.hpp"
 #include "lmm/dense_cholesky.hpp"
+#include "lmm/group_kernels.hpp"
 
 namespace spiral::lmm_detail {
 
@@ -68,6 +71,29 @@ Square lower_inverse(const Square& l) {
     }
   }
   return inverse;
+}
+
+// A group's k x k block of an m x (k k) per-group array (entry (r, c) in column r + c k).
+template <int K, typename Matrix>
+auto group_square(Matrix& groups_array, Eigen::Index group, int k) {
+  using Square = std::conditional_t<std::is_const_v<Matrix>, const Eigen::Matrix<double, K, K>, Eigen::Matrix<double, K, K>>;
+  return Eigen::Map<Square, 0, Eigen::InnerStride<>>(groups_array.data() + group, k, k,
+                                                     Eigen::InnerStride<>(groups_array.rows()));
+}
+
+// A group's k rows of a (k m) x c per-group array (its row r is row r m + group).
+template <int K, typename Matrix>
+auto group_rows(Matrix& groups_array, Eigen::Index group, int k) {
+  using Rows = std::conditional_t<std::is_const_v<Matrix>, const Eigen::Matrix<double, K, Eigen::Dynamic>,
+                                  Eigen::Matrix<double, K, Eigen::Dynamic>>;
+  using Strides = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
+  return Eigen::Map<Rows, 0, Strides>(groups_array.data() + group, k, groups_array.cols(),
+                                      Strides(groups_array.rows(), groups_array.rows() / k));
+}
+
+const GroupKernels& best_group_kernels() {
+  static const GroupKernels& best = *usable_group_kernel_sets().back();
+  return best;
 }
 
 }  // namespace
@@ -134,8 +160,10 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
       local += t.k;
     }
   }
-  nested_in_scalar_rest_ = terms_.size() == 2 && terms_[1].k == 1 &&
+  nested_in_scalar_rest_ = first.k <= 2 && terms_.size() == 2 && terms_[1].k == 1 &&
                           std::all_of(groups_.begin(), groups_.end(), [](const Group& g) { return g.rest_index.size() == 1; });
+  if (nested_in_scalar_rest_)
+    for (const auto& g : groups_) nested_level_.push_back(g.rest_index.front());
   split_coupling();
   build_crossproducts(ar1_ ? 0.2 : 0);
 }
@@ -205,11 +233,12 @@ void DevianceModel::build_crossproducts(double phi) {
   a22_.setZero(q2_, q2_);
   z2xy_.setZero(q2_, p1);
   ld_c_ = 0;
-  a11_.resize(first.k, first.k * first.m);
+  a11_.resize(first.m, first.k * first.k);
   z1xy_.resize(first.k * first.m, p1);
+  if (nested_in_scalar_rest_) nested_a21_.resize(first.m, first.k);
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     Group& g = groups_[level];
-    const Eigen::Index c = static_cast<Eigen::Index>(level) * first.k;
+    const auto group = static_cast<Eigen::Index>(level);
     const int ng = static_cast<int>(g.rows.size());
     const int s = static_cast<int>(g.rest_index.size());
     Eigen::MatrixXd z1(ng, first.k), z2 = Eigen::MatrixXd::Zero(ng, s), xy(ng, p1);
@@ -235,11 +264,12 @@ void DevianceModel::build_crossproducts(double phi) {
         ld_c_ += std::log1p(-rho * rho);
       }
     }
-    a11_.middleCols(c, first.k).noalias() = z1.transpose() * z1;
-    z1xy_.middleRows(c, first.k).noalias() = z1.transpose() * xy;
+    group_square<Eigen::Dynamic>(a11_, group, first.k).noalias() = z1.transpose() * z1;
+    group_rows<Eigen::Dynamic>(z1xy_, group, first.k).noalias() = z1.transpose() * xy;
     xyxy_.noalias() += xy.transpose() * xy;
     if (s > 0) {
       g.a21.noalias() = z2.transpose() * z1;
+      if (nested_in_scalar_rest_) nested_a21_.row(group) = g.a21;
       a22_(g.rest_index, g.rest_index) += z2.transpose() * z2;
       z2xy_(g.rest_index, Eigen::all) += z2.transpose() * xy;
     }
@@ -296,63 +326,78 @@ void DevianceModel::scale_rest_lower(const std::vector<Eigen::MatrixXd>& T) {
   }
 }
 
+// The group kernels' problem at T for the first term's k = 1 or 2 (with the nested
+// coupling when the groups are nested in the levels of a scalar rest term).
+GroupFactorProblem DevianceModel::group_problem(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& schur,
+                                                Eigen::MatrixXd& m22, Eigen::MatrixXd& c2) {
+  GroupFactorProblem p;
+  p.groups = terms_.front().m;
+  p.columns = p_ + 1;
+  p.t = T.front().data();
+  p.a11 = a11_.data();
+  p.z1xy = z1xy_.data();
+  p.l1 = l1_.data();
+  p.w1 = w1_.data();
+  p.r1 = r1_.data();
+  p.schur = schur.data();
+  if (nested_in_scalar_rest_) {
+    nested_l21_.resize(p.groups, terms_.front().k);
+    p.rest_level = nested_level_.data();
+    p.a21 = nested_a21_.data();
+    p.rest_lambda = T[1](0, 0);
+    p.l21 = nested_l21_.data();
+    p.m22 = m22.data();
+    p.ld22 = m22.outerStride();
+    p.c2 = c2.data();
+    p.ldc2 = c2.outerStride();
+  }
+  return p;
+}
+
 template <int K>
 bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& schur,
                                   Eigen::MatrixXd& m22, Eigen::MatrixXd& c2) {
-  using Square = Eigen::Matrix<double, K, K>;
-  const int k = terms_.front().k;
-  const Square T0 = T.front();
-  // 1. Per group (its k x k blocks are contiguous): L L' = Lambda1' A11 Lambda1 + I and
-  // W = T0 L^-T (right-multiplying by Lambda1 then solving with L' is one k x k product;
-  // left multiplications by Lambda2' commute with it). log|L1|^2 = 2 log prod diag(L): every
-  // diagonal element is >= 1, so the running product only grows; it is logged when large
-  // instead of once per group.
-  double product = 1;
-  for (std::size_t level = 0; level < groups_.size(); ++level) {
-    const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
-    Square m = T0.transpose() * Eigen::Map<const Square>(a11_.data() + c * k, k, k) * T0;
-    m.diagonal().array() += 1;
-    Square l;
-    if (!lower_cholesky(m, l)) return false;
-    Eigen::Map<Square>(l1_.data() + c * k, k, k) = l;
-    Eigen::Map<Square>(w1_.data() + c * k, k, k) = T0 * lower_inverse(l).transpose();
-    const double diagonal = l.diagonal().prod();
-    if (diagonal > 1e100) {
-      e.ldL2 += 2 * std::log(diagonal);
-    } else if ((product *= diagonal) > 1e200) {
-      e.ldL2 += 2 * std::log(product);
-      product = 1;
-    }
-  }
-  e.ldL2 += 2 * std::log(product);
-  // 2. R1 = W' Z1'[X y], each group's k rows, and schur -= R1'R1 (its lower triangle), in
-  // tiles of 128 groups: a tile's R1 rows, written one column at a time, are still in the
-  // L1 cache for the tile's part of R1'R1 (dot products of column pieces).
-  const Eigen::Index tile_rows = 128 * k;
-  for (Eigen::Index first = 0; first < r1_.rows(); first += tile_rows) {
-    const Eigen::Index rows = std::min(tile_rows, r1_.rows() - first);
-    for (Eigen::Index col = 0; col < r1_.cols(); ++col) {
-      const double* const z = z1xy_.col(col).data();
-      double* const r = r1_.col(col).data();
-      for (Eigen::Index c = first; c < first + rows; c += k)
-        Eigen::Map<Eigen::Matrix<double, K, 1>>(r + c, k).noalias() =
-            Eigen::Map<const Square>(w1_.data() + c * k, k, k).transpose() *
-            Eigen::Map<const Eigen::Matrix<double, K, 1>>(z + c, k);
-    }
-    for (Eigen::Index j = 0; j < r1_.cols(); ++j)
-      for (Eigen::Index i = j; i < r1_.cols(); ++i)
-        schur(i, j) -= r1_.col(i).segment(first, rows).dot(r1_.col(j).segment(first, rows));
+  if constexpr (K == 1 || K == 2) {
+    const GroupKernels& kernels = best_group_kernels();
+    if (!(K == 1 ? kernels.factor_k1 : kernels.factor_k2)(group_problem(T, schur, m22, c2), e.ldL2)) return false;
+    if (nested_in_scalar_rest_) return true;
+  } else if (!factor_groups_one_by_one<K>(T, e, schur)) {
+    return false;
   }
   if (q2_ == 0) return true;
-  if (nested_in_scalar_rest_) {
-    couple_nested_groups<K>(T, m22, c2);
-    return true;
-  }
-  // 3. The groups' coupling with the rest, its columns shared among threads.
+  // The groups' coupling with the rest, its columns shared among threads.
   const auto share = [&](std::size_t t) {
     couple_groups<K>(T, m22, c2, coupling_columns_[t], coupling_columns_[t + 1], t == 0);
   };
   detail::parallel_for(coupling_columns_.size() - 1, unsigned(coupling_columns_.size() - 1), share);
+  return true;
+}
+
+// The group kernels' work for any k, one group at a time (k x k blocks through strided maps).
+template <int K>
+bool DevianceModel::factor_groups_one_by_one(const std::vector<Eigen::MatrixXd>& T, Evaluation& e,
+                                             Eigen::MatrixXd& schur) {
+  using Square = Eigen::Matrix<double, K, K>;
+  const int k = terms_.front().k;
+  const Square T0 = T.front();
+  // 1. Per group: L L' = Lambda1' A11 Lambda1 + I and W = T0 L^-T (right-multiplying by
+  // Lambda1 then solving with L' is one k x k product; left multiplications by Lambda2'
+  // commute with it).
+  for (std::size_t level = 0; level < groups_.size(); ++level) {
+    const auto group = static_cast<Eigen::Index>(level);
+    Square m = T0.transpose() * group_square<K>(std::as_const(a11_), group, k) * T0;
+    m.diagonal().array() += 1;
+    Square l;
+    if (!lower_cholesky(m, l)) return false;
+    group_square<K>(l1_, group, k) = l;
+    const Square w = T0 * lower_inverse(l).transpose();
+    group_square<K>(w1_, group, k) = w;
+    e.ldL2 += 2 * l.diagonal().array().log().sum();
+    // 2. R1 = W' Z1'[X y], the group's k rows.
+    group_rows<K>(r1_, group, k).noalias() = w.transpose() * group_rows<K>(std::as_const(z1xy_), group, k);
+  }
+  // 3. schur -= R1'R1 (its lower triangle; the row order of R1 does not matter).
+  schur.selfadjointView<Eigen::Lower>().rankUpdate(r1_.transpose(), -1.0);
   return true;
 }
 
@@ -363,21 +408,20 @@ bool DevianceModel::factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluat
 template <int K>
 void DevianceModel::couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2,
                                   int first_column, int end_column, bool keep_l21) {
-  using Square = Eigen::Matrix<double, K, K>;
   const int k = terms_.front().k;
   Eigen::Matrix<double, Eigen::Dynamic, K> l21;  // the group's, with k fixed at compile time
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     Group& g = groups_[level];
     const auto first = std::lower_bound(g.rest_index.begin(), g.rest_index.end(), first_column);
     if (!keep_l21 && (first == g.rest_index.end() || *first >= end_column)) continue;
-    const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
-    l21.noalias() = g.a21.lazyProduct(Eigen::Map<const Square>(w1_.data() + c * k, k, k));
+    const auto group = static_cast<Eigen::Index>(level);
+    l21.noalias() = g.a21.lazyProduct(group_square<K>(std::as_const(w1_), group, k));
     for (const auto& [j, offset] : g.rest_blocks) {
       const Eigen::MatrixXd& t = T[static_cast<std::size_t>(j)];
       if (t.rows() == 1) l21.row(offset) *= t(0, 0);
       else lambda_t_rows(t, offset, l21);
     }
-    const auto r1 = r1_.template middleRows<K>(c, k);
+    const auto r1 = group_rows<K>(std::as_const(r1_), group, k);
     const std::size_t touched = g.rest_index.size();
     for (auto b = std::size_t(first - g.rest_index.begin()); b < touched && g.rest_index[b] < end_column; ++b) {
       double* const column = m22.col(g.rest_index[b]).data();  // down each column: near addresses
@@ -386,33 +430,6 @@ void DevianceModel::couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::
       c2.row(g.rest_index[b]).noalias() -= l21.row(Eigen::Index(b)).lazyProduct(r1);
     }
     if (keep_l21) g.l21 = l21;
-  }
-}
-
-// Each group within one level of the only rest term, a scalar one (e.g. patients nested in
-// therapists, `(1 | therapist)`): a group's L21 is the one row d a21 W (d = that term's
-// Lambda), so m22 and c2 change in one element and one row per group.
-template <int K>
-void DevianceModel::couple_nested_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22,
-                                         Eigen::MatrixXd& c2) {
-  using Row = Eigen::Matrix<double, 1, K>;
-  const int k = terms_.front().k;
-  const double d = T[1](0, 0);
-  for (std::size_t level = 0; level < groups_.size(); ++level) {
-    Group& g = groups_[level];
-    const Eigen::Index c = static_cast<Eigen::Index>(level) * k;
-    const int column = g.rest_index.front();
-    const double* const w = w1_.data() + c * k;  // W, k x k column-major
-    Row l21(1, k);
-    for (int j = 0; j < k; ++j) {
-      double sum = 0;
-      for (int i = 0; i < k; ++i) sum += g.a21(0, i) * w[i + j * k];
-      l21(j) = d * sum;
-    }
-    m22(column, column) -= l21.squaredNorm();
-    for (Eigen::Index j = 0; j < c2.cols(); ++j) c2(column, j) -= l21.dot(r1_.col(j).template segment<K>(c, k));
-    g.l21.resize(1, k);  // (assigning the fixed-size row trips GCC's -Warray-bounds for k = 1)
-    for (int j = 0; j < k; ++j) g.l21(0, j) = l21(j);
   }
 }
 
@@ -440,8 +457,8 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
     c2 = z2xy_;
     apply_rest_lambda_t(T, c2);
   }
-  l1_.resize(k0, k0 * terms_.front().m);
-  w1_.resize(k0, k0 * terms_.front().m);
+  l1_.resize(terms_.front().m, k0 * k0);
+  w1_.resize(terms_.front().m, k0 * k0);
   r1_.resize(k0 * terms_.front().m, p_ + 1);
   bool factored = false;
   switch (k0) {
@@ -524,20 +541,21 @@ DevianceModel::Modes DevianceModel::conditional_modes(const Evaluation& e, const
   const int k0 = terms_.front().k;
   for (std::size_t level = 0; level < groups_.size(); ++level) {
     const Group& g = groups_[level];
-    const Eigen::Index c = static_cast<Eigen::Index>(level) * k0;
-    const Eigen::MatrixXd r1 = r1_.middleRows(c, k0);
-    const Eigen::MatrixXd l = l1_.middleCols(c, k0);
+    const auto group = static_cast<Eigen::Index>(level);
+    const Eigen::MatrixXd r1 = group_rows<Eigen::Dynamic>(r1_, group, k0);
+    const Eigen::MatrixXd l = group_square<Eigen::Dynamic>(l1_, group, k0);
+    const Eigen::MatrixXd l21 = nested_in_scalar_rest_ ? Eigen::MatrixXd(nested_l21_.row(group)) : g.l21;
     Eigen::VectorXd rhs = r1.col(p_) - r1.leftCols(p_) * b;
     const Eigen::MatrixXd l_inv = l.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(k0, k0));
     Eigen::MatrixXd inv = l_inv.transpose() * l_inv;
     if (!g.rest_index.empty()) {
-      rhs -= g.l21.transpose() * u2(g.rest_index);
-      const Eigen::MatrixXd w = l22_inv(Eigen::all, g.rest_index) * g.l21 * l_inv;
+      rhs -= l21.transpose() * u2(g.rest_index);
+      const Eigen::MatrixXd w = l22_inv(Eigen::all, g.rest_index) * l21 * l_inv;
       inv += w.transpose() * w;
     }
     const Eigen::VectorXd u1 = l.transpose().triangularView<Eigen::Upper>().solve(rhs);
-    modes.estimate[0].row(static_cast<Eigen::Index>(level)) = (T[0] * u1).transpose();
-    modes.variance[0].row(static_cast<Eigen::Index>(level)) = (T[0] * inv * T[0].transpose()).diagonal().transpose();
+    modes.estimate[0].row(group) = (T[0] * u1).transpose();
+    modes.variance[0].row(group) = (T[0] * inv * T[0].transpose()).diagonal().transpose();
   }
   return modes;
 }

@@ -9,6 +9,7 @@
 
 #include <Eigen/Dense>
 
+#include "lmm/group_kernels.hpp"
 #include "spiral/formula.hpp"
 
 namespace spiral::lmm_detail {
@@ -86,16 +87,18 @@ class DevianceModel {
     Eigen::MatrixXd l21;                   // factor of the last evaluation
   };
   // The groups' Cholesky factors L, R1 = L^-1 Lambda1' Z1'[X y], schur -= R1'R1 and the
-  // rest's coupling, with k fixed at compile time for the common k = 1, 2, 3 (no allocation
-  // per group).
+  // rest's coupling, with k fixed at compile time for the common k = 1, 2, 3: the group
+  // kernels for k = 1, 2, else one group at a time.
   template <int K>
   bool factor_groups(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& schur, Eigen::MatrixXd& m22,
                      Eigen::MatrixXd& c2);
+  GroupFactorProblem group_problem(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& schur, Eigen::MatrixXd& m22,
+                                   Eigen::MatrixXd& c2);
+  template <int K>
+  bool factor_groups_one_by_one(const std::vector<Eigen::MatrixXd>& T, Evaluation& e, Eigen::MatrixXd& schur);
   template <int K>
   void couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2,
                      int first_column, int end_column, bool keep_l21);
-  template <int K>
-  void couple_nested_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2);
   void split_coupling();
   void build_crossproducts(double phi);
   bool rest_is_scalar() const;  // every term after the first has k = 1
@@ -105,19 +108,25 @@ class DevianceModel {
 
   int n_ = 0, p_ = 0, q2_ = 0, n_theta_ = 0;
   bool ar1_ = false;
-  bool nested_in_scalar_rest_ = false;  // each group within one level of the only rest term, k = 1
+  // Each group within one level of the only rest term, a scalar one, and k <= 2: the group
+  // kernels couple them (e.g. patients nested in therapists, `(1 | therapist)`).
+  bool nested_in_scalar_rest_ = false;
   double built_phi_ = -1;
   double ld_c_ = 0;                 // log|C| at built_phi_
   Eigen::MatrixXd xy_;              // [X y]
   std::vector<ReTerm> terms_;
   std::vector<Group> groups_;
   std::vector<int> coupling_columns_;  // threads' shares of the rest columns: [c_t, c_t+1)
-  Eigen::MatrixXd a11_;             // k x (k m): Z1'Z1 of each group
+  // Per-group arrays, laid out as group_kernels.hpp describes (columns over the m groups).
+  Eigen::MatrixXd a11_;             // m x (k k): Z1'Z1 of each group
   Eigen::MatrixXd z1xy_;            // (k m) x (p+1): Z1'[X y] of each group
+  Eigen::MatrixXd nested_a21_;      // m x k: Z2'Z1 of each group, when nested_in_scalar_rest_
+  std::vector<int> nested_level_;   // each group's level of the rest term, when nested_in_scalar_rest_
   Eigen::MatrixXd a22_, z2xy_, xyxy_;     // rest cross-products and [X y]'[X y]
   // Factors of the last evaluation.
-  Eigen::MatrixXd l1_;              // k x (k m): the groups' lower Cholesky factors L
-  Eigen::MatrixXd w1_;              // k x (k m): the groups' W = T0 L^-T
+  Eigen::MatrixXd l1_;              // m x (k k): the groups' lower Cholesky factors L
+  Eigen::MatrixXd w1_;              // m x (k k): the groups' W = T0 L^-T
+  Eigen::MatrixXd nested_l21_;      // m x k: the groups' L21, when nested_in_scalar_rest_
   Eigen::MatrixXd r1_;              // (k m) x (p+1): the groups' R1 = L^-1 Lambda1' Z1'[X y]
   Eigen::MatrixXd l22_;              // the rest block's lower Cholesky factor (lower triangle only)
   Eigen::MatrixXd r2_;

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include <boost/math/distributions/normal.hpp>
@@ -177,8 +178,8 @@ bool should_restart_from_edge(DevianceModel& model, bool reml, const std::vector
   return false;
 }
 
-Optimum minimize_criterion(DevianceModel& model, bool reml) {
-  Optimum optimum = run_bobyqa(model, reml, model.start());
+Optimum minimize_criterion(DevianceModel& model, bool reml, const std::vector<double>& start) {
+  Optimum optimum = run_bobyqa(model, reml, start);
   if (should_restart_from_edge(model, reml, optimum.params)) optimum = run_bobyqa(model, reml, optimum.params);
   snap_to_boundary(model, reml, optimum.params);
   return optimum;
@@ -199,6 +200,33 @@ bool is_singular(const DevianceModel& model, const std::vector<double>& params) 
   for (int i = 0; i < model.n_theta(); ++i)
     if (lower[std::size_t(i)] == 0 && params[std::size_t(i)] < kSingularTolerance) return true;
   return false;
+}
+
+// The optimum and, unless it is singular, the criterion's derivatives there (lme4's
+// checkConv). BOBYQA can stop on a flat ridge short of the minimum, where the Hessian is not
+// positive definite (a nearly singular fit that lme4 takes to the boundary stopped at a REML
+// criterion 0.016 above it, after a change of rounding in the deviance): it is then run once
+// more from where it stopped, as lme4's restart_edge does on the boundary.
+struct CheckedOptimum {
+  Optimum optimum;
+  std::optional<lmm_detail::Derivatives> derivatives;  // none for a singular fit
+};
+
+CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
+  const auto criterion = [&](const std::vector<double>& p) { return model.criterion_at(p, reml); };
+  const auto check = [&](Optimum optimum) {
+    CheckedOptimum checked{std::move(optimum), std::nullopt};
+    if (!is_singular(model, checked.optimum.params))
+      checked.derivatives = lmm_detail::central_derivatives(criterion, checked.optimum.params);
+    return checked;
+  };
+  CheckedOptimum checked = check(minimize_criterion(model, reml, model.start()));
+  if (checked.derivatives && Eigen::LLT<Eigen::MatrixXd>(checked.derivatives->hessian).info() != Eigen::Success) {
+    const bool reached_max_eval = checked.optimum.reached_max_eval;
+    checked = check(minimize_criterion(model, reml, checked.optimum.params));
+    checked.optimum.reached_max_eval = checked.optimum.reached_max_eval || reached_max_eval;
+  }
+  return checked;
 }
 
 // lme4's checkConv gradient test: the larger of |scaled gradient| and |gradient| (scaled
@@ -342,19 +370,18 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   xy.leftCols(Eigen::Index(kept.size())) = frame.x(Eigen::all, kept);
   xy.rightCols(1) = frame.y;
   DevianceModel model(std::move(xy), terms, ar1 ? time : std::vector<double>{});
-  const Optimum optimum = minimize_criterion(model, options.reml);
-  std::vector<double> params = optimum.params;
-  result.converged = !optimum.reached_max_eval;
-  if (optimum.reached_max_eval) result.warnings.push_back("lmm: the optimizer reached its maximum number of evaluations");
+  const CheckedOptimum optimum = minimize_and_check(model, options.reml);
+  std::vector<double> params = optimum.optimum.params;
+  result.converged = !optimum.optimum.reached_max_eval;
+  if (optimum.optimum.reached_max_eval)
+    result.warnings.push_back("lmm: the optimizer reached its maximum number of evaluations");
 
-  result.singular = is_singular(model, params);
+  result.singular = !optimum.derivatives;
   if (result.singular) {
     result.warnings.push_back("boundary (singular) fit: see help('isSingular')");
   } else {
-    const auto derivatives = lmm_detail::central_derivatives(
-        [&](const std::vector<double>& p) { return model.criterion_at(p, options.reml); }, params);
-    check_convergence(derivatives, result);
-    newton_polish(model, options.reml, derivatives, params);
+    check_convergence(*optimum.derivatives, result);
+    newton_polish(model, options.reml, *optimum.derivatives, params);
   }
 
   const int n = model.n_obs(), p = model.n_fixed();

@@ -1,15 +1,5 @@
-// The kernels of dense_kernels.hpp, compiled twice: for the baseline instruction set and,
-// with SPIRAL_KERNELS_AVX2, with -mavx2 -mfma. In the AVX2 build Eigen is renamed, so that
-// its template instantiations (with AVX code) cannot stand in for the baseline ones of the
-// rest of the library when the linker merges identical symbols.
-#ifdef SPIRAL_KERNELS_AVX2
-#define Eigen spiral_eigen_avx2
-#define SPIRAL_KERNELS_NAME avx2_kernels
-#else
-#define SPIRAL_KERNELS_NAME baseline_kernels
-#endif
-#include <Eigen/Dense>
-
+// The kernels of dense_kernels.hpp, compiled twice (kernel_set.hpp).
+#include "lmm/kernels/kernel_set.hpp"
 #include "lmm/dense_kernels.hpp"
 
 namespace spiral::lmm_detail {
@@ -43,7 +33,7 @@ void subtract_product(const double* p, long rows, const double* q, long cols, lo
 
 }  // namespace
 
-const DenseKernels& SPIRAL_KERNELS_NAME() {
+const DenseKernels& SPIRAL_KERNEL_SET(kernels)() {
   static constexpr DenseKernels kernels{factor_block, solve_panel, subtract_square, subtract_product};
   return kernels;
 }

@@ -138,6 +138,7 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
   const ReTerm& first = terms_.front();
   groups_.resize(static_cast<std::size_t>(first.m));
   for (int r = 0; r < n_; ++r) groups_[static_cast<std::size_t>(first.block->level_of_row[static_cast<std::size_t>(r)])].rows.push_back(r);
+  for (std::size_t level = 0; level < groups_.size(); ++level) groups_[level].level = static_cast<int>(level);
   for (auto& g : groups_) {
     if (ar1_) {
       std::stable_sort(g.rows.begin(), g.rows.end(), [&](int a, int b) {
@@ -162,8 +163,13 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
   }
   nested_in_scalar_rest_ = first.k <= 2 && terms_.size() == 2 && terms_[1].k == 1 &&
                           std::all_of(groups_.begin(), groups_.end(), [](const Group& g) { return g.rest_index.size() == 1; });
-  if (nested_in_scalar_rest_)
+  if (nested_in_scalar_rest_) {
+    // Groups of one rest level side by side: the group kernels then add up each level's
+    // coupling terms over runs of groups instead of one group at a time.
+    std::stable_sort(groups_.begin(), groups_.end(),
+                     [](const Group& a, const Group& b) { return a.rest_index.front() < b.rest_index.front(); });
     for (const auto& g : groups_) nested_level_.push_back(g.rest_index.front());
+  }
   split_coupling();
   build_crossproducts(ar1_ ? 0.2 : 0);
 }
@@ -554,8 +560,8 @@ DevianceModel::Modes DevianceModel::conditional_modes(const Evaluation& e, const
       inv += w.transpose() * w;
     }
     const Eigen::VectorXd u1 = l.transpose().triangularView<Eigen::Upper>().solve(rhs);
-    modes.estimate[0].row(group) = (T[0] * u1).transpose();
-    modes.variance[0].row(group) = (T[0] * inv * T[0].transpose()).diagonal().transpose();
+    modes.estimate[0].row(g.level) = (T[0] * u1).transpose();
+    modes.variance[0].row(g.level) = (T[0] * inv * T[0].transpose()).diagonal().transpose();
   }
   return modes;
 }

@@ -77,8 +77,9 @@ class DevianceModel {
 
  private:
   // One level of the first (largest) random term: its rows and the rest columns they touch.
-  // Its k x k and k x (p+1) blocks live in the stacked matrices below, at columns k*level.
+  // Its blocks live in the per-group arrays below, at its position in groups_.
   struct Group {
+    int level = 0;                         // of the first term (groups_ is in another order when nested)
     std::vector<int> rows;                 // model rows, in time order with AR(1)
     std::vector<double> lag;               // AR(1): time since the previous row of the group
     std::vector<std::pair<int, int>> rest_blocks;  // (term, local row offset) of touched rest blocks

@@ -88,10 +88,19 @@ void project_tile(const Tile& tile) {
     }
 }
 
+// The sum of n terms: Eigen's vectorized sum for long runs, a plain loop for short ones
+// (whose set-up would cost more than the sum).
+double run_sum(const double* terms, long n) {
+  if (n >= 16) return In(terms, n).sum();
+  double sum = 0;
+  for (long i = 0; i < n; ++i) sum += terms[i];
+  return sum;
+}
+
 // Each group's L21 = lambda a21 W (one row), then m22(c, c) -= L21 L21' and
-// c2.row(c) -= L21 R1 for its rest level c: the p + 2 terms of each group, computed as
-// columns over the tile, are subtracted group by group (a scatter, one group's terms apart
-// by ldc2).
+// c2.row(c) -= L21 R1 for its rest level c: the p + 2 terms of each group are computed as
+// columns over the tile, then summed over each run of groups of one level (the deviance
+// model orders the groups by level, so runs are long).
 template <int K>
 void couple_tile(const Tile& tile, double* terms_out) {
   const GroupFactorProblem& p = tile.p;
@@ -110,11 +119,12 @@ void couple_tile(const Tile& tile, double* terms_out) {
     for (long j = 0; j < p.columns; ++j) term(j) = l0 * r1(j, 0) + l1 * r1(j, 1);
     term(p.columns) = l0.square() + l1.square();
   }
-  for (long g = 0; g < tile.count; ++g) {
-    const long level = p.rest_level[tile.first + g];
-    double* const row = p.c2 + level;
-    for (long j = 0; j < p.columns; ++j) row[j * p.ldc2] -= terms_out[j * kTile + g];
-    p.m22[level * (p.ld22 + 1)] -= terms_out[p.columns * kTile + g];
+  const int* const level = p.rest_level + tile.first;
+  for (long run = 0, end; run < tile.count; run = end) {
+    for (end = run + 1; end < tile.count && level[end] == level[run];) ++end;
+    double* const row = p.c2 + level[run];
+    for (long j = 0; j < p.columns; ++j) row[j * p.ldc2] -= run_sum(terms_out + j * kTile + run, end - run);
+    p.m22[level[run] * (p.ld22 + 1)] -= run_sum(terms_out + p.columns * kTile + run, end - run);
   }
 }
 

@@ -2,7 +2,9 @@
 // Each reference file names the R call in the script: describe_fit(lmer(<formula>, REML))
 // with summary()'s Satterthwaite df unless the file says residual / no df.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <fstream>
 #include <thread>
 
 #include "spiral/lmm.hpp"
@@ -199,6 +201,37 @@ TEST(LmmFit, ConditionalModesOfPatientsNestedInTherapists) {
   // three_level.csv), condVar = TRUE)): each patient's block couples to one therapist's effect.
   expect_ranef_matches("three_level.csv", "y ~ phase + session + (1 + session | patient) + (1 | therapist)",
                        "lmm/three_level_ranef.json");
+}
+
+TEST(LmmFit, ConditionalModesWhenPatientsAreNotInTherapistOrder) {
+  // The same fit with the therapists renamed t<i> -> u<9-i>: ordered by therapist, the
+  // patients' blocks are reversed inside the deviance model, and each patient's modes must
+  // still come out in its own row (lme4's answer does not depend on the therapists' names).
+  const std::string dir = test::temp_dir("lmm_renamed_therapists");
+  std::string csv = test::read_text(test_path("data/lmm/three_level.csv"));
+  for (std::size_t at = csv.find("\"t"); at != std::string::npos; at = csv.find("\"t", at + 1))
+    if (std::isdigit(static_cast<unsigned char>(csv[at + 2])))
+      csv.replace(at + 1, 2, "u" + std::to_string(9 - (csv[at + 2] - '0')));
+  {
+    std::ofstream out(dir + "/renamed.csv");
+    out << csv;
+  }
+  LmmOptions options;
+  options.formula = "y ~ phase + session + (1 + session | patient) + (1 | therapist)";
+  options.df = DfMethod::None;
+  options.conditional_modes = true;
+  const LmmResult r = fit_lmm(read_table(dir + "/renamed.csv"), options);
+  const auto ref = reference_json("lmm/three_level_ranef.json");
+  ASSERT_EQ(r.ranef.size(), ref.size());
+  std::size_t patients = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    if (ref[i]["group"] != "patient") continue;
+    ++patients;
+    EXPECT_EQ(r.ranef[i].level, ref[i]["level"].get<std::string>());
+    EXPECT_TRUE(near_estimate(r.ranef[i].estimate, ref[i]["estimate"], ref[i]["std_error"], kEstimateTol)) << i;
+    EXPECT_TRUE(near_relative(r.ranef[i].std_error, ref[i]["std_error"], kSeTol)) << i;
+  }
+  EXPECT_EQ(patients, 80u);  // 40 patients x (intercept, session)
 }
 
 TEST(LmmFit, LikelihoodRatioTestAsAnova) {

@@ -74,9 +74,11 @@ void Table::add_factor(const std::string& name, std::vector<int> codes, std::vec
 void Table::add_factor_from_strings(const std::string& name, const std::vector<std::string>& values,
                                     const std::vector<bool>& missing) {
   // Byte-order levels (std::string compares bytes as unsigned char), as R's radix sort.
+  // A value equal to the one before (a patient's sessions, row after row) is not looked up.
+  const auto repeats = [&](std::size_t i) { return i > 0 && !missing[i - 1] && values[i] == values[i - 1]; };
   std::map<std::string, int> index;
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!missing[i]) index.emplace(values[i], 0);
+    if (!missing[i] && !repeats(i)) index.emplace(values[i], 0);
   }
   std::vector<std::string> levels;
   levels.reserve(index.size());
@@ -86,7 +88,7 @@ void Table::add_factor_from_strings(const std::string& name, const std::vector<s
   }
   std::vector<int> codes(values.size(), -1);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!missing[i]) codes[i] = index[values[i]];
+    if (!missing[i]) codes[i] = repeats(i) ? codes[i - 1] : index.find(values[i])->second;
   }
   add_factor(name, std::move(codes), std::move(levels));
 }

@@ -247,7 +247,10 @@ void validate_post(const IpdSpec& spec, const Table& sessions, const Table& pati
   require_ids(patients, spec.patient);
   const auto s_study = row_texts(sessions, spec.study), s_patient = row_texts(sessions, spec.patient);
   std::map<std::string, std::size_t> session_patients;
-  for (std::size_t i = 0; i < sessions.rows(); ++i) session_patients.emplace(patient_key(s_study[i], s_patient[i]), i);
+  for (std::size_t i = 0; i < sessions.rows(); ++i) {
+    const bool same_patient = i > 0 && s_study[i] == s_study[i - 1] && s_patient[i] == s_patient[i - 1];
+    if (!same_patient) session_patients.emplace(patient_key(s_study[i], s_patient[i]), i);  // (keeps the first row)
+  }
   const auto p_study = row_texts(patients, spec.study), p_patient = row_texts(patients, spec.patient);
   std::map<std::string, std::size_t> post_patients;
   for (std::size_t i = 0; i < patients.rows(); ++i) {

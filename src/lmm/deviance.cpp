@@ -235,19 +235,33 @@ Eigen::MatrixXd DevianceModel::lambda_factor(int term, const std::vector<double>
 void DevianceModel::build_crossproducts(double phi) {
   const int p1 = p_ + 1;
   const ReTerm& first = terms_.front();
-  xyxy_.setZero(p1, p1);
   a22_.setZero(q2_, q2_);
   z2xy_.setZero(q2_, p1);
   ld_c_ = 0;
   a11_.resize(first.m, first.k * first.k);
   z1xy_.resize(first.k * first.m, p1);
   if (nested_in_scalar_rest_) nested_a21_.resize(first.m, first.k);
-  for (std::size_t level = 0; level < groups_.size(); ++level) {
-    Group& g = groups_[level];
-    const auto group = static_cast<Eigen::Index>(level);
+  // One group's rows at a time in buffers as large as the largest group (no allocation per
+  // group); [X y] whitened group by group into one matrix for a single [X y]'[X y].
+  std::size_t most_rows = 0, most_rest = 0;
+  for (const auto& g : groups_) {
+    most_rows = std::max(most_rows, g.rows.size());
+    most_rest = std::max(most_rest, g.rest_index.size());
+  }
+  const auto most_rows_index = static_cast<Eigen::Index>(most_rows);
+  Eigen::MatrixXd z1_rows(most_rows_index, first.k), z2_rows(most_rows_index, static_cast<Eigen::Index>(most_rest));
+  Eigen::MatrixXd whitened(n_, p1);
+  Eigen::Index first_row = 0;
+  for (std::size_t position = 0; position < groups_.size(); ++position) {
+    Group& g = groups_[position];
+    const auto group = static_cast<Eigen::Index>(position);
     const int ng = static_cast<int>(g.rows.size());
     const int s = static_cast<int>(g.rest_index.size());
-    Eigen::MatrixXd z1(ng, first.k), z2 = Eigen::MatrixXd::Zero(ng, s), xy(ng, p1);
+    auto z1 = z1_rows.topRows(ng);
+    auto z2 = z2_rows.topLeftCorner(ng, s);
+    auto xy = whitened.middleRows(first_row, ng);
+    first_row += ng;
+    z2.setZero();
     for (int i = 0; i < ng; ++i) {
       const auto r = static_cast<std::size_t>(g.rows[static_cast<std::size_t>(i)]);
       z1.row(i) = first.block->z.row(static_cast<Eigen::Index>(r));
@@ -270,16 +284,17 @@ void DevianceModel::build_crossproducts(double phi) {
         ld_c_ += std::log1p(-rho * rho);
       }
     }
-    group_square<Eigen::Dynamic>(a11_, group, first.k).noalias() = z1.transpose() * z1;
-    group_rows<Eigen::Dynamic>(z1xy_, group, first.k).noalias() = z1.transpose() * xy;
-    xyxy_.noalias() += xy.transpose() * xy;
+    // Products of a few rows: coefficient by coefficient (lazyProduct), not through GEMM.
+    group_square<Eigen::Dynamic>(a11_, group, first.k) = z1.transpose().lazyProduct(z1);
+    group_rows<Eigen::Dynamic>(z1xy_, group, first.k) = z1.transpose().lazyProduct(xy);
     if (s > 0) {
-      g.a21.noalias() = z2.transpose() * z1;
+      g.a21 = z2.transpose().lazyProduct(z1);
       if (nested_in_scalar_rest_) nested_a21_.row(group) = g.a21;
-      a22_(g.rest_index, g.rest_index) += z2.transpose() * z2;
-      z2xy_(g.rest_index, Eigen::all) += z2.transpose() * xy;
+      a22_(g.rest_index, g.rest_index) += z2.transpose().lazyProduct(z2);
+      z2xy_(g.rest_index, Eigen::all) += z2.transpose().lazyProduct(xy);
     }
   }
+  xyxy_.noalias() = whitened.transpose() * whitened;
   built_phi_ = phi;
 }
 
@@ -475,12 +490,7 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   }
   if (!factored) return e;
   // Only the lower triangles of the symmetric Schur complements are updated and read (LLT).
-  if (q2_ > 0) {
-    if (!dense_cholesky(l22_)) return e;  // in place: L22 in the lower triangle
-    e.ldL2 += log_det2(l22_, q2_);
-    r2_ = l22_.triangularView<Eigen::Lower>().solve(c2);
-    schur.selfadjointView<Eigen::Lower>().rankUpdate(r2_.transpose(), -1.0);
-  }
+  if (q2_ > 0 && !factor_rest(c2, schur, e.ldL2)) return e;
   Eigen::LLT<Eigen::MatrixXd> llt(schur);
   if (llt.info() != Eigen::Success) return e;
   e.R = llt.matrixU();
@@ -488,6 +498,43 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   e.r2 = e.R(p_, p_) * e.R(p_, p_);
   e.ok = std::isfinite(e.ldL2) && std::isfinite(e.r2) && e.r2 > 0;
   return e;
+}
+
+// L22 in place (its lower triangle), R2 = L22^-1 c2 and schur -= R2'R2; adds log|L22|^2.
+// A small rest block (e.g. the therapists of one study) by plain loops: below a few dozen
+// columns Eigen's blocked triangular solve and rank update cost several times their
+// arithmetic, and the threaded factorization its set-up.
+bool DevianceModel::factor_rest(const Eigen::MatrixXd& c2, Eigen::MatrixXd& schur, double& log_det) {
+  constexpr int kSmallRest = 32;
+  if (q2_ > kSmallRest) {
+    if (!dense_cholesky(l22_)) return false;
+    r2_ = l22_.triangularView<Eigen::Lower>().solve(c2);
+    schur.selfadjointView<Eigen::Lower>().rankUpdate(r2_.transpose(), -1.0);
+  } else {
+    const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(l22_);
+    if (llt.info() != Eigen::Success) return false;
+    r2_ = c2;
+    const Eigen::Index n = q2_, ld = l22_.outerStride();
+    const double* const l = l22_.data();
+    for (Eigen::Index c = 0; c < r2_.cols(); ++c) {  // forward substitution, column by column
+      double* const x = r2_.col(c).data();
+      for (Eigen::Index i = 0; i < n; ++i) {
+        double value = x[i];
+        for (Eigen::Index j = 0; j < i; ++j) value -= l[i + j * ld] * x[j];
+        x[i] = value / l[i + i * ld];
+      }
+    }
+    for (Eigen::Index j = 0; j < schur.cols(); ++j)
+      for (Eigen::Index i = j; i < schur.rows(); ++i) {
+        const double* const a = r2_.col(i).data();
+        const double* const b = r2_.col(j).data();
+        double dot = 0;
+        for (Eigen::Index r = 0; r < n; ++r) dot += a[r] * b[r];
+        schur(i, j) -= dot;
+      }
+  }
+  log_det += log_det2(l22_, q2_);
+  return true;
 }
 
 // Bates et al. (2015) eq. 34 (ML) and eq. 41 (REML), plus log|C| of the AR(1) correlation.

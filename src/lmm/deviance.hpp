@@ -100,6 +100,7 @@ class DevianceModel {
   template <int K>
   void couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& m22, Eigen::MatrixXd& c2,
                      int first_column, int end_column, bool keep_l21);
+  bool factor_rest(const Eigen::MatrixXd& c2, Eigen::MatrixXd& schur, double& log_det);
   void split_coupling();
   void build_crossproducts(double phi);
   bool rest_is_scalar() const;  // every term after the first has k = 1

@@ -55,9 +55,12 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
   WideData wide;
   wide.vars = options.vars;
 
-  // Patients in order of first appearance; waves = every integer in [first, last].
-  std::map<std::string, long> patient_index;
-  std::vector<std::string> patients;
+  // Patients in order of first appearance (told apart by factor code when the id is a
+  // factor, else by text); waves = every integer in [first, last].
+  std::vector<long> row_patient(table.rows(), -1);
+  std::vector<long> patient_of_code(id.is_numeric() ? 0 : id.levels.size(), -1);
+  std::map<std::string, long> patient_of_text;
+  long patients = 0;
   long lo = options.first.value_or(std::numeric_limits<long>::max());
   long hi = options.last.value_or(std::numeric_limits<long>::min());
   long skipped = 0;
@@ -66,7 +69,10 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
       ++skipped;
       continue;
     }
-    if (patient_index.emplace(id.text(r), static_cast<long>(patients.size())).second) patients.push_back(id.text(r));
+    long& patient = id.is_numeric() ? patient_of_text.try_emplace(id.text(r), -1).first->second
+                                    : patient_of_code[static_cast<std::size_t>(id.codes[r])];
+    if (patient < 0) patient = patients++;
+    row_patient[r] = patient;
     if (!options.first) lo = std::min(lo, times[r]);
     if (!options.last) hi = std::max(hi, times[r]);
   }
@@ -74,22 +80,22 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
     wide.warnings.push_back(std::to_string(skipped) + " rows without " + options.id + " or " + options.time +
                             " were not used");
   }
-  if (patients.empty() || hi < lo || hi - lo + 1 < 3) {
+  if (patients == 0 || hi < lo || hi - lo + 1 < 3) {
     throw InputError("--time '" + options.time + "': the panel models need at least 3 waves, found " +
-                     std::to_string(patients.empty() || hi < lo ? 0 : hi - lo + 1));
+                     std::to_string(patients == 0 || hi < lo ? 0 : hi - lo + 1));
   }
   if (hi - lo + 1 > 1000) throw InputError("--time '" + options.time + "': more than 1000 waves");
   for (long t = lo; t <= hi; ++t) wide.waves.push_back(t);
 
   const std::size_t k = options.vars.size();
   const std::size_t p = k * wide.waves.size();
-  Eigen::MatrixXd all = Eigen::MatrixXd::Constant(static_cast<long>(patients.size()), static_cast<long>(p), NA);
+  Eigen::MatrixXd all = Eigen::MatrixXd::Constant(patients, static_cast<long>(p), NA);
   std::vector<const Column*> values;
   for (const auto& v : options.vars) values.push_back(&table.numeric(v));
   std::map<std::pair<long, long>, std::size_t> seen;  // (patient, session) -> row
   for (std::size_t r = 0; r < table.rows(); ++r) {
-    if (id.missing(r) || is_na(time.numbers[r])) continue;
-    const long patient = patient_index.at(id.text(r));
+    const long patient = row_patient[r];
+    if (patient < 0) continue;  // no id or time
     if (!seen.emplace(std::pair{patient, times[r]}, r).second) {
       throw InputError(where(table, r) + ": patient '" + id.text(r) + "' has two rows for " + options.time + " " +
                        std::to_string(times[r]));

@@ -137,6 +137,7 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
 
   const ReTerm& first = terms_.front();
   groups_.resize(static_cast<std::size_t>(first.m));
+  padded_groups_ = first.k <= 2 ? (first.m + kGroupLanes - 1) / kGroupLanes * kGroupLanes : first.m;
   for (int r = 0; r < n_; ++r) groups_[static_cast<std::size_t>(first.block->level_of_row[static_cast<std::size_t>(r)])].rows.push_back(r);
   for (std::size_t level = 0; level < groups_.size(); ++level) groups_[level].level = static_cast<int>(level);
   for (auto& g : groups_) {
@@ -169,6 +170,7 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
     std::stable_sort(groups_.begin(), groups_.end(),
                      [](const Group& a, const Group& b) { return a.rest_index.front() < b.rest_index.front(); });
     for (const auto& g : groups_) nested_level_.push_back(g.rest_index.front());
+    nested_level_.resize(std::size_t(padded_groups_), nested_level_.back());  // (the padding couples nothing)
   }
   split_coupling();
   build_crossproducts(ar1_ ? 0.2 : 0);
@@ -238,9 +240,9 @@ void DevianceModel::build_crossproducts(double phi) {
   a22_.setZero(q2_, q2_);
   z2xy_.setZero(q2_, p1);
   ld_c_ = 0;
-  a11_.resize(first.m, first.k * first.k);
-  z1xy_.resize(first.k * first.m, p1);
-  if (nested_in_scalar_rest_) nested_a21_.resize(first.m, first.k);
+  a11_.setZero(padded_groups_, first.k * first.k);  // (zero in the padding groups)
+  z1xy_.setZero(first.k * padded_groups_, p1);
+  if (nested_in_scalar_rest_) nested_a21_.setZero(padded_groups_, first.k);
   // One group's rows at a time in buffers as large as the largest group (no allocation per
   // group); [X y] whitened group by group into one matrix for a single [X y]'[X y].
   std::size_t most_rows = 0, most_rest = 0;
@@ -352,7 +354,7 @@ void DevianceModel::scale_rest_lower(const std::vector<Eigen::MatrixXd>& T) {
 GroupFactorProblem DevianceModel::group_problem(const std::vector<Eigen::MatrixXd>& T, Eigen::MatrixXd& schur,
                                                 Eigen::MatrixXd& m22, Eigen::MatrixXd& c2) {
   GroupFactorProblem p;
-  p.groups = terms_.front().m;
+  p.groups = padded_groups_;
   p.columns = p_ + 1;
   p.t = T.front().data();
   p.a11 = a11_.data();
@@ -362,7 +364,7 @@ GroupFactorProblem DevianceModel::group_problem(const std::vector<Eigen::MatrixX
   p.r1 = r1_.data();
   p.schur = schur.data();
   if (nested_in_scalar_rest_) {
-    nested_l21_.resize(p.groups, terms_.front().k);
+    nested_l21_.resize(padded_groups_, terms_.front().k);
     p.rest_level = nested_level_.data();
     p.a21 = nested_a21_.data();
     p.rest_lambda = T[1](0, 0);
@@ -478,9 +480,9 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
     c2 = z2xy_;
     apply_rest_lambda_t(T, c2);
   }
-  l1_.resize(terms_.front().m, k0 * k0);
-  w1_.resize(terms_.front().m, k0 * k0);
-  r1_.resize(k0 * terms_.front().m, p_ + 1);
+  l1_.resize(padded_groups_, k0 * k0);
+  w1_.resize(padded_groups_, k0 * k0);
+  r1_.resize(k0 * padded_groups_, p_ + 1);
   bool factored = false;
   switch (k0) {
     case 1: factored = factor_groups<1>(T, e, schur, l22_, c2); break;

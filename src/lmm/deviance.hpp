@@ -119,7 +119,9 @@ class DevianceModel {
   std::vector<ReTerm> terms_;
   std::vector<Group> groups_;
   std::vector<int> coupling_columns_;  // threads' shares of the rest columns: [c_t, c_t+1)
-  // Per-group arrays, laid out as group_kernels.hpp describes (columns over the m groups).
+  // Per-group arrays, laid out as group_kernels.hpp describes (columns over the groups and,
+  // for the group kernels (k <= 2), as many padding groups as make a multiple of four).
+  int padded_groups_ = 0;
   Eigen::MatrixXd a11_;             // m x (k k): Z1'Z1 of each group
   Eigen::MatrixXd z1xy_;            // (k m) x (p+1): Z1'[X y] of each group
   Eigen::MatrixXd nested_a21_;      // m x k: Z2'Z1 of each group, when nested_in_scalar_rest_

@@ -11,11 +11,15 @@
 
 namespace spiral::lmm_detail {
 
+// The kernels take the groups four at a time: m is a multiple of kGroupLanes, the arrays
+// padded with groups whose inputs are 0 (L = I, R1 = 0, no coupling: they change nothing).
+constexpr int kGroupLanes = 4;
+
 // The m groups' arrays, column-major: entry (r, c) of a group's k x k block is column r + c k
 // of an m x (k k) array; row r of a group's k x (p + 1) block is row r m + g of a (k m) x (p + 1)
 // array.
 struct GroupFactorProblem {
-  long groups = 0;              // m
+  long groups = 0;              // m, a multiple of kGroupLanes
   long columns = 0;             // p + 1: the columns of [X y]
   const double* t = nullptr;    // T (k x k lower triangular, column-major): the term's Lambda block
   const double* a11 = nullptr;  // m x (k k): Z1'Z1

@@ -12,7 +12,8 @@
 namespace spiral::lmm_detail {
 namespace {
 
-constexpr long kGroups = 150;  // three tiles of the kernels, the last one partial
+constexpr long kGroups = 152;  // three tiles of the kernels, the last one partial
+constexpr long kPadding = 2;   // the last groups: padding (no rows, inputs 0)
 constexpr long kColumns = 5;
 constexpr int kLevels = 7;  // of the rest term the groups are nested in
 constexpr double kRestLambda = 0.7;
@@ -32,10 +33,12 @@ struct Problem {
     z1xy.resize(k * kGroups, kColumns);
     a21 = Eigen::MatrixXd::Random(kGroups, k);
     for (long g = 0; g < kGroups; ++g) {
-      const Eigen::MatrixXd z1 = Eigen::MatrixXd::Random(6, k), xy = Eigen::MatrixXd::Random(6, kColumns);
+      const Eigen::Index n_rows = g < kGroups - kPadding ? 6 : 0;
+      const Eigen::MatrixXd z1 = Eigen::MatrixXd::Random(n_rows, k), xy = Eigen::MatrixXd::Random(n_rows, kColumns);
       a11.row(g) = (z1.transpose() * z1).reshaped().transpose();
       for (int r = 0; r < k; ++r) z1xy.row(r * kGroups + g) = (z1.transpose() * xy).row(r);
       level.push_back(int(g * 5 % kLevels));
+      if (n_rows == 0) a21.row(g).setZero();
     }
     const Eigen::MatrixXd s = Eigen::MatrixXd::Random(kColumns, kColumns);
     schur = s * s.transpose();

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <numeric>
 #include <type_traits>
 #include <utility>
@@ -140,6 +139,7 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
   padded_groups_ = first.k <= 2 ? (first.m + kGroupLanes - 1) / kGroupLanes * kGroupLanes : first.m;
   for (int r = 0; r < n_; ++r) groups_[static_cast<std::size_t>(first.block->level_of_row[static_cast<std::size_t>(r)])].rows.push_back(r);
   for (std::size_t level = 0; level < groups_.size(); ++level) groups_[level].level = static_cast<int>(level);
+  std::vector<std::pair<int, int>> touched;  // a group's (term, level) of the rest, in global order
   for (auto& g : groups_) {
     if (ar1_) {
       std::stable_sort(g.rows.begin(), g.rows.end(), [&](int a, int b) {
@@ -149,16 +149,17 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
       for (std::size_t i = 1; i < g.rows.size(); ++i)
         g.lag[i] = time[static_cast<std::size_t>(g.rows[i])] - time[static_cast<std::size_t>(g.rows[i - 1])];
     }
-    std::map<std::pair<int, int>, int> touched;  // (term, level) -> local offset, in global order
+    touched.clear();
     for (int r : g.rows)
       for (std::size_t j = 1; j < terms_.size(); ++j)
-        touched.emplace(std::make_pair(int(j), terms_[j].block->level_of_row[static_cast<std::size_t>(r)]), 0);
+        touched.emplace_back(int(j), terms_[j].block->level_of_row[static_cast<std::size_t>(r)]);
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
     int local = 0;
-    for (auto& [key, offset] : touched) {
-      const ReTerm& t = terms_[static_cast<std::size_t>(key.first)];
-      offset = local;
-      g.rest_blocks.emplace_back(key.first, local);
-      for (int c = 0; c < t.k; ++c) g.rest_index.push_back(t.offset + key.second * t.k + c);
+    for (const auto& [term, level] : touched) {
+      const ReTerm& t = terms_[static_cast<std::size_t>(term)];
+      g.rest_blocks.emplace_back(term, local);
+      for (int c = 0; c < t.k; ++c) g.rest_index.push_back(t.offset + level * t.k + c);
       local += t.k;
     }
   }
@@ -167,8 +168,15 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
   if (nested_in_scalar_rest_) {
     // Groups of one rest level side by side: the group kernels then add up each level's
     // coupling terms over runs of groups instead of one group at a time.
-    std::stable_sort(groups_.begin(), groups_.end(),
-                     [](const Group& a, const Group& b) { return a.rest_index.front() < b.rest_index.front(); });
+    std::vector<int> order(groups_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return groups_[std::size_t(a)].rest_index.front() < groups_[std::size_t(b)].rest_index.front();
+    });
+    std::vector<Group> ordered;
+    ordered.reserve(groups_.size());
+    for (int i : order) ordered.push_back(std::move(groups_[std::size_t(i)]));
+    groups_ = std::move(ordered);
     for (const auto& g : groups_) nested_level_.push_back(g.rest_index.front());
     nested_level_.resize(std::size_t(padded_groups_), nested_level_.back());  // (the padding couples nothing)
   }

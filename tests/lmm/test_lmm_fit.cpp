@@ -189,6 +189,15 @@ LmmResult expect_ranef_matches(const std::string& data, const std::string& formu
   return r;
 }
 
+TEST(LmmFit, ThreeRandomEffectsPerPatient) {
+  // lmer(y ~ x + session + (1 + session + x | patient) [+ (1 | therapist)], three_effects.csv):
+  // k = 3 takes the deviance's one-group-at-a-time path, alone and coupled to the therapists.
+  expect_matches(fit("three_effects.csv", "y ~ x + session + (1 + session + x | patient)"),
+                 reference_json("lmm/three_effects_reml.json"));
+  expect_matches(fit("three_effects.csv", "y ~ x + session + (1 + session + x | patient) + (1 | therapist)"),
+                 reference_json("lmm/three_effects_nested_reml.json"));
+}
+
 TEST(LmmFit, ConditionalModesAsRanefCondVar) {
   // as.data.frame(ranef(lmer(Reaction ~ Days + (Days | Subject)), condVar = TRUE)).
   const LmmResult r =

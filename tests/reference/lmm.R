@@ -50,8 +50,8 @@ describe_fit <- function(fit, formula, df = c("satterthwaite", "residual", "none
        random = random)
 }
 
-fit_and_write <- function(formula, data, name, REML = TRUE, df = "satterthwaite") {
-  fit <- lmer(as.formula(formula), data = data, REML = REML)
+fit_and_write <- function(formula, data, name, REML = TRUE, df = "satterthwaite", control = lmerControl()) {
+  fit <- lmer(as.formula(formula), data = data, REML = REML, control = control)
   write_ref(describe_fit(fit, formula, df), name)
   invisible(fit)
 }
@@ -196,5 +196,26 @@ crossed$y <- round(3 + rnorm(n_s, 0, 0.3)[as.integer(factor(crossed$s))] + rnorm
 crossed$d <- sprintf("d%03d", crossed$d)
 crossed <- write_data(crossed[, c("s", "d", "dept", "y")], "crossed_large.csv")
 fit_and_write("y ~ 1 + (1 | s) + (1 | d) + (1 | dept)", crossed, "crossed_large_reml.json")
+
+# Three random effects per patient (intercept, session, x): the deviance's path that takes
+# one group at a time (k >= 3), alone and with the patients nested in therapists whose
+# order interleaves theirs (simulated).
+set.seed(20261128)
+n_ther <- 10; per_ther <- 8; n_ses <- 7
+k3 <- expand.grid(session = 1:n_ses, patient = 1:(n_ther * per_ther))
+k3$therapist <- sprintf("t%02d", (k3$patient - 1) %% n_ther + 1)
+k3$patient <- sprintf("p%03d", k3$patient)
+k3$x <- round(rnorm(nrow(k3)), 4)
+pid <- as.integer(factor(k3$patient)); tid <- as.integer(factor(k3$therapist))
+b <- cbind(rnorm(80, 0, 1), rnorm(80, 0, 0.25), rnorm(80, 0, 0.4))
+k3$y <- round(2 + 0.5 * k3$x - 0.15 * k3$session + b[pid, 1] + b[pid, 2] * k3$session + b[pid, 3] * k3$x +
+              rnorm(n_ther, 0, 0.5)[tid] + rnorm(nrow(k3), 0, 0.7), 4)
+k3 <- write_data(k3[, c("therapist", "patient", "session", "x", "y")], "three_effects.csv")
+# Their criterion is flat: lme4's default stop (ftol_abs = 1e-8) leaves theta up to 1e-4 off
+# the optimum that spiral's Newton polish reaches, so the reference is lme4 run to the optimum.
+tight <- lmerControl(optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-14, xtol_rel = 1e-12))
+fit_and_write("y ~ x + session + (1 + session + x | patient)", k3, "three_effects_reml.json", control = tight)
+fit_and_write("y ~ x + session + (1 + session + x | patient) + (1 | therapist)", k3, "three_effects_nested_reml.json",
+              control = tight)
 
 cat("wrote", length(list.files(ref_dir)), "reference files\n")

@@ -137,6 +137,9 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
   const ReTerm& first = terms_.front();
   groups_.resize(static_cast<std::size_t>(first.m));
   padded_groups_ = first.k <= 2 ? (first.m + kGroupLanes - 1) / kGroupLanes * kGroupLanes : first.m;
+  std::vector<std::size_t> rows_of(groups_.size(), 0);
+  for (int r = 0; r < n_; ++r) ++rows_of[static_cast<std::size_t>(first.block->level_of_row[static_cast<std::size_t>(r)])];
+  for (std::size_t level = 0; level < groups_.size(); ++level) groups_[level].rows.reserve(rows_of[level]);
   for (int r = 0; r < n_; ++r) groups_[static_cast<std::size_t>(first.block->level_of_row[static_cast<std::size_t>(r)])].rows.push_back(r);
   for (std::size_t level = 0; level < groups_.size(); ++level) groups_[level].level = static_cast<int>(level);
   std::vector<std::pair<int, int>> touched;  // a group's (term, level) of the rest, in global order
@@ -155,6 +158,7 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
         touched.emplace_back(int(j), terms_[j].block->level_of_row[static_cast<std::size_t>(r)]);
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    g.rest_blocks.reserve(touched.size());
     int local = 0;
     for (const auto& [term, level] : touched) {
       const ReTerm& t = terms_[static_cast<std::size_t>(term)];
@@ -294,14 +298,19 @@ void DevianceModel::build_crossproducts(double phi) {
         ld_c_ += std::log1p(-rho * rho);
       }
     }
-    // Products of a few rows: coefficient by coefficient (lazyProduct), not through GEMM.
-    group_square<Eigen::Dynamic>(a11_, group, first.k) = z1.transpose().lazyProduct(z1);
-    group_rows<Eigen::Dynamic>(z1xy_, group, first.k) = z1.transpose().lazyProduct(xy);
+    // Products of a few rows: coefficient by coefficient (lazyProduct, not GEMM), straight
+    // into their destinations (no temporaries).
+    group_square<Eigen::Dynamic>(a11_, group, first.k).noalias() = z1.transpose().lazyProduct(z1);
+    group_rows<Eigen::Dynamic>(z1xy_, group, first.k).noalias() = z1.transpose().lazyProduct(xy);
     if (s > 0) {
-      g.a21 = z2.transpose().lazyProduct(z1);
+      g.a21.resize(s, first.k);
+      g.a21.noalias() = z2.transpose().lazyProduct(z1);
       if (nested_in_scalar_rest_) nested_a21_.row(group) = g.a21;
-      a22_(g.rest_index, g.rest_index) += z2.transpose().lazyProduct(z2);
-      z2xy_(g.rest_index, Eigen::all) += z2.transpose().lazyProduct(xy);
+      for (int b = 0; b < s; ++b) {
+        const int rest_b = g.rest_index[static_cast<std::size_t>(b)];
+        for (int a = 0; a < s; ++a) a22_(g.rest_index[static_cast<std::size_t>(a)], rest_b) += z2.col(a).dot(z2.col(b));
+        for (int j = 0; j < p1; ++j) z2xy_(rest_b, j) += z2.col(b).dot(xy.col(j));
+      }
     }
   }
   xyxy_.noalias() = whitened.transpose() * whitened;

@@ -7,8 +7,17 @@
 
 namespace spiral::ipd_detail {
 
-// The study id of every row of a table with the spec's study column (text, "NA" = missing).
-std::vector<std::string> row_texts(const Table& table, const std::string& column);
+// The ids of a column (study, patient) as codes: equal codes for equal texts ("NA" = missing),
+// and each code's text, so that rows are compared and grouped without a string per row.
+struct RowIds {
+  std::vector<int> code;          // per row
+  std::vector<std::string> text;  // per code, in order of first appearance
+};
+RowIds row_ids(const Table& table, const std::string& column);
+
+// prepare() of sessions that validate_data() accepted (or rows of them), without checking
+// them again.
+Table prepare_validated(const IpdSpec& spec, const Table& sessions);
 
 // Order of study ids: numbers numerically, then text in byte order.
 bool study_less(const std::string& a, const std::string& b);

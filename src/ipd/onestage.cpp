@@ -56,7 +56,7 @@ OnestageResult run_onestage(const IpdSpec& spec, const Table& sessions) {
   sessions_only.post.reset();
   sessions_only.moderators.clear();
   validate_data(sessions_only, sessions, nullptr);
-  const Table prepared = prepare(spec, sessions);
+  const Table prepared = prepare_validated(spec, sessions);
   OnestageResult result;
   for (const auto& model : stage1_models(spec)) {
     if (model.kind != ModelSpec::Kind::Lmm) {

@@ -5,9 +5,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <map>
-#include <set>
+#include <numeric>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/parallel.hpp"
 #include "ipd/ipd_internal.hpp"
@@ -20,11 +21,34 @@ using namespace ipd_detail;
 
 namespace ipd_detail {
 
-std::vector<std::string> row_texts(const Table& table, const std::string& column) {
+RowIds row_ids(const Table& table, const std::string& column) {
   const Column& c = table.column(column);
-  std::vector<std::string> out(table.rows());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = c.text(i);
-  return out;
+  RowIds ids;
+  ids.code.resize(table.rows());
+  std::unordered_map<std::string, int> code_of_text;
+  const auto code_of = [&](std::string text) {
+    const auto [it, added] = code_of_text.emplace(std::move(text), static_cast<int>(ids.text.size()));
+    if (added) ids.text.push_back(it->first);
+    return it->second;
+  };
+  // Each level's or value's text is formed once (a missing value, NaN, is never equal to
+  // itself as a key: its text is looked up each time).
+  std::vector<int> code_of_level(c.levels.size(), -1);
+  std::unordered_map<double, int> code_of_value;
+  for (std::size_t i = 0; i < ids.code.size(); ++i) {
+    if (c.missing(i)) {
+      ids.code[i] = code_of(c.text(i));
+    } else if (c.is_numeric()) {
+      const auto [it, added] = code_of_value.emplace(c.numbers[i], 0);
+      if (added) it->second = code_of(c.text(i));
+      ids.code[i] = it->second;
+    } else {
+      int& code = code_of_level[static_cast<std::size_t>(c.codes[i])];
+      if (code < 0) code = code_of(c.text(i));
+      ids.code[i] = code;
+    }
+  }
+  return ids;
 }
 
 bool study_less(const std::string& a, const std::string& b) {
@@ -44,13 +68,18 @@ Table study_rows(const Table& table, const std::string& study_column, const std:
 
 std::vector<Table> rows_per_study(const Table& table, const std::string& study_column,
                                   const std::vector<std::string>& studies, unsigned threads) {
-  const std::vector<std::string> ids = row_texts(table, study_column);
+  const RowIds ids = row_ids(table, study_column);
   std::unordered_map<std::string_view, std::size_t> index_of;
   for (std::size_t s = 0; s < studies.size(); ++s) index_of.emplace(studies[s], s);
-  std::vector<std::vector<bool>> keep(studies.size(), std::vector<bool>(ids.size()));
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto it = index_of.find(ids[i]);
-    if (it != index_of.end()) keep[it->second][i] = true;
+  std::vector<long> study_of_code(ids.text.size(), -1);  // the index in `studies` of each id
+  for (std::size_t c = 0; c < ids.text.size(); ++c) {
+    const auto it = index_of.find(ids.text[c]);
+    if (it != index_of.end()) study_of_code[c] = static_cast<long>(it->second);
+  }
+  std::vector<std::vector<bool>> keep(studies.size(), std::vector<bool>(ids.code.size()));
+  for (std::size_t i = 0; i < ids.code.size(); ++i) {
+    const long s = study_of_code[static_cast<std::size_t>(ids.code[i])];
+    if (s >= 0) keep[static_cast<std::size_t>(s)][i] = true;
   }
   std::vector<Table> out(studies.size());
   detail::parallel_for(studies.size(), threads, [&](std::size_t s) { out[s] = table.subset(keep[s]); });
@@ -139,49 +168,75 @@ void require_integer_sessions(const Table& table, const std::string& name) {
   }
 }
 
-std::string patient_key(const std::string& study, const std::string& patient) { return study + '\x1f' + patient; }
+// A (study, patient) pair of id codes as one hash key.
+std::uint64_t pair_key(int study, int patient) {
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(study)) << 32) | static_cast<std::uint32_t>(patient);
+}
 
 // Each row's patient (study and patient id together) as an integer, in order of first appearance.
-std::vector<int> patient_codes(const std::vector<std::string>& studies, const std::vector<std::string>& patients) {
-  std::unordered_map<std::string, int> code_of;
-  std::vector<int> codes(patients.size());
+std::vector<int> patient_codes(const RowIds& studies, const RowIds& patients) {
+  std::unordered_map<std::uint64_t, int> code_of;
+  std::vector<int> codes(patients.code.size());
   for (std::size_t i = 0; i < codes.size(); ++i)
-    codes[i] = code_of.emplace(patient_key(studies[i], patients[i]), static_cast<int>(code_of.size())).first->second;
+    codes[i] = code_of.emplace(pair_key(studies.code[i], patients.code[i]), static_cast<int>(code_of.size())).first->second;
   return codes;
 }
 
-// (patient code, session) as one hash key: sessions are integers of at most 1e9 in absolute
-// value (require_integer_sessions), so they fit 32 bits, as a lag k sessions back does.
-std::uint64_t session_key(int code, double session) {
-  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(code)) << 32) |
-         static_cast<std::uint32_t>(static_cast<std::int32_t>(session));
-}
+// Each patient's rows ordered by session (patients as patient_codes, rows of one session in
+// input order): patient p's rows are row[offset[p] .. offset[p + 1]), their sessions beside
+// them. Built by counting, without a node per row.
+struct SessionIndex {
+  std::vector<std::size_t> offset, row;
+  std::vector<double> session;
 
-// The row of each (patient, session); `duplicate` gets the first clash (rows i, j), if any.
-using SessionRows = std::unordered_map<std::uint64_t, std::size_t>;
-SessionRows session_rows(const std::vector<int>& codes, const std::vector<double>& session,
-                         std::pair<std::size_t, std::size_t>* duplicate = nullptr) {
-  SessionRows rows;
-  rows.reserve(codes.size());
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    const auto [it, inserted] = rows.emplace(session_key(codes[i], session[i]), i);
-    if (!inserted && duplicate) {
-      *duplicate = {it->second, i};
-      break;
-    }
+  SessionIndex(const std::vector<int>& patient, const std::vector<double>& sessions) {
+    const std::size_t n_patients = patient.empty() ? 0 : std::size_t(*std::max_element(patient.begin(), patient.end())) + 1;
+    offset.assign(n_patients + 1, 0);
+    for (int p : patient) ++offset[static_cast<std::size_t>(p) + 1];
+    std::partial_sum(offset.begin(), offset.end(), offset.begin());
+    row.resize(patient.size());
+    std::vector<std::size_t> next(offset.begin(), offset.end() - 1);
+    for (std::size_t i = 0; i < patient.size(); ++i) row[next[static_cast<std::size_t>(patient[i])]++] = i;
+    for (std::size_t p = 0; p < n_patients; ++p)
+      std::stable_sort(row.begin() + long(offset[p]), row.begin() + long(offset[p + 1]),
+                       [&](std::size_t a, std::size_t b) { return sessions[a] < sessions[b]; });
+    session.resize(row.size());
+    for (std::size_t j = 0; j < row.size(); ++j) session[j] = sessions[row[j]];
   }
-  return rows;
-}
+
+  // The row of (patient, session), or none.
+  std::optional<std::size_t> find(int patient, double s) const {
+    const auto begin = session.begin() + long(offset[static_cast<std::size_t>(patient)]);
+    const auto end = session.begin() + long(offset[static_cast<std::size_t>(patient) + 1]);
+    const auto it = std::lower_bound(begin, end, s);
+    if (it == end || *it != s) return std::nullopt;
+    return row[static_cast<std::size_t>(it - session.begin())];
+  }
+
+  // The first clash in input order, (its first row, the clashing row), if two rows share a
+  // patient and session.
+  std::optional<std::pair<std::size_t, std::size_t>> first_duplicate() const {
+    std::optional<std::pair<std::size_t, std::size_t>> first;
+    for (std::size_t p = 0; p + 1 < offset.size(); ++p)
+      for (std::size_t j = offset[p] + 1; j < offset[p + 1]; ++j)
+        if (session[j] == session[j - 1]) {
+          std::size_t run = j - 1;  // the session's first row
+          while (run > offset[p] && session[run - 1] == session[j]) --run;
+          if (!first || row[j] < first->second) first = std::pair{row[run], row[j]};
+        }
+    return first;
+  }
+};
 
 void require_unique_sessions(const IpdSpec& spec, const Table& table) {
-  const auto studies = row_texts(table, spec.study), patients = row_texts(table, spec.patient);
   const Column& session = table.column(spec.session);
-  std::pair<std::size_t, std::size_t> duplicate{0, 0};
-  session_rows(patient_codes(studies, patients), session.numbers, &duplicate);
-  const auto [first, i] = duplicate;
-  if (i > 0)
-    throw InputError(where(table, i) + ": duplicate row for study '" + studies[i] + "', patient '" + patients[i] +
-                     "', session " + session.text(i) + " (first at " + where(table, first) + ")");
+  const SessionIndex index(patient_codes(row_ids(table, spec.study), row_ids(table, spec.patient)), session.numbers);
+  if (const auto duplicate = index.first_duplicate()) {
+    const auto [first, i] = *duplicate;
+    throw InputError(where(table, i) + ": duplicate row for study '" + table.column(spec.study).text(i) +
+                     "', patient '" + table.column(spec.patient).text(i) + "', session " + session.text(i) +
+                     " (first at " + where(table, first) + ")");
+  }
 }
 
 void require_no_clash(const IpdSpec& spec, const Table& table) {
@@ -223,16 +278,29 @@ void validate_moderators(const IpdSpec& spec, const Table& sessions, const Table
   for (const auto& name : spec.moderators) {
     const Table* table = sessions.has(name) ? &sessions : (patients && patients->has(name) ? patients : nullptr);
     if (!table) throw InputError(sessions.source() + ": unknown column '" + name + "' (spec meta.moderators)");
-    const auto studies = row_texts(*table, spec.study);
+    const RowIds studies = row_ids(*table, spec.study);
     const Column& c = table->column(name);
-    std::map<std::string, std::size_t> first;
+    std::vector<std::size_t> first(studies.text.size(), table->rows());  // each study's first row
     for (std::size_t i = 0; i < table->rows(); ++i) {
-      const auto [it, inserted] = first.emplace(studies[i], i);
-      if (!inserted && c.text(i) != c.text(it->second))
-        throw InputError(where(*table, i) + ": moderator '" + name + "' is not constant within study '" + studies[i] +
-                         "' ('" + c.text(it->second) + "' and '" + c.text(i) + "')");
+      const auto study = static_cast<std::size_t>(studies.code[i]);
+      if (first[study] == table->rows()) first[study] = i;
+      else if (c.text(i) != c.text(first[study]))
+        throw InputError(where(*table, i) + ": moderator '" + name + "' is not constant within study '" +
+                         studies.text[study] + "' ('" + c.text(first[study]) + "' and '" + c.text(i) + "')");
     }
   }
+}
+
+// Each code of `from` as the code of the same text in `to` (-1 where `to` lacks it).
+std::vector<int> codes_in(const RowIds& from, const RowIds& to) {
+  std::unordered_map<std::string_view, int> code_of;
+  for (std::size_t c = 0; c < to.text.size(); ++c) code_of.emplace(to.text[c], static_cast<int>(c));
+  std::vector<int> codes(from.text.size(), -1);
+  for (std::size_t c = 0; c < from.text.size(); ++c) {
+    const auto it = code_of.find(from.text[c]);
+    if (it != code_of.end()) codes[c] = it->second;
+  }
+  return codes;
 }
 
 // The [post] file: one row per patient of the sessions file, and no other patients.
@@ -245,29 +313,42 @@ void validate_post(const IpdSpec& spec, const Table& sessions, const Table& pati
   patients.numeric(spec.post->post);
   require_ids(patients, spec.study);
   require_ids(patients, spec.patient);
-  const auto s_study = row_texts(sessions, spec.study), s_patient = row_texts(sessions, spec.patient);
-  std::map<std::string, std::size_t> session_patients;
-  for (std::size_t i = 0; i < sessions.rows(); ++i) {
-    const bool same_patient = i > 0 && s_study[i] == s_study[i - 1] && s_patient[i] == s_patient[i - 1];
-    if (!same_patient) session_patients.emplace(patient_key(s_study[i], s_patient[i]), i);  // (keeps the first row)
-  }
-  const auto p_study = row_texts(patients, spec.study), p_patient = row_texts(patients, spec.patient);
-  std::map<std::string, std::size_t> post_patients;
+  const RowIds s_study = row_ids(sessions, spec.study), s_patient = row_ids(sessions, spec.patient);
+  const RowIds p_study = row_ids(patients, spec.study), p_patient = row_ids(patients, spec.patient);
+  std::unordered_map<std::uint64_t, std::size_t> session_patients;  // each patient's first row
+  for (std::size_t i = 0; i < sessions.rows(); ++i)
+    session_patients.emplace(pair_key(s_study.code[i], s_patient.code[i]), i);
+  const std::vector<int> study_in_sessions = codes_in(p_study, s_study);
+  const std::vector<int> patient_in_sessions = codes_in(p_patient, s_patient);
+  std::unordered_map<std::uint64_t, std::size_t> post_rows;  // in the patients file's codes
+  std::unordered_set<std::uint64_t> post_patients;           // in the sessions file's codes
   for (std::size_t i = 0; i < patients.rows(); ++i) {
-    const std::string key = patient_key(p_study[i], p_patient[i]);
-    const auto [it, inserted] = post_patients.emplace(key, i);
+    const auto study = static_cast<std::size_t>(p_study.code[i]), patient = static_cast<std::size_t>(p_patient.code[i]);
+    const auto [it, inserted] = post_rows.emplace(pair_key(p_study.code[i], p_patient.code[i]), i);
     if (!inserted)
-      throw InputError(where(patients, i) + ": duplicate row for study '" + p_study[i] + "', patient '" + p_patient[i] +
-                       "' (first at " + where(patients, it->second) + ")");
-    if (!session_patients.count(key))
-      throw InputError(where(patients, i) + ": study '" + p_study[i] + "', patient '" + p_patient[i] +
+      throw InputError(where(patients, i) + ": duplicate row for study '" + p_study.text[study] + "', patient '" +
+                       p_patient.text[patient] + "' (first at " + where(patients, it->second) + ")");
+    const std::uint64_t key = pair_key(study_in_sessions[study], patient_in_sessions[patient]);
+    if (study_in_sessions[study] < 0 || patient_in_sessions[patient] < 0 || !session_patients.count(key))
+      throw InputError(where(patients, i) + ": study '" + p_study.text[study] + "', patient '" + p_patient.text[patient] +
                        "' has no sessions in " + sessions.source());
+    post_patients.insert(key);
   }
+  // A patient of the sessions file without a row: the first in (study, patient) order.
+  std::optional<std::pair<std::string, std::string>> first_missing;
+  std::size_t first_missing_row = 0;
   for (const auto& [key, row] : session_patients) {
-    if (!post_patients.count(key))
-      throw InputError(patients.source() + ": no row for study '" + s_study[row] + "', patient '" + s_patient[row] +
-                       "' of " + where(sessions, row));
+    if (post_patients.count(key)) continue;
+    std::pair<std::string, std::string> ids{s_study.text[static_cast<std::size_t>(s_study.code[row])],
+                                            s_patient.text[static_cast<std::size_t>(s_patient.code[row])]};
+    if (!first_missing || ids < *first_missing) {
+      first_missing = std::move(ids);
+      first_missing_row = row;
+    }
   }
+  if (first_missing)
+    throw InputError(patients.source() + ": no row for study '" + first_missing->first + "', patient '" +
+                     first_missing->second + "' of " + where(sessions, first_missing_row));
 }
 
 std::vector<double> reversed(const IpdSpec& spec, const Column& column) {
@@ -284,19 +365,21 @@ bool in_window(const IpdSpec& spec, double session) {
 }
 
 // Step 1: (x - mean) / sd within each study, over the study's non-missing window values.
-std::vector<double> standardize_within(const std::vector<double>& x, const std::vector<std::string>& study,
-                                       const std::string& variable) {
-  std::map<std::string, std::vector<std::size_t>> rows;
-  for (std::size_t i = 0; i < x.size(); ++i) rows[study[i]].push_back(i);
+std::vector<double> standardize_within(const std::vector<double>& x, const RowIds& study, const std::string& variable) {
+  std::vector<std::vector<std::size_t>> rows(study.text.size());
+  for (std::size_t i = 0; i < x.size(); ++i) rows[static_cast<std::size_t>(study.code[i])].push_back(i);
+  std::vector<std::size_t> order(rows.size());  // the studies in id order (which one a message names)
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return study.text[a] < study.text[b]; });
   std::vector<double> z(x.size(), NA);
-  for (const auto& [id, idx] : rows) {
+  for (std::size_t s : order) {
     std::vector<double> values;
-    for (std::size_t i : idx) values.push_back(x[i]);
+    for (std::size_t i : rows[s]) values.push_back(x[i]);
     const MeanSd m = mean_sd(values);
     if (!(m.sd > 0))
-      throw InputError("study '" + id + "': variable '" + variable +
+      throw InputError("study '" + study.text[s] + "': variable '" + variable +
                        "' has fewer than 2 distinct values in the window; it cannot be standardized");
-    for (std::size_t i : idx) z[i] = (x[i] - m.mean) / m.sd;
+    for (std::size_t i : rows[s]) z[i] = (x[i] - m.mean) / m.sd;
   }
   return z;
 }
@@ -314,12 +397,11 @@ std::vector<double> patient_means(const std::vector<double>& z, const std::vecto
 }
 
 // Step 3: the value at session t - k of the same patient (missing when that row is absent).
-std::vector<double> lagged(const std::vector<double>& x, const SessionRows& rows, const std::vector<int>& patient,
+std::vector<double> lagged(const std::vector<double>& x, const SessionIndex& rows, const std::vector<int>& patient,
                            const std::vector<double>& session, int k) {
   std::vector<double> out(x.size(), NA);
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const auto it = rows.find(session_key(patient[i], session[i] - k));
-    if (it != rows.end()) out[i] = x[it->second];
+    if (const auto row = rows.find(patient[i], session[i] - k)) out[i] = x[*row];
   }
   return out;
 }
@@ -364,6 +446,10 @@ std::vector<std::string> prepared_columns(const IpdSpec& spec) {
 Table prepare(const IpdSpec& spec, const Table& sessions) {
   validate_sessions(spec, sessions);
   validate_reverse(spec, sessions, nullptr);
+  return prepare_validated(spec, sessions);
+}
+
+Table ipd_detail::prepare_validated(const IpdSpec& spec, const Table& sessions) {
   const Column& session_column = sessions.column(spec.session);
   std::vector<bool> keep(sessions.rows());
   for (std::size_t i = 0; i < keep.size(); ++i) keep[i] = in_window(spec, session_column.numbers[i]);
@@ -372,10 +458,10 @@ Table prepare(const IpdSpec& spec, const Table& sessions) {
   for (const auto& name : spec.reverse) {
     if (out.has(name)) out.add_numeric(name, reversed(spec, out.column(name)));
   }
-  const auto study = row_texts(out, spec.study);
-  const std::vector<int> patient = patient_codes(study, row_texts(out, spec.patient));
+  const RowIds study = row_ids(out, spec.study);
+  const std::vector<int> patient = patient_codes(study, row_ids(out, spec.patient));
   const std::vector<double> session = out.column(spec.session).numbers;
-  const SessionRows rows = session_rows(patient, session);
+  const SessionIndex rows(patient, session);
 
   const auto P = standardize_within(out.column(spec.process).numbers, study, spec.process);
   const auto O = standardize_within(out.column(spec.outcome).numbers, study, spec.outcome);
@@ -395,9 +481,7 @@ Table prepare(const IpdSpec& spec, const Table& sessions) {
 }
 
 std::vector<std::string> study_ids(const IpdSpec& spec, const Table& sessions) {
-  const auto ids = row_texts(sessions, spec.study);
-  const std::set<std::string> distinct(ids.begin(), ids.end());
-  std::vector<std::string> unique(distinct.begin(), distinct.end());
+  std::vector<std::string> unique = row_ids(sessions, spec.study).text;
   std::sort(unique.begin(), unique.end(), study_less);
   return unique;
 }

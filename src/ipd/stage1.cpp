@@ -2,7 +2,7 @@
 // Only aggregates leave this file: estimates, standard errors, counts, moderators.
 #include <algorithm>
 #include <map>
-#include <set>
+#include <unordered_map>
 
 #include <Eigen/Dense>
 
@@ -56,10 +56,6 @@ std::vector<ModelSpec> stage1_models(const IpdSpec& spec) {
 
 namespace {
 
-std::size_t count_distinct(const std::vector<std::string>& values) {
-  return std::set<std::string>(values.begin(), values.end()).size();
-}
-
 long count_missing(const Column& c) {
   long n = 0;
   for (std::size_t i = 0; i < c.size(); ++i) n += c.missing(i);
@@ -86,19 +82,21 @@ ModelFit fit_lmm_model(const IpdSpec& spec, const ModelSpec& model, const Table&
   return fit;
 }
 
-// The patient's mean raw process over sessions early_first..early_last of the window.
-std::map<std::string, double> early_process_means(const IpdSpec& spec, const Table& data) {
-  const auto patients = row_texts(data, spec.patient);
+// Each patient's mean raw process over sessions early_first..early_last of the window, by
+// patient id (patients without such a session have none).
+std::unordered_map<std::string, double> early_process_means(const IpdSpec& spec, const Table& data) {
+  const RowIds patients = row_ids(data, spec.patient);
   const Column& session = data.column(spec.session);
   const Column& process = data.column(spec.process);
-  std::map<std::string, std::vector<double>> values;
+  std::vector<std::vector<double>> values(patients.text.size());
   for (std::size_t i = 0; i < data.rows(); ++i) {
     const double s = session.numbers[i];
     if (s >= static_cast<double>(spec.post->early_first) && s <= static_cast<double>(spec.post->early_last))
-      values[patients[i]].push_back(process.numbers[i]);
+      values[static_cast<std::size_t>(patients.code[i])].push_back(process.numbers[i]);
   }
-  std::map<std::string, double> means;
-  for (const auto& [patient, v] : values) means[patient] = mean_sd(v).mean;
+  std::unordered_map<std::string, double> means;
+  for (std::size_t p = 0; p < values.size(); ++p)
+    if (!values[p].empty()) means.emplace(patients.text[p], mean_sd(values[p]).mean);
   return means;
 }
 
@@ -122,22 +120,22 @@ ModelFit fit_post_model(const IpdSpec& spec, const Table& data, const Table& pat
   ModelFit fit;
   fit.model = post_model_name();
   const auto early_means = early_process_means(spec, data);
-  const auto ids = row_texts(patients, spec.patient);
-  std::vector<double> early(ids.size(), NA);
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto it = early_means.find(ids[i]);
+  const RowIds ids = row_ids(patients, spec.patient);
+  std::vector<double> early(ids.code.size(), NA);
+  for (std::size_t i = 0; i < ids.code.size(); ++i) {
+    const auto it = early_means.find(ids.text[static_cast<std::size_t>(ids.code[i])]);
     if (it != early_means.end()) early[i] = it->second;
   }
   const std::vector<double> e = standardized(early);
   const std::vector<double> pre = standardized(reverse_scored(spec, patients.numeric(spec.post->pre)));
   const std::vector<double> post = standardized(reverse_scored(spec, patients.numeric(spec.post->post)));
   std::vector<std::size_t> rows;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
+  for (std::size_t i = 0; i < ids.code.size(); ++i) {
     if (!is_na(e[i]) && !is_na(pre[i]) && !is_na(post[i])) rows.push_back(i);
   }
   const long n = static_cast<long>(rows.size()), p = 3;
   fit.n_obs = fit.n_patients = n;
-  fit.n_dropped = static_cast<long>(ids.size()) - n;
+  fit.n_dropped = static_cast<long>(ids.code.size()) - n;
   if (n <= p) throw AnalysisError("fewer than 4 patients with early process, pre and post values");
   Eigen::MatrixXd x(n, p);
   Eigen::VectorXd y(n);
@@ -222,7 +220,7 @@ Bundle stage1_of_study(const IpdSpec& spec, const std::string& study, const Tabl
   b.spec_hash = spec.hash();
   b.spiral_version = spiral_version();
   b.study = study;
-  b.counts.n_patients = static_cast<long>(count_distinct(row_texts(data, spec.patient)));
+  b.counts.n_patients = static_cast<long>(row_ids(data, spec.patient).text.size());
   b.counts.n_sessions = static_cast<long>(data.rows());
   b.counts.missing_process = count_missing(data.column(spec.process));
   b.counts.missing_outcome = count_missing(data.column(spec.outcome));
@@ -244,7 +242,7 @@ Bundle run_stage1(const IpdSpec& spec, const Table& sessions, const Table* patie
   const auto ids = study_ids(spec, sessions);
   if (!std::count(ids.begin(), ids.end(), study))
     throw InputError(sessions.source() + ": study '" + study + "' does not exist in column '" + spec.study + "'");
-  const Table prepared = prepare(spec, study_rows(sessions, spec.study, study));
+  const Table prepared = prepare_validated(spec, study_rows(sessions, spec.study, study));
   const Table post = study_patients(spec, patients, study);
   return stage1_of_study(spec, study, prepared, patients ? &post : nullptr);
 }
@@ -261,7 +259,7 @@ Bundle run_stage1_federated(const IpdSpec& spec, const Table& sessions, const Ta
 
 IpdResult run_ipd(const IpdSpec& spec, const Table& sessions, const Table* patients, int threads) {
   validate_data(spec, sessions, patients);
-  const Table prepared = prepare(spec, sessions);
+  const Table prepared = prepare_validated(spec, sessions);
   const std::vector<std::string> ids = study_ids(spec, sessions);
   const unsigned workers = threads > 0 ? unsigned(threads) : 0u;
   const std::vector<Table> study_tables = rows_per_study(prepared, spec.study, ids, workers);

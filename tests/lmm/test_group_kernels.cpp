@@ -26,7 +26,9 @@ struct Problem {
   Eigen::MatrixXd l1, w1, r1, l21;
   double log_det = 0;
 
-  explicit Problem(int k_) : k(k_) {
+  // Levels of the rest term: interleaved (every group's neighbours in other levels) or in
+  // runs (as the deviance model orders them: quads of one level, and quads across levels).
+  Problem(int k_, bool levels_in_runs) : k(k_) {
     std::srand(unsigned(17 + k));
     t = Eigen::MatrixXd::Random(k, k).triangularView<Eigen::Lower>();
     a11.resize(kGroups, k * k);
@@ -37,7 +39,7 @@ struct Problem {
       const Eigen::MatrixXd z1 = Eigen::MatrixXd::Random(n_rows, k), xy = Eigen::MatrixXd::Random(n_rows, kColumns);
       a11.row(g) = (z1.transpose() * z1).reshaped().transpose();
       for (int r = 0; r < k; ++r) z1xy.row(r * kGroups + g) = (z1.transpose() * xy).row(r);
-      level.push_back(int(g * 5 % kLevels));
+      level.push_back(levels_in_runs ? int(g * kLevels / kGroups) : int(g * 5 % kLevels));
       if (n_rows == 0) a21.row(g).setZero();
     }
     const Eigen::MatrixXd s = Eigen::MatrixXd::Random(kColumns, kColumns);
@@ -114,9 +116,10 @@ void expect_near(const Eigen::MatrixXd& actual, const Eigen::MatrixXd& expected,
 TEST(GroupKernels, EqualTheFactorsFormedGroupByGroup) {
   for (const GroupKernels* kernels : usable_group_kernel_sets())
     for (int k : {1, 2})
-      for (bool nested : {false, true}) {
-        SCOPED_TRACE(::testing::Message() << "k = " << k << (nested ? ", nested" : ""));
-        Problem p(k);
+      for (int layout : {0, 1, 2}) {  // not nested; nested, levels interleaved; nested, levels in runs
+        const bool nested = layout > 0;
+        SCOPED_TRACE(::testing::Message() << "k = " << k << ", layout " << layout);
+        Problem p(k, layout == 2);
         const Problem expected = expected_after(p, nested);
         ASSERT_TRUE(p.run(*kernels, nested));
         expect_near(p.l1.leftCols(1), expected.l1.leftCols(1), "L(0, 0)");
@@ -139,7 +142,7 @@ TEST(GroupKernels, ReportAGroupWhoseBlockIsNotPositiveDefinite) {
   for (const GroupKernels* kernels : usable_group_kernel_sets())
     for (int k : {1, 2})
       for (long bad : {0L, 70L, kGroups - 1}) {  // in the first, second and last tile
-        Problem p(k);
+        Problem p(k, false);
         p.t.setIdentity();
         p.a11.row(bad).setZero();
         p.a11(bad, k * k - 1) = -2;  // T'AT + I has a pivot of -1

@@ -256,7 +256,8 @@ void DevianceModel::build_crossproducts(double phi) {
   z1xy_.setZero(first.k * padded_groups_, p1);
   if (nested_in_scalar_rest_) nested_a21_.setZero(padded_groups_, first.k);
   // One group's rows at a time in buffers as large as the largest group (no allocation per
-  // group); [X y] whitened group by group into one matrix for a single [X y]'[X y].
+  // group). Without AR(1), [X y]'[X y] is one product over all rows; with it, the sum of the
+  // whitened groups' products.
   std::size_t most_rows = 0, most_rest = 0;
   for (const auto& g : groups_) {
     most_rows = std::max(most_rows, g.rows.size());
@@ -264,8 +265,9 @@ void DevianceModel::build_crossproducts(double phi) {
   }
   const auto most_rows_index = static_cast<Eigen::Index>(most_rows);
   Eigen::MatrixXd z1_rows(most_rows_index, first.k), z2_rows(most_rows_index, static_cast<Eigen::Index>(most_rest));
-  Eigen::MatrixXd whitened(n_, p1);
-  Eigen::Index first_row = 0;
+  Eigen::MatrixXd xy_rows(most_rows_index, p1);
+  if (ar1_) xyxy_.setZero(p1, p1);
+  else xyxy_.noalias() = xy_.transpose() * xy_;
   for (std::size_t position = 0; position < groups_.size(); ++position) {
     Group& g = groups_[position];
     const auto group = static_cast<Eigen::Index>(position);
@@ -273,8 +275,7 @@ void DevianceModel::build_crossproducts(double phi) {
     const int s = static_cast<int>(g.rest_index.size());
     auto z1 = z1_rows.topRows(ng);
     auto z2 = z2_rows.topLeftCorner(ng, s);
-    auto xy = whitened.middleRows(first_row, ng);
-    first_row += ng;
+    auto xy = xy_rows.topRows(ng);
     z2.setZero();
     for (int i = 0; i < ng; ++i) {
       const auto r = static_cast<std::size_t>(g.rows[static_cast<std::size_t>(i)]);
@@ -297,6 +298,7 @@ void DevianceModel::build_crossproducts(double phi) {
         xy.row(i) = (xy.row(i) - rho * xy.row(i - 1)) * scale;
         ld_c_ += std::log1p(-rho * rho);
       }
+      xyxy_.noalias() += xy.transpose() * xy;
     }
     // Products of a few rows: coefficient by coefficient (lazyProduct, not GEMM), straight
     // into their destinations (no temporaries).
@@ -313,7 +315,6 @@ void DevianceModel::build_crossproducts(double phi) {
       }
     }
   }
-  xyxy_.noalias() = whitened.transpose() * whitened;
   built_phi_ = phi;
 }
 

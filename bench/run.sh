@@ -85,7 +85,9 @@ Rscript "$root/bench/bindings.R" "$data" 2>/dev/null | while read -r name s r sv
 # spiral power at the first seed study's size (the bundled example's design: 17 studies,
 # 5,350 patients x 7 sessions, every model and the RI-CLPM): replications per second, all
 # cores. There is no R counterpart to time (R would loop over simulate + the whole analysis).
-reps=4
+# 16 replications (about 2 s): with 4, the process start and the last replication's idle
+# core moved the rate by a third from run to run.
+reps=16
 start=$(date +%s.%N)
 "$spiral" power --spec "$root/examples/analysis.toml" --replications "$reps" --format json --out "$out/power.json"
 end=$(date +%s.%N)

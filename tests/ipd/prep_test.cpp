@@ -106,6 +106,18 @@ std::string prep_error(const std::string& csv, const std::string& extra = "") {
   return "no error";
 }
 
+TEST(IpdPrep, TheFirstDuplicateInInputOrderIsNamed) {
+  // Patient 2's clash (line 4) comes before patient 1's (line 5) in the file, though patient 1
+  // comes first; sessions out of order within a patient.
+  EXPECT_EQ(prep_error("study,patient,session,p,o\nA,1,3,1,5\nA,2,2,2,3\nA,2,2,4,4\nA,1,3,3,3\nA,1,1,2,2\n"),
+            "s.csv:4: duplicate row for study 'A', patient '2', session 2 (first at s.csv:3)");
+  // Numeric ids: 1 and 1.0 are one patient (one text, "1"), and so a duplicate.
+  EXPECT_EQ(prep_error("study,patient,session,p,o\nA,1,1,1,5\nA,1.0,1,2,3\n"),
+            "s.csv:3: duplicate row for study 'A', patient '1', session 1 (first at s.csv:2)");
+  // The same patient id in two studies is two patients.
+  EXPECT_EQ(prep_error("study,patient,session,p,o\nA,1,1,1,5\nB,1,1,2,3\nA,1,2,3,1\nB,1,2,1,2\n"), "no error");
+}
+
 TEST(IpdPrep, BadDataNamesTheRowsAndColumns) {
   EXPECT_EQ(prep_error("study,patient,session,p,o\nA,1,1,1,5\nA,1,2,2,3\nA,1,2,4,4\n"),
             "s.csv:4: duplicate row for study 'A', patient '1', session 2 (first at s.csv:3)");

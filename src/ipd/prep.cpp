@@ -2,6 +2,7 @@
 // stage-1 recipe (contract section 5): window, reverse scoring, within-study
 // z-standardization, patient means, within parts, lags by session number.
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -31,15 +32,15 @@ RowIds row_ids(const Table& table, const std::string& column) {
     if (added) ids.text.push_back(it->first);
     return it->second;
   };
-  // Each level's or value's text is formed once (a missing value, NaN, is never equal to
-  // itself as a key: its text is looked up each time).
+  // Each level's or value's text is formed once; values are told apart by their bits (0 and
+  // -0 print differently; a missing value, NaN, has its text looked up each time).
   std::vector<int> code_of_level(c.levels.size(), -1);
-  std::unordered_map<double, int> code_of_value;
+  std::unordered_map<std::uint64_t, int> code_of_value;
   for (std::size_t i = 0; i < ids.code.size(); ++i) {
     if (c.missing(i)) {
       ids.code[i] = code_of(c.text(i));
     } else if (c.is_numeric()) {
-      const auto [it, added] = code_of_value.emplace(c.numbers[i], 0);
+      const auto [it, added] = code_of_value.emplace(std::bit_cast<std::uint64_t>(c.numbers[i]), 0);
       if (added) it->second = code_of(c.text(i));
       ids.code[i] = it->second;
     } else {

@@ -45,8 +45,7 @@ double log_determinant(const double* l, long p) {
   return 2 * (log_det + std::log(product));
 }
 
-// x <- L^-1 x for `m` columns of length p. (x never overlaps l: __restrict lets the
-// compiler keep x[k] in a register and vectorize the update.)
+// x <- L^-1 x for `m` columns of length p (x and l do not overlap).
 void forward_solve(const double* __restrict l, long p, double* __restrict x, long m) {
   for (long c = 0; c < m; ++c, x += p) {
     for (long k = 0; k < p; ++k) {
@@ -58,7 +57,7 @@ void forward_solve(const double* __restrict l, long p, double* __restrict x, lon
   }
 }
 
-// x <- L^-T x for `m` columns of length p.
+// x <- L^-T x for `m` columns of length p (x and l do not overlap).
 void backward_solve(const double* __restrict l, long p, double* __restrict x, long m) {
   for (long c = 0; c < m; ++c, x += p) {
     for (long k = p - 1; k >= 0; --k) {
@@ -172,7 +171,8 @@ void add_inverse_block(const double* l_m, const std::vector<int>& m, double n, d
 //   S_oo^-1 = K - K_.m K_mm^-1 K_m.,
 // so G = 1/2 (Y Y' + K M K - N K) with Y = the columns sqrt(n) W of every pattern,
 // M = sum over patterns of n K_mm^-1 placed in the (m, m) block, and N the number of
-// patients. A pattern costs O(p_all p_o + m^3) instead of O(p_o^3).
+// patients. A pattern costs O(p_all p_o (r + 1) + m^3) (r = F's columns) and no factor of
+// its own S_oo.
 FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu,
                             const Eigen::LLT<Eigen::MatrixXd>& llt, bool want_gradient) {
   const long p_all = mu.size();

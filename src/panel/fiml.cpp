@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <vector>
 
@@ -250,6 +251,19 @@ FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::V
 }
 
 }  // namespace
+
+Eigen::MatrixXd mean_information(const std::vector<Pattern>& patterns, const Eigen::MatrixXd& sigma) {
+  Eigen::MatrixXd information = Eigen::MatrixXd::Zero(sigma.rows(), sigma.cols());
+  for (const Pattern& pattern : patterns) {
+    const Eigen::LLT<Eigen::MatrixXd> llt(sigma(pattern.observed, pattern.observed));
+    if (llt.info() != Eigen::Success)
+      return Eigen::MatrixXd::Constant(sigma.rows(), sigma.cols(), std::numeric_limits<double>::quiet_NaN());
+    const auto p_o = static_cast<Eigen::Index>(pattern.observed.size());
+    const Eigen::MatrixXd inverse = llt.solve(Eigen::MatrixXd::Identity(p_o, p_o));
+    information(pattern.observed, pattern.observed) += 0.5 * pattern.n * (inverse + inverse.transpose());  // (exactly symmetric)
+  }
+  return information;
+}
 
 FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu, const Eigen::MatrixXd& sigma,
                       bool want_gradient) {

@@ -26,6 +26,10 @@ struct FimlValue {
 FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu, const Eigen::MatrixXd& sigma,
                       bool want_gradient);
 
+// sum over patterns of n S_oo^-1 placed in the (o, o) block: the Hessian of -logL with
+// respect to mu, in which logL is quadratic. NaN where some Sigma_oo is not positive definite.
+Eigen::MatrixXd mean_information(const std::vector<Pattern>& patterns, const Eigen::MatrixXd& sigma);
+
 // The unrestricted FIML estimates of mu and Sigma by the EM algorithm (Little & Rubin
 // 2002, section 11.2), started as lavaan does (observed means, diagonal observed variances).
 struct Saturated {

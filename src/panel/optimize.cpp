@@ -1,5 +1,6 @@
 #include "panel/optimize.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -24,20 +25,26 @@ bool moved_beyond_hessian_reuse(const Eigen::VectorXd& from, const Eigen::Vector
 
 }  // namespace
 
-// One gradient per parameter, independent of each other: shared among the cores.
+// One gradient per differenced parameter, independent of each other: shared among the cores.
 Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x,
-                                       const Eigen::VectorXd& gradient) {
-  const long n = x.size();
+                                       const Eigen::VectorXd& gradient, const ExactBlock& exact) {
+  const long n = x.size(), e = std::clamp(exact.size, 0L, n);
   Eigen::MatrixXd hessian(n, n);
-  detail::parallel_for(static_cast<std::size_t>(n), 0, [&](std::size_t column) {
-    const auto j = static_cast<long>(column);
+  detail::parallel_for(static_cast<std::size_t>(n - e), 0, [&](std::size_t column) {
+    const auto j = e + static_cast<long>(column);
     const double h = difference_step(x(j));
     Eigen::VectorXd shifted = x, shifted_gradient(n);
     shifted(j) = x(j) + h;
     objective(shifted, &shifted_gradient);
     hessian.col(j) = (shifted_gradient - gradient) / h;
   });
-  return 0.5 * (hessian + hessian.transpose());
+  const long d = n - e;
+  hessian.bottomRightCorner(d, d) = 0.5 * (hessian.bottomRightCorner(d, d) + hessian.bottomRightCorner(d, d).transpose()).eval();
+  if (e > 0) {
+    hessian.topLeftCorner(e, e) = exact.block(x);
+    hessian.bottomLeftCorner(d, e) = hessian.topRightCorner(e, d).transpose();
+  }
+  return hessian;
 }
 
 namespace {
@@ -105,7 +112,8 @@ Point bfgs(const Objective& objective, Point point, double tolerance, int& itera
 
 }  // namespace
 
-Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance, const Eigen::MatrixXd& start_curvature) {
+Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance, const Eigen::MatrixXd& start_curvature,
+                 const ExactBlock& exact) {
   Minimum result;
   // A budget of evaluations, as nlminb's eval.max (which lavaan uses): a fit that needs more
   // is heading for a boundary (e.g. a variance going negative) and is reported as failed.
@@ -125,12 +133,12 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance, 
   // decreases left near the tolerance). The Hessian kept for the standard errors is
   // recomputed at the final point only when the steps moved it noticeably (see
   // moved_beyond_hessian_reuse): a Hessian costs a gradient per parameter, more than BFGS.
-  Eigen::MatrixXd hessian = hessian_by_differences(counted, point.x, point.gradient);
+  Eigen::MatrixXd hessian = hessian_by_differences(counted, point.x, point.gradient, exact);
   Eigen::VectorXd hessian_at = point.x;
   for (int newton = 0; newton < 10 && result.evaluations <= budget && !small(point.gradient, tolerance);
        ++newton, ++result.iterations) {
     if (newton > 0) {
-      hessian = hessian_by_differences(counted, point.x, point.gradient);
+      hessian = hessian_by_differences(counted, point.x, point.gradient, exact);
       hessian_at = point.x;
     }
     Eigen::LLT<Eigen::MatrixXd> llt(hessian);
@@ -143,7 +151,7 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance, 
     point = std::move(next);
   }
   if (moved_beyond_hessian_reuse(hessian_at, point.x))
-    hessian = hessian_by_differences(counted, point.x, point.gradient);
+    hessian = hessian_by_differences(counted, point.x, point.gradient, exact);
   result.converged = small(point.gradient, tolerance) && std::isfinite(point.value);
   if (!result.converged) {
     result.message = result.evaluations > budget

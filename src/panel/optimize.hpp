@@ -13,6 +13,14 @@ namespace spiral::panel {
 // definite); fills the gradient when asked.
 using Objective = std::function<double(const Eigen::VectorXd& x, Eigen::VectorXd* gradient)>;
 
+// The Hessian block of the first `size` parameters, known in closed form (e.g. the FIML
+// likelihood is quadratic in the means): their columns are not differenced, the other
+// columns' rows give their cross terms, and `block(x)` their own block.
+struct ExactBlock {
+  long size = 0;
+  std::function<Eigen::MatrixXd(const Eigen::VectorXd& x)> block;
+};
+
 struct Minimum {
   Eigen::VectorXd x;
   double value = 0;
@@ -28,12 +36,13 @@ struct Minimum {
 // from `start_curvature` (an approximate Hessian at x) when it is positive definite, else
 // from a scaled identity.
 Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance = 1e-9,
-                 const Eigen::MatrixXd& start_curvature = Eigen::MatrixXd());
+                 const Eigen::MatrixXd& start_curvature = Eigen::MatrixXd(), const ExactBlock& exact = {});
 
-// Hessian by forward differences of the gradient (step 1e-6 relative), symmetrised; its
-// error (~1e-6 relative) is far below the standard errors' tolerance. The gradients are
-// computed on all cores: the objective must be safe to call from several threads.
+// Hessian by forward differences of the gradient (step 1e-6 relative), symmetrised, except
+// the exact block; its error (~1e-6 relative) is far below the standard errors' tolerance.
+// The gradients are computed on all cores: the objective must be safe to call from several
+// threads.
 Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x,
-                                       const Eigen::VectorXd& gradient);
+                                       const Eigen::VectorXd& gradient, const ExactBlock& exact = {});
 
 }  // namespace spiral::panel

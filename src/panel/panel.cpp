@@ -148,8 +148,12 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
     if (gradient) *gradient = -model.gradient(theta, value.d_mu, value.d_sigma) / n;
     return -value.loglik / n;
   };
+  // -logL is quadratic in the means: their Hessian block in closed form, not by differences.
+  const panel::ExactBlock means{model.n_means(), [&](const Eigen::VectorXd& theta) -> Eigen::MatrixXd {
+                                  return panel::mean_information(patterns, model.implied(theta).sigma) / n;
+                                }};
   const Eigen::VectorXd start = model.start(wide.y);
-  const panel::Minimum fit = panel::minimize(objective, start, 1e-9, model.complete_data_information(start));
+  const panel::Minimum fit = panel::minimize(objective, start, 1e-9, model.complete_data_information(start), means);
   // A point far from stationary is no estimate (lavaan would report non-convergence);
   // one that is close but above the tolerance is reported with a warning.
   if (!std::isfinite(fit.value) || !(fit.gradient.cwiseAbs().maxCoeff() < 1e-4)) {

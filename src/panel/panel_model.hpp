@@ -19,6 +19,7 @@ class PanelModel {
   // | Psi_1 vech | ... | Psi_T vech, where vech lists (a, b), a <= b, row by row.
   // This is lavaan's npar: the equality-labelled lagged effects count once.
   long n_parameters() const { return size_; }
+  long n_means() const { return p_; }  // the first parameters: mu
   long b_index(int to, int from) const { return b_offset_ + to * k_ + from; }
   long phi_index(int a, int b) const { return phi_offset_ + vech_index(a, b); }
   long psi_index(int wave, int a, int b) const { return psi_offset_ + wave * n_vech_ + vech_index(a, b); }

@@ -151,6 +151,36 @@ TEST(PanelModel, CompleteDataInformationIsTheHessianAtMatchingMoments) {
   EXPECT_LT((observed - expected).cwiseAbs().maxCoeff(), 1e-4 * expected.cwiseAbs().maxCoeff());  // two forward differences
 }
 
+// -logL is quadratic in the means: mean_information / N is their Hessian block, and the
+// Hessian with that block in closed form (its columns not differenced) equals the one
+// differenced throughout (missing2.csv: values missing in several patterns).
+TEST(PanelModel, MeanInformationIsTheMeansBlockOfTheHessian) {
+  const WideData wide = missing2();
+  const std::vector<Pattern> patterns = missing_patterns(wide.y);
+  const PanelModel model(2, static_cast<int>(wide.waves.size()), true);
+  const double n = static_cast<double>(wide.y.rows());
+  Eigen::VectorXd theta = model.start(wide.y);
+  for (long j = 0; j < theta.size(); ++j) theta(j) += 0.02 * std::sin(static_cast<double>(j) + 1);
+  const Objective objective = [&](const Eigen::VectorXd& at, Eigen::VectorXd* gradient) {
+    const PanelModel::Moments moments = model.implied(at);
+    const FimlValue value = fiml_loglik(patterns, moments.mu, moments.sigma, gradient != nullptr);
+    if (gradient) *gradient = -model.gradient(at, value.d_mu, value.d_sigma) / n;
+    return -value.loglik / n;
+  };
+  Eigen::VectorXd gradient(theta.size());
+  objective(theta, &gradient);
+  const ExactBlock means{model.n_means(), [&](const Eigen::VectorXd& at) -> Eigen::MatrixXd {
+                           return mean_information(patterns, model.implied(at).sigma) / n;
+                         }};
+  const Eigen::MatrixXd differenced = hessian_by_differences(objective, theta, gradient);
+  const Eigen::MatrixXd with_block = hessian_by_differences(objective, theta, gradient, means);
+  const long p = model.n_means();
+  const double scale = differenced.cwiseAbs().maxCoeff();
+  EXPECT_LT((differenced.topLeftCorner(p, p) - means.block(theta)).cwiseAbs().maxCoeff(), 1e-6 * scale);
+  EXPECT_LT((differenced - with_block).cwiseAbs().maxCoeff(), 1e-5 * scale);
+  EXPECT_EQ(with_block, with_block.transpose());
+}
+
 TEST(PanelModel, ParameterCountIsLavaansNpar) {
   // lavaan's npar for k = 2, 7 waves: 14 means + 4 lagged + 3 RI + 7 x 3 (co)variances.
   EXPECT_EQ(PanelModel(2, 7, true).n_parameters(), 42);

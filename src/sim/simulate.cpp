@@ -20,7 +20,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "sim/random.hpp"
 #include "spiral/error.hpp"
@@ -165,11 +168,44 @@ double missed_probability(double missing, double previous_outcome, bool first_se
   return missing + h * previous_outcome / (1.0 + std::fabs(previous_outcome));
 }
 
+// A factor column filled id by id (a patient's rows repeat its ids: one comparison, no copy),
+// its levels in byte order as Table::add_factor_from_strings gives them.
+class FactorColumn {
+ public:
+  void push(const std::string& id) {
+    if (codes_.empty() || id != levels_[static_cast<std::size_t>(codes_.back())]) {
+      const auto [it, added] = code_of_.emplace(id, static_cast<int>(levels_.size()));
+      if (added) levels_.push_back(id);
+      codes_.push_back(it->second);
+    } else {
+      codes_.push_back(codes_.back());
+    }
+  }
+  void add_to(Table& table, const std::string& name) && {
+    std::vector<int> order(levels_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return levels_[std::size_t(a)] < levels_[std::size_t(b)]; });
+    std::vector<int> sorted_code(levels_.size());
+    std::vector<std::string> sorted_levels;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      sorted_code[std::size_t(order[i])] = static_cast<int>(i);
+      sorted_levels.push_back(std::move(levels_[std::size_t(order[i])]));
+    }
+    for (int& code : codes_) code = sorted_code[std::size_t(code)];
+    table.add_factor(name, std::move(codes_), std::move(sorted_levels));
+  }
+
+ private:
+  std::unordered_map<std::string, int> code_of_;
+  std::vector<std::string> levels_;  // in order of first appearance
+  std::vector<int> codes_;
+};
+
 // Columns of the three tables, filled patient by patient.
 struct Builder {
-  std::vector<std::string> study, patient, therapist;
+  FactorColumn study, patient, therapist;
   std::vector<double> session, alliance, symptoms;
-  std::vector<std::string> p_study, p_patient;
+  FactorColumn p_study, p_patient;
   std::vector<double> pre, post;
   std::vector<double> l_study, l_patient, l_session, l_process, l_outcome, l_pw, l_ow, l_attended, l_missed;
 };
@@ -252,9 +288,9 @@ void simulate_patient(sim::Random& rng, const SimulateOptions& o, const PatientC
     out.l_attended.push_back(attended ? 1.0 : 0.0);
     out.l_missed.push_back(missed ? 1.0 : 0.0);
     if (absent) continue;
-    out.study.push_back(ctx.study_id);
-    out.patient.push_back(ctx.patient_id);
-    out.therapist.push_back(ctx.therapist_id);
+    out.study.push(ctx.study_id);
+    out.patient.push(ctx.patient_id);
+    out.therapist.push(ctx.therapist_id);
     out.session.push_back(t);
     out.alliance.push_back(missed ? NA : ctx.scale.alliance_mean + ctx.scale.alliance_sd * y.process);
     out.symptoms.push_back(missed ? NA : ctx.scale.symptoms_mean + ctx.scale.symptoms_sd * y.outcome);
@@ -270,29 +306,25 @@ void simulate_patient(sim::Random& rng, const SimulateOptions& o, const PatientC
   const double post = Design::post_on_pre * pre + Design::post_on_early_process * early +
                       Design::post_noise_sd * rng.normal();
   const bool post_missing = rng.bernoulli(o.missing);
-  out.p_study.push_back(ctx.study_id);
-  out.p_patient.push_back(ctx.patient_id);
+  out.p_study.push(ctx.study_id);
+  out.p_patient.push(ctx.patient_id);
   out.pre.push_back(ctx.scale.symptoms_mean + ctx.scale.symptoms_sd * pre);
   out.post.push_back(post_missing ? NA : ctx.scale.symptoms_mean + ctx.scale.symptoms_sd * post);
-}
-
-void add_factor(Table& table, const std::string& name, const std::vector<std::string>& values) {
-  table.add_factor_from_strings(name, values, std::vector<bool>(values.size(), false));
 }
 
 SimulatedData assemble(Builder&& b, const SimulateOptions& options) {
   SimulatedData data;
   data.sessions = Table("simulated sessions");
-  add_factor(data.sessions, "study", b.study);
-  add_factor(data.sessions, "patient", b.patient);
-  add_factor(data.sessions, "therapist", b.therapist);
+  std::move(b.study).add_to(data.sessions, "study");
+  std::move(b.patient).add_to(data.sessions, "patient");
+  std::move(b.therapist).add_to(data.sessions, "therapist");
   data.sessions.add_numeric("session", std::move(b.session));
   data.sessions.add_numeric("alliance", std::move(b.alliance));
   data.sessions.add_numeric("symptoms", std::move(b.symptoms));
 
   data.patients = Table("simulated patients");
-  add_factor(data.patients, "study", b.p_study);
-  add_factor(data.patients, "patient", b.p_patient);
+  std::move(b.p_study).add_to(data.patients, "study");
+  std::move(b.p_patient).add_to(data.patients, "patient");
   data.patients.add_numeric("pre_symptoms", std::move(b.pre));
   data.patients.add_numeric("post_symptoms", std::move(b.post));
 

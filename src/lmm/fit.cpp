@@ -202,11 +202,33 @@ bool is_singular(const DevianceModel& model, const std::vector<double>& params) 
   return false;
 }
 
+// Whether the criterion still falls along a parameter that is not on its bound, at a singular
+// optimum (one of its variances at zero): the largest |gradient| of those parameters (central
+// differences, forward ones next to a bound) above lme4's convergence tolerance.
+bool stalled_on_boundary(DevianceModel& model, bool reml, const std::vector<double>& params) {
+  constexpr double kCentralStep = 1e-4, kForwardStep = 1e-6;
+  const std::vector<double> lower = model.lower_bounds();
+  const double at_optimum = model.criterion_at(params, reml);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (params[i] == lower[i]) continue;
+    const bool central = params[i] - kCentralStep >= lower[i];
+    const double step = central ? kCentralStep : kForwardStep;
+    std::vector<double> up = params, down = params;
+    up[i] += step;
+    down[i] -= step;
+    const double gradient = central ? (model.criterion_at(up, reml) - model.criterion_at(down, reml)) / (2 * step)
+                                    : (model.criterion_at(up, reml) - at_optimum) / step;
+    if (std::fabs(gradient) > kGradientTolerance) return true;
+  }
+  return false;
+}
+
 // The optimum and, unless it is singular, the criterion's derivatives there (lme4's
-// checkConv). BOBYQA can stop on a flat ridge short of the minimum, where the Hessian is not
-// positive definite (a nearly singular fit that lme4 takes to the boundary stopped at a REML
-// criterion 0.016 above it, after a change of rounding in the deviance): it is then run once
-// more from where it stopped, as lme4's restart_edge does on the boundary.
+// checkConv). BOBYQA can stop short of the minimum: on a flat ridge, where the Hessian is not
+// positive definite, or on the boundary with the other parameters still off their optimum (a
+// nearly singular fit stopped at REML criteria 0.016 and 1.6e-5 above lme4's after changes of
+// rounding in the deviance). It is then run once more from where it stopped, as lme4's
+// restart_edge does when a parameter on its bound should move inward.
 struct CheckedOptimum {
   Optimum optimum;
   std::optional<lmm_detail::Derivatives> derivatives;  // none for a singular fit
@@ -221,7 +243,10 @@ CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
     return checked;
   };
   CheckedOptimum checked = check(minimize_criterion(model, reml, model.start()));
-  if (checked.derivatives && Eigen::LLT<Eigen::MatrixXd>(checked.derivatives->hessian).info() != Eigen::Success) {
+  const bool stopped_short = checked.derivatives
+                                 ? Eigen::LLT<Eigen::MatrixXd>(checked.derivatives->hessian).info() != Eigen::Success
+                                 : stalled_on_boundary(model, reml, checked.optimum.params);
+  if (stopped_short) {
     const bool reached_max_eval = checked.optimum.reached_max_eval;
     checked = check(minimize_criterion(model, reml, checked.optimum.params));
     checked.optimum.reached_max_eval = checked.optimum.reached_max_eval || reached_max_eval;

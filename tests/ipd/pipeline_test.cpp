@@ -100,10 +100,14 @@ TEST(IpdPipeline, EveryPooledModelTermEqualsMetafor) {
         << what << ": " << m.estimate << " vs " << col("estimate");
     EXPECT_TRUE(near_relative(m.std_error, col("std_error"), tol)) << what;
     EXPECT_TRUE(near_relative(m.p_value, col("p_value"), tol)) << what;
-    EXPECT_TRUE(near_relative(m.conf_low, col("conf_low"), tol)) << what;
-    EXPECT_TRUE(near_relative(m.conf_high, col("conf_high"), tol)) << what;
-    EXPECT_TRUE(near_relative(m.pi_low, col("pi_low"), tol)) << what;
-    EXPECT_TRUE(near_relative(m.pi_high, col("pi_high"), tol)) << what;
+    // So are interval limits near zero (feedback / Pw_lag1: conf_high 0.0097, its SE 0.034).
+    const auto near_limit = [&](double value, const char* name) {
+      return near_relative(value, col(name), tol) || std::fabs(value - col(name)) <= 1e-3 * col("std_error");
+    };
+    EXPECT_TRUE(near_limit(m.conf_low, "conf_low")) << what << ": " << m.conf_low << " vs " << col("conf_low");
+    EXPECT_TRUE(near_limit(m.conf_high, "conf_high")) << what << ": " << m.conf_high << " vs " << col("conf_high");
+    EXPECT_TRUE(near_limit(m.pi_low, "pi_low")) << what << ": " << m.pi_low << " vs " << col("pi_low");
+    EXPECT_TRUE(near_limit(m.pi_high, "pi_high")) << what << ": " << m.pi_high << " vs " << col("pi_high");
     EXPECT_TRUE(near_relative(m.Q, col("Q"), tol)) << what;
     EXPECT_NEAR(m.tau2, col("tau2"), tol * std::max(col("tau2"), 1e-4)) << what;
     EXPECT_NEAR(m.I2, col("I2"), tol * std::max(col("I2"), 1.0)) << what;

@@ -56,6 +56,9 @@ class Table {
   void add(Column column);
   void add_numeric(const std::string& name, std::vector<double> values);
   void add_factor(const std::string& name, std::vector<int> codes, std::vector<std::string> levels);
+  // A factor column whose distinct levels come in any order (e.g. of first appearance): they
+  // are sorted into byte order and the codes (-1 = missing) renumbered to match.
+  void add_factor_in_byte_order(const std::string& name, std::vector<int> codes, std::vector<std::string> levels);
   // Builds a factor column from text values (empty optional = missing); levels in byte order.
   void add_factor_from_strings(const std::string& name, const std::vector<std::string>& values,
                                const std::vector<bool>& missing);

@@ -1,7 +1,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <map>
+#include <numeric>
+#include <unordered_map>
 
 #include "spiral/error.hpp"
 #include "spiral/table.hpp"
@@ -71,26 +72,40 @@ void Table::add_factor(const std::string& name, std::vector<int> codes, std::vec
   add(std::move(c));
 }
 
+void Table::add_factor_in_byte_order(const std::string& name, std::vector<int> codes, std::vector<std::string> levels) {
+  // Byte order (std::string compares bytes as unsigned char), as R's radix sort.
+  std::vector<int> order(levels.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return levels[std::size_t(a)] < levels[std::size_t(b)]; });
+  std::vector<int> renumbered(levels.size());
+  std::vector<std::string> sorted;
+  sorted.reserve(levels.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    renumbered[std::size_t(order[i])] = static_cast<int>(i);
+    sorted.push_back(std::move(levels[std::size_t(order[i])]));
+  }
+  for (int& code : codes)
+    if (code >= 0) code = renumbered[std::size_t(code)];
+  add_factor(name, std::move(codes), std::move(sorted));
+}
+
 void Table::add_factor_from_strings(const std::string& name, const std::vector<std::string>& values,
                                     const std::vector<bool>& missing) {
-  // Byte-order levels (std::string compares bytes as unsigned char), as R's radix sort.
   // A value equal to the one before (a patient's sessions, row after row) is not looked up.
-  const auto repeats = [&](std::size_t i) { return i > 0 && !missing[i - 1] && values[i] == values[i - 1]; };
-  std::map<std::string, int> index;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!missing[i] && !repeats(i)) index.emplace(values[i], 0);
-  }
-  std::vector<std::string> levels;
-  levels.reserve(index.size());
-  for (auto& [level, code] : index) {
-    code = static_cast<int>(levels.size());
-    levels.push_back(level);
-  }
+  std::unordered_map<std::string, int> code_of;
+  std::vector<std::string> levels;  // in order of first appearance
   std::vector<int> codes(values.size(), -1);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!missing[i]) codes[i] = repeats(i) ? codes[i - 1] : index.find(values[i])->second;
+    if (missing[i]) continue;
+    if (i > 0 && !missing[i - 1] && values[i] == values[i - 1]) {
+      codes[i] = codes[i - 1];
+      continue;
+    }
+    const auto [it, added] = code_of.emplace(values[i], static_cast<int>(levels.size()));
+    if (added) levels.push_back(values[i]);
+    codes[i] = it->second;
   }
-  add_factor(name, std::move(codes), std::move(levels));
+  add_factor_in_byte_order(name, std::move(codes), std::move(levels));
 }
 
 Table Table::subset(const std::vector<bool>& keep) const {

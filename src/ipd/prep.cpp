@@ -219,12 +219,10 @@ struct SessionIndex {
   std::optional<std::pair<std::size_t, std::size_t>> first_duplicate() const {
     std::optional<std::pair<std::size_t, std::size_t>> first;
     for (std::size_t p = 0; p + 1 < offset.size(); ++p)
-      for (std::size_t j = offset[p] + 1; j < offset[p + 1]; ++j)
-        if (session[j] == session[j - 1]) {
-          std::size_t run = j - 1;  // the session's first row
-          while (run > offset[p] && session[run - 1] == session[j]) --run;
-          if (!first || row[j] < first->second) first = std::pair{row[run], row[j]};
-        }
+      for (std::size_t j = offset[p] + 1, run = offset[p]; j < offset[p + 1]; ++j) {  // run: the session's first row
+        if (session[j] != session[j - 1]) run = j;
+        else if (!first || row[j] < first->second) first = std::pair{row[run], row[j]};
+      }
     return first;
   }
 };

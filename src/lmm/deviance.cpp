@@ -305,9 +305,12 @@ void DevianceModel::build_crossproducts(double phi) {
     group_square<Eigen::Dynamic>(a11_, group, first.k).noalias() = z1.transpose().lazyProduct(z1);
     group_rows<Eigen::Dynamic>(z1xy_, group, first.k).noalias() = z1.transpose().lazyProduct(xy);
     if (s > 0) {
-      g.a21.resize(s, first.k);
-      g.a21.noalias() = z2.transpose().lazyProduct(z1);
-      if (nested_in_scalar_rest_) nested_a21_.row(group) = g.a21;
+      if (nested_in_scalar_rest_) {  // the group kernels' copy only (couple_groups does not run)
+        nested_a21_.row(group).noalias() = z2.transpose().lazyProduct(z1);
+      } else {
+        g.a21.resize(s, first.k);
+        g.a21.noalias() = z2.transpose().lazyProduct(z1);
+      }
       for (int b = 0; b < s; ++b) {
         const int rest_b = g.rest_index[static_cast<std::size_t>(b)];
         for (int a = 0; a < s; ++a) a22_(g.rest_index[static_cast<std::size_t>(a)], rest_b) += z2.col(a).dot(z2.col(b));

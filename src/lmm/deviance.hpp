@@ -84,7 +84,7 @@ class DevianceModel {
     std::vector<double> lag;               // AR(1): time since the previous row of the group
     std::vector<std::pair<int, int>> rest_blocks;  // (term, local row offset) of touched rest blocks
     std::vector<int> rest_index;           // global rest row of each local rest row
-    Eigen::MatrixXd a21;                   // Z2'Z1 of the group
+    Eigen::MatrixXd a21;                   // Z2'Z1 of the group (in nested_a21_ instead when nested)
     Eigen::MatrixXd l21;                   // factor of the last evaluation
   };
   // The groups' Cholesky factors L, R1 = L^-1 Lambda1' Z1'[X y], schur -= R1'R1 and the

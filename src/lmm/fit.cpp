@@ -208,7 +208,7 @@ bool is_singular(const DevianceModel& model, const std::vector<double>& params) 
 bool stalled_on_boundary(DevianceModel& model, bool reml, const std::vector<double>& params) {
   constexpr double kCentralStep = 1e-4, kForwardStep = 1e-6;
   const std::vector<double> lower = model.lower_bounds();
-  const double at_optimum = model.criterion_at(params, reml);
+  std::optional<double> at_optimum;  // needed only for a forward difference
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (params[i] == lower[i]) continue;
     const bool central = params[i] - kCentralStep >= lower[i];
@@ -216,8 +216,9 @@ bool stalled_on_boundary(DevianceModel& model, bool reml, const std::vector<doub
     std::vector<double> up = params, down = params;
     up[i] += step;
     down[i] -= step;
+    if (!central && !at_optimum) at_optimum = model.criterion_at(params, reml);
     const double gradient = central ? (model.criterion_at(up, reml) - model.criterion_at(down, reml)) / (2 * step)
-                                    : (model.criterion_at(up, reml) - at_optimum) / step;
+                                    : (model.criterion_at(up, reml) - *at_optimum) / step;
     if (std::fabs(gradient) > kGradientTolerance) return true;
   }
   return false;

@@ -253,14 +253,22 @@ FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::V
 }  // namespace
 
 Eigen::MatrixXd mean_information(const std::vector<Pattern>& patterns, const Eigen::MatrixXd& sigma) {
-  Eigen::MatrixXd information = Eigen::MatrixXd::Zero(sigma.rows(), sigma.cols());
+  const long p_all = sigma.rows();
+  Eigen::MatrixXd information = Eigen::MatrixXd::Zero(p_all, p_all);
+  const auto square = static_cast<std::size_t>(p_all * p_all);
+  std::vector<double> factor(square), inverse(square), work(square);
   for (const Pattern& pattern : patterns) {
-    const Eigen::LLT<Eigen::MatrixXd> llt(sigma(pattern.observed, pattern.observed));
-    if (llt.info() != Eigen::Success)
-      return Eigen::MatrixXd::Constant(sigma.rows(), sigma.cols(), std::numeric_limits<double>::quiet_NaN());
-    const auto p_o = static_cast<Eigen::Index>(pattern.observed.size());
-    const Eigen::MatrixXd inverse = llt.solve(Eigen::MatrixXd::Identity(p_o, p_o));
-    information(pattern.observed, pattern.observed) += 0.5 * pattern.n * (inverse + inverse.transpose());  // (exactly symmetric)
+    const auto& o = pattern.observed;
+    const long p = static_cast<long>(o.size());
+    if (!cholesky_of_submatrix(sigma, o, factor.data()))
+      return Eigen::MatrixXd::Constant(p_all, p_all, std::numeric_limits<double>::quiet_NaN());
+    lower_inverse_from_factor(factor.data(), p, inverse.data(), work.data());
+    for (long j = 0; j < p; ++j)
+      for (long i = j; i < p; ++i) {
+        const double value = pattern.n * inverse[static_cast<std::size_t>(i + j * p)];
+        information(o[static_cast<std::size_t>(i)], o[static_cast<std::size_t>(j)]) += value;
+        if (i != j) information(o[static_cast<std::size_t>(j)], o[static_cast<std::size_t>(i)]) += value;
+      }
   }
   return information;
 }

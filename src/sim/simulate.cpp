@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <numeric>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -182,17 +181,7 @@ class FactorColumn {
     }
   }
   void add_to(Table& table, const std::string& name) && {
-    std::vector<int> order(levels_.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return levels_[std::size_t(a)] < levels_[std::size_t(b)]; });
-    std::vector<int> sorted_code(levels_.size());
-    std::vector<std::string> sorted_levels;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      sorted_code[std::size_t(order[i])] = static_cast<int>(i);
-      sorted_levels.push_back(std::move(levels_[std::size_t(order[i])]));
-    }
-    for (int& code : codes_) code = sorted_code[std::size_t(code)];
-    table.add_factor(name, std::move(codes_), std::move(sorted_levels));
+    table.add_factor_in_byte_order(name, std::move(codes_), std::move(levels_));
   }
 
  private:

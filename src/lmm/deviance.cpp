@@ -567,15 +567,6 @@ double DevianceModel::criterion(const Evaluation& e, bool reml) const {
   return e.ldL2 + e.ldC + (reml ? e.ldRX2 : 0) + dof * (1 + std::log(kTwoPi * e.r2 / dof));
 }
 
-// lmerTest's devfun_vp: the deviance at (theta, sigma), not profiled over sigma.
-double DevianceModel::deviance_at_sigma(const Evaluation& e, double sigma, bool reml) const {
-  if (!e.ok) return HUGE_VAL;
-  const double s2 = sigma * sigma;
-  double dev = e.ldL2 + e.ldC + e.r2 / s2 + n_ * std::log(kTwoPi * s2);
-  if (reml) dev += e.ldRX2 - p_ * std::log(kTwoPi * s2);
-  return dev;
-}
-
 Eigen::VectorXd DevianceModel::beta(const Evaluation& e) const {
   if (!e.ok) return Eigen::VectorXd::Constant(p_, std::numeric_limits<double>::quiet_NaN());
   return e.R.topLeftCorner(p_, p_).triangularView<Eigen::Upper>().solve(e.R.col(p_).head(p_));

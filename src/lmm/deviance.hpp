@@ -59,8 +59,6 @@ class DevianceModel {
   double criterion(const Evaluation& e, bool reml) const;
   // evaluate() then criterion(): the function the optimizer and its checks minimize.
   double criterion_at(const std::vector<double>& params, bool reml) { return criterion(evaluate(params), reml); }
-  // The same deviance at a given sigma (lmerTest's devfun_vp).
-  double deviance_at_sigma(const Evaluation& e, double sigma, bool reml) const;
 
   // After evaluate() (NaN when the evaluation failed): beta-hat, (R_X' R_X)^{-1}, and the conditional modes b = Lambda u
   // with their conditional variances diag(sigma^2 Lambda (L L')^{-1} Lambda') per term.

@@ -225,22 +225,23 @@ bool stalled_on_boundary(DevianceModel& model, bool reml, const std::vector<doub
 }
 
 // The optimum and, unless it is singular, the criterion's derivatives there (lme4's
-// checkConv). BOBYQA can stop short of the minimum: on a flat ridge, where the Hessian is not
-// positive definite, or on the boundary with the other parameters still off their optimum (a
-// nearly singular fit stopped at REML criteria 0.016 and 1.6e-5 above lme4's after changes of
-// rounding in the deviance). It is then run once more from where it stopped, as lme4's
-// restart_edge does when a parameter on its bound should move inward.
+// checkConv; they also give the Satterthwaite df). BOBYQA can stop short of the minimum: on
+// a flat ridge, where the Hessian is not positive definite, or on the boundary with the other
+// parameters still off their optimum (a nearly singular fit stopped at REML criteria 0.016 and
+// 1.6e-5 above lme4's after changes of rounding in the deviance). It is then run once more
+// from where it stopped, as lme4's restart_edge does when a parameter on its bound should move
+// inward.
 struct CheckedOptimum {
   Optimum optimum;
-  std::optional<lmm_detail::Derivatives> derivatives;  // none for a singular fit
+  std::optional<lmm_detail::Differences> derivatives;  // none for a singular fit
 };
 
 CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
-  const auto criterion = [&](const std::vector<double>& p) { return model.criterion_at(p, reml); };
+  const lmm_detail::PairFunction criterion = lmm_detail::criterion_r2_vcov(model, reml);
   const auto check = [&](Optimum optimum) {
     CheckedOptimum checked{std::move(optimum), std::nullopt};
     if (!is_singular(model, checked.optimum.params))
-      checked.derivatives = lmm_detail::central_derivatives(criterion, checked.optimum.params);
+      checked.derivatives = lmm_detail::central_differences(criterion, checked.optimum.params);
     return checked;
   };
   CheckedOptimum checked = check(minimize_criterion(model, reml, model.start()));
@@ -257,7 +258,7 @@ CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
 
 // lme4's checkConv gradient test: the larger of |scaled gradient| and |gradient| (scaled
 // by the Cholesky factor of the finite-difference Hessian) must stay below 0.002.
-void check_convergence(const lmm_detail::Derivatives& d, LmmResult& result) {
+void check_convergence(const lmm_detail::Differences& d, LmmResult& result) {
   Eigen::LLT<Eigen::MatrixXd> llt(d.hessian);
   if (llt.info() != Eigen::Success || !d.gradient.allFinite()) {
     result.converged = false;
@@ -280,7 +281,7 @@ void check_convergence(const lmm_detail::Derivatives& d, LmmResult& result) {
 // criterion leaves theta off the optimum by up to ~1e-5 (lme4's as well). One Newton step
 // with the convergence check's derivatives lands on the optimum; it is kept only when it
 // stays inside the bounds and lowers the criterion.
-void newton_polish(DevianceModel& model, bool reml, const lmm_detail::Derivatives& d, std::vector<double>& params) {
+void newton_polish(DevianceModel& model, bool reml, const lmm_detail::Differences& d, std::vector<double>& params) {
   Eigen::LLT<Eigen::MatrixXd> llt(d.hessian);
   if (llt.info() != Eigen::Success || !d.gradient.allFinite()) return;
   const Eigen::VectorXd step = -llt.solve(d.gradient);
@@ -421,8 +422,13 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
 
   std::vector<double> df;
   if (options.df == DfMethod::Residual) df.assign(std::size_t(p), double(n - p));
-  if (options.df == DfMethod::Satterthwaite)
-    df = lmm_detail::satterthwaite_df(model, params, result.sigma, options.reml, result.warnings);
+  if (options.df == DfMethod::Satterthwaite) {
+    // At the optimum BOBYQA found, as lmerTest at lme4's, from the convergence check's
+    // differences (before the polish, which moves theta by ~1e-5); a singular fit has none yet.
+    const lmm_detail::Differences d = optimum.derivatives ? *optimum.derivatives
+        : lmm_detail::central_differences(lmm_detail::criterion_r2_vcov(model, options.reml), params);
+    df = lmm_detail::satterthwaite_df(d, options.reml ? n - p : n, result.warnings);
+  }
   result.fixed = fixed_effects(beta, result.vcov, names, df, options.level);
 
   result.df_model = long(p + model.n_params() + 1);

@@ -1,7 +1,6 @@
-// Numerical derivatives with Richardson extrapolation, as R's numDeriv package (Gilbert &
-// Varadhan) computes them: lmerTest's Satterthwaite df are defined through numDeriv's
-// hessian() with its default settings, so the same initial steps are used here (with two
-// Richardson steps instead of four).
+// Central finite differences of the profiled deviance: one set of evaluations serves lme4's
+// convergence check (checkConv), the Newton polish after BOBYQA and lmerTest's Satterthwaite
+// degrees of freedom.
 #pragma once
 #include <functional>
 #include <utility>
@@ -11,26 +10,23 @@
 
 namespace spiral::lmm_detail {
 
-using ScalarFunction = std::function<double(const std::vector<double>&)>;
 using ValueAndVector = std::pair<double, Eigen::VectorXd>;
 using PairFunction = std::function<ValueAndVector(const std::vector<double>&)>;
 
-// numDeriv::hessian(func, x) of the first value of f: genD with d = 0.1, eps = 1e-4, v = 2,
-// but r = 2 Richardson steps (see kRichardsonSteps); and, from the same evaluations of the
-// diagonal steps, the Jacobian of the second value by Richardson-extrapolated central
-// differences (error O(h^4) in those steps).
-struct HessianAndJacobian {
+// At x, for a function returning a value and a vector: f(x), the value's gradient and Hessian
+// and the vector's Jacobian.
+struct Differences {
+  ValueAndVector at;
+  Eigen::VectorXd gradient;
   Eigen::MatrixXd hessian;
   Eigen::MatrixXd jacobian;
 };
-HessianAndJacobian richardson_hessian(const PairFunction& f, const std::vector<double>& x);
 
-// lme4's deriv12(): central finite differences with step delta (gradient and Hessian),
-// used by its convergence check.
-struct Derivatives {
-  Eigen::VectorXd gradient;
-  Eigen::MatrixXd hessian;
-};
-Derivatives central_derivatives(const ScalarFunction& f, const std::vector<double>& x, double delta = 1e-4);
+// Central differences, steps h_i along each axis (1e-4 as lme4's deriv12, 1e-3 |x_i| for
+// |x_i| > 0.1): the gradient, the Hessian's diagonal and the Jacobian from x +- h_i e_i; each
+// off-diagonal Hessian element from the two points x +- (h_i e_i + h_j e_j), whose second
+// difference is H_ii h_i^2 + 2 H_ij h_i h_j + H_jj h_j^2 + O(h^4). All with errors O(h^2),
+// from 1 + 2n + n(n-1) evaluations for n parameters.
+Differences central_differences(const PairFunction& f, const std::vector<double>& x);
 
 }  // namespace spiral::lmm_detail

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <limits>
 
-#include "lmm/numeric_derivatives.hpp"
 
 namespace spiral::lmm_detail {
 
@@ -45,48 +44,45 @@ Eigen::MatrixXd varpar_covariance(const Eigen::MatrixXd& hessian, Warnings& warn
 
 }  // namespace
 
+PairFunction criterion_r2_vcov(DevianceModel& model, bool reml) {
+  return [&model, reml](const std::vector<double>& params) {
+    const Evaluation e = model.evaluate(params);
+    Eigen::VectorXd r2_and_variances(model.n_fixed() + 1);
+    r2_and_variances(0) = e.ok ? e.r2 : std::numeric_limits<double>::quiet_NaN();
+    r2_and_variances.tail(model.n_fixed()) = model.unscaled_vcov(e).diagonal();
+    return ValueAndVector(model.criterion(e, reml), std::move(r2_and_variances));
+  };
+}
+
 // Kuznetsova, Brockhoff & Christensen (2017), eqs. 5-7: for the contrast e_i,
 // df_i = 2 Var(beta_i)^2 / (g_i' A g_i), where A = 2 H^-1 is the asymptotic covariance of
 // the variance parameters (theta, sigma) from the Hessian H of the deviance, and g_i the
 // gradient of Var(beta_i) = sigma^2 [(R_X' R_X)^-1]_ii with respect to them.
-// lmerTest differentiates numerically in (theta, sigma); sigma enters in closed form, so only
-// theta is differentiated here: the deviance is D = a(theta) + r2(theta) / sigma^2 +
-// c log(2 pi sigma^2) with c = n (ML) or n - p (REML), hence
-// H_theta,sigma = -2 (d r2 / d theta) / sigma^3, H_sigma,sigma = 6 r2 / sigma^4 - 2 c / sigma^2
-// and d Var(beta) / d sigma = 2 Var(beta) / sigma. The theta derivatives of r2 and of
-// (R_X' R_X)^-1 come from the same evaluations as the Hessian's diagonal.
-std::vector<double> satterthwaite_df(DevianceModel& model, const std::vector<double>& params, double sigma,
-                                     bool reml, Warnings& warnings) {
-  const PairFunction deviance_r2_vcov = [&](const std::vector<double>& p) {
-    const Evaluation e = model.evaluate(p);
-    const Eigen::MatrixXd u = model.unscaled_vcov(e);
-    Eigen::VectorXd r2_and_u(u.size() + 1);
-    r2_and_u(0) = e.ok ? e.r2 : std::numeric_limits<double>::quiet_NaN();
-    r2_and_u.tail(u.size()) = Eigen::Map<const Eigen::VectorXd>(u.data(), u.size());
-    return ValueAndVector(model.deviance_at_sigma(e, sigma, reml), std::move(r2_and_u));
-  };
-  const Eigen::Index t = static_cast<Eigen::Index>(params.size());
-  const HessianAndJacobian theta_part = richardson_hessian(deviance_r2_vcov, params);
-
-  const Evaluation at = model.evaluate(params);
-  const double c = reml ? model.n_obs() - model.n_fixed() : model.n_obs();
+// lmerTest differentiates the deviance D numerically in (theta, sigma) at sigma-hat; here the
+// differences of the profiled criterion serve. With D = a(theta) + r2(theta) / sigma^2 +
+// c log(2 pi sigma^2) (c = n for ML, n - p for REML) and the profiled criterion
+// P = a + c log r2 + const, at sigma^2 = r2 / c the theta block is
+// H_theta,theta = Hessian(P) + c (d r2 / d theta)(d r2 / d theta)' / r2^2 (the second
+// derivatives of r2 cancel), H_theta,sigma = -2 (d r2 / d theta) / sigma^3 and
+// H_sigma,sigma = 6 r2 / sigma^4 - 2 c / sigma^2; d Var(beta) / d sigma = 2 Var(beta) / sigma.
+std::vector<double> satterthwaite_df(const Differences& d, double c, Warnings& warnings) {
+  const Eigen::Index t = d.gradient.size();
+  const double r2 = d.at.second(0), sigma = std::sqrt(r2 / c);
+  const Eigen::VectorXd r2_gradient = d.jacobian.row(0).transpose();
   Eigen::MatrixXd hessian(t + 1, t + 1);
-  hessian.topLeftCorner(t, t) = theta_part.hessian;
-  hessian.col(t).head(t) = -2 * theta_part.jacobian.row(0).transpose() / (sigma * sigma * sigma);
+  hessian.topLeftCorner(t, t) = d.hessian + c * r2_gradient * r2_gradient.transpose() / (r2 * r2);
+  hessian.col(t).head(t) = -2 * r2_gradient / (sigma * sigma * sigma);
   hessian.row(t).head(t) = hessian.col(t).head(t).transpose();
-  hessian(t, t) = 6 * at.r2 / std::pow(sigma, 4) - 2 * c / (sigma * sigma);
+  hessian(t, t) = 6 * r2 / std::pow(sigma, 4) - 2 * c / (sigma * sigma);
   const Eigen::MatrixXd A = varpar_covariance(hessian, warnings);
 
-  const Eigen::MatrixXd vcov = sigma * sigma * model.unscaled_vcov(at);
-  Eigen::MatrixXd jacobian(vcov.size(), t + 1);
-  jacobian.leftCols(t) = sigma * sigma * theta_part.jacobian.bottomRows(vcov.size());
-  jacobian.col(t) = Eigen::Map<const Eigen::VectorXd>(vcov.data(), vcov.size()) * (2 / sigma);
-  const Eigen::Index p = vcov.rows();
+  const Eigen::VectorXd variance = sigma * sigma * d.at.second.tail(d.at.second.size() - 1);
   std::vector<double> df;
-  for (Eigen::Index i = 0; i < p; ++i) {
-    const Eigen::VectorXd gradient = jacobian.row(i * p + i).transpose();
-    const double denominator = gradient.dot(A * gradient);
-    df.push_back(2 * vcov(i, i) * vcov(i, i) / denominator);
+  for (Eigen::Index i = 0; i < variance.size(); ++i) {
+    Eigen::VectorXd gradient(t + 1);  // of Var(beta_i) in (theta, sigma)
+    gradient.head(t) = sigma * sigma * d.jacobian.row(i + 1).transpose();
+    gradient(t) = 2 * variance(i) / sigma;
+    df.push_back(2 * variance(i) * variance(i) / gradient.dot(A * gradient));
   }
   return df;
 }

@@ -100,9 +100,11 @@ Point bfgs(const Objective& objective, Point point, double tolerance, int& itera
     const double decrease = point.value - next.value;
     if (sy > 1e-12 * s.norm() * y.norm()) {
       if (iterations == 0 && rescale) inverse = Eigen::MatrixXd::Identity(n, n) * sy / y.squaredNorm();
+      // (I - rho s y') H (I - rho y s') + rho s s' (eq. 6.17) expanded, O(n^2) for symmetric H.
       const double rho = 1 / sy;
-      const Eigen::MatrixXd left = Eigen::MatrixXd::Identity(n, n) - rho * s * y.transpose();
-      inverse = left * inverse * left.transpose() + rho * s * s.transpose();
+      const Eigen::VectorXd hy = inverse * y;
+      inverse.noalias() -= rho * (s * hy.transpose() + hy * s.transpose());
+      inverse.noalias() += (rho * rho * y.dot(hy) + rho) * s * s.transpose();
     }
     point = std::move(next);
     if (decrease <= 1e-15 * (1 + std::fabs(point.value)) && small(point.gradient, 1e3 * tolerance)) break;
@@ -111,6 +113,20 @@ Point bfgs(const Objective& objective, Point point, double tolerance, int& itera
 }
 
 }  // namespace
+
+Minimum descend(const Objective& objective, Eigen::VectorXd x, double tolerance, const Eigen::MatrixXd& start_curvature) {
+  Minimum result;
+  const Objective counted = [&](const Eigen::VectorXd& at, Eigen::VectorXd* gradient) {
+    ++result.evaluations;
+    return objective(at, gradient);
+  };
+  Point point = bfgs(counted, evaluate(counted, x), tolerance, result.iterations, start_curvature);
+  result.converged = small(point.gradient, tolerance) && std::isfinite(point.value);
+  result.x = std::move(point.x);
+  result.value = point.value;
+  result.gradient = std::move(point.gradient);
+  return result;
+}
 
 Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance, const Eigen::MatrixXd& start_curvature,
                  const ExactBlock& exact) {

@@ -38,6 +38,11 @@ struct Minimum {
 Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance = 1e-9,
                  const Eigen::MatrixXd& start_curvature = Eigen::MatrixXd(), const ExactBlock& exact = {});
 
+// BFGS alone, from the same start, to `tolerance` (no Hessian): the minimum of a cheaper
+// approximation as a starting point.
+Minimum descend(const Objective& objective, Eigen::VectorXd x, double tolerance,
+                const Eigen::MatrixXd& start_curvature = Eigen::MatrixXd());
+
 // Hessian by forward differences of the gradient (step 1e-6 relative), symmetrised, except
 // the exact block; its error (~1e-6 relative) is far below the standard errors' tolerance.
 // The gradients are computed on all cores: the objective must be safe to call from several

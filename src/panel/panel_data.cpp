@@ -183,4 +183,29 @@ std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y) {
   return patterns;
 }
 
+std::optional<Pattern> pairwise_moments(const Eigen::MatrixXd& y) {
+  const long n = y.rows(), p = y.cols();
+  const Eigen::ArrayXXd observed = (y.array() == y.array()).cast<double>();
+  const Eigen::MatrixXd values = observed.select(y.array(), 0.0).matrix();
+  Pattern all;
+  all.n = static_cast<double>(n);
+  all.mean = values.colwise().sum().transpose().array() / observed.colwise().sum().transpose();
+  // Per pair (a, b) over the rows observing both: sum (y_a - m_a)(y_b - m_b) / count with
+  // m the pair's own means, i.e. (S_ab - S_a S_b / count) / count from the sums below.
+  const Eigen::MatrixXd count = observed.matrix().transpose() * observed.matrix();
+  const Eigen::MatrixXd sum_a = values.transpose() * observed.matrix();  // (a, b): sum of y_a where b is observed
+  const Eigen::MatrixXd products = values.transpose() * values;
+  all.cov.resize(p, p);
+  for (long a = 0; a < p; ++a)
+    for (long b = 0; b < p; ++b) {
+      const double c = count(a, b);
+      all.cov(a, b) = c > 0 ? (products(a, b) - sum_a(a, b) * sum_a(b, a) / c) / c : NA;
+    }
+  const Eigen::LLT<Eigen::MatrixXd> llt(all.cov);
+  if (!all.cov.allFinite() || llt.info() != Eigen::Success) return std::nullopt;
+  for (int j = 0; j < static_cast<int>(p); ++j) all.observed.push_back(j);
+  all.cov_factor = llt.matrixL();
+  return all;
+}
+
 }  // namespace spiral::panel

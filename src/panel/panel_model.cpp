@@ -30,6 +30,16 @@ Eigen::MatrixXd PanelModel::symmetric(const Eigen::VectorXd& theta, long offset)
   return m;
 }
 
+void PanelModel::add_symmetric(const Eigen::VectorXd& theta, long offset, Eigen::Ref<Eigen::MatrixXd> m) const {
+  for (int a = 0; a < k_; ++a) {
+    for (int b = a; b < k_; ++b) {
+      const double value = theta(offset + vech_index(a, b));
+      m(a, b) += value;
+      if (b != a) m(b, a) += value;
+    }
+  }
+}
+
 Eigen::MatrixXd PanelModel::lagged(const Eigen::VectorXd& theta) const {
   Eigen::MatrixXd b(k_, k_);
   for (int to = 0; to < k_; ++to) {
@@ -38,47 +48,31 @@ Eigen::MatrixXd PanelModel::lagged(const Eigen::VectorXd& theta) const {
   return b;
 }
 
-std::vector<Eigen::MatrixXd> PanelModel::powers(const Eigen::MatrixXd& b) const {
-  std::vector<Eigen::MatrixXd> power{Eigen::MatrixXd::Identity(k_, k_)};
-  for (int d = 1; d < waves_; ++d) power.push_back(b * power.back());
-  return power;
-}
-
-Eigen::MatrixXd PanelModel::propagation(const std::vector<Eigen::MatrixXd>& power) const {
-  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(p_, p_);
-  for (int t = 0; t < waves_; ++t) {
-    for (int s = 0; s <= t; ++s) a.block(t * k_, s * k_, k_, k_) = power[static_cast<std::size_t>(t - s)];
-  }
-  return a;
-}
-
-// Var(w_1) = Psi_1, Var(w_t) = B Var(w_{t-1}) B' + Psi_t, Cov(w_t, w_s) = B^(t-s) Var(w_s).
-Eigen::MatrixXd PanelModel::within_covariance(const Eigen::VectorXd& theta,
-                                              const std::vector<Eigen::MatrixXd>& power) const {
-  const Eigen::MatrixXd& b = power.size() > 1 ? power[1] : power[0];
-  Eigen::MatrixXd sigma(p_, p_);
-  Eigen::MatrixXd var = symmetric(theta, psi_offset(0));
-  for (int t = 0; t < waves_; ++t) {
-    if (t > 0) var = b * var * b.transpose() + symmetric(theta, psi_offset(t));
-    sigma.block(t * k_, t * k_, k_, k_) = var;
-    for (int later = t + 1; later < waves_; ++later) {
-      const Eigen::MatrixXd cov = power[static_cast<std::size_t>(later - t)] * var;
-      sigma.block(later * k_, t * k_, k_, k_) = cov;
-      sigma.block(t * k_, later * k_, k_, k_) = cov.transpose();
+// Var(w_1) = Psi_1, Var(w_t) = B Var(w_{t-1}) B' + Psi_t, Cov(w_t, w_s) = B Cov(w_{t-1}, w_s)
+// for t > s: block column by block column, each block from its neighbour, in place.
+void PanelModel::fill_within_covariance(const Eigen::VectorXd& theta, const Eigen::MatrixXd& b,
+                                        Eigen::MatrixXd& sigma) const {
+  sigma.resize(p_, p_);
+  const auto block = [&](int t, int s) { return sigma.block(t * k_, s * k_, k_, k_); };
+  for (int s = 0; s < waves_; ++s) {
+    auto var = block(s, s);
+    if (s == 0) var.setZero();
+    else var.noalias() = block(s, s - 1) * b.transpose();  // B Var(w_{s-1}) B'
+    add_symmetric(theta, psi_offset(s), var);
+    for (int later = s + 1; later < waves_; ++later) {
+      block(later, s).noalias() = b * block(later - 1, s);
+      block(s, later) = block(later, s).transpose();
     }
   }
-  return sigma;
 }
 
 PanelModel::Moments PanelModel::implied(const Eigen::VectorXd& theta) const {
   Moments m;
   m.mu = theta.head(p_);
-  m.sigma = within_covariance(theta, powers(lagged(theta)));
+  fill_within_covariance(theta, lagged(theta), m.sigma);
   if (random_intercepts_) {
-    const Eigen::MatrixXd phi = symmetric(theta, phi_offset_);
-    for (int t = 0; t < waves_; ++t) {
-      for (int s = 0; s < waves_; ++s) m.sigma.block(t * k_, s * k_, k_, k_) += phi;
-    }
+    for (int t = 0; t < waves_; ++t)
+      for (int s = 0; s < waves_; ++s) add_symmetric(theta, phi_offset_, m.sigma.block(t * k_, s * k_, k_, k_));
   }
   return m;
 }
@@ -89,23 +83,38 @@ void PanelModel::add_symmetric_gradient(const Eigen::MatrixXd& h, long offset, E
   }
 }
 
+// With A = (I - L (x) B)^-1 (block (t, s) = B^(t-s), t >= s) and X = G A, by recursions over
+// blocks instead of products of p x p matrices: X_rs = G_rs + X_r,s+1 B; the diagonal blocks
+// of A'GA (Y_tt with Y_ts = X_ts + B' Y_t+1,s); (A'G Sigma_w)_t,t-1 = sum_u X_ut' Sigma_w,u,t-1
+// (A'G = X' as G is symmetric).
 Eigen::VectorXd PanelModel::gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu,
                                      const Eigen::MatrixXd& g) const {
   Eigen::VectorXd grad(size_);
   grad.head(p_) = d_mu;
-  const std::vector<Eigen::MatrixXd> power = powers(lagged(theta));
-  const Eigen::MatrixXd a = propagation(power);
-  const Eigen::MatrixXd ga = g * a;
-  const Eigen::MatrixXd aga = a.transpose() * ga;
-  for (int t = 0; t < waves_; ++t) add_symmetric_gradient(aga.block(t * k_, t * k_, k_, k_), psi_offset(t), grad);
-  const Eigen::MatrixXd agw = ga.transpose() * within_covariance(theta, power);
-  for (int to = 0; to < k_; ++to) {
-    for (int from = 0; from < k_; ++from) {
-      double sum = 0;
-      for (int t = 1; t < waves_; ++t) sum += agw(t * k_ + to, (t - 1) * k_ + from);
-      grad(b_index(to, from)) = 2 * sum;
+  const Eigen::MatrixXd b = lagged(theta);
+  Eigen::MatrixXd x = g;
+  for (int s = waves_ - 2; s >= 0; --s)
+    x.middleCols(s * k_, k_).noalias() += x.middleCols((s + 1) * k_, k_) * b;
+  const auto x_block = [&](int r, int s) { return x.block(r * k_, s * k_, k_, k_); };
+
+  Eigen::MatrixXd y(k_, k_), b_y(k_, k_);
+  for (int s = 0; s < waves_; ++s) {
+    y = x_block(waves_ - 1, s);
+    for (int t = waves_ - 2; t >= s; --t) {
+      b_y.noalias() = b.transpose() * y;
+      y = x_block(t, s) + b_y;
     }
+    add_symmetric_gradient(y, psi_offset(s), grad);
   }
+
+  Eigen::MatrixXd within;
+  fill_within_covariance(theta, b, within);
+  Eigen::MatrixXd lag_sum = Eigen::MatrixXd::Zero(k_, k_);  // sum over t of (A'G Sigma_w)_t,t-1
+  for (int t = 1; t < waves_; ++t)
+    lag_sum.noalias() += x.middleCols(t * k_, k_).transpose() * within.middleCols((t - 1) * k_, k_);
+  for (int to = 0; to < k_; ++to)
+    for (int from = 0; from < k_; ++from) grad(b_index(to, from)) = 2 * lag_sum(to, from);
+
   if (random_intercepts_) {
     Eigen::MatrixXd jgj = Eigen::MatrixXd::Zero(k_, k_);
     for (int t = 0; t < waves_; ++t) {

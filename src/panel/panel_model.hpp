@@ -53,9 +53,10 @@ class PanelModel {
 
  private:
   long vech_index(int a, int b) const;
-  std::vector<Eigen::MatrixXd> powers(const Eigen::MatrixXd& b) const;  // B^0 .. B^(T-1)
-  Eigen::MatrixXd propagation(const std::vector<Eigen::MatrixXd>& power) const;  // A
-  Eigen::MatrixXd within_covariance(const Eigen::VectorXd& theta, const std::vector<Eigen::MatrixXd>& power) const;
+  // m += the symmetric k x k matrix of the vech block at offset.
+  void add_symmetric(const Eigen::VectorXd& theta, long offset, Eigen::Ref<Eigen::MatrixXd> m) const;
+  // sigma = the covariance of the within parts w (A Psi A'), with lagged effects b.
+  void fill_within_covariance(const Eigen::VectorXd& theta, const Eigen::MatrixXd& b, Eigen::MatrixXd& sigma) const;
   void add_symmetric_gradient(const Eigen::MatrixXd& h, long offset, Eigen::VectorXd& grad) const;
 
   int k_, waves_;

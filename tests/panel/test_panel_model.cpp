@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "panel/fiml.hpp"
+#include "panel/likelihood.hpp"
 #include "panel/optimize.hpp"
 #include "panel/panel_data.hpp"
 #include "panel/panel_model.hpp"
@@ -137,12 +139,7 @@ TEST(PanelModel, CompleteDataInformationIsTheHessianAtMatchingMoments) {
   all.cov = m.sigma;
   all.cov_factor = Eigen::LLT<Eigen::MatrixXd>(m.sigma).matrixL();
   const std::vector<Pattern> patterns{all};
-  const Objective objective = [&](const Eigen::VectorXd& at, Eigen::VectorXd* gradient) {
-    const PanelModel::Moments moments = model.implied(at);
-    const FimlValue value = fiml_loglik(patterns, moments.mu, moments.sigma, gradient != nullptr);
-    if (gradient) *gradient = -model.gradient(at, value.d_mu, value.d_sigma) / all.n;
-    return -value.loglik / all.n;
-  };
+  const Objective objective = likelihood_objective(model, patterns, all.n);
   Eigen::VectorXd gradient(theta.size());
   objective(theta, &gradient);
   EXPECT_LT(gradient.cwiseAbs().maxCoeff(), 1e-10);  // the moments match: a stationary point
@@ -161,12 +158,7 @@ TEST(PanelModel, MeanInformationIsTheMeansBlockOfTheHessian) {
   const double n = static_cast<double>(wide.y.rows());
   Eigen::VectorXd theta = model.start(wide.y);
   for (long j = 0; j < theta.size(); ++j) theta(j) += 0.02 * std::sin(static_cast<double>(j) + 1);
-  const Objective objective = [&](const Eigen::VectorXd& at, Eigen::VectorXd* gradient) {
-    const PanelModel::Moments moments = model.implied(at);
-    const FimlValue value = fiml_loglik(patterns, moments.mu, moments.sigma, gradient != nullptr);
-    if (gradient) *gradient = -model.gradient(at, value.d_mu, value.d_sigma) / n;
-    return -value.loglik / n;
-  };
+  const Objective objective = likelihood_objective(model, patterns, n);
   Eigen::VectorXd gradient(theta.size());
   objective(theta, &gradient);
   const ExactBlock means{model.n_means(), [&](const Eigen::VectorXd& at) -> Eigen::MatrixXd {
@@ -204,24 +196,61 @@ namespace spiral::panel {
 namespace {
 
 // Speed budget: the fit of 300 patients x 7 waves with missing values must need few
-// likelihood evaluations (each is one Cholesky factor per missingness pattern).
+// likelihood evaluations (each is one Cholesky factor per missingness pattern); from the
+// fit to the pairwise moments, BFGS needs fewer than from the simple starting values.
 TEST(PanelModel, OptimizerNeedsFewEvaluations) {
   const WideData wide = missing2();
   const std::vector<Pattern> patterns = missing_patterns(wide.y);
   const PanelModel model(2, 7, true);
-  const double n = static_cast<double>(wide.y.rows());
-  const Objective objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd* gradient) {
-    const PanelModel::Moments m = model.implied(theta);
-    const FimlValue value = fiml_loglik(patterns, m.mu, m.sigma, gradient != nullptr);
-    if (!value.ok) return std::numeric_limits<double>::infinity();
-    if (gradient) *gradient = -model.gradient(theta, value.d_mu, value.d_sigma) / n;
-    return -value.loglik / n;
-  };
-  const Minimum fit = minimize(objective, model.start(wide.y));
-  EXPECT_TRUE(fit.converged);
+  const Objective objective = likelihood_objective(model, patterns, static_cast<double>(wide.y.rows()));
   // fitMeasures(fit)["logl"] of reference('riclpm_missing2') in tests/reference/panel.R
-  EXPECT_TRUE(test::near_relative(-fit.value * n, test::reference_json("panel/riclpm_missing2.json")["logLik"], 1e-9));
-  EXPECT_LT(fit.evaluations, 400) << fit.iterations << " iterations";
+  const double lavaan_loglik = test::reference_json("panel/riclpm_missing2.json")["logLik"];
+  const auto fit_from = [&](const Eigen::VectorXd& start) {
+    const Minimum fit = minimize(objective, start, 1e-9, model.complete_data_information(start));
+    EXPECT_TRUE(fit.converged);
+    EXPECT_TRUE(test::near_relative(-fit.value * static_cast<double>(wide.y.rows()), lavaan_loglik, 1e-9));
+    return fit;
+  };
+  const Minimum simple = fit_from(model.start(wide.y)), pairwise = fit_from(starting_values(model, wide.y));
+  EXPECT_LT(simple.evaluations, 400) << simple.iterations << " iterations";
+  EXPECT_LT(pairwise.evaluations, simple.evaluations);
+  EXPECT_LT((pairwise.x - simple.x).cwiseAbs().maxCoeff(), 1e-6);
+}
+
+// Available-case means and pairwise-complete covariances (each pair's own means and count;
+// the values from numpy: ((x - x.mean()) * (z - z.mean())).mean() over the pair's rows).
+TEST(PanelModel, PairwiseMomentsUseEachPairsCompleteRows) {
+  const double na = std::numeric_limits<double>::quiet_NaN();
+  Eigen::MatrixXd y(8, 3);
+  y << 1, 2, na,
+       2, na, 1,
+       na, 3, 2,
+       3, 1, 3,
+       4, 5, 1,
+       2, 2, 5,
+       5, 3, 4,
+       1, 4, 2;
+  const std::optional<Pattern> moments = pairwise_moments(y);
+  ASSERT_TRUE(moments);
+  EXPECT_EQ(moments->n, 8);
+  EXPECT_EQ(moments->observed, (std::vector<int>{0, 1, 2}));
+  EXPECT_TRUE(moments->mean.isApprox(Eigen::Vector3d(18.0 / 7, 20.0 / 7, 18.0 / 7), 1e-15));
+  Eigen::Matrix3d expected;
+  expected << 96.0 / 49, 4.0 / 9, 5.0 / 18,
+              4.0 / 9, 76.0 / 49, -7.0 / 6,
+              5.0 / 18, -7.0 / 6, 96.0 / 49;
+  EXPECT_TRUE(moments->cov.isApprox(expected, 1e-14)) << moments->cov;
+  EXPECT_TRUE((moments->cov_factor * moments->cov_factor.transpose()).isApprox(expected, 1e-14));
+}
+
+// Pairs observed on disjoint rows can disagree: a = b and b = c but a = -c is no covariance.
+TEST(PanelModel, PairwiseMomentsThatAreNotPositiveDefiniteAreNone) {
+  const double na = std::numeric_limits<double>::quiet_NaN();
+  Eigen::MatrixXd y(9, 3);
+  y << 1, 1, na, 2, 2, na, 3, 3, na,
+       na, 1, 1, na, 2, 2, na, 3, 3,
+       1, na, 3, 2, na, 2, 3, na, 1;
+  EXPECT_FALSE(pairwise_moments(y));
 }
 
 }  // namespace

@@ -233,12 +233,17 @@ std::vector<double> DevianceModel::start() const {
   return s;
 }
 
-Eigen::MatrixXd DevianceModel::lambda_factor(int term, const std::vector<double>& params) const {
+void DevianceModel::fill_lambda_factor(int term, const std::vector<double>& params, Eigen::MatrixXd& T) const {
   const ReTerm& t = terms_[static_cast<std::size_t>(term)];
-  Eigen::MatrixXd T = Eigen::MatrixXd::Zero(t.k, t.k);
+  T.setZero(t.k, t.k);
   int i = t.theta_offset;
   for (int c = 0; c < t.k; ++c)  // lower triangle, column-wise (lme4's theta order)
     for (int r = c; r < t.k; ++r) T(r, c) = params[static_cast<std::size_t>(i++)];
+}
+
+Eigen::MatrixXd DevianceModel::lambda_factor(int term, const std::vector<double>& params) const {
+  Eigen::MatrixXd T;
+  fill_lambda_factor(term, params, T);
   return T;
 }
 
@@ -266,8 +271,8 @@ void DevianceModel::build_crossproducts(double phi) {
   const auto most_rows_index = static_cast<Eigen::Index>(most_rows);
   Eigen::MatrixXd z1_rows(most_rows_index, first.k), z2_rows(most_rows_index, static_cast<Eigen::Index>(most_rest));
   Eigen::MatrixXd xy_rows(most_rows_index, p1);
-  if (ar1_) xyxy_.setZero(p1, p1);
-  else xyxy_.noalias() = xy_.transpose() * xy_;
+  xyxy_.setZero(p1, p1);  // its lower triangle: the Schur complements use no other
+  if (!ar1_) xyxy_.selfadjointView<Eigen::Lower>().rankUpdate(xy_.transpose());
   for (std::size_t position = 0; position < groups_.size(); ++position) {
     Group& g = groups_[position];
     const auto group = static_cast<Eigen::Index>(position);
@@ -298,7 +303,7 @@ void DevianceModel::build_crossproducts(double phi) {
         xy.row(i) = (xy.row(i) - rho * xy.row(i - 1)) * scale;
         ld_c_ += std::log1p(-rho * rho);
       }
-      xyxy_.noalias() += xy.transpose() * xy;
+      xyxy_.selfadjointView<Eigen::Lower>().rankUpdate(xy.transpose());
     }
     // Products of a few rows: coefficient by coefficient (lazyProduct, not GEMM), straight
     // into their destinations (no temporaries).
@@ -481,14 +486,18 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   Evaluation e;
   if (ar1_ && params.back() != built_phi_) build_crossproducts(params.back());
   e.ldC = ld_c_;
-  std::vector<Eigen::MatrixXd> T;
-  for (std::size_t j = 0; j < terms_.size(); ++j) T.push_back(lambda_factor(int(j), params));
+  T_.resize(terms_.size());
+  for (std::size_t j = 0; j < terms_.size(); ++j) fill_lambda_factor(int(j), params, T_[j]);
+  const std::vector<Eigen::MatrixXd>& T = T_;
   const int k0 = terms_.front().k;
 
-  // l22_ is reused from one evaluation to the next (for crossed factors it is large: a
-  // fresh allocation would be paged in anew every time). It receives Lambda2' A22 Lambda2 + I,
-  // then the groups' coupling is subtracted, then it is factored in place.
-  Eigen::MatrixXd schur = xyxy_, c2;
+  // The work matrices are reused from one evaluation to the next (no allocation per
+  // evaluation; for crossed factors l22_ is large: a fresh one would be paged in anew every
+  // time). l22_ receives Lambda2' A22 Lambda2 + I, then the groups' coupling is subtracted,
+  // then it is factored in place; schur_ likewise.
+  Eigen::MatrixXd& schur = schur_;
+  Eigen::MatrixXd& c2 = c2_;
+  schur = xyxy_;
   if (q2_ > 0) {
     if (rest_is_scalar()) {
       scale_rest_lower(T);
@@ -514,7 +523,7 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   if (!factored) return e;
   // Only the lower triangles of the symmetric Schur complements are updated and read (LLT).
   if (q2_ > 0 && !factor_rest(c2, schur, e.ldL2)) return e;
-  Eigen::LLT<Eigen::MatrixXd> llt(schur);
+  const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(schur);
   if (llt.info() != Eigen::Success) return e;
   e.R = llt.matrixU();
   e.ldRX2 = log_det2(e.R, p_);

@@ -74,6 +74,7 @@ class DevianceModel {
   Eigen::MatrixXd lambda_factor(int term, const std::vector<double>& params) const;
 
  private:
+  void fill_lambda_factor(int term, const std::vector<double>& params, Eigen::MatrixXd& T) const;
   // One level of the first (largest) random term: its rows and the rest columns they touch.
   // Its blocks live in the per-group arrays below, at its position in groups_.
   struct Group {
@@ -132,6 +133,10 @@ class DevianceModel {
   Eigen::MatrixXd r1_;              // (k m) x (p+1): the groups' R1 = L^-1 Lambda1' Z1'[X y]
   Eigen::MatrixXd l22_;              // the rest block's lower Cholesky factor (lower triangle only)
   Eigen::MatrixXd r2_;
+  // Work matrices of evaluate(): the terms' Lambda blocks, the rest's coupling to [X y] and the
+  // Schur complement of [X y] (factored in place: R' in its lower triangle).
+  std::vector<Eigen::MatrixXd> T_;
+  Eigen::MatrixXd c2_, schur_;
 };
 
 // The --ar1 time value of each model row (empty when column_name is empty). InputError

@@ -108,12 +108,13 @@ struct Optimum {
 struct Objective {
   DevianceModel* model;
   bool reml;
+  std::vector<double> params;  // the point, reused from one evaluation to the next
 };
 
 double nlopt_objective(unsigned n, const double* x, double*, void* data) {
   auto* objective = static_cast<Objective*>(data);
-  const std::vector<double> params(x, x + n);
-  return objective->model->criterion_at(params, objective->reml);
+  objective->params.assign(x, x + n);
+  return objective->model->criterion_at(objective->params, objective->reml);
 }
 
 // lme4's check.boundary (lmerControl(boundary.tol = 1e-5)): a theta within boundary.tol
@@ -142,7 +143,7 @@ Optimum run_bobyqa(DevianceModel& model, bool reml, std::vector<double> start) {
   Optimum optimum{std::move(start), false};
   const std::vector<double> lower = model.lower_bounds(), upper = model.upper_bounds();
   nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, n);
-  Objective objective{&model, reml};
+  Objective objective{&model, reml, {}};
   nlopt_set_lower_bounds(opt, lower.data());
   nlopt_set_upper_bounds(opt, upper.data());
   nlopt_set_min_objective(opt, nlopt_objective, &objective);

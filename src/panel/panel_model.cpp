@@ -49,11 +49,14 @@ Eigen::MatrixXd PanelModel::lagged(const Eigen::VectorXd& theta) const {
 }
 
 // Var(w_1) = Psi_1, Var(w_t) = B Var(w_{t-1}) B' + Psi_t, Cov(w_t, w_s) = B Cov(w_{t-1}, w_s)
-// for t > s: block column by block column, each block from its neighbour, in place.
-void PanelModel::fill_within_covariance(const Eigen::VectorXd& theta, const Eigen::MatrixXd& b,
+// for t > s: block column by block column, each block from its neighbour, in place. K = k
+// when known at compile time (2 variables: fixed-size 2 x 2 products), else Eigen::Dynamic.
+template <int K>
+void PanelModel::fill_within_covariance(const Eigen::VectorXd& theta, const Eigen::MatrixXd& lagged_effects,
                                         Eigen::MatrixXd& sigma) const {
+  const Eigen::Matrix<double, K, K> b = lagged_effects;
   sigma.resize(p_, p_);
-  const auto block = [&](int t, int s) { return sigma.block(t * k_, s * k_, k_, k_); };
+  const auto block = [&](int t, int s) { return sigma.template block<K, K>(t * k_, s * k_, k_, k_); };
   for (int s = 0; s < waves_; ++s) {
     auto var = block(s, s);
     if (s == 0) var.setZero();
@@ -69,35 +72,46 @@ void PanelModel::fill_within_covariance(const Eigen::VectorXd& theta, const Eige
 PanelModel::Moments PanelModel::implied(const Eigen::VectorXd& theta) const {
   Moments m;
   m.mu = theta.head(p_);
-  fill_within_covariance(theta, lagged(theta), m.sigma);
+  if (k_ == 2) fill_within_covariance<2>(theta, lagged(theta), m.sigma);
+  else fill_within_covariance<Eigen::Dynamic>(theta, lagged(theta), m.sigma);
   if (random_intercepts_) {
+    const Eigen::MatrixXd phi = symmetric(theta, phi_offset_);
     for (int t = 0; t < waves_; ++t)
-      for (int s = 0; s < waves_; ++s) add_symmetric(theta, phi_offset_, m.sigma.block(t * k_, s * k_, k_, k_));
+      for (int s = 0; s < waves_; ++s) m.sigma.block(t * k_, s * k_, k_, k_) += phi;
   }
   return m;
 }
 
-void PanelModel::add_symmetric_gradient(const Eigen::MatrixXd& h, long offset, Eigen::VectorXd& grad) const {
+void PanelModel::add_symmetric_gradient(const Eigen::Ref<const Eigen::MatrixXd>& h, long offset,
+                                        Eigen::VectorXd& grad) const {
   for (int a = 0; a < k_; ++a) {
     for (int b = a; b < k_; ++b) grad(offset + vech_index(a, b)) = a == b ? h(a, a) : h(a, b) + h(b, a);
   }
+}
+
+Eigen::VectorXd PanelModel::gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu,
+                                     const Eigen::MatrixXd& g) const {
+  return k_ == 2 ? gradient<2>(theta, d_mu, g) : gradient<Eigen::Dynamic>(theta, d_mu, g);
 }
 
 // With A = (I - L (x) B)^-1 (block (t, s) = B^(t-s), t >= s) and X = G A, by recursions over
 // blocks instead of products of p x p matrices: X_rs = G_rs + X_r,s+1 B; the diagonal blocks
 // of A'GA (Y_tt with Y_ts = X_ts + B' Y_t+1,s); (A'G Sigma_w)_t,t-1 = sum_u X_ut' Sigma_w,u,t-1
 // (A'G = X' as G is symmetric).
+template <int K>
 Eigen::VectorXd PanelModel::gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu,
                                      const Eigen::MatrixXd& g) const {
+  using Square = Eigen::Matrix<double, K, K>;
   Eigen::VectorXd grad(size_);
   grad.head(p_) = d_mu;
-  const Eigen::MatrixXd b = lagged(theta);
+  const Eigen::MatrixXd lagged_effects = lagged(theta);
+  const Square b = lagged_effects;
   Eigen::MatrixXd x = g;
   for (int s = waves_ - 2; s >= 0; --s)
-    x.middleCols(s * k_, k_).noalias() += x.middleCols((s + 1) * k_, k_) * b;
-  const auto x_block = [&](int r, int s) { return x.block(r * k_, s * k_, k_, k_); };
+    x.template middleCols<K>(s * k_, k_).noalias() += x.template middleCols<K>((s + 1) * k_, k_) * b;
+  const auto x_block = [&](int r, int s) { return x.template block<K, K>(r * k_, s * k_, k_, k_); };
 
-  Eigen::MatrixXd y(k_, k_), b_y(k_, k_);
+  Square y(k_, k_), b_y(k_, k_);
   for (int s = 0; s < waves_; ++s) {
     y = x_block(waves_ - 1, s);
     for (int t = waves_ - 2; t >= s; --t) {
@@ -108,17 +122,18 @@ Eigen::VectorXd PanelModel::gradient(const Eigen::VectorXd& theta, const Eigen::
   }
 
   Eigen::MatrixXd within;
-  fill_within_covariance(theta, b, within);
-  Eigen::MatrixXd lag_sum = Eigen::MatrixXd::Zero(k_, k_);  // sum over t of (A'G Sigma_w)_t,t-1
+  fill_within_covariance<K>(theta, lagged_effects, within);
+  Square lag_sum = Square::Zero(k_, k_);  // sum over t of (A'G Sigma_w)_t,t-1
   for (int t = 1; t < waves_; ++t)
-    lag_sum.noalias() += x.middleCols(t * k_, k_).transpose() * within.middleCols((t - 1) * k_, k_);
+    lag_sum.noalias() +=
+        x.template middleCols<K>(t * k_, k_).transpose() * within.template middleCols<K>((t - 1) * k_, k_);
   for (int to = 0; to < k_; ++to)
     for (int from = 0; from < k_; ++from) grad(b_index(to, from)) = 2 * lag_sum(to, from);
 
   if (random_intercepts_) {
-    Eigen::MatrixXd jgj = Eigen::MatrixXd::Zero(k_, k_);
+    Square jgj = Square::Zero(k_, k_);
     for (int t = 0; t < waves_; ++t) {
-      for (int s = 0; s < waves_; ++s) jgj += g.block(t * k_, s * k_, k_, k_);
+      for (int s = 0; s < waves_; ++s) jgj += g.template block<K, K>(t * k_, s * k_, k_, k_);
     }
     add_symmetric_gradient(jgj, phi_offset_, grad);
   }

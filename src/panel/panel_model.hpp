@@ -55,9 +55,13 @@ class PanelModel {
   long vech_index(int a, int b) const;
   // m += the symmetric k x k matrix of the vech block at offset.
   void add_symmetric(const Eigen::VectorXd& theta, long offset, Eigen::Ref<Eigen::MatrixXd> m) const;
-  // sigma = the covariance of the within parts w (A Psi A'), with lagged effects b.
-  void fill_within_covariance(const Eigen::VectorXd& theta, const Eigen::MatrixXd& b, Eigen::MatrixXd& sigma) const;
-  void add_symmetric_gradient(const Eigen::MatrixXd& h, long offset, Eigen::VectorXd& grad) const;
+  // sigma = the covariance of the within parts w (A Psi A'); K = k or Eigen::Dynamic.
+  template <int K>
+  void fill_within_covariance(const Eigen::VectorXd& theta, const Eigen::MatrixXd& lagged_effects,
+                              Eigen::MatrixXd& sigma) const;
+  template <int K>
+  Eigen::VectorXd gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu, const Eigen::MatrixXd& g) const;
+  void add_symmetric_gradient(const Eigen::Ref<const Eigen::MatrixXd>& h, long offset, Eigen::VectorXd& grad) const;
 
   int k_, waves_;
   bool random_intercepts_;

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/cholesky.hpp"
 #include "common/parallel.hpp"
 #include "lmm/dense_cholesky.hpp"
 #include "lmm/group_kernels.hpp"
@@ -88,6 +89,16 @@ auto group_rows(Matrix& groups_array, Eigen::Index group, int k) {
   using Strides = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
   return Eigen::Map<Rows, 0, Strides>(groups_array.data() + group, k, groups_array.cols(),
                                       Strides(groups_array.rows(), groups_array.rows() / k));
+}
+
+// The lower Cholesky factor of a symmetric matrix in place (its lower triangle): plain loops
+// for the small ones (the Schur complement of [X y], a study's therapists), Eigen's blocked
+// LLT for the others.
+bool lower_cholesky(Eigen::MatrixXd& a) {
+  constexpr Eigen::Index kSmall = 32;
+  if (a.rows() <= kSmall) return detail::cholesky_in_place(a.data(), a.rows(), a.outerStride());
+  const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(a);
+  return llt.info() == Eigen::Success;
 }
 
 const GroupKernels& best_group_kernels() {
@@ -523,9 +534,8 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   if (!factored) return e;
   // Only the lower triangles of the symmetric Schur complements are updated and read (LLT).
   if (q2_ > 0 && !factor_rest(c2, schur, e.ldL2)) return e;
-  const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(schur);
-  if (llt.info() != Eigen::Success) return e;
-  e.R = llt.matrixU();
+  if (!lower_cholesky(schur)) return e;
+  e.R = schur.triangularView<Eigen::Lower>().transpose();
   e.ldRX2 = log_det2(e.R, p_);
   e.r2 = e.R(p_, p_) * e.R(p_, p_);
   e.ok = std::isfinite(e.ldL2) && std::isfinite(e.r2) && e.r2 > 0;
@@ -543,8 +553,7 @@ bool DevianceModel::factor_rest(const Eigen::MatrixXd& c2, Eigen::MatrixXd& schu
     r2_ = l22_.triangularView<Eigen::Lower>().solve(c2);
     schur.selfadjointView<Eigen::Lower>().rankUpdate(r2_.transpose(), -1.0);
   } else {
-    const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(l22_);
-    if (llt.info() != Eigen::Success) return false;
+    if (!lower_cholesky(l22_)) return false;
     r2_ = c2;
     const Eigen::Index n = q2_, ld = l22_.outerStride();
     const double* const l = l22_.data();

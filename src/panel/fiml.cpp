@@ -6,30 +6,21 @@
 #include <numbers>
 #include <vector>
 
+#include "common/cholesky.hpp"
+
 namespace spiral::panel {
 namespace {
 
 const double log_2pi = std::log(2 * std::numbers::pi);
 
 // The lower Cholesky factor of the submatrix M[o, o] in l (o's order, leading dimension
-// o.size()), right-looking so that every inner loop runs down a column; false if that
-// submatrix is not positive definite.
+// o.size()); false if that submatrix is not positive definite.
 bool cholesky_of_submatrix(const Eigen::MatrixXd& sigma, const std::vector<int>& o, double* l) {
   const long p = static_cast<long>(o.size());
   for (long j = 0; j < p; ++j) {
     for (long i = j; i < p; ++i) l[i + j * p] = sigma(o[static_cast<std::size_t>(i)], o[static_cast<std::size_t>(j)]);
   }
-  for (long j = 0; j < p; ++j) {
-    double* column = l + j * p;
-    if (!(column[j] > 0)) return false;
-    column[j] = std::sqrt(column[j]);
-    for (long i = j + 1; i < p; ++i) column[i] /= column[j];
-    for (long c = j + 1; c < p; ++c) {
-      double* target = l + c * p;
-      for (long i = c; i < p; ++i) target[i] -= column[i] * column[c];
-    }
-  }
-  return true;
+  return detail::cholesky_in_place(l, p, p);
 }
 
 // log|Sigma_oo| = 2 sum log l_jj, with one log per run of diagonal elements whose product

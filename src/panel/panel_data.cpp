@@ -186,12 +186,13 @@ std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y) {
 std::optional<Pattern> pairwise_moments(const Eigen::MatrixXd& y) {
   const long n = y.rows(), p = y.cols();
   const Eigen::ArrayXXd observed = (y.array() == y.array()).cast<double>();
-  const Eigen::MatrixXd values = observed.select(y.array(), 0.0).matrix();
   Pattern all;
   all.n = static_cast<double>(n);
-  all.mean = values.colwise().sum().transpose().array() / observed.colwise().sum().transpose();
-  // Per pair (a, b) over the rows observing both: sum (y_a - m_a)(y_b - m_b) / count with
-  // m the pair's own means, i.e. (S_ab - S_a S_b / count) / count from the sums below.
+  all.mean = observed.select(y.array(), 0.0).colwise().sum().transpose() / observed.colwise().sum().transpose();
+  // Per pair (a, b) over the rows observing both: sum (y_a - m_a)(y_b - m_b) / count with m
+  // the pair's own means, i.e. (S_ab - S_a S_b / count) / count from the sums below, taken
+  // about the available-case means (no cancellation when a mean is large against its spread).
+  const Eigen::MatrixXd values = observed.select(y.array().rowwise() - all.mean.transpose().array(), 0.0).matrix();
   const Eigen::MatrixXd count = observed.matrix().transpose() * observed.matrix();
   const Eigen::MatrixXd sum_a = values.transpose() * observed.matrix();  // (a, b): sum of y_a where b is observed
   const Eigen::MatrixXd products = values.transpose() * values;

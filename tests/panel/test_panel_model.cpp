@@ -241,6 +241,10 @@ TEST(PanelModel, PairwiseMomentsUseEachPairsCompleteRows) {
               5.0 / 18, -7.0 / 6, 96.0 / 49;
   EXPECT_TRUE(moments->cov.isApprox(expected, 1e-14)) << moments->cov;
   EXPECT_TRUE((moments->cov_factor * moments->cov_factor.transpose()).isApprox(expected, 1e-14));
+  // Shifted far from zero: the same covariances (sums of products about zero would cancel).
+  const std::optional<Pattern> shifted = pairwise_moments((y.array() + 1e8).matrix());
+  ASSERT_TRUE(shifted);
+  EXPECT_TRUE(shifted->cov.isApprox(expected, 1e-7)) << shifted->cov;
 }
 
 // Pairs observed on disjoint rows can disagree: a = b and b = c but a = -c is no covariance.

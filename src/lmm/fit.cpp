@@ -238,7 +238,7 @@ struct CheckedOptimum {
 };
 
 CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
-  const lmm_detail::PairFunction criterion = lmm_detail::criterion_r2_vcov(model, reml);
+  const lmm_detail::PairFunction criterion = lmm_detail::criterion_r2_variances(model, reml);
   const auto check = [&](Optimum optimum) {
     CheckedOptimum checked{std::move(optimum), std::nullopt};
     if (!is_singular(model, checked.optimum.params))
@@ -427,7 +427,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
     // At the optimum BOBYQA found, as lmerTest at lme4's, from the convergence check's
     // differences (before the polish, which moves theta by ~1e-5); a singular fit has none yet.
     const lmm_detail::Differences d = optimum.derivatives ? *optimum.derivatives
-        : lmm_detail::central_differences(lmm_detail::criterion_r2_vcov(model, options.reml), params);
+        : lmm_detail::central_differences(lmm_detail::criterion_r2_variances(model, options.reml), params);
     df = lmm_detail::satterthwaite_df(d, options.reml ? n - p : n, result.warnings);
   }
   result.fixed = fixed_effects(beta, result.vcov, names, df, options.level);

@@ -43,7 +43,7 @@ Eigen::MatrixXd varpar_covariance(const Eigen::MatrixXd& hessian, Warnings& warn
 
 }  // namespace
 
-PairFunction criterion_r2_vcov(DevianceModel& model, bool reml) {
+PairFunction criterion_r2_variances(DevianceModel& model, bool reml) {
   return [&model, reml](const std::vector<double>& params) {
     const Evaluation e = model.evaluate(params);
     Eigen::VectorXd r2_and_variances(model.n_fixed() + 1);

@@ -23,10 +23,8 @@ long PanelModel::vech_index(int a, int b) const {
 }
 
 Eigen::MatrixXd PanelModel::symmetric(const Eigen::VectorXd& theta, long offset) const {
-  Eigen::MatrixXd m(k_, k_);
-  for (int a = 0; a < k_; ++a) {
-    for (int b = a; b < k_; ++b) m(a, b) = m(b, a) = theta(offset + vech_index(a, b));
-  }
+  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(k_, k_);
+  add_symmetric(theta, offset, m);
   return m;
 }
 

@@ -243,25 +243,48 @@ FimlValue fiml_by_precision(const std::vector<Pattern>& patterns, const Eigen::V
 
 }  // namespace
 
-Eigen::MatrixXd mean_information(const std::vector<Pattern>& patterns, const Eigen::MatrixXd& sigma) {
-  const long p_all = sigma.rows();
-  Eigen::MatrixXd information = Eigen::MatrixXd::Zero(p_all, p_all);
-  const auto square = static_cast<std::size_t>(p_all * p_all);
-  std::vector<double> factor(square), inverse(square), work(square);
+Eigen::MatrixXd fiml_hessian(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu,
+                             const Eigen::MatrixXd& sigma, const Eigen::MatrixXd& vectors,
+                             const std::vector<RankTwoDirection>& directions) {
+  const long p_all = mu.size(), d = static_cast<long>(directions.size());
+  Eigen::MatrixXd hessian = Eigen::MatrixXd::Zero(p_all + d, p_all + d);
   for (const Pattern& pattern : patterns) {
     const auto& o = pattern.observed;
-    const long p = static_cast<long>(o.size());
-    if (!cholesky_of_submatrix(sigma, o, factor.data()))
-      return Eigen::MatrixXd::Constant(p_all, p_all, std::numeric_limits<double>::quiet_NaN());
-    lower_inverse_from_factor(factor.data(), p, inverse.data(), work.data());
-    for (long j = 0; j < p; ++j)
-      for (long i = j; i < p; ++i) {
-        const double value = pattern.n * inverse[static_cast<std::size_t>(i + j * p)];
-        information(o[static_cast<std::size_t>(i)], o[static_cast<std::size_t>(j)]) += value;
-        if (i != j) information(o[static_cast<std::size_t>(j)], o[static_cast<std::size_t>(i)]) += value;
+    const long p_o = static_cast<long>(o.size()), r = pattern.cov_factor.cols();
+    const Eigen::LLT<Eigen::MatrixXd> llt(sigma(o, o));
+    if (llt.info() != Eigen::Success)
+      return Eigen::MatrixXd::Constant(p_all + d, p_all + d, std::numeric_limits<double>::quiet_NaN());
+    const Eigen::MatrixXd precision = llt.solve(Eigen::MatrixXd::Identity(p_o, p_o));
+    Eigen::MatrixXd a(p_o, r + 1);  // [F d], F F' = C
+    a << pattern.cov_factor, pattern.mean - mu(o);
+    const Eigen::MatrixXd w = llt.solve(a);  // W = P [F d]: W W' = P Q P, last column P d
+    const Eigen::MatrixXd y = vectors(o, Eigen::all);
+    const Eigen::MatrixXd py = llt.solve(y);
+    const Eigen::MatrixXd m = y.transpose() * py;  // Y'PY
+    const Eigen::MatrixXd wy = w.transpose() * y;
+    const Eigen::MatrixXd nn = wy.transpose() * wy;  // Y'WW'Y
+    const Eigen::VectorXd y_pd = wy.row(r).transpose();  // Y'P d
+    const double n = pattern.n;
+    for (long j = 0; j < p_o; ++j)  // the lower triangle only, as o is increasing
+      for (long i = j; i < p_o; ++i) hessian(o[std::size_t(i)], o[std::size_t(j)]) -= n * precision(i, j);
+    for (long i = 0; i < d; ++i) {
+      const RankTwoDirection& di = directions[std::size_t(i)];
+      // P D_i P d = s (P y_u (y_v' P d) + P y_v (y_u' P d))
+      const Eigen::VectorXd pdpd = di.scale * (py.col(di.u) * y_pd(di.v) + py.col(di.v) * y_pd(di.u));
+      for (long k = 0; k < p_o; ++k) hessian(p_all + i, o[std::size_t(k)]) -= n * pdpd(k);
+      for (long j = 0; j <= i; ++j) {
+        const RankTwoDirection& dj = directions[std::size_t(j)];
+        const long ui = di.u, vi = di.v, uj = dj.u, vj = dj.v;
+        // tr(y_a y_b' P y_c y_e' P) = M_bc M_ea and tr(y_a y_b' P y_c y_e' W W') = M_bc N_ea,
+        // summed over (a, b) in {(u_i, v_i), (v_i, u_i)} and (c, e) in {(u_j, v_j), (v_j, u_j)}.
+        const double p_trace = 2 * (m(ui, uj) * m(vi, vj) + m(ui, vj) * m(vi, uj));
+        const double q_trace =
+            m(vi, uj) * nn(vj, ui) + m(vi, vj) * nn(uj, ui) + m(ui, uj) * nn(vj, vi) + m(ui, vj) * nn(uj, vi);
+        hessian(p_all + i, p_all + j) += 0.5 * n * di.scale * dj.scale * (p_trace - 2 * q_trace);
       }
+    }
   }
-  return information;
+  return hessian.selfadjointView<Eigen::Lower>();
 }
 
 FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu, const Eigen::MatrixXd& sigma,

@@ -26,9 +26,25 @@ struct FimlValue {
 FimlValue fiml_loglik(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu, const Eigen::MatrixXd& sigma,
                       bool want_gradient);
 
-// sum over patterns of n S_oo^-1 placed in the (o, o) block: the Hessian of -logL with
-// respect to mu, in which logL is quadratic. NaN where some Sigma_oo is not positive definite.
-Eigen::MatrixXd mean_information(const std::vector<Pattern>& patterns, const Eigen::MatrixXd& sigma);
+// A direction in which Sigma moves by scale (y_u y_v' + y_v y_u'), y_u and y_v columns u
+// and v of a matrix of vectors (scale 1/2 with u = v: y_u y_u').
+struct RankTwoDirection {
+  long u = 0, v = 0;
+  double scale = 1;
+};
+
+// The Hessian of logL at (mu, Sigma) with respect to mu and to the coefficients t of
+// Sigma + sum_i t_i D_i, D_i the directions (columns of `vectors`): (p + d) x (p + d), the means
+// first. Per pattern, with S = Sigma_oo, P = S^-1, d = its mean - mu_o, Q = C + d d' and W W' =
+// P Q P (matrix calculus, Magnus & Neudecker 1999, ch. 9 and 15):
+//   d2 logL / dmu dmu'  = -n P,    d2 logL / dmu dt_i = -n P D_i P d,
+//   d2 logL / dt_i dt_j = n/2 [tr(D_i P D_j P) - 2 tr(D_i P D_j W W')],
+// whose traces follow from the q x q matrices Y'PY and (W'Y)'(W'Y) of the pattern's rows of the
+// vectors: O(p_o^2 q) per pattern instead of a gradient per direction. NaN where some Sigma_oo
+// is not positive definite.
+Eigen::MatrixXd fiml_hessian(const std::vector<Pattern>& patterns, const Eigen::VectorXd& mu,
+                             const Eigen::MatrixXd& sigma, const Eigen::MatrixXd& vectors,
+                             const std::vector<RankTwoDirection>& directions);
 
 // The unrestricted FIML estimates of mu and Sigma by the EM algorithm (Little & Rubin
 // 2002, section 11.2), started as lavaan does (observed means, diagonal observed variances).

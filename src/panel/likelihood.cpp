@@ -17,6 +17,19 @@ Objective likelihood_objective(const PanelModel& model, const std::vector<Patter
   };
 }
 
+ExactBlock closed_form_hessian(const PanelModel& model, const std::vector<Pattern>& patterns, double n) {
+  ExactBlock exact;
+  for (long j = 0; j < model.n_means(); ++j) exact.indices.push_back(j);
+  const std::vector<long> linear = model.linear_covariances(Eigen::VectorXd::Zero(model.n_parameters())).parameters;
+  exact.indices.insert(exact.indices.end(), linear.begin(), linear.end());
+  exact.block = [&model, &patterns, n](const Eigen::VectorXd& theta) -> Eigen::MatrixXd {
+    const PanelModel::Moments m = model.implied(theta);
+    const PanelModel::LinearCovariances at = model.linear_covariances(theta);
+    return -fiml_hessian(patterns, m.mu, m.sigma, at.vectors, at.directions) / n;  // in exact.indices' order
+  };
+  return exact;
+}
+
 Eigen::VectorXd starting_values(const PanelModel& model, const Eigen::MatrixXd& y) {
   const Eigen::VectorXd simple = model.start(y);
   const std::optional<Pattern> pairwise = pairwise_moments(y);

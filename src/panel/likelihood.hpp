@@ -13,6 +13,11 @@ namespace spiral::panel {
 // covariance is not positive definite. Keeps references to model and patterns.
 Objective likelihood_objective(const PanelModel& model, const std::vector<Pattern>& patterns, double n);
 
+// The Hessian entries of that objective known in closed form (fiml_hessian): among the means
+// and the covariance parameters in which Sigma is linear, i.e. all but the lagged effects, whose
+// columns alone are differenced (4 gradients instead of 28 for two variables and 7 waves).
+ExactBlock closed_form_hessian(const PanelModel& model, const std::vector<Pattern>& patterns, double n);
+
 // The model's simple starting values (PanelModel::start) carried to the model's fit to the
 // pairwise moments of y (pairwise_moments: one complete-data likelihood per evaluation
 // instead of one per missingness pattern), which lies near the FIML estimates; the simple

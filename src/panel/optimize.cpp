@@ -28,22 +28,30 @@ bool moved_beyond_hessian_reuse(const Eigen::VectorXd& from, const Eigen::Vector
 // One gradient per differenced parameter, independent of each other: shared among the cores.
 Eigen::MatrixXd hessian_by_differences(const Objective& objective, const Eigen::VectorXd& x,
                                        const Eigen::VectorXd& gradient, const ExactBlock& exact) {
-  const long n = x.size(), e = std::clamp(exact.size, 0L, n);
+  const long n = x.size();
+  std::vector<bool> is_exact(static_cast<std::size_t>(n), false);
+  for (long i : exact.indices) is_exact[static_cast<std::size_t>(i)] = true;
+  std::vector<long> differenced;
+  for (long j = 0; j < n; ++j)
+    if (!is_exact[static_cast<std::size_t>(j)]) differenced.push_back(j);
   Eigen::MatrixXd hessian(n, n);
-  detail::parallel_for(static_cast<std::size_t>(n - e), 0, [&](std::size_t column) {
-    const auto j = e + static_cast<long>(column);
+  detail::parallel_for(differenced.size(), 0, [&](std::size_t column) {
+    const long j = differenced[column];
     const double h = difference_step(x(j));
     Eigen::VectorXd shifted = x, shifted_gradient(n);
     shifted(j) = x(j) + h;
     objective(shifted, &shifted_gradient);
     hessian.col(j) = (shifted_gradient - gradient) / h;
   });
-  const long d = n - e;
-  hessian.bottomRightCorner(d, d) = 0.5 * (hessian.bottomRightCorner(d, d) + hessian.bottomRightCorner(d, d).transpose()).eval();
-  if (e > 0) {
-    hessian.topLeftCorner(e, e) = exact.block(x);
-    hessian.bottomLeftCorner(d, e) = hessian.topRightCorner(e, d).transpose();
+  for (long a : differenced) {
+    for (long b = 0; b < n; ++b) {
+      if (!is_exact[static_cast<std::size_t>(b)] && b > a) continue;
+      // (a, b) from both differenced columns when b is one of them, else from column a alone
+      const double value = is_exact[static_cast<std::size_t>(b)] ? hessian(b, a) : 0.5 * (hessian(b, a) + hessian(a, b));
+      hessian(a, b) = hessian(b, a) = value;
+    }
   }
+  if (!exact.indices.empty()) hessian(exact.indices, exact.indices) = exact.block(x);
   return hessian;
 }
 

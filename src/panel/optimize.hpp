@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -13,11 +14,11 @@ namespace spiral::panel {
 // definite); fills the gradient when asked.
 using Objective = std::function<double(const Eigen::VectorXd& x, Eigen::VectorXd* gradient)>;
 
-// The Hessian block of the first `size` parameters, known in closed form (e.g. the FIML
-// likelihood is quadratic in the means): their columns are not differenced, the other
-// columns' rows give their cross terms, and `block(x)` their own block.
+// Hessian entries known in closed form: those among the parameters `indices` (e.g. the FIML
+// likelihood's in its means), `block(x)` in that order. Their columns are not differenced; the
+// differenced columns' rows give their cross terms.
 struct ExactBlock {
-  long size = 0;
+  std::vector<long> indices;
   std::function<Eigen::MatrixXd(const Eigen::VectorXd& x)> block;
 };
 

@@ -142,14 +142,11 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   }
 
   const panel::Objective objective = panel::likelihood_objective(model, patterns, n);
-  // -logL is quadratic in the means: their Hessian block in closed form, not by differences.
-  const panel::ExactBlock means{model.n_means(), [&](const Eigen::VectorXd& theta) -> Eigen::MatrixXd {
-                                  return panel::mean_information(patterns, model.implied(theta).sigma) / n;
-                                }};
+  const panel::ExactBlock closed_form = panel::closed_form_hessian(model, patterns, n);
   // From the fit to the pairwise moments (~1/5 of a FIML evaluation each), the FIML fit needs
   // about half its BFGS evaluations (11 instead of 21 on the power analysis's studies).
   const Eigen::VectorXd start = panel::starting_values(model, wide.y);
-  const panel::Minimum fit = panel::minimize(objective, start, 1e-9, model.complete_data_information(start), means);
+  const panel::Minimum fit = panel::minimize(objective, start, 1e-9, model.complete_data_information(start), closed_form);
   // A point far from stationary is no estimate (lavaan would report non-convergence);
   // one that is close but above the tolerance is reported with a warning.
   if (!std::isfinite(fit.value) || !(fit.gradient.cwiseAbs().maxCoeff() < 1e-4)) {

@@ -138,6 +138,32 @@ Eigen::VectorXd PanelModel::gradient(const Eigen::VectorXd& theta, const Eigen::
   return grad;
 }
 
+PanelModel::LinearCovariances PanelModel::linear_covariances(const Eigen::VectorXd& theta) const {
+  LinearCovariances linear;
+  const long ri_columns = random_intercepts_ ? k_ : 0;
+  linear.vectors = Eigen::MatrixXd::Zero(p_, ri_columns + p_);
+  for (int a = 0; a < ri_columns; ++a)
+    for (int t = 0; t < waves_; ++t) linear.vectors(t * k_ + a, a) = 1;  // J = 1_T (x) I_k
+  const Eigen::MatrixXd b = lagged(theta);
+  for (int s = 0; s < waves_; ++s) {  // A's block column s: I, B, B^2, ... from block row s down
+    auto column = linear.vectors.middleCols(ri_columns + s * k_, k_);
+    column.block(s * k_, 0, k_, k_).setIdentity();
+    for (int t = s + 1; t < waves_; ++t) column.block(t * k_, 0, k_, k_) = b * column.block((t - 1) * k_, 0, k_, k_);
+  }
+  const auto add = [&](long parameter, long first_column, int a, int c) {
+    linear.parameters.push_back(parameter);
+    linear.directions.push_back({first_column + a, first_column + c, a == c ? 0.5 : 1.0});
+  };
+  if (random_intercepts_) {
+    for (int a = 0; a < k_; ++a)
+      for (int c = a; c < k_; ++c) add(phi_index(a, c), 0, a, c);
+  }
+  for (int t = 0; t < waves_; ++t)
+    for (int a = 0; a < k_; ++a)
+      for (int c = a; c < k_; ++c) add(psi_index(t, a, c), ri_columns + t * k_, a, c);
+  return linear;
+}
+
 Eigen::MatrixXd PanelModel::complete_data_information(const Eigen::VectorXd& theta) const {
   const Eigen::MatrixXd sigma = implied(theta).sigma;
   const Eigen::LLT<Eigen::MatrixXd> llt(sigma);

@@ -7,7 +7,11 @@
 // Psi = blockdiag(Psi_1, ..., Psi_T): the wave-1 within covariance and the residual
 // covariances; Phi = the random-intercept covariance (absent in the CLPM).
 #pragma once
+#include <vector>
+
 #include <Eigen/Dense>
+
+#include "panel/fiml.hpp"
 
 namespace spiral::panel {
 
@@ -35,6 +39,16 @@ class PanelModel {
   // dPhi: J'GJ; dPsi_t: (A'GA)_tt; dB_ij: 2 sum_t (A' G Sigma_w)_{(t,i),(t-1,j)}
   // (off-diagonal covariance elements get twice the symmetric entry).
   Eigen::VectorXd gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu, const Eigen::MatrixXd& g) const;
+
+  // The covariance parameters in which Sigma is linear (Phi's and the Psi_t's, for which
+  // d2 Sigma = 0) and how each moves Sigma at theta: by J (E_ab + E_ba) J' and A_t (E_ab + E_ba)
+  // A_t', i.e. rank-two directions of J's and A's columns (A_t = A's block column t).
+  struct LinearCovariances {
+    std::vector<long> parameters;
+    Eigen::MatrixXd vectors;  // [J A]
+    std::vector<RankTwoDirection> directions;
+  };
+  LinearCovariances linear_covariances(const Eigen::VectorXd& theta) const;
 
   // The expected information per patient of complete data at theta (Magnus & Neudecker
   // 1999, ch. 15: K = Sigma^-1 for the means, 1/2 tr(K dSigma_a K dSigma_b) for the others,

@@ -148,29 +148,77 @@ TEST(PanelModel, CompleteDataInformationIsTheHessianAtMatchingMoments) {
   EXPECT_LT((observed - expected).cwiseAbs().maxCoeff(), 1e-4 * expected.cwiseAbs().maxCoeff());  // two forward differences
 }
 
-// -logL is quadratic in the means: mean_information / N is their Hessian block, and the
-// Hessian with that block in closed form (its columns not differenced) equals the one
-// differenced throughout (missing2.csv: values missing in several patterns).
-TEST(PanelModel, MeanInformationIsTheMeansBlockOfTheHessian) {
+// The Hessian of -logL / N by central differences of the analytic gradient (step 1e-5):
+// truncation and rounding errors ~1e-10 relative.
+Eigen::MatrixXd central_hessian(const Objective& objective, const Eigen::VectorXd& theta) {
+  const long n = theta.size();
+  Eigen::MatrixXd hessian(n, n);
+  for (long j = 0; j < n; ++j) {
+    const double h = 1e-5 * std::max(1.0, std::fabs(theta(j)));
+    Eigen::VectorXd up = theta, down = theta, g_up(n), g_down(n);
+    up(j) += h;
+    down(j) -= h;
+    objective(up, &g_up);
+    objective(down, &g_down);
+    hessian.col(j) = (g_up - g_down) / (2 * h);
+  }
+  return hessian;
+}
+
+// fiml_hessian's closed form for the means and the covariance parameters in which Sigma is
+// linear (all but the lagged effects, 38 of the RI-CLPM's 42 parameters) against central
+// differences of the gradient, and the Hessian that differences only the lagged effects'
+// columns against the one differenced throughout (missing2.csv: values missing in several
+// patterns, patterns of one patient among them).
+void expect_closed_form_hessian_matches_differences(bool random_intercepts) {
   const WideData wide = missing2();
   const std::vector<Pattern> patterns = missing_patterns(wide.y);
-  const PanelModel model(2, static_cast<int>(wide.waves.size()), true);
+  const PanelModel model(2, static_cast<int>(wide.waves.size()), random_intercepts);
   const double n = static_cast<double>(wide.y.rows());
   Eigen::VectorXd theta = model.start(wide.y);
   for (long j = 0; j < theta.size(); ++j) theta(j) += 0.02 * std::sin(static_cast<double>(j) + 1);
+  for (int to = 0; to < 2; ++to)
+    for (int from = 0; from < 2; ++from) theta(model.b_index(to, from)) = 0.2 - 0.1 * to + 0.05 * from;
   const Objective objective = likelihood_objective(model, patterns, n);
   Eigen::VectorXd gradient(theta.size());
   objective(theta, &gradient);
-  const ExactBlock means{model.n_means(), [&](const Eigen::VectorXd& at) -> Eigen::MatrixXd {
-                           return mean_information(patterns, model.implied(at).sigma) / n;
-                         }};
+  const ExactBlock closed_form = closed_form_hessian(model, patterns, n);
+  ASSERT_EQ(static_cast<long>(closed_form.indices.size()), model.n_parameters() - 4);
+
+  const Eigen::MatrixXd central = central_hessian(objective, theta);
+  const double scale = central.cwiseAbs().maxCoeff();
+  const Eigen::MatrixXd block = closed_form.block(theta);
+  EXPECT_LT((central(closed_form.indices, closed_form.indices) - block).cwiseAbs().maxCoeff(), 1e-8 * scale);
+
   const Eigen::MatrixXd differenced = hessian_by_differences(objective, theta, gradient);
-  const Eigen::MatrixXd with_block = hessian_by_differences(objective, theta, gradient, means);
-  const long p = model.n_means();
-  const double scale = differenced.cwiseAbs().maxCoeff();
-  EXPECT_LT((differenced.topLeftCorner(p, p) - means.block(theta)).cwiseAbs().maxCoeff(), 1e-6 * scale);
+  const Eigen::MatrixXd with_block = hessian_by_differences(objective, theta, gradient, closed_form);
   EXPECT_LT((differenced - with_block).cwiseAbs().maxCoeff(), 1e-5 * scale);
+  EXPECT_LT((central - with_block).cwiseAbs().maxCoeff(), 1e-5 * scale);
   EXPECT_EQ(with_block, with_block.transpose());
+}
+
+TEST(PanelModel, ClosedFormHessianOfTheRiclpmMatchesDifferences) {
+  expect_closed_form_hessian_matches_differences(true);
+}
+
+TEST(PanelModel, ClosedFormHessianOfTheClpmMatchesDifferences) {
+  expect_closed_form_hessian_matches_differences(false);
+}
+
+// A Sigma with a pattern block that is not positive definite has no closed-form Hessian.
+TEST(PanelModel, FimlHessianIsNanWhenAPatternBlockIsNotPositiveDefinite) {
+  Pattern one;
+  one.observed = {0, 1};
+  one.n = 1;
+  one.mean = Eigen::Vector2d(0.1, 0.2);
+  one.cov = Eigen::Matrix2d::Zero();
+  one.cov_factor = Eigen::MatrixXd(2, 0);
+  Eigen::Matrix2d sigma;
+  sigma << 1.0, 1.5, 1.5, 1.0;
+  const Eigen::MatrixXd vectors = Eigen::Matrix2d::Identity();
+  const Eigen::MatrixXd h = fiml_hessian({one}, Eigen::Vector2d::Zero(), sigma, vectors, {{0, 1, 1.0}});
+  EXPECT_EQ(h.rows(), 3);
+  EXPECT_TRUE(h.array().isNaN().all());
 }
 
 TEST(PanelModel, ParameterCountIsLavaansNpar) {

@@ -500,6 +500,7 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   T_.resize(terms_.size());
   for (std::size_t j = 0; j < terms_.size(); ++j) fill_lambda_factor(int(j), params, T_[j]);
   const std::vector<Eigen::MatrixXd>& T = T_;
+  rest_vanishes_ = std::all_of(T.begin() + 1, T.end(), [](const Eigen::MatrixXd& t) { return t.isZero(0); });
   const int k0 = terms_.front().k;
 
   // The work matrices are reused from one evaluation to the next (no allocation per
@@ -547,6 +548,13 @@ Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
 // columns Eigen's blocked triangular solve and rank update cost several times their
 // arithmetic, and the threaded factorization its set-up.
 bool DevianceModel::factor_rest(const Eigen::MatrixXd& c2, Eigen::MatrixXd& schur, double& log_det) {
+  // Every rest term's Lambda 0 (their variances on the boundary, as in many singular fits):
+  // Lambda2' A22 Lambda2 + I = I is its own factor and c2 = Lambda2' Z2'[X y] = 0, so R2 = 0
+  // leaves schur and log|L22|^2 = 0 as they are.
+  if (rest_vanishes_) {
+    r2_ = c2;
+    return true;
+  }
   constexpr int kSmallRest = 32;
   if (q2_ > kSmallRest) {
     if (!dense_cholesky(l22_)) return false;

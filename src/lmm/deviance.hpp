@@ -112,6 +112,7 @@ class DevianceModel {
   // Each group within one level of the only rest term, a scalar one, and k <= 2: the group
   // kernels couple them (e.g. patients nested in therapists, `(1 | therapist)`).
   bool nested_in_scalar_rest_ = false;
+  bool rest_vanishes_ = false;  // at the last evaluation every rest term's Lambda was 0
   double built_phi_ = -1;
   double ld_c_ = 0;                 // log|C| at built_phi_
   Eigen::MatrixXd xy_;              // [X y]

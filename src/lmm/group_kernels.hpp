@@ -31,7 +31,7 @@ struct GroupFactorProblem {
   // Groups nested in the levels of one scalar rest term; rest_level null: there is none.
   const int* rest_level = nullptr;  // each group's level (its row and column in m22 and c2)
   const double* a21 = nullptr;      // m x k: Z2'Z1
-  double rest_lambda = 0;           // the rest term's Lambda (a scalar)
+  double rest_lambda = 0;           // the rest term's Lambda (a scalar); 0: l21 = 0, m22 and c2 untouched
   double* l21 = nullptr;            // out, m x k: L21 = rest_lambda a21 W
   double* m22 = nullptr;            // its diagonal minus each group's L21 L21'
   long ld22 = 0;

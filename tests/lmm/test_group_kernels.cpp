@@ -24,6 +24,7 @@ struct Problem {
   Eigen::MatrixXd t, a11, z1xy, a21, schur, m22, c2;
   std::vector<int> level;
   Eigen::MatrixXd l1, w1, r1, l21;
+  double rest_lambda = kRestLambda;
   double log_det = 0;
 
   // Levels of the rest term: interleaved (every group's neighbours in other levels) or in
@@ -66,7 +67,7 @@ struct Problem {
     if (nested) {
       p.rest_level = level.data();
       p.a21 = a21.data();
-      p.rest_lambda = kRestLambda;
+      p.rest_lambda = rest_lambda;
       p.l21 = l21.data();
       p.m22 = m22.data();
       p.ld22 = m22.outerStride();
@@ -99,7 +100,7 @@ Problem expected_after(const Problem& before, bool nested) {
     e.schur -= r1.transpose() * r1;
     e.log_det += 2 * std::log(l.determinant());
     if (nested) {
-      const Eigen::RowVectorXd l21 = kRestLambda * before.a21.row(g) * w;
+      const Eigen::RowVectorXd l21 = before.rest_lambda * before.a21.row(g) * w;
       const int c = before.level[static_cast<std::size_t>(g)];
       e.l21.row(g) = l21;
       e.m22(c, c) -= l21.squaredNorm();
@@ -136,6 +137,26 @@ TEST(GroupKernels, EqualTheFactorsFormedGroupByGroup) {
           EXPECT_EQ(p.c2, expected.c2) << "c2 changed without a nested rest term";
         }
       }
+}
+
+// A rest term whose Lambda is 0 (its variance on the boundary): L21 = 0 is written over
+// whatever the array held, and m22 and c2 are left exactly as they were.
+TEST(GroupKernels, LeaveTheRestUntouchedWhenItsLambdaIsZero) {
+  for (const GroupKernels* kernels : usable_group_kernel_sets())
+    for (int k : {1, 2}) {
+      SCOPED_TRACE(::testing::Message() << "k = " << k);
+      Problem p(k, true);
+      p.rest_lambda = 0;
+      p.l21.setConstant(std::nan(""));
+      const Problem before = p;
+      const Problem expected = expected_after(p, true);
+      ASSERT_TRUE(p.run(*kernels, true));
+      EXPECT_EQ(p.l21, Eigen::MatrixXd::Zero(kGroups, k));
+      EXPECT_EQ(p.m22, before.m22);
+      EXPECT_EQ(p.c2, before.c2);
+      expect_near(p.r1, expected.r1, "R1");
+      expect_near(p.schur.triangularView<Eigen::Lower>(), expected.schur.triangularView<Eigen::Lower>(), "schur");
+    }
 }
 
 TEST(GroupKernels, ReportAGroupWhoseBlockIsNotPositiveDefinite) {

@@ -212,6 +212,18 @@ TEST(LmmFit, ConditionalModesOfPatientsNestedInTherapists) {
                        "lmm/three_level_ranef.json");
 }
 
+// Patients nested in therapists whose variance estimate is 0: the deviance skips the coupling
+// wherever the therapists' Lambda is 0 (at the optimum and on BOBYQA's boundary points).
+TEST(LmmFit, TherapistVarianceOnTheBoundary) {
+  // lmer(y ~ x + (1 + x | patient) + (1 | therapist), zero_therapist.csv): theta's last element 0.
+  const std::string formula = "y ~ x + (1 + x | patient) + (1 | therapist)";
+  const LmmResult r = fit("zero_therapist.csv", formula);
+  expect_matches(r, reference_json("lmm/zero_therapist_reml.json"));
+  EXPECT_TRUE(r.singular);
+  // as.data.frame(ranef(that fit, condVar = TRUE)): the patients' modes without coupling.
+  expect_ranef_matches("zero_therapist.csv", formula, "lmm/zero_therapist_ranef.json");
+}
+
 TEST(LmmFit, ConditionalModesWhenPatientsAreNotInTherapistOrder) {
   // The same fit with the therapists renamed t<i> -> u<9-i>: ordered by therapist, the
   // patients' blocks are reversed inside the deviance model, and each patient's modes must

@@ -218,4 +218,23 @@ fit_and_write("y ~ x + session + (1 + session + x | patient)", k3, "three_effect
 fit_and_write("y ~ x + session + (1 + session + x | patient) + (1 | therapist)", k3, "three_effects_nested_reml.json",
               control = tight)
 
+# Patients nested in therapists whose variance estimate is 0 (no therapist effect generated,
+# the therapists' means of the random parts removed): at the optimum, and wherever BOBYQA tries the
+# boundary, the rest term's Lambda is 0 and the deviance skips the coupling (simulated).
+set.seed(20261125)
+n_ther <- 6; per_ther <- 6; n_ses <- 7
+z <- expand.grid(session = 1:n_ses, patient = 1:(n_ther * per_ther))
+z$therapist <- sprintf("t%d", (z$patient - 1) %/% per_ther + 1)
+z$patient <- sprintf("p%02d", z$patient)
+z$x <- round(rnorm(nrow(z)), 4)
+pid <- as.integer(factor(z$patient))
+random <- rnorm(n_ther * per_ther, 0, 0.6)[pid] + rnorm(n_ther * per_ther, 0, 0.3)[pid] * z$x + rnorm(nrow(z), 0, 0.8)
+z$y <- round(1 + 0.4 * z$x + random - ave(random, z$therapist), 4)
+z <- write_data(z[, c("therapist", "patient", "session", "x", "y")], "zero_therapist.csv")
+zfit <- fit_and_write("y ~ x + (1 + x | patient) + (1 | therapist)", z, "zero_therapist_reml.json")
+stopifnot(getME(zfit, "theta")[["therapist.(Intercept)"]] == 0)
+rez <- as.data.frame(ranef(zfit, condVar = TRUE))
+write_ref(data.frame(group = as.character(rez$grpvar), level = as.character(rez$grp), term = as.character(rez$term),
+                     estimate = rez$condval, std_error = rez$condsd), "zero_therapist_ranef.json")
+
 cat("wrote", length(list.files(ref_dir)), "reference files\n")

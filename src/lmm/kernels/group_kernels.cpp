@@ -76,7 +76,10 @@ template <int K>
   for (int c = 0; c < K * K; ++c) q.store(column(p.w1, c), w[c]);
 
   Lanes l21[K];
-  if (p.rest_level) {
+  const bool coupled = p.rest_level && p.rest_lambda != 0;
+  if (p.rest_level && !coupled) {  // lambda = 0 (a singular rest term): L21 = 0, nothing to subtract
+    for (int c = 0; c < K; ++c) q.store(column(p.l21, c), Lanes::Zero());
+  } else if (coupled) {
     for (int c = 0; c < K; ++c) {
       l21[c] = q.load(input(p.a21, 0)) * w[K * c];
       for (int r = 1; r < K; ++r) l21[c] += q.load(input(p.a21, r)) * w[r + K * c];
@@ -95,7 +98,7 @@ template <int K>
       for (int r = 1; r < K; ++r) r1[c] += w[r + K * c] * z[r];
       q.store(column(p.r1 + j * rows, c), r1[c]);
     }
-    if (p.rest_level) {
+    if (coupled) {
       Lanes term = l21[0] * r1[0];
       for (int c = 1; c < K; ++c) term += l21[c] * r1[c];
       q.store_in_tile(scratch.terms.data() + j * kTile, term);
@@ -171,7 +174,7 @@ bool factor(const GroupFactorProblem& problem, double& log_det) {
       if (!factor_quad<K>(p, Quad{g, g - first}, scratch)) return false;
     determinant.add(scratch.diagonal.data(), count);
     subtract_tile_crossproduct<K>(p, first, count);
-    if (p.rest_level) subtract_tile_coupling(p, first, count, scratch);
+    if (p.rest_level && p.rest_lambda != 0) subtract_tile_coupling(p, first, count, scratch);
   }
   log_det += determinant.value();
   return true;

@@ -48,4 +48,9 @@ Differences central_differences(const PairFunction& f, const std::vector<double>
   return d;
 }
 
+bool fails_gradient_check(double gradient, double curvature) {
+  const double scaled = curvature > 0 ? std::fabs(gradient) / std::sqrt(curvature) : HUGE_VAL;
+  return std::min(std::fabs(gradient), scaled) > kGradientTolerance;
+}
+
 }  // namespace spiral::lmm_detail

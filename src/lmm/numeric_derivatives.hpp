@@ -29,4 +29,10 @@ struct Differences {
 // from 1 + 2n + n(n-1) evaluations for n parameters.
 Differences central_differences(const PairFunction& f, const std::vector<double>& x);
 
+// lme4's checkConv gradient test for one parameter (check.conv.grad, tol 0.002): failed when
+// the smaller of |gradient| and the scaled |gradient| / sqrt(curvature) exceeds the tolerance
+// (the raw gradient alone when the curvature is not positive; a NaN gradient does not fail).
+constexpr double kGradientTolerance = 0.002;
+bool fails_gradient_check(double gradient, double curvature);
+
 }  // namespace spiral::lmm_detail

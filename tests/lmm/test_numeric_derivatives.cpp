@@ -50,5 +50,18 @@ TEST(CentralDifferences, StepsStayOnTheirSideOfZeroFromTheSmallestNonSingularThe
   EXPECT_NEAR(d.hessian(0, 1), 0, 1e-6);
 }
 
+// lme4's gradient test, as the singular fits' stall check applies it per parameter: values
+// from the power analysis's fits, where the raw gradient (0.04) alone restarted BOBYQA for a
+// criterion gain of ~1e-8, while a scaled gradient of 0.0054 (a gain of 1.5e-5) is a stall.
+TEST(GradientCheck, FailsOnTheSmallerOfTheRawAndTheScaledGradient) {
+  EXPECT_FALSE(fails_gradient_check(0.044, 2513.44));  // scaled 0.00088
+  EXPECT_TRUE(fails_gradient_check(0.054, 100.0));     // scaled 0.0054
+  EXPECT_FALSE(fails_gradient_check(-0.0019, 1e-6));   // the raw gradient is small
+  EXPECT_TRUE(fails_gradient_check(-0.0021, 1e-6));
+  EXPECT_TRUE(fails_gradient_check(0.01, -5.0));       // no curvature: the raw gradient alone
+  EXPECT_FALSE(fails_gradient_check(0.001, 0.0));
+  EXPECT_FALSE(fails_gradient_check(std::nan(""), 1.0));  // not finite beside the point: no stall to mend
+}
+
 }  // namespace
 }  // namespace spiral::lmm_detail

@@ -146,7 +146,8 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
   for (std::size_t j = 1; j < terms_.size(); ++j) q2_ += terms_[j].k * terms_[j].m;
 
   const ReTerm& first = terms_.front();
-  groups_.resize(static_cast<std::size_t>(first.m));
+  groups_.reserve(static_cast<std::size_t>(first.m));
+  for (int level = 0; level < first.m; ++level) groups_.emplace_back(&arena_);
   padded_groups_ = first.k <= 2 ? (first.m + kGroupLanes - 1) / kGroupLanes * kGroupLanes : first.m;
   std::vector<std::size_t> rows_of(groups_.size(), 0);
   for (int r = 0; r < n_; ++r) ++rows_of[static_cast<std::size_t>(first.block->level_of_row[static_cast<std::size_t>(r)])];

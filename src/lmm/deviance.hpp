@@ -5,6 +5,7 @@
 // per-level sparse rows. The response is carried as a last column of X, so the Cholesky
 // factor of the fixed-effects Schur complement holds R_X, c_beta and the penalized RSS.
 #pragma once
+#include <memory_resource>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -77,12 +78,14 @@ class DevianceModel {
   void fill_lambda_factor(int term, const std::vector<double>& params, Eigen::MatrixXd& T) const;
   // One level of the first (largest) random term: its rows and the rest columns they touch.
   // Its blocks live in the per-group arrays below, at its position in groups_.
+  // Its index vectors live in the model's arena.
   struct Group {
+    explicit Group(std::pmr::memory_resource* arena) : rows(arena), lag(arena), rest_blocks(arena), rest_index(arena) {}
     int level = 0;                         // of the first term (groups_ is in another order when nested)
-    std::vector<int> rows;                 // model rows, in time order with AR(1)
-    std::vector<double> lag;               // AR(1): time since the previous row of the group
-    std::vector<std::pair<int, int>> rest_blocks;  // (term, local row offset) of touched rest blocks
-    std::vector<int> rest_index;           // global rest row of each local rest row
+    std::pmr::vector<int> rows;            // model rows, in time order with AR(1)
+    std::pmr::vector<double> lag;          // AR(1): time since the previous row of the group
+    std::pmr::vector<std::pair<int, int>> rest_blocks;  // (term, local row offset) of touched rest blocks
+    std::pmr::vector<int> rest_index;      // global rest row of each local rest row
     Eigen::MatrixXd a21;                   // Z2'Z1 of the group (in nested_a21_ instead when nested)
     Eigen::MatrixXd l21;                   // factor of the last evaluation
   };
@@ -117,6 +120,9 @@ class DevianceModel {
   double ld_c_ = 0;                 // log|C| at built_phi_
   Eigen::MatrixXd xy_;              // [X y]
   std::vector<ReTerm> terms_;
+  // The groups' index vectors, from one arena freed with the model: allocated one by one, a
+  // few thousand small vectors per model cost more than filling them (the power analysis).
+  std::pmr::monotonic_buffer_resource arena_;
   std::vector<Group> groups_;
   std::vector<int> coupling_columns_;  // threads' shares of the rest columns: [c_t, c_t+1)
   // Per-group arrays, laid out as group_kernels.hpp describes (columns over the groups and,

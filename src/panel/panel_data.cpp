@@ -1,6 +1,7 @@
 #include "panel/panel_data.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -43,6 +44,26 @@ std::vector<long> integer_times(const Table& table, const std::string& name) {
     times[r] = static_cast<long>(t);
   }
   return times;
+}
+
+// A patient with two rows for one session: an error naming the first row (in input order)
+// that repeats an earlier one. By sorting (patient, session, row) rather than a map of them.
+void check_one_row_per_session(const Table& table, const std::vector<long>& row_patient, const std::vector<long>& times,
+                               const PanelOptions& options) {
+  std::vector<std::array<long, 3>> keys;  // patient, session, row
+  keys.reserve(table.rows());
+  for (std::size_t r = 0; r < table.rows(); ++r)
+    if (row_patient[r] >= 0) keys.push_back({row_patient[r], times[r], static_cast<long>(r)});
+  std::sort(keys.begin(), keys.end());
+  long repeat = -1;
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    const bool same = keys[i][0] == keys[i - 1][0] && keys[i][1] == keys[i - 1][1];
+    if (same && (repeat < 0 || keys[i][2] < repeat)) repeat = keys[i][2];
+  }
+  if (repeat < 0) return;
+  const auto r = static_cast<std::size_t>(repeat);
+  throw InputError(where(table, r) + ": patient '" + table.column(options.id).text(r) + "' has two rows for " +
+                   options.time + " " + std::to_string(times[r]));
 }
 
 }  // namespace
@@ -92,15 +113,10 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
   Eigen::MatrixXd all = Eigen::MatrixXd::Constant(patients, static_cast<long>(p), NA);
   std::vector<const Column*> values;
   for (const auto& v : options.vars) values.push_back(&table.numeric(v));
-  std::map<std::pair<long, long>, std::size_t> seen;  // (patient, session) -> row
+  check_one_row_per_session(table, row_patient, times, options);
   for (std::size_t r = 0; r < table.rows(); ++r) {
     const long patient = row_patient[r];
-    if (patient < 0) continue;  // no id or time
-    if (!seen.emplace(std::pair{patient, times[r]}, r).second) {
-      throw InputError(where(table, r) + ": patient '" + id.text(r) + "' has two rows for " + options.time + " " +
-                       std::to_string(times[r]));
-    }
-    if (times[r] < lo || times[r] > hi) continue;
+    if (patient < 0 || times[r] < lo || times[r] > hi) continue;  // no id or time, or outside the window
     for (std::size_t v = 0; v < k; ++v) {
       const double x = values[v]->numbers[r];
       if (!is_na(x) && !std::isfinite(x)) {

@@ -80,6 +80,12 @@ TEST(PanelCli, BadDataAreInputErrors) {
   const std::string good = "p1,1,1,2\np1,2,2,1\np1,3,3,5\np2,1,2,2\np2,2,1,4\np2,3,5,3\n";
   const std::string duplicate = write_csv("duplicate", header + good + "p2,3,4,4\n");
   expect_input_error("--data '" + duplicate + "'" + columns + " --vars a,b", "patient 'p2' has two rows for session 3");
+  // Two repeats: the error names the first repeating row in input order (line 8, p1's), not
+  // the first patient's (p2, seen first, repeated on line 9).
+  const std::string two_repeats = write_csv(
+      "two_repeats", header + "p2,1,1,2\np1,1,2,1\np1,2,3,5\np2,2,2,2\np1,3,1,4\np2,3,5,3\np1,2,4,4\np2,1,4,4\n");
+  expect_input_error("--data '" + two_repeats + "'" + columns + " --vars a,b",
+                     ".csv:8: patient 'p1' has two rows for session 2");
   const std::string fractional = write_csv("fractional", header + good + "p3,1.5,4,4\n");
   expect_input_error("--data '" + fractional + "'" + columns + " --vars a,b", "integer sessions, found '1.5'");
   const std::string constant = write_csv("constant", "patient,session,a,b\np1,1,1,2\np1,2,1,1\np1,3,1,5\np2,1,1,3\n");

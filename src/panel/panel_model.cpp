@@ -171,21 +171,41 @@ Eigen::MatrixXd PanelModel::complete_data_information(const Eigen::VectorXd& the
   if (llt.info() != Eigen::Success) return information;
   const Eigen::MatrixXd k = llt.solve(Eigen::MatrixXd::Identity(p_, p_));
   information.topLeftCorner(p_, p_) = k;
-  std::vector<Eigen::MatrixXd> k_d_sigma;  // K dSigma_a for the covariance parameters
-  for (long a = p_; a < size_; ++a) {
-    const double h = 1e-6 * std::max(1.0, std::fabs(theta(a)));
-    Eigen::VectorXd shifted = theta;
-    shifted(a) += h;
-    k_d_sigma.push_back(k * (implied(shifted).sigma - sigma) / h);
-  }
-  for (long a = p_; a < size_; ++a) {
-    for (long b = p_; b <= a; ++b) {
-      const auto& x = k_d_sigma[static_cast<std::size_t>(a - p_)];
-      const auto& z = k_d_sigma[static_cast<std::size_t>(b - p_)];
-      information(a, b) = information(b, a) = 0.5 * x.cwiseProduct(z.transpose()).sum();  // tr(x z)
+  // The covariance parameters in which Sigma is linear, dSigma_a = s (y_u y_v' + y_v y_u'):
+  // 1/2 tr(K dSigma_a K dSigma_b) = s_a s_b (M_uu' M_vv' + M_uv' M_vu') with M = Y'KY.
+  const LinearCovariances linear = linear_covariances(theta);
+  const Eigen::MatrixXd ky = k * linear.vectors;
+  const Eigen::MatrixXd m = linear.vectors.transpose() * ky;
+  const auto n_linear = static_cast<long>(linear.parameters.size());
+  for (long i = 0; i < n_linear; ++i) {
+    const RankTwoDirection& a = linear.directions[std::size_t(i)];
+    for (long j = 0; j <= i; ++j) {
+      const RankTwoDirection& b = linear.directions[std::size_t(j)];
+      information(linear.parameters[std::size_t(i)], linear.parameters[std::size_t(j)]) =
+          a.scale * b.scale * (m(a.u, b.u) * m(a.v, b.v) + m(a.u, b.v) * m(a.v, b.u));
     }
   }
-  return information;
+  // The lagged effects: dSigma by forward differences; with the linear ones
+  // 1/2 tr(K dSigma_b K dSigma_a) = s (K y_u)' dSigma_b (K y_v).
+  std::vector<Eigen::MatrixXd> d_sigma, k_d_sigma;
+  for (int to = 0; to < k_; ++to) {
+    for (int from = 0; from < k_; ++from) {
+      const long index = b_index(to, from);
+      const double h = 1e-6 * std::max(1.0, std::fabs(theta(index)));
+      Eigen::VectorXd shifted = theta;
+      shifted(index) += h;
+      d_sigma.push_back((implied(shifted).sigma - sigma) / h);
+      k_d_sigma.push_back(k * d_sigma.back());
+      for (std::size_t other = 0; other < d_sigma.size(); ++other)  // tr(x z)
+        information(index, b_index(int(other) / k_, int(other) % k_)) =
+            0.5 * k_d_sigma.back().cwiseProduct(k_d_sigma[other].transpose()).sum();
+      for (long i = 0; i < n_linear; ++i) {
+        const RankTwoDirection& a = linear.directions[std::size_t(i)];
+        information(linear.parameters[std::size_t(i)], index) = a.scale * ky.col(a.u).dot(d_sigma.back() * ky.col(a.v));
+      }
+    }
+  }
+  return information.selfadjointView<Eigen::Lower>();  // (the linear parameters follow the lagged ones)
 }
 
 Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y) const {

@@ -86,13 +86,19 @@ Rscript "$root/bench/bindings.R" "$data" 2>/dev/null | while read -r name s r sv
 # 5,350 patients x 7 sessions, every model and the RI-CLPM): replications per second, all
 # cores. There is no R counterpart to time (R would loop over simulate + the whole analysis).
 # 16 replications (about 2 s): with 4, the process start and the last replication's idle
-# core moved the rate by a third from run to run.
+# core moved the rate by a third from run to run. Five runs, their median and range: on this
+# shared machine one run of the same binary took 1.56 to 2.19 s within a minute.
 reps=16
-start=$(date +%s.%N)
-"$spiral" power --spec "$root/examples/analysis.toml" --replications "$reps" --format json --out "$out/power.json"
-end=$(date +%s.%N)
-awk -v r="$reps" -v a="$start" -v b="$end" \
-  'BEGIN { printf "\npower (17 studies, 5,350 patients x 7 sessions): %d replications in %.1f s = %.2f replications/s\n", r, b - a, r / (b - a) }'
+times=""
+for run in 1 2 3 4 5; do
+  start=$(date +%s.%N)
+  "$spiral" power --spec "$root/examples/analysis.toml" --replications "$reps" --format json --out "$out/power.json"
+  end=$(date +%s.%N)
+  times="$times $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')"
+done
+echo "$times" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk -v r="$reps" '{ t[NR] = $1 } END {
+  printf "\npower (17 studies, 5,350 patients x 7 sessions): %d replications in %.2f s (median of 5 runs; %.2f-%.2f s) = %.2f replications/s (%.2f-%.2f)\n",
+    r, t[3], t[1], t[5], r / t[3], r / t[5], r / t[1] }'
 
 # Issue #4's scale test: 1M patients x 10 sessions (simulated, 7.2M complete rows), a random
 # slope, the whole process with Satterthwaite df: wall time and peak memory (targets < 30 s,

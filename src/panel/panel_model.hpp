@@ -52,8 +52,9 @@ class PanelModel {
 
   // The expected information per patient of complete data at theta (Magnus & Neudecker
   // 1999, ch. 15: K = Sigma^-1 for the means, 1/2 tr(K dSigma_a K dSigma_b) for the others,
-  // dSigma_a by forward differences): the Hessian of -logL / N when nothing is missing, a
-  // starting curvature for the optimizer when something is.
+  // dSigma_a of the lagged effects by forward differences, of the others exact): the Hessian
+  // of -logL / N when nothing is missing, a starting curvature for the optimizer when
+  // something is.
   Eigen::MatrixXd complete_data_information(const Eigen::VectorXd& theta) const;
 
   // Starting values: observed means, B = 0, and the observed per-wave covariance split

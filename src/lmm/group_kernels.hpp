@@ -37,6 +37,8 @@ struct GroupFactorProblem {
   long ld22 = 0;
   double* c2 = nullptr;             // its rows minus each group's L21 R1
   long ldc2 = 0;
+  // Whether the groups' coupling changes m22 and c2 (a rest term whose lambda is not 0).
+  bool coupled() const { return rest_level && rest_lambda != 0; }
 };
 
 struct GroupKernels {

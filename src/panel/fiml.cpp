@@ -275,12 +275,11 @@ Eigen::MatrixXd fiml_hessian(const std::vector<Pattern>& patterns, const Eigen::
       for (long j = 0; j <= i; ++j) {
         const RankTwoDirection& dj = directions[std::size_t(j)];
         const long ui = di.u, vi = di.v, uj = dj.u, vj = dj.v;
-        // tr(y_a y_b' P y_c y_e' P) = M_bc M_ea and tr(y_a y_b' P y_c y_e' W W') = M_bc N_ea,
-        // summed over (a, b) in {(u_i, v_i), (v_i, u_i)} and (c, e) in {(u_j, v_j), (v_j, u_j)}.
-        const double p_trace = 2 * (m(ui, uj) * m(vi, vj) + m(ui, vj) * m(vi, uj));
+        // tr(y_a y_b' P y_c y_e' W W') = M_bc N_ea, summed over (a, b) in {(u_i, v_i), (v_i, u_i)}
+        // and (c, e) in {(u_j, v_j), (v_j, u_j)}; tr(D_i P D_j P) likewise (direction_trace).
         const double q_trace =
             m(vi, uj) * nn(vj, ui) + m(vi, vj) * nn(uj, ui) + m(ui, uj) * nn(vj, vi) + m(ui, vj) * nn(uj, vi);
-        hessian(p_all + i, p_all + j) += 0.5 * n * di.scale * dj.scale * (p_trace - 2 * q_trace);
+        hessian(p_all + i, p_all + j) += 0.5 * n * (direction_trace(m, di, dj) - 2 * di.scale * dj.scale * q_trace);
       }
     }
   }

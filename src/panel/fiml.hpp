@@ -33,6 +33,12 @@ struct RankTwoDirection {
   double scale = 1;
 };
 
+// tr(D_a K D_b K) for two such directions, from M = Y'KY (K symmetric, Y the vectors):
+// 2 s_a s_b (M(u_a, u_b) M(v_a, v_b) + M(u_a, v_b) M(v_a, u_b)).
+inline double direction_trace(const Eigen::MatrixXd& m, const RankTwoDirection& a, const RankTwoDirection& b) {
+  return 2 * a.scale * b.scale * (m(a.u, b.u) * m(a.v, b.v) + m(a.u, b.v) * m(a.v, b.u));
+}
+
 // The Hessian of logL at (mu, Sigma) with respect to mu and to the coefficients t of
 // Sigma + sum_i t_i D_i, D_i the directions (columns of `vectors`): (p + d) x (p + d), the means
 // first. Per pattern, with S = Sigma_oo, P = S^-1, d = its mean - mu_o, Q = C + d d' and W W' =

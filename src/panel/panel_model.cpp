@@ -172,18 +172,16 @@ Eigen::MatrixXd PanelModel::complete_data_information(const Eigen::VectorXd& the
   const Eigen::MatrixXd k = llt.solve(Eigen::MatrixXd::Identity(p_, p_));
   information.topLeftCorner(p_, p_) = k;
   // The covariance parameters in which Sigma is linear, dSigma_a = s (y_u y_v' + y_v y_u'):
-  // 1/2 tr(K dSigma_a K dSigma_b) = s_a s_b (M_uu' M_vv' + M_uv' M_vu') with M = Y'KY.
+  // 1/2 tr(K dSigma_a K dSigma_b) from M = Y'KY (direction_trace).
   const LinearCovariances linear = linear_covariances(theta);
   const Eigen::MatrixXd ky = k * linear.vectors;
   const Eigen::MatrixXd m = linear.vectors.transpose() * ky;
   const auto n_linear = static_cast<long>(linear.parameters.size());
   for (long i = 0; i < n_linear; ++i) {
     const RankTwoDirection& a = linear.directions[std::size_t(i)];
-    for (long j = 0; j <= i; ++j) {
-      const RankTwoDirection& b = linear.directions[std::size_t(j)];
+    for (long j = 0; j <= i; ++j)
       information(linear.parameters[std::size_t(i)], linear.parameters[std::size_t(j)]) =
-          a.scale * b.scale * (m(a.u, b.u) * m(a.v, b.v) + m(a.u, b.v) * m(a.v, b.u));
-    }
+          0.5 * direction_trace(m, a, linear.directions[std::size_t(j)]);
   }
   // The lagged effects: dSigma by forward differences; with the linear ones
   // 1/2 tr(K dSigma_b K dSigma_a) = s (K y_u)' dSigma_b (K y_v).

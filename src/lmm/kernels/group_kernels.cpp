@@ -76,7 +76,7 @@ template <int K>
   for (int c = 0; c < K * K; ++c) q.store(column(p.w1, c), w[c]);
 
   Lanes l21[K];
-  const bool coupled = p.rest_level && p.rest_lambda != 0;
+  const bool coupled = p.coupled();
   if (p.rest_level && !coupled) {  // lambda = 0 (a singular rest term): L21 = 0, nothing to subtract
     for (int c = 0; c < K; ++c) q.store(column(p.l21, c), Lanes::Zero());
   } else if (coupled) {
@@ -174,7 +174,7 @@ bool factor(const GroupFactorProblem& problem, double& log_det) {
       if (!factor_quad<K>(p, Quad{g, g - first}, scratch)) return false;
     determinant.add(scratch.diagonal.data(), count);
     subtract_tile_crossproduct<K>(p, first, count);
-    if (p.rest_level && p.rest_lambda != 0) subtract_tile_coupling(p, first, count, scratch);
+    if (p.coupled()) subtract_tile_coupling(p, first, count, scratch);
   }
   log_det += determinant.value();
   return true;

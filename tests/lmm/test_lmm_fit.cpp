@@ -224,6 +224,20 @@ TEST(LmmFit, TherapistVarianceOnTheBoundary) {
   expect_ranef_matches("zero_therapist.csv", formula, "lmm/zero_therapist_ranef.json");
 }
 
+// A nearly singular fit that BOBYQA stopped inside the region, its therapist theta at 1.1e-4
+// and the gradient test failed (converged = false, left out of the pooling): the restart from
+// that theta put on its bound reaches lme4's boundary optimum.
+TEST(LmmFit, FailedGradientTestNextToTheBoundaryRestartsOnIt) {
+  // lmer(P ~ Ow_lag1 + Pw_lag1 + Pm + Om + session + (1 + Ow_lag1 | patient) + (1 | therapist),
+  // near_singular_therapist.csv): singular, theta's last element 0.
+  const LmmResult r =
+      fit("near_singular_therapist.csv", "P ~ Ow_lag1 + Pw_lag1 + Pm + Om + session + (1 + Ow_lag1 | patient) + (1 | therapist)");
+  expect_fixed_part_matches(r, reference_json("lmm/near_singular_therapist_reml.json"));
+  EXPECT_TRUE(r.converged);
+  EXPECT_TRUE(r.singular);
+  EXPECT_EQ(r.theta.back(), 0);
+}
+
 TEST(LmmFit, ConditionalModesWhenPatientsAreNotInTherapistOrder) {
   // The same fit with the therapists renamed t<i> -> u<9-i>: ordered by therapist, the
   // patients' blocks are reversed inside the deviance model, and each patient's modes must

@@ -237,4 +237,13 @@ rez <- as.data.frame(ranef(zfit, condVar = TRUE))
 write_ref(data.frame(group = as.character(rez$grpvar), level = as.character(rez$grp), term = as.character(rez$term),
                      estimate = rez$condval, std_error = rez$condsd), "zero_therapist_ranef.json")
 
+# A nearly singular fit of the power analysis (`spiral power --spec examples/analysis.toml`,
+# replication 1, study S10, outcome_to_process, as `spiral prep` makes it; its complete rows). The
+# data were written by spiral, not by this script, and are read as they are: BOBYQA once stopped
+# there with the therapist theta at 1.1e-4 and a failed gradient test, where lme4 ends on the bound.
+ns <- read.csv(file.path(data_dir, "near_singular_therapist.csv"), stringsAsFactors = TRUE)
+nsfit <- fit_and_write("P ~ Ow_lag1 + Pw_lag1 + Pm + Om + session + (1 + Ow_lag1 | patient) + (1 | therapist)", ns,
+                       "near_singular_therapist_reml.json")
+stopifnot(isSingular(nsfit))
+
 cat("wrote", length(list.files(ref_dir)), "reference files\n")

@@ -67,8 +67,10 @@ class Table {
   long line_of(std::size_t row) const { return row < lines_.size() ? lines_[row] : 0; }
   void set_lines(std::vector<long> lines) { lines_ = std::move(lines); }
 
-  // A new table with only the rows whose flag is true (line numbers kept).
-  Table subset(const std::vector<bool>& keep) const;
+  // A new table with only the rows whose flag is true (line numbers kept); its factors keep
+  // every level, or only those of the kept rows (in their order, as R's droplevels()).
+  enum class Levels { Keep, DropUnused };
+  Table subset(const std::vector<bool>& keep, Levels levels = Levels::Keep) const;
 
  private:
   std::string source_;

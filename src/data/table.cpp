@@ -108,7 +108,25 @@ void Table::add_factor_from_strings(const std::string& name, const std::vector<s
   add_factor_in_byte_order(name, std::move(codes), std::move(levels));
 }
 
-Table Table::subset(const std::vector<bool>& keep) const {
+namespace {
+
+// The levels the codes use, in their order, and the codes renumbered to match.
+void drop_unused_levels(const std::vector<std::string>& levels, Column& column) {
+  std::vector<int> new_code(levels.size(), -1);
+  for (int code : column.codes)
+    if (code >= 0) new_code[static_cast<std::size_t>(code)] = 0;
+  for (std::size_t l = 0; l < levels.size(); ++l) {
+    if (new_code[l] < 0) continue;
+    new_code[l] = static_cast<int>(column.levels.size());
+    column.levels.push_back(levels[l]);
+  }
+  for (int& code : column.codes)
+    if (code >= 0) code = new_code[static_cast<std::size_t>(code)];
+}
+
+}  // namespace
+
+Table Table::subset(const std::vector<bool>& keep, Levels levels) const {
   Table out(source_);
   std::vector<std::size_t> rows;
   std::vector<long> lines;
@@ -121,7 +139,6 @@ Table Table::subset(const std::vector<bool>& keep) const {
     Column d;  // all but the values, which are gathered (not copied whole, then cleared)
     d.name = c.name;
     d.kind = c.kind;
-    d.levels = c.levels;
     d.first_non_number = c.first_non_number;
     d.first_non_number_line = c.first_non_number_line;
     if (c.is_numeric()) {
@@ -130,6 +147,8 @@ Table Table::subset(const std::vector<bool>& keep) const {
     } else {
       d.codes.reserve(rows.size());
       for (std::size_t i : rows) d.codes.push_back(c.codes[i]);
+      if (levels == Levels::Keep) d.levels = c.levels;
+      else drop_unused_levels(c.levels, d);
     }
     out.add(std::move(d));
   }

@@ -22,9 +22,10 @@ Table prepare_validated(const IpdSpec& spec, const Table& sessions);
 // Order of study ids: numbers numerically, then text in byte order.
 bool study_less(const std::string& a, const std::string& b);
 
-// The rows of one study (input order), as a new table.
+// The rows of one study (input order), as a new table (rows_per_study).
 Table study_rows(const Table& table, const std::string& study_column, const std::string& study);
-// The rows of each of `studies` (input order), one table per study, the ids read once.
+// The rows of each of `studies` (input order), one table per study, the ids read once; each
+// factor keeps only the levels of its study (not all patients' ids in every study).
 std::vector<Table> rows_per_study(const Table& table, const std::string& study_column,
                                   const std::vector<std::string>& studies, unsigned threads = 1);
 

@@ -83,7 +83,7 @@ std::vector<Table> rows_per_study(const Table& table, const std::string& study_c
     if (s >= 0) keep[static_cast<std::size_t>(s)][i] = true;
   }
   std::vector<Table> out(studies.size());
-  detail::parallel_for(studies.size(), threads, [&](std::size_t s) { out[s] = table.subset(keep[s]); });
+  detail::parallel_for(studies.size(), threads, [&](std::size_t s) { out[s] = table.subset(keep[s], Table::Levels::DropUnused); });
   return out;
 }
 

@@ -230,6 +230,17 @@ TEST(TableOps, SubsetKeepsLinesAndLevels) {
   EXPECT_EQ(s.column("session").numbers, (std::vector<double>{2, 2}));
 }
 
+TEST(TableOps, SubsetCanDropUnusedLevels) {
+  const Table t = spiral::read_table(fixture("sessions.csv"));  // arm levels FB, TAU
+  const Table fb = t.subset({false, true, true, true, false, false}, Table::Levels::DropUnused);
+  EXPECT_EQ(fb.column("arm").levels, (std::vector<std::string>{"FB"}));
+  EXPECT_EQ(fb.column("arm").codes, (std::vector<int>{0, 0, 0}));
+  const Table tau = t.subset({true, false, false, false, true, false}, Table::Levels::DropUnused);
+  EXPECT_EQ(tau.column("arm").levels, (std::vector<std::string>{"TAU"}));
+  EXPECT_EQ(tau.column("arm").codes, (std::vector<int>{0, 0}));
+  EXPECT_EQ(tau.line_of(1), 6);
+}
+
 namespace {
 
 // About 3 MB of records, so that a read on 4 threads splits them into 4 chunks: numbers,

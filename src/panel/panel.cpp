@@ -171,7 +171,9 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
 
   const Eigen::MatrixXd information = fit.hessian * n;
   Eigen::MatrixXd covariance = Eigen::MatrixXd::Constant(information.rows(), information.cols(), NA);
-  if (positive_definite(information)) covariance = information.inverse();
+  const Eigen::LLT<Eigen::MatrixXd> information_llt(information);
+  if (information_llt.info() == Eigen::Success)
+    covariance = information_llt.solve(Eigen::MatrixXd::Identity(information.rows(), information.cols()));
   else r.warnings.push_back("the observed information matrix is not positive definite; no standard errors");
   r.lagged = lagged_effects(model, fit.x, covariance, wide.vars, options.level);
   if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, fit.x, wide.vars);

@@ -71,6 +71,8 @@ class Table {
   // every level, or only those of the kept rows (in their order, as R's droplevels()).
   enum class Levels { Keep, DropUnused };
   Table subset(const std::vector<bool>& keep, Levels levels = Levels::Keep) const;
+  // The same with the kept rows given by their (increasing) indices.
+  Table select_rows(const std::vector<std::size_t>& rows, Levels levels = Levels::Keep) const;
 
  private:
   std::string source_;

@@ -127,14 +127,17 @@ void drop_unused_levels(const std::vector<std::string>& levels, Column& column) 
 }  // namespace
 
 Table Table::subset(const std::vector<bool>& keep, Levels levels) const {
-  Table out(source_);
   std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < rows_; ++i)
+    if (keep[i]) rows.push_back(i);
+  return select_rows(rows, levels);
+}
+
+Table Table::select_rows(const std::vector<std::size_t>& rows, Levels levels) const {
+  Table out(source_);
   std::vector<long> lines;
-  for (std::size_t i = 0; i < rows_; ++i) {
-    if (!keep[i]) continue;
-    rows.push_back(i);
-    lines.push_back(line_of(i));
-  }
+  lines.reserve(rows.size());
+  for (std::size_t i : rows) lines.push_back(line_of(i));
   for (const auto& c : columns_) {
     Column d;  // all but the values, which are gathered (not copied whole, then cleared)
     d.name = c.name;

@@ -1,5 +1,6 @@
 // Helpers shared by the ipd sources (not part of the public API).
 #pragma once
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,7 @@ struct MeanSd {
   double mean = NA, sd = NA;
   long n = 0;
 };
-MeanSd mean_sd(const std::vector<double>& values);
+MeanSd mean_sd(std::span<const double> values);
 
 // A table as CSV: header, numbers in their shortest round-trip form, "NA" for missing.
 std::string table_csv(const Table& table);

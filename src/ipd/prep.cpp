@@ -9,7 +9,6 @@
 #include <numeric>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "common/parallel.hpp"
 #include "ipd/ipd_internal.hpp"
@@ -77,18 +76,19 @@ std::vector<Table> rows_per_study(const Table& table, const std::string& study_c
     const auto it = index_of.find(ids.text[c]);
     if (it != index_of.end()) study_of_code[c] = static_cast<long>(it->second);
   }
-  std::vector<std::vector<bool>> keep(studies.size(), std::vector<bool>(ids.code.size()));
+  std::vector<std::vector<std::size_t>> rows(studies.size());
   for (std::size_t i = 0; i < ids.code.size(); ++i) {
     const long s = study_of_code[static_cast<std::size_t>(ids.code[i])];
-    if (s >= 0) keep[static_cast<std::size_t>(s)][i] = true;
+    if (s >= 0) rows[static_cast<std::size_t>(s)].push_back(i);
   }
   std::vector<Table> out(studies.size());
-  detail::parallel_for(studies.size(), threads, [&](std::size_t s) { out[s] = table.subset(keep[s], Table::Levels::DropUnused); });
+  detail::parallel_for(studies.size(), threads,
+                       [&](std::size_t s) { out[s] = table.select_rows(rows[s], Table::Levels::DropUnused); });
   return out;
 }
 
 // R's mean() and var(): long double sums with mean's second refinement pass (summary.c, cov.c).
-MeanSd mean_sd(const std::vector<double>& values) {
+MeanSd mean_sd(std::span<const double> values) {
   MeanSd r;
   long double sum = 0;
   for (double v : values) {
@@ -169,17 +169,48 @@ void require_integer_sessions(const Table& table, const std::string& name) {
   }
 }
 
-// A (study, patient) pair of id codes as one hash key.
-std::uint64_t pair_key(int study, int patient) {
-  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(study)) << 32) | static_cast<std::uint32_t>(patient);
-}
+// (study, patient) pairs of id codes numbered in order of first appearance. A patient id of
+// one study only (the usual case) is looked up by its code; the pairs of an id that recurs in
+// another study, in a hash map.
+class PairCodes {
+ public:
+  explicit PairCodes(std::size_t patient_ids) : first_study_(patient_ids, -1), first_code_(patient_ids, -1) {}
+
+  int size() const { return size_; }
+  // The pair's code, a new one (size() - 1 after the call) when it is new.
+  int add(int study, int patient) {
+    const auto p = static_cast<std::size_t>(patient);
+    if (first_study_[p] < 0) {
+      first_study_[p] = study;
+      return first_code_[p] = size_++;
+    }
+    if (first_study_[p] == study) return first_code_[p];
+    const auto [it, added] = others_.emplace(key(study, patient), size_);
+    if (added) ++size_;
+    return it->second;
+  }
+  // The pair's code, or -1.
+  int find(int study, int patient) const {
+    const auto p = static_cast<std::size_t>(patient);
+    if (first_study_[p] == study) return first_code_[p];
+    const auto it = others_.find(key(study, patient));
+    return it == others_.end() ? -1 : it->second;
+  }
+
+ private:
+  static std::uint64_t key(int study, int patient) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(study)) << 32) | static_cast<std::uint32_t>(patient);
+  }
+  std::vector<int> first_study_, first_code_;  // per patient id code
+  std::unordered_map<std::uint64_t, int> others_;
+  int size_ = 0;
+};
 
 // Each row's patient (study and patient id together) as an integer, in order of first appearance.
 std::vector<int> patient_codes(const RowIds& studies, const RowIds& patients) {
-  std::unordered_map<std::uint64_t, int> code_of;
+  PairCodes pairs(patients.text.size());
   std::vector<int> codes(patients.code.size());
-  for (std::size_t i = 0; i < codes.size(); ++i)
-    codes[i] = code_of.emplace(pair_key(studies.code[i], patients.code[i]), static_cast<int>(code_of.size())).first->second;
+  for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = pairs.add(studies.code[i], patients.code[i]);
   return codes;
 }
 
@@ -314,30 +345,37 @@ void validate_post(const IpdSpec& spec, const Table& sessions, const Table& pati
   require_ids(patients, spec.patient);
   const RowIds s_study = row_ids(sessions, spec.study), s_patient = row_ids(sessions, spec.patient);
   const RowIds p_study = row_ids(patients, spec.study), p_patient = row_ids(patients, spec.patient);
-  std::unordered_map<std::uint64_t, std::size_t> session_patients;  // each patient's first row
+  PairCodes session_patients(s_patient.text.size());
+  std::vector<std::size_t> first_session_row;  // per patient of the sessions file
   for (std::size_t i = 0; i < sessions.rows(); ++i)
-    session_patients.emplace(pair_key(s_study.code[i], s_patient.code[i]), i);
+    if (session_patients.add(s_study.code[i], s_patient.code[i]) == int(first_session_row.size()))
+      first_session_row.push_back(i);
   const std::vector<int> study_in_sessions = codes_in(p_study, s_study);
   const std::vector<int> patient_in_sessions = codes_in(p_patient, s_patient);
-  std::unordered_map<std::uint64_t, std::size_t> post_rows;  // in the patients file's codes
-  std::unordered_set<std::uint64_t> post_patients;           // in the sessions file's codes
+  PairCodes post_patients(p_patient.text.size());
+  std::vector<std::size_t> post_row;  // per patient of the patients file
+  std::vector<bool> has_post_row(first_session_row.size(), false);
   for (std::size_t i = 0; i < patients.rows(); ++i) {
     const auto study = static_cast<std::size_t>(p_study.code[i]), patient = static_cast<std::size_t>(p_patient.code[i]);
-    const auto [it, inserted] = post_rows.emplace(pair_key(p_study.code[i], p_patient.code[i]), i);
-    if (!inserted)
+    const int code = post_patients.add(p_study.code[i], p_patient.code[i]);
+    if (code < int(post_row.size()))
       throw InputError(where(patients, i) + ": duplicate row for study '" + p_study.text[study] + "', patient '" +
-                       p_patient.text[patient] + "' (first at " + where(patients, it->second) + ")");
-    const std::uint64_t key = pair_key(study_in_sessions[study], patient_in_sessions[patient]);
-    if (study_in_sessions[study] < 0 || patient_in_sessions[patient] < 0 || !session_patients.count(key))
+                       p_patient.text[patient] + "' (first at " + where(patients, post_row[std::size_t(code)]) + ")");
+    post_row.push_back(i);
+    const int in_sessions = study_in_sessions[study] < 0 || patient_in_sessions[patient] < 0
+                                ? -1
+                                : session_patients.find(study_in_sessions[study], patient_in_sessions[patient]);
+    if (in_sessions < 0)
       throw InputError(where(patients, i) + ": study '" + p_study.text[study] + "', patient '" + p_patient.text[patient] +
                        "' has no sessions in " + sessions.source());
-    post_patients.insert(key);
+    has_post_row[std::size_t(in_sessions)] = true;
   }
   // A patient of the sessions file without a row: the first in (study, patient) order.
   std::optional<std::pair<std::string, std::string>> first_missing;
   std::size_t first_missing_row = 0;
-  for (const auto& [key, row] : session_patients) {
-    if (post_patients.count(key)) continue;
+  for (std::size_t code = 0; code < first_session_row.size(); ++code) {
+    if (has_post_row[code]) continue;
+    const std::size_t row = first_session_row[code];
     std::pair<std::string, std::string> ids{s_study.text[static_cast<std::size_t>(s_study.code[row])],
                                             s_patient.text[static_cast<std::size_t>(s_patient.code[row])]};
     if (!first_missing || ids < *first_missing) {
@@ -385,11 +423,17 @@ std::vector<double> standardize_within(const std::vector<double>& x, const RowId
 
 // Step 2: the mean of each patient's non-missing values (patients as patient_codes).
 std::vector<double> patient_means(const std::vector<double>& z, const std::vector<int>& patient) {
+  // Each patient's values side by side (in row order), then R's mean() of each patient's run.
   const int n_patients = patient.empty() ? 0 : *std::max_element(patient.begin(), patient.end()) + 1;
-  std::vector<std::vector<double>> values(static_cast<std::size_t>(n_patients));
-  for (std::size_t i = 0; i < z.size(); ++i) values[static_cast<std::size_t>(patient[i])].push_back(z[i]);
-  std::vector<double> means(values.size());
-  for (std::size_t p = 0; p < values.size(); ++p) means[p] = mean_sd(values[p]).mean;
+  std::vector<std::size_t> start(static_cast<std::size_t>(n_patients) + 1, 0);
+  for (int p : patient) ++start[static_cast<std::size_t>(p) + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<double> grouped(z.size());
+  std::vector<std::size_t> next(start.begin(), start.end() - 1);
+  for (std::size_t i = 0; i < z.size(); ++i) grouped[next[static_cast<std::size_t>(patient[i])]++] = z[i];
+  std::vector<double> means(static_cast<std::size_t>(n_patients));
+  for (std::size_t p = 0; p < means.size(); ++p)
+    means[p] = mean_sd(std::span<const double>(grouped).subspan(start[p], start[p + 1] - start[p])).mean;
   std::vector<double> out(z.size());
   for (std::size_t i = 0; i < z.size(); ++i) out[i] = means[static_cast<std::size_t>(patient[i])];
   return out;

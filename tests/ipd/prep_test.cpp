@@ -148,5 +148,29 @@ TEST(IpdPrep, PostFileMustMatchThePatients) {
   EXPECT_NO_THROW(validate_data(spec, sessions, &patients));
 }
 
+// The same patient id in two studies is two patients, in the post file as in the sessions.
+std::string post_error(const std::string& post_csv) {
+  const IpdSpec spec = parse_spec(std::string(small_spec) + "[post]\nsource = \"p.csv\"\npre = \"pre\"\npost = \"post\"\n",
+                                  "t.toml", ".");
+  const Table sessions = sessions_with("study,patient,session,p,o\nA,1,1,1,5\nB,1,1,2,3\nB,2,1,3,1\n");
+  const Table patients = read_delimited_text(post_csv, "p.csv", {});
+  try {
+    validate_data(spec, sessions, &patients);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(IpdPrep, PostFilePatientsAreStudyAndId) {
+  EXPECT_EQ(post_error("study,patient,pre,post\nB,2,1,2\nA,1,1,2\nB,1,1,2\n"), "no error");
+  EXPECT_EQ(post_error("study,patient,pre,post\nB,1,1,2\nA,1,1,2\nB,1,3,4\nB,2,1,2\n"),
+            "p.csv:4: duplicate row for study 'B', patient '1' (first at p.csv:2)");
+  EXPECT_EQ(post_error("study,patient,pre,post\nA,1,1,2\nA,2,1,2\n"),
+            "p.csv:3: study 'A', patient '2' has no sessions in s.csv");
+  EXPECT_EQ(post_error("study,patient,pre,post\nB,2,1,2\nA,1,1,2\n"),
+            "p.csv: no row for study 'B', patient '1' of s.csv:3");
+}
+
 }  // namespace
 }  // namespace spiral

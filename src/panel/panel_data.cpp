@@ -161,12 +161,15 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
 namespace {
 
 // F with C = F F': the centred rows / sqrt(n) when there are fewer patients than columns
-// (a single patient has none), else V D^(1/2) from C's eigen-decomposition.
+// (a single patient has none), else P' L D^(1/2) from C's pivoted LDL' factorization
+// (P C P' = L D L', semi-definite C allowed: D >= 0 up to rounding).
 Eigen::MatrixXd covariance_factor(const Eigen::MatrixXd& centred, const Eigen::MatrixXd& cov, double n) {
   if (centred.rows() == 1) return Eigen::MatrixXd(cov.rows(), 0);
   if (centred.rows() <= centred.cols()) return centred.transpose() / std::sqrt(n);
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(cov);
-  return eigen.eigenvectors() * eigen.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(cov);
+  const Eigen::MatrixXd l_root_d =
+      Eigen::MatrixXd(ldlt.matrixL()) * ldlt.vectorD().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  return ldlt.transpositionsP().transpose() * l_root_d;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,13 @@ std::vector<std::size_t> candidate_rows(const Table& table, const FrameOptions& 
                      " entries for " + std::to_string(table.rows()) + " rows");
   }
   std::vector<std::size_t> rows;
+  if (options.row_filter.empty()) {
+    rows.resize(table.rows());
+    std::iota(rows.begin(), rows.end(), std::size_t{0});
+    return rows;
+  }
   for (std::size_t i = 0; i < table.rows(); ++i) {
-    if (options.row_filter.empty() || options.row_filter[i]) rows.push_back(i);
+    if (options.row_filter[i]) rows.push_back(i);
   }
   return rows;
 }

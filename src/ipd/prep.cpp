@@ -21,8 +21,38 @@ using namespace ipd_detail;
 
 namespace ipd_detail {
 
+namespace {
+
+// A factor whose levels are strictly increasing in byte order (as every reader and the
+// simulator make them), so distinct, and none of them "NA" (the text of a missing value): its
+// ids are its levels, numbered by first appearance, without comparing any text.
+bool has_distinct_sorted_levels(const Column& c) {
+  return c.is_factor() && std::adjacent_find(c.levels.begin(), c.levels.end(), std::greater_equal<>()) == c.levels.end() &&
+         !std::binary_search(c.levels.begin(), c.levels.end(), "NA");
+}
+
+RowIds factor_level_ids(const Column& c) {
+  RowIds ids;
+  ids.code.resize(c.codes.size());
+  std::vector<int> code_of_level(c.levels.size(), -1);
+  int missing_code = -1;
+  for (std::size_t i = 0; i < ids.code.size(); ++i) {
+    const int level = c.codes[i];
+    int& code = level < 0 ? missing_code : code_of_level[static_cast<std::size_t>(level)];
+    if (code < 0) {
+      code = static_cast<int>(ids.text.size());
+      ids.text.push_back(level < 0 ? "NA" : c.levels[static_cast<std::size_t>(level)]);
+    }
+    ids.code[i] = code;
+  }
+  return ids;
+}
+
+}  // namespace
+
 RowIds row_ids(const Table& table, const std::string& column) {
   const Column& c = table.column(column);
+  if (has_distinct_sorted_levels(c)) return factor_level_ids(c);
   RowIds ids;
   ids.code.resize(table.rows());
   std::unordered_map<std::string, int> code_of_text;

@@ -316,6 +316,8 @@ CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
   return checked;
 }
 
+// lme4's checkConv: not converged, with its warning, when that statistic is above 0.002 or
+// cannot be had.
 void check_convergence(const lmm_detail::Differences& d, LmmResult& result) {
   const std::optional<ScaledGradient> g = max_scaled_gradient(d);
   if (!g) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ipd/ipd_internal.hpp"
 #include "spiral/ipd.hpp"
 #include "test_support.hpp"
 
@@ -170,6 +171,29 @@ TEST(IpdPrep, PostFilePatientsAreStudyAndId) {
             "p.csv:3: study 'A', patient '2' has no sessions in s.csv");
   EXPECT_EQ(post_error("study,patient,pre,post\nB,2,1,2\nA,1,1,2\n"),
             "p.csv: no row for study 'B', patient '1' of s.csv:3");
+}
+
+// Ids are texts: two levels that print alike, or a level "NA" and a missing value, are one id.
+TEST(IpdPrep, IdsAreTheTextsOfTheValues) {
+  const auto ids_of = [](std::vector<int> codes, std::vector<std::string> levels) {
+    Column c;
+    c.name = "id";
+    c.kind = Column::Kind::Factor;
+    c.codes = std::move(codes);
+    c.levels = std::move(levels);
+    std::vector<Column> columns;
+    columns.push_back(std::move(c));
+    return ipd_detail::row_ids(table_from_columns(std::move(columns)), "id");
+  };
+  const ipd_detail::RowIds sorted = ids_of({1, -1, 0, 1, -1}, {"A", "B"});
+  EXPECT_EQ(sorted.code, (std::vector<int>{0, 1, 2, 0, 1}));
+  EXPECT_EQ(sorted.text, (std::vector<std::string>{"B", "NA", "A"}));
+  const ipd_detail::RowIds alike = ids_of({0, 2, 1}, {"B", "A", "B"});
+  EXPECT_EQ(alike.code, (std::vector<int>{0, 0, 1}));
+  EXPECT_EQ(alike.text, (std::vector<std::string>{"B", "A"}));
+  const ipd_detail::RowIds na = ids_of({1, -1, 0}, {"A", "NA"});
+  EXPECT_EQ(na.code, (std::vector<int>{0, 0, 1}));
+  EXPECT_EQ(na.text, (std::vector<std::string>{"NA", "A"}));
 }
 
 }  // namespace

@@ -257,12 +257,14 @@ Eigen::MatrixXd fiml_hessian(const std::vector<Pattern>& patterns, const Eigen::
     const Eigen::MatrixXd precision = llt.solve(Eigen::MatrixXd::Identity(p_o, p_o));
     Eigen::MatrixXd a(p_o, r + 1);  // [F d], F F' = C
     a << pattern.cov_factor, pattern.mean - mu(o);
-    const Eigen::MatrixXd w = llt.solve(a);  // W = P [F d]: W W' = P Q P, last column P d
+    // Products of at most p x p matrices coefficient by coefficient (lazyProduct): below a few
+    // dozen rows Eigen's blocked products and solves cost several times their arithmetic.
+    const Eigen::MatrixXd w = precision.lazyProduct(a);  // W = P [F d]: W W' = P Q P, last column P d
     const Eigen::MatrixXd y = vectors(o, Eigen::all);
-    const Eigen::MatrixXd py = llt.solve(y);
-    const Eigen::MatrixXd m = y.transpose() * py;  // Y'PY
-    const Eigen::MatrixXd wy = w.transpose() * y;
-    const Eigen::MatrixXd nn = wy.transpose() * wy;  // Y'WW'Y
+    const Eigen::MatrixXd py = precision.lazyProduct(y);
+    const Eigen::MatrixXd m = y.transpose().lazyProduct(py);  // Y'PY
+    const Eigen::MatrixXd wy = w.transpose().lazyProduct(y);
+    const Eigen::MatrixXd nn = wy.transpose().lazyProduct(wy);  // Y'WW'Y
     const Eigen::VectorXd y_pd = wy.row(r).transpose();  // Y'P d
     const double n = pattern.n;
     for (long j = 0; j < p_o; ++j)  // the lower triangle only, as o is increasing

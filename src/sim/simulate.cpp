@@ -167,27 +167,31 @@ double missed_probability(double missing, double previous_outcome, bool first_se
   return missing + h * previous_outcome / (1.0 + std::fabs(previous_outcome));
 }
 
-// A factor column filled id by id (a patient's rows repeat its ids: one comparison, no copy),
+// A factor column filled id by id (a patient's rows repeat its ids: one integer comparison),
 // its levels in byte order as Table::add_factor_from_strings gives them.
 class FactorColumn {
  public:
-  void push(const std::string& id) {
-    if (codes_.empty() || id != levels_[static_cast<std::size_t>(codes_.back())]) {
-      const auto [it, added] = code_of_.emplace(id, static_cast<int>(levels_.size()));
+  // The id numbered `key` in the simulator's own numbering (of the studies, patients or
+  // therapists): ids are told apart by their numbers, their text kept once per level.
+  void push(long key, const std::string& id) {
+    if (codes_.empty() || key != last_key_) {
+      const auto [it, added] = code_of_.emplace(key, static_cast<int>(levels_.size()));
       if (added) levels_.push_back(id);
-      codes_.push_back(it->second);
-    } else {
-      codes_.push_back(codes_.back());
+      last_key_ = key;
+      last_code_ = it->second;
     }
+    codes_.push_back(last_code_);
   }
   void add_to(Table& table, const std::string& name) && {
     table.add_factor_in_byte_order(name, std::move(codes_), std::move(levels_));
   }
 
  private:
-  std::unordered_map<std::string, int> code_of_;
+  std::unordered_map<long, int> code_of_;
   std::vector<std::string> levels_;  // in order of first appearance
   std::vector<int> codes_;
+  long last_key_ = 0;
+  int last_code_ = 0;
 };
 
 // Columns of the three tables, filled patient by patient.
@@ -201,7 +205,7 @@ struct Builder {
 
 struct PatientContext {
   int study = 0;
-  long patient = 0;
+  long patient = 0, therapist = 0;
   std::string study_id, patient_id, therapist_id;
   Pair intercept;  // patient + therapist intercepts
   StudyScale scale{};
@@ -277,9 +281,9 @@ void simulate_patient(sim::Random& rng, const SimulateOptions& o, const PatientC
     out.l_attended.push_back(attended ? 1.0 : 0.0);
     out.l_missed.push_back(missed ? 1.0 : 0.0);
     if (absent) continue;
-    out.study.push(ctx.study_id);
-    out.patient.push(ctx.patient_id);
-    out.therapist.push(ctx.therapist_id);
+    out.study.push(ctx.study, ctx.study_id);
+    out.patient.push(ctx.patient, ctx.patient_id);
+    out.therapist.push(ctx.therapist, ctx.therapist_id);
     out.session.push_back(t);
     out.alliance.push_back(missed ? NA : ctx.scale.alliance_mean + ctx.scale.alliance_sd * y.process);
     out.symptoms.push_back(missed ? NA : ctx.scale.symptoms_mean + ctx.scale.symptoms_sd * y.outcome);
@@ -295,8 +299,8 @@ void simulate_patient(sim::Random& rng, const SimulateOptions& o, const PatientC
   const double post = Design::post_on_pre * pre + Design::post_on_early_process * early +
                       Design::post_noise_sd * rng.normal();
   const bool post_missing = rng.bernoulli(o.missing);
-  out.p_study.push(ctx.study_id);
-  out.p_patient.push(ctx.patient_id);
+  out.p_study.push(ctx.study, ctx.study_id);
+  out.p_patient.push(ctx.patient, ctx.patient_id);
   out.pre.push_back(ctx.scale.symptoms_mean + ctx.scale.symptoms_sd * pre);
   out.post.push_back(post_missing ? NA : ctx.scale.symptoms_mean + ctx.scale.symptoms_sd * post);
 }
@@ -387,7 +391,8 @@ SimulatedData simulate(const SimulateOptions& options) {
       const int j = rng.below(options.therapists_per_study);
       ctx.patient = next_patient - 1;
       ctx.patient_id = padded_id("P", next_patient, patient_width);
-      ctx.therapist_id = padded_id("T", static_cast<long>(s) * options.therapists_per_study + j + 1, therapist_width);
+      ctx.therapist = static_cast<long>(s) * options.therapists_per_study + j;
+      ctx.therapist_id = padded_id("T", ctx.therapist + 1, therapist_width);
       const Pair own = correlated_normal(rng, chol_intercept);
       const Pair& th = therapist_intercepts[static_cast<std::size_t>(j)];
       ctx.intercept = {own.process + th.process, own.outcome + th.outcome};

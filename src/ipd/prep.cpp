@@ -206,8 +206,7 @@ class PairCodes {
  public:
   explicit PairCodes(std::size_t patient_ids) : first_study_(patient_ids, -1), first_code_(patient_ids, -1) {}
 
-  int size() const { return size_; }
-  // The pair's code, a new one (size() - 1 after the call) when it is new.
+  // The pair's code: the next unused one (0, 1, ...) when the pair is new.
   int add(int study, int patient) {
     const auto p = static_cast<std::size_t>(patient);
     if (first_study_[p] < 0) {

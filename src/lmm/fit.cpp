@@ -307,7 +307,10 @@ CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
                                                  : stalled_on_boundary(model, reml, checked.optimum);
   if (stopped_short) {
     const bool reached_max_eval = checked.optimum.reached_max_eval;
-    const std::vector<double> from = checked.derivatives
+    // From where it stopped; when only the gradient test failed (the Hessian positive
+    // definite), with every variance whose Newton step crosses 0 put on its bound.
+    const bool gradient_failed = checked.derivatives && max_scaled_gradient(*checked.derivatives);
+    const std::vector<double> from = gradient_failed
                                          ? onto_bounds_newton_crosses(model, *checked.derivatives, checked.optimum.params)
                                          : checked.optimum.params;
     checked = check(minimize_criterion(model, reml, from));

@@ -285,11 +285,6 @@ void DevianceModel::build_crossproducts(double phi) {
   Eigen::MatrixXd xy_rows(most_rows_index, p1);
   xyxy_.setZero(p1, p1);  // its lower triangle: the Schur complements use no other
   if (!ar1_) xyxy_.selfadjointView<Eigen::Lower>().rankUpdate(xy_.transpose());
-  if (!ar1_ && (q2_ == 0 || nested_in_scalar_rest_)) {
-    sum_crossproducts_over_rows();
-    built_phi_ = phi;
-    return;
-  }
   for (std::size_t position = 0; position < groups_.size(); ++position) {
     Group& g = groups_[position];
     const auto group = static_cast<Eigen::Index>(position);
@@ -341,38 +336,6 @@ void DevianceModel::build_crossproducts(double phi) {
     }
   }
   built_phi_ = phi;
-}
-
-// Without AR(1), with no rest term or one scalar rest term the groups are nested in: the
-// groups' cross-products as sums over the model rows, one column at a time, each row adding
-// to its group's entries (no gathering of each group's rows, no small products).
-void DevianceModel::sum_crossproducts_over_rows() {
-  const ReTerm& first = terms_.front();
-  const int k = first.k, p1 = p_ + 1;
-  const Eigen::MatrixXd& z1 = first.block->z;
-  std::vector<int> position(groups_.size());  // of each level in groups_ and the per-group arrays
-  for (std::size_t i = 0; i < groups_.size(); ++i) position[static_cast<std::size_t>(groups_[i].level)] = int(i);
-  std::vector<int> group_of_row(static_cast<std::size_t>(n_));
-  for (std::size_t r = 0; r < group_of_row.size(); ++r)
-    group_of_row[r] = position[static_cast<std::size_t>(first.block->level_of_row[r])];
-  // out[group of row r] += u(r) v(r) over the rows
-  const auto add_products = [&](double* out, const double* u, const double* v) {
-    for (std::size_t r = 0; r < group_of_row.size(); ++r) out[group_of_row[r]] += u[r] * v[r];
-  };
-  for (int c2 = 0; c2 < k; ++c2)
-    for (int c1 = 0; c1 < k; ++c1) add_products(a11_.col(c1 + c2 * k).data(), z1.col(c1).data(), z1.col(c2).data());
-  for (int j = 0; j < p1; ++j)
-    for (int c = 0; c < k; ++c)
-      add_products(z1xy_.col(j).data() + Eigen::Index(c) * padded_groups_, z1.col(c).data(), xy_.col(j).data());
-  if (!nested_in_scalar_rest_) return;
-  const ReTerm& rest = terms_[1];  // one effect per level, and each group within one level
-  const double* z2 = rest.block->z.data();
-  for (int c = 0; c < k; ++c) add_products(nested_a21_.col(c).data(), z2, z1.col(c).data());
-  for (std::size_t r = 0; r < group_of_row.size(); ++r) {
-    const int level = rest.offset + rest.block->level_of_row[r];
-    a22_(level, level) += z2[r] * z2[r];
-    for (int j = 0; j < p1; ++j) z2xy_(level, j) += z2[r] * xy_(Eigen::Index(r), j);
-  }
 }
 
 // Lambda2' m: column by column (contiguous in column-major storage), each level's k rows

@@ -105,7 +105,6 @@ class DevianceModel {
   bool factor_rest(const Eigen::MatrixXd& c2, Eigen::MatrixXd& schur, double& log_det);
   void split_coupling();
   void build_crossproducts(double phi);
-  void sum_crossproducts_over_rows();
   bool rest_is_scalar() const;  // every term after the first has k = 1
   void scale_rest_lower(const std::vector<Eigen::MatrixXd>& T);
   void apply_rest_lambda_t(const std::vector<Eigen::MatrixXd>& T, Eigen::Ref<Eigen::MatrixXd> rest_rows) const;

@@ -265,21 +265,6 @@ bool fails_convergence_check(const lmm_detail::Differences& d) {
   return !g || g->value > kGradientTolerance;
 }
 
-// A restart point for a fit that failed the gradient test: every variance parameter whose
-// Newton step along its own axis (g_i / H_ii) would cross its bound 0 set onto it. (A nearly
-// singular fit of the power analysis stopped with a therapist theta of 1.06e-4, gradient test
-// failed; on the bound its REML criterion is 1.4e-5 lower and within 5e-9 of lme4's optimum.)
-std::vector<double> onto_bounds_newton_crosses(const DevianceModel& model, const lmm_detail::Differences& d,
-                                               std::vector<double> params) {
-  const std::vector<double> lower = model.lower_bounds();
-  for (int i = 0; i < model.n_theta(); ++i) {
-    const auto at = std::size_t(i);
-    const double curvature = d.hessian(i, i), gradient = d.gradient(i);
-    if (lower[at] == 0 && curvature > 0 && params[at] - gradient / curvature < 0) params[at] = 0;
-  }
-  return params;
-}
-
 struct CheckedOptimum {
   Optimum optimum;
   std::optional<lmm_detail::Differences> derivatives;  // none for a singular fit
@@ -311,7 +296,8 @@ CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
     // definite), with every variance whose Newton step crosses 0 put on its bound.
     const bool gradient_failed = checked.derivatives && max_scaled_gradient(*checked.derivatives);
     const std::vector<double> from = gradient_failed
-                                         ? onto_bounds_newton_crosses(model, *checked.derivatives, checked.optimum.params)
+                                         ? lmm_detail::onto_bounds_newton_crosses(model.lower_bounds(), *checked.derivatives,
+                                                                                  checked.optimum.params)
                                          : checked.optimum.params;
     checked = check(minimize_criterion(model, reml, from));
     checked.optimum.reached_max_eval = checked.optimum.reached_max_eval || reached_max_eval;

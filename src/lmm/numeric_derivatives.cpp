@@ -53,4 +53,14 @@ bool fails_gradient_check(double gradient, double curvature) {
   return std::min(std::fabs(gradient), scaled) > kGradientTolerance;
 }
 
+std::vector<double> onto_bounds_newton_crosses(const std::vector<double>& lower, const Differences& d,
+                                               std::vector<double> params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto at = static_cast<Eigen::Index>(i);
+    const double curvature = d.hessian(at, at);
+    if (lower[i] == 0 && curvature > 0 && params[i] - d.gradient(at) / curvature < 0) params[i] = 0;
+  }
+  return params;
+}
+
 }  // namespace spiral::lmm_detail

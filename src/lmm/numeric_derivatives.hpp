@@ -35,4 +35,12 @@ Differences central_differences(const PairFunction& f, const std::vector<double>
 constexpr double kGradientTolerance = 0.002;
 bool fails_gradient_check(double gradient, double curvature);
 
+// Where BOBYQA restarts after a failed gradient test (Hessian positive definite): params with
+// every parameter bounded below by 0 whose Newton step along its own axis (g_i / H_ii) would
+// cross 0 put on that bound. (A nearly singular fit of the power analysis once stopped with a
+// therapist theta of 1.06e-4; on the bound its REML criterion is 1.4e-5 lower and within 5e-9
+// of lme4's optimum.)
+std::vector<double> onto_bounds_newton_crosses(const std::vector<double>& lower, const Differences& d,
+                                               std::vector<double> params);
+
 }  // namespace spiral::lmm_detail

@@ -224,9 +224,11 @@ TEST(LmmFit, TherapistVarianceOnTheBoundary) {
   expect_ranef_matches("zero_therapist.csv", formula, "lmm/zero_therapist_ranef.json");
 }
 
-// A nearly singular fit that BOBYQA stopped inside the region, its therapist theta at 1.1e-4
-// and the gradient test failed (converged = false, left out of the pooling): the restart from
-// that theta put on its bound reaches lme4's boundary optimum.
+// A nearly singular fit of the power analysis that BOBYQA, with the groups' cross-products
+// summed in another order, stopped inside the region, its therapist theta at 1.1e-4 and the
+// gradient test failed (converged = false, left out of the pooling); restarted with that theta
+// on its bound (GradientCheck.RestartPutsOnTheBoundWhereTheNewtonStepCrossesIt) it reaches
+// lme4's boundary optimum. Converged and singular, as lme4's fit.
 TEST(LmmFit, FailedGradientTestNextToTheBoundaryRestartsOnIt) {
   // lmer(P ~ Ow_lag1 + Pw_lag1 + Pm + Om + session + (1 + Ow_lag1 | patient) + (1 | therapist),
   // near_singular_therapist.csv): singular, theta's last element 0.

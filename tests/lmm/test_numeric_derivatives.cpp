@@ -50,6 +50,20 @@ TEST(CentralDifferences, StepsStayOnTheirSideOfZeroFromTheSmallestNonSingularThe
   EXPECT_NEAR(d.hessian(0, 1), 0, 1e-6);
 }
 
+// The restart point after a failed gradient test: only a parameter bounded by 0 whose own
+// Newton step crosses 0 goes onto the bound (theta = (1.06e-4, 0.5, -0.3, 0.2), the near-
+// singular therapist fit's first component; the third is unbounded, the fourth steps inward).
+TEST(GradientCheck, RestartPutsOnTheBoundWhereTheNewtonStepCrossesIt) {
+  Differences d;
+  d.gradient = Eigen::Vector4d(0.0052, 0.001, 5.0, -0.01);
+  d.hessian = Eigen::Vector4d(2.0, 10.0, 1.0, 3.0).asDiagonal();
+  const std::vector<double> lower{0, 0, -HUGE_VAL, 0};
+  const std::vector<double> from = onto_bounds_newton_crosses(lower, d, {1.06e-4, 0.5, -0.3, 0.2});
+  EXPECT_EQ(from, (std::vector<double>{0, 0.5, -0.3, 0.2}));
+  d.hessian(0, 0) = -2.0;  // no curvature to take a Newton step with: left where it is
+  EXPECT_EQ(onto_bounds_newton_crosses(lower, d, {1.06e-4, 0.5, -0.3, 0.2})[0], 1.06e-4);
+}
+
 // lme4's gradient test, as the singular fits' stall check applies it per parameter: values
 // from the power analysis's fits, where the raw gradient (0.04) alone restarted BOBYQA for a
 // criterion gain of ~1e-8, while a scaled gradient of 0.0054 (a gain of 1.5e-5) is a stall.

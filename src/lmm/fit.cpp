@@ -260,11 +260,6 @@ std::optional<ScaledGradient> max_scaled_gradient(const lmm_detail::Differences&
   return g;
 }
 
-bool fails_convergence_check(const lmm_detail::Differences& d) {
-  const std::optional<ScaledGradient> g = max_scaled_gradient(d);
-  return !g || g->value > kGradientTolerance;
-}
-
 struct CheckedOptimum {
   Optimum optimum;
   std::optional<lmm_detail::Differences> derivatives;  // none for a singular fit
@@ -288,17 +283,18 @@ CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
     return checked;
   };
   CheckedOptimum checked = check(minimize_criterion(model, reml, model.start()));
-  const bool stopped_short = checked.derivatives ? fails_convergence_check(*checked.derivatives)
+  const std::optional<ScaledGradient> gradient =
+      checked.derivatives ? max_scaled_gradient(*checked.derivatives) : std::nullopt;
+  const bool stopped_short = checked.derivatives ? !gradient || gradient->value > kGradientTolerance
                                                  : stalled_on_boundary(model, reml, checked.optimum);
   if (stopped_short) {
     const bool reached_max_eval = checked.optimum.reached_max_eval;
     // From where it stopped; when only the gradient test failed (the Hessian positive
     // definite), with every variance whose Newton step crosses 0 put on its bound.
-    const bool gradient_failed = checked.derivatives && max_scaled_gradient(*checked.derivatives);
-    const std::vector<double> from = gradient_failed
-                                         ? lmm_detail::onto_bounds_newton_crosses(model.lower_bounds(), *checked.derivatives,
-                                                                                  checked.optimum.params)
-                                         : checked.optimum.params;
+    const std::vector<double> from =
+        gradient ? lmm_detail::onto_bounds_newton_crosses(model.lower_bounds(), *checked.derivatives,
+                                                          checked.optimum.params)
+                 : checked.optimum.params;
     checked = check(minimize_criterion(model, reml, from));
     checked.optimum.reached_max_eval = checked.optimum.reached_max_eval || reached_max_eval;
   }

@@ -81,6 +81,10 @@ class Table {
   std::vector<long> lines_;
 };
 
+// Factor codes renumbered to the levels they use, kept in their order (R's droplevels()); those
+// levels are returned, and missing codes (-1) stay missing.
+std::vector<std::string> drop_unused_levels(const std::vector<std::string>& levels, std::vector<int>& codes);
+
 // Options shared by every reader (contract section 2).
 struct ReadOptions {
   char separator = 0;                  // 0 = detect from the header (',' ';' tab)

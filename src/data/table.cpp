@@ -108,23 +108,20 @@ void Table::add_factor_from_strings(const std::string& name, const std::vector<s
   add_factor_in_byte_order(name, std::move(codes), std::move(levels));
 }
 
-namespace {
-
-// The levels the codes use, in their order, and the codes renumbered to match.
-void drop_unused_levels(const std::vector<std::string>& levels, Column& column) {
+std::vector<std::string> drop_unused_levels(const std::vector<std::string>& levels, std::vector<int>& codes) {
   std::vector<int> new_code(levels.size(), -1);
-  for (int code : column.codes)
+  for (int code : codes)
     if (code >= 0) new_code[static_cast<std::size_t>(code)] = 0;
+  std::vector<std::string> used;
   for (std::size_t l = 0; l < levels.size(); ++l) {
     if (new_code[l] < 0) continue;
-    new_code[l] = static_cast<int>(column.levels.size());
-    column.levels.push_back(levels[l]);
+    new_code[l] = static_cast<int>(used.size());
+    used.push_back(levels[l]);
   }
-  for (int& code : column.codes)
+  for (int& code : codes)
     if (code >= 0) code = new_code[static_cast<std::size_t>(code)];
+  return used;
 }
-
-}  // namespace
 
 Table Table::subset(const std::vector<bool>& keep, Levels levels) const {
   std::vector<std::size_t> rows;
@@ -151,7 +148,7 @@ Table Table::select_rows(const std::vector<std::size_t>& rows, Levels levels) co
       d.codes.reserve(rows.size());
       for (std::size_t i : rows) d.codes.push_back(c.codes[i]);
       if (levels == Levels::Keep) d.levels = c.levels;
-      else drop_unused_levels(c.levels, d);
+      else d.levels = drop_unused_levels(c.levels, d.codes);
     }
     out.add(std::move(d));
   }

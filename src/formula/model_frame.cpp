@@ -88,18 +88,11 @@ void reject_infinite_values(const Table& table, const std::vector<const Column*>
 
 // A factor restricted to the model rows, unused levels dropped (drop.unused.levels = TRUE).
 FrameVariable factor_variable(const Column& column, const std::vector<std::size_t>& rows) {
-  std::vector<bool> used(column.levels.size(), false);
-  for (std::size_t row : rows) used[static_cast<std::size_t>(column.codes[row])] = true;
-  std::vector<int> new_code(column.levels.size(), -1);
   FrameVariable v;
   v.factor = true;
-  for (std::size_t l = 0; l < column.levels.size(); ++l) {
-    if (!used[l]) continue;
-    new_code[l] = static_cast<int>(v.levels.size());
-    v.levels.push_back(column.levels[l]);
-  }
   v.codes.reserve(rows.size());
-  for (std::size_t row : rows) v.codes.push_back(new_code[static_cast<std::size_t>(column.codes[row])]);
+  for (std::size_t row : rows) v.codes.push_back(column.codes[row]);
+  v.levels = drop_unused_levels(column.levels, v.codes);
   return v;
 }
 

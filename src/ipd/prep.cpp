@@ -243,14 +243,12 @@ std::vector<int> patient_codes(const RowIds& studies, const RowIds& patients) {
   return codes;
 }
 
-// Each patient's rows ordered by session (patients as patient_codes, rows of one session in
-// input order): patient p's rows are row[offset[p] .. offset[p + 1]), their sessions beside
-// them. Built by counting, without a node per row.
-struct SessionIndex {
+// Each patient's rows in input order (patients as patient_codes): patient p's rows are
+// row[offset[p] .. offset[p + 1]). Built by counting, without a node per row.
+struct RowsByPatient {
   std::vector<std::size_t> offset, row;
-  std::vector<double> session;
 
-  SessionIndex(const std::vector<int>& patient, const std::vector<double>& sessions) {
+  explicit RowsByPatient(const std::vector<int>& patient) {
     const std::size_t n_patients = patient.empty() ? 0 : std::size_t(*std::max_element(patient.begin(), patient.end())) + 1;
     offset.assign(n_patients + 1, 0);
     for (int p : patient) ++offset[static_cast<std::size_t>(p) + 1];
@@ -258,7 +256,17 @@ struct SessionIndex {
     row.resize(patient.size());
     std::vector<std::size_t> next(offset.begin(), offset.end() - 1);
     for (std::size_t i = 0; i < patient.size(); ++i) row[next[static_cast<std::size_t>(patient[i])]++] = i;
-    for (std::size_t p = 0; p < n_patients; ++p)
+  }
+  std::size_t patients() const { return offset.size() - 1; }
+};
+
+// Each patient's rows ordered by session (rows of one session in input order), their
+// sessions beside them.
+struct SessionIndex : RowsByPatient {
+  std::vector<double> session;
+
+  SessionIndex(const std::vector<int>& patient, const std::vector<double>& sessions) : RowsByPatient(patient) {
+    for (std::size_t p = 0; p < patients(); ++p)
       std::stable_sort(row.begin() + long(offset[p]), row.begin() + long(offset[p + 1]),
                        [&](std::size_t a, std::size_t b) { return sessions[a] < sessions[b]; });
     session.resize(row.size());
@@ -453,16 +461,12 @@ std::vector<double> standardize_within(const std::vector<double>& x, const RowId
 // Step 2: the mean of each patient's non-missing values (patients as patient_codes).
 std::vector<double> patient_means(const std::vector<double>& z, const std::vector<int>& patient) {
   // Each patient's values side by side (in row order), then R's mean() of each patient's run.
-  const int n_patients = patient.empty() ? 0 : *std::max_element(patient.begin(), patient.end()) + 1;
-  std::vector<std::size_t> start(static_cast<std::size_t>(n_patients) + 1, 0);
-  for (int p : patient) ++start[static_cast<std::size_t>(p) + 1];
-  std::partial_sum(start.begin(), start.end(), start.begin());
+  const RowsByPatient rows(patient);
   std::vector<double> grouped(z.size());
-  std::vector<std::size_t> next(start.begin(), start.end() - 1);
-  for (std::size_t i = 0; i < z.size(); ++i) grouped[next[static_cast<std::size_t>(patient[i])]++] = z[i];
-  std::vector<double> means(static_cast<std::size_t>(n_patients));
+  for (std::size_t j = 0; j < grouped.size(); ++j) grouped[j] = z[rows.row[j]];
+  std::vector<double> means(rows.patients());
   for (std::size_t p = 0; p < means.size(); ++p)
-    means[p] = mean_sd(std::span<const double>(grouped).subspan(start[p], start[p + 1] - start[p])).mean;
+    means[p] = mean_sd(std::span<const double>(grouped).subspan(rows.offset[p], rows.offset[p + 1] - rows.offset[p])).mean;
   std::vector<double> out(z.size());
   for (std::size_t i = 0; i < z.size(); ++i) out[i] = means[static_cast<std::size_t>(patient[i])];
   return out;

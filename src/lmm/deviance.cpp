@@ -280,11 +280,16 @@ void DevianceModel::build_crossproducts(double phi) {
     most_rows = std::max(most_rows, g.rows.size());
     most_rest = std::max(most_rest, g.rest_index.size());
   }
+  xyxy_.setZero(p1, p1);  // its lower triangle: the Schur complements use no other
+  if (!ar1_) xyxy_.selfadjointView<Eigen::Lower>().rankUpdate(xy_.transpose());
+  built_phi_ = phi;
+  if (!ar1_ && (q2_ == 0 || nested_in_scalar_rest_)) {
+    add_group_crossproducts_by_dots(most_rows);
+    return;
+  }
   const auto most_rows_index = static_cast<Eigen::Index>(most_rows);
   Eigen::MatrixXd z1_rows(most_rows_index, first.k), z2_rows(most_rows_index, static_cast<Eigen::Index>(most_rest));
   Eigen::MatrixXd xy_rows(most_rows_index, p1);
-  xyxy_.setZero(p1, p1);  // its lower triangle: the Schur complements use no other
-  if (!ar1_) xyxy_.selfadjointView<Eigen::Lower>().rankUpdate(xy_.transpose());
   for (std::size_t position = 0; position < groups_.size(); ++position) {
     Group& g = groups_[position];
     const auto group = static_cast<Eigen::Index>(position);
@@ -335,7 +340,48 @@ void DevianceModel::build_crossproducts(double phi) {
       }
     }
   }
-  built_phi_ = phi;
+}
+
+// The groups' products when none or one rest level touches each group and there is no AR(1)
+// (e.g. `(1 + x | patient) + (1 | therapist)` with patients nested in therapists): each
+// group's columns gathered side by side once, then every product one dot product of them,
+// summed in the order of the general path's lazy products (dot_in_sse2_lanes), so that the
+// deviance does not change by a bit with the path; this one skips the general path's per-row
+// rest-block search and its products' dynamic set-up.
+void DevianceModel::add_group_crossproducts_by_dots(std::size_t most_rows) {
+  const ReTerm& first = terms_.front();
+  const ReTerm* const rest = q2_ > 0 ? &terms_[1] : nullptr;
+  const int k = first.k, p1 = p_ + 1;
+  std::vector<double> gathered(most_rows * static_cast<std::size_t>(k + p1 + 1));
+  // (the sources' addresses in locals: the gathered columns' stores could alias them)
+  const double* const z1_all = first.block->z.data();
+  const double* const xy_all = xy_.data();
+  const double* const z2_all = rest ? rest->block->z.data() : nullptr;
+  const Eigen::Index ld_z1 = first.block->z.outerStride(), ld_xy = xy_.outerStride();
+  for (std::size_t position = 0; position < groups_.size(); ++position) {
+    const Group& g = groups_[position];
+    const auto group = static_cast<Eigen::Index>(position);
+    const auto ng = static_cast<Eigen::Index>(g.rows.size());
+    double* const z1 = gathered.data();  // column c at z1 + c ng
+    double* const xy = z1 + k * ng;      // column j at xy + j ng
+    double* const z2 = xy + p1 * ng;
+    for (Eigen::Index i = 0; i < ng; ++i) {
+      const auto r = static_cast<Eigen::Index>(g.rows[static_cast<std::size_t>(i)]);
+      for (int c = 0; c < k; ++c) z1[c * ng + i] = z1_all[r + c * ld_z1];
+      for (int j = 0; j < p1; ++j) xy[j * ng + i] = xy_all[r + j * ld_xy];
+      if (rest) z2[i] = z2_all[r];
+    }
+    const auto dot = [ng](const double* a, const double* b) { return dot_in_sse2_lanes(a, b, ng); };
+    for (int a = 0; a < k; ++a) {
+      for (int b = 0; b < k; ++b) a11_(group, a + b * k) = dot(z1 + a * ng, z1 + b * ng);
+      for (int j = 0; j < p1; ++j) z1xy_(a * padded_groups_ + group, j) = dot(z1 + a * ng, xy + j * ng);
+    }
+    if (!rest) continue;
+    const int level = g.rest_index.front();
+    for (int a = 0; a < k; ++a) nested_a21_(group, a) = dot(z2, z1 + a * ng);
+    a22_(level, level) += dot(z2, z2);
+    for (int j = 0; j < p1; ++j) z2xy_(level, j) += dot(z2, xy + j * ng);
+  }
 }
 
 // Lambda2' m: column by column (contiguous in column-major storage), each level's k rows

@@ -65,16 +65,19 @@ struct EstimableColumns {
   Eigen::MatrixXd basis;
 };
 
-// v minus its projection on the basis' first `count` columns, twice ("twice is enough":
-// classical Gram-Schmidt repeated is as orthogonal as the modified one, Giraud et al. 2005,
-// Numer. Math. 101, 87-100), as two matrix-vector products per pass.
+// v minus its projection on the basis' first `count` columns (classical Gram-Schmidt, two
+// matrix-vector products per pass). A second pass only when the first cancelled more than
+// 1 - 1/sqrt(2) of v's norm (the criterion of Daniel, Gragg, Kaufman & Stewart 1976, Math.
+// Comp. 30, 772-795): then "twice is enough" (Giraud et al. 2005, Numer. Math. 101, 87-100).
 void remove_projection(const Eigen::MatrixXd& basis, Eigen::Index count, Eigen::VectorXd& v) {
   if (count == 0) return;
   const auto b = basis.leftCols(count);
   Eigen::VectorXd coefficients(count);
   for (int pass = 0; pass < 2; ++pass) {
+    const double before = v.squaredNorm();
     coefficients.noalias() = b.transpose() * v;
     v.noalias() -= b * coefficients;
+    if (2 * v.squaredNorm() >= before) return;
   }
 }
 

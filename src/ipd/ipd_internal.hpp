@@ -36,6 +36,9 @@ struct MeanSd {
   long n = 0;
 };
 MeanSd mean_sd(std::span<const double> values);
+// R's mean() of each patient's non-missing values (NA for a patient with none), patients
+// numbered 0.. by `patient` (one code per row); the values summed in row order.
+std::vector<double> mean_per_patient(const std::vector<double>& values, const std::vector<int>& patient);
 
 // A table as CSV: header, numbers in their shortest round-trip form, "NA" for missing.
 std::string table_csv(const Table& table);

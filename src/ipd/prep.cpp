@@ -458,15 +458,24 @@ std::vector<double> standardize_within(const std::vector<double>& x, const RowId
   return z;
 }
 
-// Step 2: the mean of each patient's non-missing values (patients as patient_codes).
-std::vector<double> patient_means(const std::vector<double>& z, const std::vector<int>& patient) {
-  // Each patient's values side by side (in row order), then R's mean() of each patient's run.
+}  // namespace
+
+// Each patient's values side by side (in row order), then R's mean() of each patient's run.
+std::vector<double> ipd_detail::mean_per_patient(const std::vector<double>& values, const std::vector<int>& patient) {
   const RowsByPatient rows(patient);
-  std::vector<double> grouped(z.size());
-  for (std::size_t j = 0; j < grouped.size(); ++j) grouped[j] = z[rows.row[j]];
+  std::vector<double> grouped(values.size());
+  for (std::size_t j = 0; j < grouped.size(); ++j) grouped[j] = values[rows.row[j]];
   std::vector<double> means(rows.patients());
   for (std::size_t p = 0; p < means.size(); ++p)
     means[p] = mean_sd(std::span<const double>(grouped).subspan(rows.offset[p], rows.offset[p + 1] - rows.offset[p])).mean;
+  return means;
+}
+
+namespace {
+
+// Step 2: the mean of each patient's non-missing values (patients as patient_codes).
+std::vector<double> patient_means(const std::vector<double>& z, const std::vector<int>& patient) {
+  const std::vector<double> means = ipd_detail::mean_per_patient(z, patient);
   std::vector<double> out(z.size());
   for (std::size_t i = 0; i < z.size(); ++i) out[i] = means[static_cast<std::size_t>(patient[i])];
   return out;

@@ -88,15 +88,16 @@ std::unordered_map<std::string, double> early_process_means(const IpdSpec& spec,
   const RowIds patients = row_ids(data, spec.patient);
   const Column& session = data.column(spec.session);
   const Column& process = data.column(spec.process);
-  std::vector<std::vector<double>> values(patients.text.size());
+  std::vector<double> early(data.rows(), NA);
   for (std::size_t i = 0; i < data.rows(); ++i) {
     const double s = session.numbers[i];
     if (s >= static_cast<double>(spec.post->early_first) && s <= static_cast<double>(spec.post->early_last))
-      values[static_cast<std::size_t>(patients.code[i])].push_back(process.numbers[i]);
+      early[i] = process.numbers[i];
   }
+  const std::vector<double> per_patient = mean_per_patient(early, patients.code);
   std::unordered_map<std::string, double> means;
-  for (std::size_t p = 0; p < values.size(); ++p)
-    if (!values[p].empty()) means.emplace(patients.text[p], mean_sd(values[p]).mean);
+  for (std::size_t p = 0; p < per_patient.size(); ++p)
+    if (!is_na(per_patient[p])) means.emplace(patients.text[p], per_patient[p]);
   return means;
 }
 

@@ -101,8 +101,8 @@ TEST(Delimited, NumbersAndMissingTokensAsR) {
   EXPECT_TRUE(std::isinf(y.numbers[2]) && y.numbers[2] < 0);
 }
 
-// Plain decimals take a fast path (at most 15 significant digits); every number must still
-// read to the correctly rounded double, the one strtod gives, with any digit count and sign.
+// Every number reads to the correctly rounded double, the one strtod gives, with any digit
+// count and sign.
 TEST(Delimited, NumbersReadToTheCorrectlyRoundedDouble) {
   std::mt19937_64 random(20261124);
   std::uniform_real_distribution<double> unit(-1, 1);

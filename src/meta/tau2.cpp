@@ -4,6 +4,8 @@
 #include <cfloat>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "meta/meta_internal.hpp"
 
 namespace spiral::meta_detail {
@@ -119,7 +121,7 @@ TauEstimate paule_mandel(const Design& d) {
     e.tau2 = 0;
   } else {
     if (q_statistic(d, tau2_max) > target)
-      throw AnalysisError("method PM: Q(tau2) stays above k - p up to tau2 = " + std::to_string(tau2_max) +
+      throw AnalysisError("method PM: Q(tau2) stays above k - p up to tau2 = " + fmt::format("{}", tau2_max) +
                           "; the Paule-Mandel estimator does not exist for these data");
     e.tau2 = uniroot([&](double tau2) { return q_statistic(d, tau2) - target; }, 0, tau2_max, kMaxIter, kTol);
     if (std::isnan(e.tau2)) throw AnalysisError("method PM: the search for tau2 did not converge");

@@ -24,6 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "sim/random.hpp"
 #include "spiral/error.hpp"
 #include "spiral/simulate.hpp"
@@ -97,7 +99,7 @@ const Mat2& within_covariance() {
 
 template <typename T>
 void require(bool ok, const std::string& option, const std::string& rule, T value) {
-  if (!ok) throw InputError(option + ": " + rule + ", got " + std::to_string(value));
+  if (!ok) throw InputError(option + ": " + rule + ", got " + fmt::format("{}", value));  // shortest exact form
 }
 
 // prefix + number zero-padded to width digits ("P0042"), so that byte order is numeric order.
@@ -225,7 +227,7 @@ PatientDynamics draw_dynamics(sim::Random& rng, const SimulateOptions& o, const 
     if (positive_definite(psi)) return {B, cholesky(psi)};
   }
   throw InputError("--slope-sd/--study-sd: too large for a stationary process with equal variances (" +
-                   std::to_string(o.slope_sd) + ", " + std::to_string(o.study_sd) + ")");
+                   fmt::format("{}, {})", o.slope_sd, o.study_sd));
 }
 
 void simulate_patient(sim::Random& rng, const SimulateOptions& o, const PatientContext& ctx,

@@ -88,6 +88,23 @@ TEST(Rma, FewerThanTwoStudiesIsAnAnalysisError) {
   EXPECT_NO_THROW(fit_meta(one, fe));
 }
 
+// Paule-Mandel has no solution when Q(tau2) stays above k - p up to metafor's tau2.max
+// (max(100, 10 mad(yi)^2), here 100: mad is 0); the message quotes that bound as a number.
+TEST(Rma, PauleMandelWithoutSolutionNamesItsBound) {
+  MetaInput input;
+  input.yi = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1e6};
+  input.vi.assign(input.yi.size(), 0.01);
+  MetaOptions pm;
+  pm.method = "PM";
+  try {
+    fit_meta(input, pm);
+    ADD_FAILURE() << "expected AnalysisError";
+  } catch (const AnalysisError& e) {
+    EXPECT_EQ(std::string(e.what()), "method PM: Q(tau2) stays above k - p up to tau2 = 100; the Paule-Mandel "
+                                     "estimator does not exist for these data");
+  }
+}
+
 TEST(Rma, NonPositiveVarianceIsAnInputError) {
   MetaInput input;
   input.yi = {0.1, 0.2, 0.3};

@@ -481,6 +481,23 @@ TEST(Simulate, BadInputExitsWithTwoNamingTheOption) {
   EXPECT_EQ(bad_dir.exit_code, 2) << bad_dir.err;
 }
 
+// The message quotes the value as given, not std::to_string's six decimals ("got 1.000000",
+// or "got -0.000000" for -1e-07).
+TEST(Simulate, BadValueIsQuotedAsGiven) {
+  const std::string out = " --out " + temp_dir("bad-value") + "/s.csv";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--missing 1", "--missing: must be in [0, 1), got 1\n"},
+      {"--slope-sd -0.0000001", "--slope-sd: must be in [0, 1), got -1e-07\n"},
+      {"--process-ar 1.25", "--process-ar: must be in (-1, 1), got 1.25\n"},
+      {"--sessions 2", "--sessions: must be at least 3, got 2\n"},
+  };
+  for (const auto& [arguments, message] : cases) {
+    const auto run = run_spiral("simulate " + arguments + out);
+    EXPECT_EQ(run.exit_code, 2) << arguments;
+    EXPECT_EQ(run.err, "spiral: error: " + message) << arguments;
+  }
+}
+
 TEST(Simulate, JsonSummaryCountsRows) {
   const std::string dir = temp_dir("summary");
   const auto run = run_spiral("simulate --studies 3 --patients 90 --format json --out " + dir + "/s.csv");

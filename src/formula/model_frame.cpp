@@ -225,7 +225,11 @@ Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, co
 // factors keep their (used) levels.
 FrameVariable as_grouping_factor(const FrameVariable& v) {
   if (v.factor) return v;
-  std::vector<double> values = v.numbers;
+  // The distinct values, sorted. A group's rows are usually adjacent (a patient's sessions),
+  // so repeats of the previous row are left out before sorting and coded as it is.
+  std::vector<double> values;
+  for (std::size_t i = 0; i < v.numbers.size(); ++i)
+    if (i == 0 || v.numbers[i] != v.numbers[i - 1]) values.push_back(v.numbers[i]);
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
   FrameVariable f;
@@ -237,8 +241,12 @@ FrameVariable as_grouping_factor(const FrameVariable& v) {
     level_of_value.push_back(static_cast<int>(f.levels.size()) - 1);
   }
   f.codes.reserve(v.numbers.size());
-  for (double x : v.numbers) {
-    const auto value_index = std::lower_bound(values.begin(), values.end(), x) - values.begin();
+  for (std::size_t i = 0; i < v.numbers.size(); ++i) {
+    if (i > 0 && v.numbers[i] == v.numbers[i - 1]) {
+      f.codes.push_back(f.codes.back());
+      continue;
+    }
+    const auto value_index = std::lower_bound(values.begin(), values.end(), v.numbers[i]) - values.begin();
     f.codes.push_back(level_of_value[static_cast<std::size_t>(value_index)]);
   }
   return f;

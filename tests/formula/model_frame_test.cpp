@@ -197,6 +197,16 @@ TEST(ModelFrame, NumericGroupValuesWithTheSameLabelShareALevel) {
   EXPECT_EQ(mf.random[0].level_of_row, (std::vector<int>{0, 0, 1, 0}));
 }
 
+TEST(ModelFrame, NumericGroupInRunsOfRowsCodesEveryRow) {
+  // R: levels(factor(c(5, 5, 5, 2, 2, 5, 9, 9, 0, -0))) is "0" "2" "5" "9", codes 3 3 3 2 2 3 4 4 1 1.
+  Table t("mem.csv");
+  t.add_numeric("y", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  t.add_numeric("id", {5, 5, 5, 2, 2, 5, 9, 9, 0, -0.0});
+  const ModelFrame mf = build_model_frame(parse_formula("y ~ (1 | id)"), t);
+  EXPECT_EQ(mf.random[0].levels, (std::vector<std::string>{"0", "2", "5", "9"}));
+  EXPECT_EQ(mf.random[0].level_of_row, (std::vector<int>{2, 2, 2, 1, 1, 2, 3, 3, 0, 0}));
+}
+
 TEST(ModelFrame, NoInterceptNoTermsGivesNoColumns) {
   // R: ncol(model.matrix(y ~ 0, data)) is 0.
   const ModelFrame mf = build_model_frame(parse_formula("y ~ 0"), small_table());

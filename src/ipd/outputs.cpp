@@ -97,6 +97,14 @@ namespace fs = std::filesystem;
 
 fs::path parent_of(const fs::path& dir) { return dir.has_parent_path() ? dir.parent_path() : fs::path("."); }
 
+// --out DIR as a path naming the directory itself: "results/" (whose filename is empty) is
+// "results", as a shell user means it.
+fs::path output_dir_path(const std::string& dir) {
+  fs::path path = fs::path(dir).lexically_normal();
+  if (!path.has_filename() && path.has_relative_path()) path = path.parent_path();
+  return path;
+}
+
 void write_plain(const fs::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;
@@ -127,7 +135,7 @@ std::vector<std::pair<std::string, std::string>> ipd_files(const IpdResult& resu
 // (replacing an existing DIR), so that no partial directory is ever left behind.
 void write_directory(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
   check_output_dir(dir);
-  const fs::path target = fs::path(dir).lexically_normal();
+  const fs::path target = output_dir_path(dir);
   const fs::path staging = make_temp_dir(target, ".tmp-");
   try {
     for (const auto& [name, content] : files) write_plain(staging / name, content);
@@ -154,7 +162,7 @@ void write_directory(const std::string& dir, const std::vector<std::pair<std::st
 }  // namespace
 
 void check_output_dir(const std::string& dir) {
-  const fs::path target(dir);
+  const fs::path target = output_dir_path(dir);
   std::error_code ec;
   if (dir.empty()) throw InputError("--out: empty directory name");
   if (!fs::is_directory(parent_of(target), ec))

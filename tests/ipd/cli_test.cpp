@@ -135,6 +135,19 @@ TEST(IpdCli, BadInputIsExitTwoWithoutOutput) {
   expect_input_error("ipd run --spec '" + spec_path() + "' --out /nonexistent/dir/out", "", "does not exist");
 }
 
+// "--out results/" names the directory results, whether it exists yet or is replaced.
+TEST(IpdCli, OutWithTrailingSlashNamesTheDirectory) {
+  const std::string parent = test::temp_dir("cli-slash");
+  for (int run = 0; run < 2; ++run) {
+    const auto r = run_spiral("ipd run --spec '" + spec_path() + "' --out '" + parent + "/results/'");
+    ASSERT_EQ(r.exit_code, 0) << "run " << run << ": " << r.err;
+    EXPECT_TRUE(fs::exists(parent + "/results/results.json")) << run;
+  }
+  std::vector<std::string> entries;
+  for (const auto& e : fs::directory_iterator(parent)) entries.push_back(e.path().filename().string());
+  EXPECT_EQ(entries, std::vector<std::string>{"results"});  // no staging or old directory left beside it
+}
+
 TEST(IpdCli, OnestageWritesItsDirectory) {
   const std::string dir = test::temp_dir("cli-onestage") + "/out";
   const auto r = run_spiral("ipd onestage --spec '" + spec_path() + "' --out '" + dir + "'");

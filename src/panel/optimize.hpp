@@ -33,7 +33,9 @@ struct Minimum {
   std::string message;       // why it did not converge
 };
 
-// Converged when the largest absolute gradient element is below `tolerance`. BFGS starts
+// Converged when the largest absolute gradient element is below `tolerance`, or when a
+// Newton step could lower the value by no more than 1e-12 of it (the gradient then is as
+// small as rounding lets it be on the parameters' scales). BFGS starts
 // from `start_curvature` (an approximate Hessian at x) when it is positive definite, else
 // from a scaled identity.
 Minimum minimize(const Objective& objective, Eigen::VectorXd x, double tolerance = 1e-9,

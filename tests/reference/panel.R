@@ -159,3 +159,8 @@ fit <- lavaan(panel_syntax(vars2, 1:5, "riclpm"), data = to_wide(nonconvergent, 
 write(toJSON(list(call = paste0("tests/reference/panel.R, case 4: ", CALL, "; lavInspect(fit, 'converged')"),
                   converged = lavInspect(fit, "converged")), auto_unbox = TRUE, pretty = TRUE),
       file.path(ref_dir, "riclpm_nonconvergent.json"))
+
+# 5. The bundled example (examples/sessions.csv, all 17 studies pooled: symptoms on scales
+#    with variances in the hundreds), as README's `spiral panel` example fits it.
+example <- read.csv("examples/sessions.csv")
+reference("riclpm_example", example, vars2, "riclpm", 1:7)

@@ -158,6 +158,10 @@ IpdResult run_stage2(const IpdSpec& spec, std::vector<Bundle> bundles) {
       if (auto pooled = pool_term(spec, bundles, m, term, result.warnings)) result.pooled.push_back(std::move(*pooled));
     }
   }
+  // No valid result (contract section 1: exit 1, "fewer than 2 studies left").
+  if (result.pooled.empty())
+    throw AnalysisError("stage 2: no term has estimates from 2 or more studies (" + std::to_string(bundles.size()) +
+                        (bundles.size() == 1 ? " study" : " studies") + "), so nothing was pooled");
   result.studies = std::move(bundles);
   return result;
 }

@@ -90,6 +90,20 @@ TEST(IpdCli, FederatedStage1AndStage2EqualRun) {
     EXPECT_EQ(test::read_text(dir + "/fed/" + f), test::read_text(dir + "/run/" + f)) << f;
 }
 
+// One study left: nothing can be pooled, which is no valid result (contract section 1: exit 1).
+TEST(IpdCli, Stage2OfOneStudyIsExitOneWithoutOutput) {
+  const std::string dir = test::temp_dir("cli-one");
+  const std::string bundle = dir + "/Bern.json";
+  ASSERT_EQ(run_spiral("ipd stage1 --spec '" + spec_path() + "' --study Bern --out '" + bundle + "'").exit_code, 0);
+  const auto r = run_spiral("ipd stage2 --spec '" + spec_path() + "' --bundles '" + bundle + "' --out '" + dir + "/out'");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("spiral: error: stage 2: no term has estimates from 2 or more studies (1 study), so nothing "
+                       "was pooled\n"),
+            std::string::npos)
+      << r.err;
+  expect_no_output(dir + "/out");
+}
+
 TEST(IpdCli, Stage1RefusesSmallStudiesAndUnknownStudies) {
   const std::string dir = test::temp_dir("cli-small");
   expect_input_error("ipd stage1 --spec '" + spec_variant("priv", "min_patients = 10", "min_patients = 40") +

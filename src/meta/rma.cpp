@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "meta/meta_internal.hpp"
+#include "spiral/formula.hpp"
 
 namespace spiral::meta_detail {
 
@@ -24,7 +25,7 @@ void check_design(const Design& d, const std::string& method) {
     if (!std::isfinite(d.y[i])) throw InputError("meta: effect size of study " + std::to_string(i + 1) + " is not finite");
     if (!(d.v[i] > 0) || !std::isfinite(d.v[i]))
       throw InputError("meta: sampling variance of study " + std::to_string(i + 1) + " is not positive (" +
-                       std::to_string(d.v[i]) + ")");
+                       r_number_label(d.v[i]) + ")");
   }
   if (is_random_effects(method) && d.k() < 2)
     throw AnalysisError("meta: a random-effects model needs at least 2 studies (k = " + std::to_string(d.k()) + ")");
@@ -53,7 +54,7 @@ void q_profile_interval(const Design& d, double tau2, double level, MetaResult& 
     lower = upper = tau2_min;
   } else if (q_max > crit_lower) {
     upper = tau2_max;
-    r.warnings.push_back("the upper bound of the tau2 confidence interval lies beyond tau2 = " + std::to_string(tau2_max));
+    r.warnings.push_back("the upper bound of the tau2 confidence interval lies beyond tau2 = " + r_number_label(tau2_max));
   } else {
     upper = root(crit_lower);
   }

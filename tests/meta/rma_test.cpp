@@ -110,6 +110,14 @@ TEST(Rma, NonPositiveVarianceIsAnInputError) {
   input.yi = {0.1, 0.2, 0.3};
   input.vi = {0.01, 0.0, 0.02};
   EXPECT_THROW(fit_meta(input, {}), InputError);
+  // The message quotes the variance as R prints it (it once said "(-0.000000)" for -1e-09).
+  input.vi = {0.01, -1e-9, 0.02};
+  try {
+    fit_meta(input, {});
+    ADD_FAILURE() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "meta: sampling variance of study 2 is not positive (-1e-09)");
+  }
 }
 
 TEST(Rma, UnknownMethodOrTestIsAnInputError) {

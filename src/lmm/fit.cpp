@@ -7,6 +7,7 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <nlopt.h>
 
+#include "common/confidence_level.hpp"
 #include "lmm/deviance.hpp"
 #include "lmm/numeric_derivatives.hpp"
 #include "lmm/satterthwaite.hpp"
@@ -410,6 +411,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   check_finite(frame);
   check_random_design(frame);
   LmmResult result;
+  detail::check_confidence_level(options.level, result.warnings);
   result.formula = options.formula;
   result.method = options.reml ? "REML" : "ML";
   result.level = options.level;

@@ -3,6 +3,7 @@
 #include <cfloat>
 #include <cmath>
 
+#include "common/confidence_level.hpp"
 #include "meta/meta_internal.hpp"
 #include "spiral/formula.hpp"
 
@@ -173,8 +174,9 @@ Design without_row(const Design& design, int row) {
 
 MetaResult fit_design(const Design& d, const FitSettings& s) {
   if (s.test != "z" && s.test != "knha") throw InputError("--test: expected z or knha, got '" + s.test + "'");
-  if (!(s.level > 0 && s.level < 100)) throw InputError("--level: expected a percentage between 0 and 100");
   check_design(d, s.method);
+  Warnings level_warnings;
+  detail::check_confidence_level(s.level, level_warnings);
   MetaResult r;
   r.k = static_cast<std::size_t>(d.k());
   r.p = static_cast<std::size_t>(d.p());
@@ -185,7 +187,8 @@ MetaResult fit_design(const Design& d, const FitSettings& s) {
   r.vi.assign(d.v.data(), d.v.data() + d.k());
 
   TauEstimate tau = estimate_tau2(d, s.method);
-  r.warnings = std::move(tau.warnings);
+  r.warnings = std::move(level_warnings);
+  r.warnings.insert(r.warnings.end(), tau.warnings.begin(), tau.warnings.end());
   r.tau2 = tau.tau2;
   r.tau2_se = tau.se;
   r.tau = std::sqrt(r.tau2);

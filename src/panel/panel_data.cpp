@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "common/confidence_level.hpp"
+
 namespace spiral::panel {
 namespace {
 
@@ -21,7 +23,6 @@ void check_options(const Table& table, const PanelOptions& options) {
   if (options.vars.size() < 2) throw InputError("--vars: the panel models need at least 2 variables");
   const std::set<std::string> distinct(options.vars.begin(), options.vars.end());
   if (distinct.size() != options.vars.size()) throw InputError("--vars: a variable is named twice");
-  if (!(options.level > 0 && options.level < 100)) throw InputError("--level: must be between 0 and 100");
   if (options.first && options.last && *options.first > *options.last) {
     throw InputError("--first " + std::to_string(*options.first) + " is after --last " + std::to_string(*options.last));
   }
@@ -70,10 +71,11 @@ void check_one_row_per_session(const Table& table, const std::vector<long>& row_
 
 WideData wide_from_long(const Table& table, const PanelOptions& options) {
   check_options(table, options);
+  WideData wide;
+  spiral::detail::check_confidence_level(options.level, wide.warnings);
   const Column& id = table.column(options.id);
   const Column& time = table.numeric(options.time);
   const std::vector<long> times = integer_times(table, options.time);
-  WideData wide;
   wide.vars = options.vars;
 
   // Patients in order of first appearance (told apart by factor code when the id is a

@@ -382,5 +382,28 @@ TEST(LmmFit, HandBuiltFrameMatchesLme4) {
   expect_matches(r, reference_json("lmm/sleepstudy_reml.json"));
 }
 
+// --level is a percentage: outside (0, 100) an InputError (the R and Python packages once got
+// a Boost message for 150 and reversed intervals for -5); at or below 1, likely meant as a
+// proportion, a warning.
+TEST(LmmFit, LevelOutsideAPercentageIsAnInputError) {
+  LmmOptions options;
+  options.formula = "Reaction ~ Days + (1 | Subject)";
+  const Table data = read_lmm_data("sleepstudy.csv");
+  for (double level : {150.0, 100.0, 0.0, -5.0, std::nan("")}) {
+    options.level = level;
+    try {
+      fit_lmm(data, options);
+      ADD_FAILURE() << "expected InputError for level " << level;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--level: expected a percentage between 0 and 100, got ", 0), 0u) << e.what();
+    }
+  }
+  options.level = 0.95;
+  const LmmResult r = fit_lmm(data, options);
+  EXPECT_NE(std::find(r.warnings.begin(), r.warnings.end(),
+                      "--level 0.95 is a percentage: the intervals are 0.95% intervals (95 gives 95% ones)"),
+            r.warnings.end());
+}
+
 }  // namespace
 }  // namespace spiral

@@ -129,5 +129,17 @@ TEST(Rma, UnknownMethodOrTestIsAnInputError) {
   EXPECT_THROW(fit_meta(bcg_input(), options), InputError);
 }
 
+// --level as lmm and panel check it (common/confidence_level.hpp).
+TEST(Rma, LevelOutsideAPercentageIsAnInputErrorAndAProportionWarns) {
+  MetaOptions options;
+  options.level = -1;
+  EXPECT_THROW(fit_meta(bcg_input(), options), InputError);
+  options.level = 0.95;
+  const MetaResult r = fit_meta(bcg_input(), options);
+  EXPECT_NE(std::find(r.warnings.begin(), r.warnings.end(),
+                      "--level 0.95 is a percentage: the intervals are 0.95% intervals (95 gives 95% ones)"),
+            r.warnings.end());
+}
+
 }  // namespace
 }  // namespace spiral::test

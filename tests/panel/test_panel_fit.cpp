@@ -179,5 +179,18 @@ TEST(PanelFit, PooledExampleOnLargeScalesConvergesAsLavaan) {
   for (const auto& w : c.result.warnings) EXPECT_EQ(w.find("converge"), std::string::npos) << w;
 }
 
+// --level as lmm and meta check it (common/confidence_level.hpp).
+TEST(PanelFit, LevelOutsideAPercentageIsAnInputErrorAndAProportionWarns) {
+  const Table data = read_table(test::test_path("data/panel/complete2.csv"));
+  PanelOptions options = riclpm_of({"alliance", "symptoms"}, false);
+  options.level = 100;
+  EXPECT_THROW(fit_panel(data, options), InputError);
+  options.level = 0.9;
+  const PanelResult r = fit_panel(data, options);
+  EXPECT_NE(std::find(r.warnings.begin(), r.warnings.end(),
+                      "--level 0.9 is a percentage: the intervals are 0.9% intervals (95 gives 95% ones)"),
+            r.warnings.end());
+}
+
 }  // namespace
 }  // namespace spiral

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -161,6 +162,17 @@ void write_directory(const std::string& dir, const std::vector<std::pair<std::st
 
 }  // namespace
 
+namespace {
+
+// A name among the files write_directory writes (a previous run's output may be replaced).
+bool is_output_file_name(const std::string& name) {
+  static const std::set<std::string> fixed = {"stage1.csv", "stage2.csv", "results.json", "report.html",
+                                              "onestage.json", "onestage.txt"};
+  return fixed.count(name) > 0 || (name.rfind("forest-", 0) == 0 && name.size() > 11 && name.ends_with(".svg"));
+}
+
+}  // namespace
+
 void check_output_dir(const std::string& dir) {
   const fs::path target = output_dir_path(dir);
   std::error_code ec;
@@ -169,6 +181,13 @@ void check_output_dir(const std::string& dir) {
     throw InputError("--out " + dir + ": directory '" + parent_of(target).string() + "' does not exist");
   if (fs::exists(target, ec) && !fs::is_directory(target, ec))
     throw InputError("--out " + dir + ": exists and is not a directory");
+  // The directory is replaced as a whole: only when it is empty or holds a previous output.
+  if (fs::is_directory(target, ec))
+    for (const auto& entry : fs::directory_iterator(target, ec))
+      if (!entry.is_regular_file(ec) || !is_output_file_name(entry.path().filename().string()))
+        throw InputError("--out " + dir + ": holds '" + entry.path().filename().string() +
+                         "', which spiral did not write; the output directory is replaced as a whole, so give a "
+                         "new or empty one");
 }
 
 void write_ipd_outputs(const IpdResult& result, const IpdSpec& spec, const std::string& dir) {

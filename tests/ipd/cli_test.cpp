@@ -162,6 +162,21 @@ TEST(IpdCli, OutWithTrailingSlashNamesTheDirectory) {
   EXPECT_EQ(entries, std::vector<std::string>{"results"});  // no staging or old directory left beside it
 }
 
+// The output directory is replaced as a whole, so one that holds anything spiral did not
+// write is refused before the analysis: `--out` on the directory of the data once deleted
+// the data and the spec.
+TEST(IpdCli, OutDirectoryWithOtherFilesIsRefusedAndKept) {
+  const std::string dir = test::temp_dir("cli-keep");
+  std::ofstream(dir + "/notes.txt") << "mine\n";
+  const auto r = run_spiral("ipd run --spec '" + spec_path() + "' --out '" + dir + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("holds 'notes.txt', which spiral did not write"), std::string::npos) << r.err;
+  EXPECT_EQ(test::read_text(dir + "/notes.txt"), "mine\n");
+  const auto onestage = run_spiral("ipd onestage --spec '" + spec_path() + "' --out '" + dir + "'");
+  EXPECT_EQ(onestage.exit_code, 2) << onestage.err;
+  EXPECT_TRUE(fs::exists(dir + "/notes.txt"));
+}
+
 TEST(IpdCli, OnestageWritesItsDirectory) {
   const std::string dir = test::temp_dir("cli-onestage") + "/out";
   const auto r = run_spiral("ipd onestage --spec '" + spec_path() + "' --out '" + dir + "'");

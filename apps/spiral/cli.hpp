@@ -30,6 +30,17 @@ void add_data_options(CLI::App& command, DataOptions& data, bool required = true
 // `columns`: only these are kept (ReadOptions::columns; empty = all).
 Table read_data(const DataOptions& data, const std::vector<std::string>& columns = {});
 
+// An output file a command writes: its option and path (empty: not asked for).
+struct OutputFile {
+  std::string option, path;
+};
+// Before anything is read or computed: each output's directory exists and the path is not a
+// directory, no two outputs name one file, and none is one of `inputs` (contract section 1:
+// never a partial output file, never a modified input).
+void check_output_files(const std::vector<OutputFile>& outputs, const std::vector<std::string>& inputs);
+// The file a --data SOURCE reads (FILE of sqlite:FILE?table=T).
+std::string source_file(const std::string& source);
+
 // The result of a command in each format; emit() prints warnings to stderr and
 // writes the chosen format to stdout or, atomically, to --out.
 struct Rendered {

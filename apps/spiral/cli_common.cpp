@@ -1,8 +1,34 @@
+#include <filesystem>
 #include <iostream>
 
 #include "cli.hpp"
 
 namespace spiral::cli {
+
+namespace fs = std::filesystem;
+
+void check_output_files(const std::vector<OutputFile>& outputs, const std::vector<std::string>& inputs) {
+  std::error_code ec;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [option, path] = outputs[i];
+    if (path.empty()) continue;
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+      throw InputError(path + ": directory '" + parent.string() + "' does not exist");
+    if (fs::is_directory(path, ec)) throw InputError(path + ": is a directory");
+    for (std::size_t j = 0; j < i; ++j)
+      if (!outputs[j].path.empty() && fs::weakly_canonical(outputs[j].path, ec) == fs::weakly_canonical(path, ec))
+        throw InputError(option + " " + path + ": " + outputs[j].option + " writes the same file");
+    for (const auto& input : inputs)
+      if (fs::exists(path, ec) && fs::exists(input, ec) && fs::equivalent(path, input, ec))
+        throw InputError(option + " " + path + ": is an input of this command; writing it would overwrite it");
+  }
+}
+
+std::string source_file(const std::string& source) {
+  if (source.rfind("sqlite:", 0) != 0) return source;
+  return source.substr(7, source.find('?') == std::string::npos ? std::string::npos : source.find('?') - 7);
+}
 
 void add_output_options(CLI::App& command, OutputOptions& output, bool csv) {
   command.add_option("--format", output.format, "Output format")

@@ -15,6 +15,7 @@ void register_describe(CLI::App& app) {
   add_data_options(*command, options->data);
   add_output_options(*command, options->output);
   command->callback([options] {
+    check_output_files({{"--out", options->output.out}}, {source_file(options->data.source)});
     const Description d = describe(read_data(options->data));
     emit(options->output, {to_text(d), to_json(d), to_csv(d)}, {});
   });

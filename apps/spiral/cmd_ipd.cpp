@@ -1,5 +1,4 @@
 // `spiral ipd run|stage1|stage2|onestage` and `spiral prep` (contract section 5).
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -39,12 +38,11 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Fails fast, before any analysis, when --out FILE cannot be written (write_file_atomic's message).
-void check_output_file(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
-    throw InputError(path + ": directory '" + parent.string() + "' does not exist");
+// The files a spec makes a command read: the spec and its data sources.
+std::vector<std::string> spec_inputs(const std::string& spec_path, const IpdSpec& spec) {
+  std::vector<std::string> inputs{spec_path, source_file(spec.source)};
+  if (spec.post) inputs.push_back(source_file(spec.post->source));
+  return inputs;
 }
 
 // The result in DIR (all-or-nothing), or as text/JSON on stdout.
@@ -81,7 +79,7 @@ void register_stage1(CLI::App& ipd) {
   c->add_option("--out", o->out, "Bundle file (JSON); default stdout");
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);
-    if (!o->out.empty()) check_output_file(o->out);
+    check_output_files({{"--out", o->out}}, spec_inputs(o->spec, spec));
     const IpdData data = load_data(spec);
     const Bundle bundle = run_stage1_federated(spec, data.sessions, data.patients_or_null(), o->study);
     emit({"json", o->out}, {"", to_json(bundle), ""}, {});
@@ -133,7 +131,7 @@ void register_prep(CLI::App& app) {
   c->add_option("--out", o->out, "Write the prepared CSV to FILE instead of stdout");
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);
-    if (!o->out.empty()) check_output_file(o->out);
+    check_output_files({{"--out", o->out}}, spec_inputs(o->spec, spec));
     const Table sessions = load_data(spec).sessions;
     emit({"csv", o->out}, {"", {}, prepared_to_csv(prepare(spec, sessions))}, {});
   });

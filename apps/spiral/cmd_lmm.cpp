@@ -50,6 +50,7 @@ void register_lmm(CLI::App& app) {
   command->add_option("--compare", options->compare, "Likelihood-ratio test against formula F1 (ML refits)");
   add_output_options(*command, options->output, false);
   command->callback([options] {
+    check_output_files({{"--out", options->output.out}, {"--ranef", options->ranef}}, {source_file(options->data.source)});
     const Table table = read_data(options->data, model_columns(options->lmm.formula, options->compare, options->lmm.ar1_time));
     LmmOptions lmm = options->lmm;
     lmm.reml = !options->ml;

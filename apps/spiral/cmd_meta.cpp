@@ -47,6 +47,8 @@ void register_meta(CLI::App& app) {
   command->add_option("--funnel", o->funnel, "Write a funnel plot to FILE.svg|.pdf|.png");
   add_output_options(*command, o->output);
   command->callback([o] {
+    check_output_files({{"--out", o->output.out}, {"--forest", o->forest}, {"--funnel", o->funnel}},
+                       {source_file(o->data.source)});
     o->columns.mods = o->meta.mods;
     const MetaResult result = fit_meta(meta_input_from_table(read_data(o->data), o->columns), o->meta);
     if (!o->forest.empty()) forest_plot(result, o->forest);

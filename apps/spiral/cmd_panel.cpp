@@ -27,6 +27,7 @@ void register_panel(CLI::App& app) {
   command->add_option("--level", options->panel.level, "Confidence level in percent (default 95)");
   add_output_options(*command, options->output, false);
   command->callback([options, first, last] {
+    check_output_files({{"--out", options->output.out}}, {source_file(options->data.source)});
     if (*first) options->panel.first = options->first;
     if (*last) options->panel.last = options->last;
     const PanelResult result = fit_panel(read_data(options->data), options->panel);

@@ -56,6 +56,10 @@ void register_simulate_command(CLI::App& app) {
   command->add_option("--format", options->output.format, "Format of the summary on stdout")
       ->check(CLI::IsMember({"text", "json"}));
   command->callback([options] {
+    const SimulateFiles& f = options->files;
+    check_output_files({{"--out", f.sessions}, {"--patients-out", f.patients}, {"--truth", f.truth},
+                        {"--spec-out", f.spec}},
+                       {});
     const SimulatedData data = simulate(options->simulate);
     write_simulation(options->simulate, data, options->files);
     emit(options->output,
@@ -188,6 +192,7 @@ void register_power_command(CLI::App& app) {
   add_output_options(*command, options->output);
   command->callback([options, seed] {
     if (seed->count() > 0) options->power.seed = options->seed;
+    check_output_files({{"--out", options->output.out}}, {options->power.spec});
     MpiWorld world;
     const PowerPlan plan = plan_power(options->power);
     std::optional<ProgressBar> bar;

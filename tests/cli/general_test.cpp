@@ -100,3 +100,40 @@ TEST(Cli, OutIsAtomicAndNeverPartial) {
   for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir)) ++files;
   EXPECT_EQ(files, 1u);
 }
+
+// Every output is checked before anything is read or written: an output that is an input
+// (it overwrote the data or the spec), two outputs naming one file (one silently replaced
+// the other), and an unwritable output after a writable one (the first was left behind).
+TEST(Cli, OutputsAreCheckedBeforeAnythingIsWritten) {
+  namespace fs = std::filesystem;
+  const std::string dir = spiral::test::temp_dir("outputs");
+  const std::string data = dir + "/sleepstudy.csv", spec = dir + "/analysis.toml";
+  fs::copy_file(test_path("data/lmm/sleepstudy.csv"), data);
+  for (const char* f : {"analysis.toml", "sessions.csv", "patients.csv"})
+    fs::copy_file(test_path(std::string("data/ipd/") + f), dir + "/" + f);
+  const std::string original = spiral::test::read_text(data), original_spec = spiral::test::read_text(spec);
+  const std::string lmm = "lmm --data '" + data + "' --formula 'Reaction ~ Days + (1 | Subject)'";
+
+  expect_input_error(run_spiral(lmm + " --out '" + data + "'"), "--out " + data + ": is an input of this command");
+  expect_input_error(run_spiral(lmm + " --ranef '" + data + "'"), "--ranef");
+  expect_input_error(run_spiral("prep --spec '" + spec + "' --out '" + dir + "/sessions.csv'"), "is an input");
+  expect_input_error(run_spiral("power --spec '" + spec + "' --replications 1 --out '" + spec + "'"), "is an input");
+  expect_input_error(run_spiral("ipd stage1 --spec '" + spec + "' --study Bern --out '" + spec + "'"), "is an input");
+  EXPECT_EQ(spiral::test::read_text(data), original);
+  EXPECT_EQ(spiral::test::read_text(spec), original_spec);
+
+  expect_input_error(run_spiral(lmm + " --out '" + dir + "/same.csv' --ranef '" + dir + "/same.csv'"),
+                     "--ranef " + dir + "/same.csv: --out writes the same file");
+  expect_input_error(run_spiral("simulate --studies 2 --patients 40 --sessions 4 --out '" + dir +
+                                "/s.csv' --patients-out '" + dir + "/./s.csv'"),
+                     "--out writes the same file");
+  expect_input_error(run_spiral("simulate --studies 2 --patients 40 --sessions 4 --out '" + dir +
+                                "/s.csv' --spec-out '" + dir + "/missing/a.toml'"),
+                     "does not exist");
+  expect_input_error(run_spiral(lmm + " --ranef '" + dir + "/re.csv' --out '" + dir + "/missing/x.txt'"),
+                     "does not exist");
+  expect_input_error(run_spiral("meta --data '" + test_path("data/meta/bcg.csv") + "' --yi yi --vi vi --forest '" +
+                                dir + "/f.svg' --out '" + dir + "/missing/x.json'"),
+                     "does not exist");
+  for (const char* absent : {"s.csv", "re.csv", "f.svg", "same.csv"}) EXPECT_FALSE(fs::exists(dir + "/" + absent)) << absent;
+}

@@ -285,6 +285,9 @@ RandomBlock random_block(const RandomTerm& term, const Frame& frame, std::size_t
   RandomBlock block;
   block.group = term.group_label();
   Design z = design_matrix(term.effects, frame, n, source);
+  if (z.names.empty())  // lme4 stops with "length(theta) > 0L is not TRUE"
+    throw InputError("formula: the random term for '" + block.group + "' has no effects, e.g. (0 | " + block.group +
+                     "); (1 | " + block.group + ") gives it an intercept");
   block.terms = std::move(z.names);
   block.z = std::move(z.x);
   set_grouping(term, frame, n, block);

@@ -207,6 +207,23 @@ TEST(ModelFrame, NumericGroupInRunsOfRowsCodesEveryRow) {
   EXPECT_EQ(mf.random[0].level_of_row, (std::vector<int>{2, 2, 2, 1, 1, 2, 3, 3, 0, 0}));
 }
 
+// A random term without effects was left to the optimizer ("BOBYQA failed: INVALID_ARGS",
+// exit 1), or silently ignored beside another random term.
+TEST(ModelFrame, RandomTermWithoutEffectsIsAnInputError) {
+  Table t("mem.csv");
+  t.add_numeric("y", {1, 2, 3, 4});
+  t.add_numeric("x", {1, 3, 2, 5});
+  t.add_factor_from_strings("g", {"a", "a", "b", "b"}, {false, false, false, false});
+  for (const char* formula : {"y ~ x + (0 | g)", "y ~ x + (-1 | g)", "y ~ x + (1 - 1 | g)", "y ~ (1 | g) + (0 | x)"}) {
+    try {
+      build_model_frame(parse_formula(formula), t);
+      ADD_FAILURE() << formula;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("has no effects"), std::string::npos) << formula << ": " << e.what();
+    }
+  }
+}
+
 TEST(ModelFrame, NoInterceptNoTermsGivesNoColumns) {
   // R: ncol(model.matrix(y ~ 0, data)) is 0.
   const ModelFrame mf = build_model_frame(parse_formula("y ~ 0"), small_table());

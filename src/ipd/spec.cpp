@@ -1,6 +1,7 @@
 // The analysis spec (TOML): read, validated up front, every error naming the file, the
 // line and the key at fault. Unknown keys are errors so that a typo never silently
 // changes an analysis.
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include <toml++/toml.h>
 
+#include "ipd/ipd_internal.hpp"
 #include "spiral/formula.hpp"
 #include "spiral/ipd.hpp"
 
@@ -87,6 +89,8 @@ class SpecReader {
     for (const auto& e : *a) {
       if (!e.is_string() || e.as_string()->get().empty())
         fail(&e, prefix + key, std::string("expected an array of non-empty strings, got ") + type_name(e));
+      if (std::find(out.begin(), out.end(), e.as_string()->get()) != out.end())
+        fail(&e, prefix + key, "'" + e.as_string()->get() + "' is named twice");
       out.push_back(e.as_string()->get());
     }
     return out;
@@ -167,6 +171,10 @@ void read_window(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
 void read_custom_models(const SpecReader& r, const toml::table& model, IpdSpec& spec) {
   const toml::array* custom = r.array(model, "model.", "custom");
   if (!custom) return;
+  // Every stage-1 model's name (stage1_models) is its key in the outputs and its plots' file names.
+  std::set<std::string> names = {"process_to_outcome", "outcome_to_process", "process_to_outcome_cross",
+                                 "outcome_to_process_cross", "process_to_outcome_lag2", "outcome_to_process_lag2",
+                                 ipd_detail::post_model_name(), ipd_detail::panel_model_name()};
   for (std::size_t i = 0; i < custom->size(); ++i) {
     const toml::node& node = *custom->get(i);
     const std::string key = "model.custom[" + std::to_string(i + 1) + "]";
@@ -175,6 +183,7 @@ void read_custom_models(const SpecReader& r, const toml::table& model, IpdSpec& 
     r.check_keys(t, key + ".", {"name", "formula"});
     CustomModel m{*r.string(t, key + ".", "name", true), *r.string(t, key + ".", "formula", true)};
     if (!is_file_safe(m.name)) r.fail(t.get("name"), key + ".name", "use only letters, digits, '_', '.' and '-'");
+    if (!names.insert(m.name).second) r.fail(t.get("name"), key + ".name", "another model is named '" + m.name + "'");
     try {
       const Formula f = parse_formula(m.formula);
       if (f.response.empty()) r.fail(t.get("formula"), key + ".formula", "the formula needs a response (y ~ ...)");

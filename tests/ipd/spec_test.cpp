@@ -57,6 +57,17 @@ TEST(IpdSpec, UnknownKeysAreErrorsNamingKeyFileAndLine) {
   EXPECT_EQ(error_of(std::string(minimal) + "[modle]\n"), "a.toml:7: modle: unknown key");
 }
 
+// A name given twice: reversing the process twice undid it; two custom models of one name
+// gave duplicate rows in the results and overwrote each other's plots.
+TEST(IpdSpec, NamesGivenTwiceAreErrors) {
+  EXPECT_EQ(error_of(std::string(minimal) + "[meta]\nmoderators = [\"year\", \"year\"]\n"),
+            "a.toml:8: meta.moderators: 'year' is named twice");
+  const std::string custom = "[[model.custom]]\nname = \"a\"\nformula = \"O ~ Pw_lag1 + (1 | patient)\"\n";
+  EXPECT_EQ(error_of(std::string(minimal) + custom + custom), "a.toml:11: model.custom[2].name: another model is named 'a'");
+  EXPECT_EQ(error_of(std::string(minimal) + "[[model.custom]]\nname = \"panel\"\nformula = \"O ~ (1 | patient)\"\n"),
+            "a.toml:8: model.custom[1].name: another model is named 'panel'");
+}
+
 TEST(IpdSpec, WrongTypesAndValues) {
   EXPECT_EQ(error_of(std::string(minimal) + "[model]\ncross_level = \"yes\"\n"),
             "a.toml:8: model.cross_level: expected true or false, got a string");

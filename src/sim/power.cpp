@@ -175,6 +175,9 @@ PowerResult summarize_power(const PowerPlan& plan, std::vector<ReplicationResult
       }
     }
   }
+  // No replication gave a result: no valid result (contract section 1: exit 1).
+  if (failed == static_cast<long>(results.size()) && failed > 0)
+    throw AnalysisError("power: every replication failed; the first: " + results.front().error);
   if (failed > 3) out.warnings.push_back(std::to_string(failed) + " of " + std::to_string(plan.replications) + " replications failed");
   for (const auto& a : terms) {
     PowerRow row;

@@ -213,6 +213,23 @@ TEST(IpdPipeline, OnestageNestsPatientsInStudies) {
   EXPECT_EQ(r.models[0].fit.at("groups").size(), 2u);
 }
 
+// One study: (1 + Pw_lag1 | study) has one level, so every model fails, which is no valid
+// result (an AnalysisError, exit 1), not an empty result with exit 0.
+TEST(IpdPipeline, OnestageWithEveryModelFailedIsAnAnalysisError) {
+  const Fixture& f = fixture();
+  const Column& study = f.data.sessions.column(f.spec.study);
+  std::vector<bool> first_study(f.data.sessions.rows());
+  for (std::size_t r = 0; r < first_study.size(); ++r) first_study[r] = study.text(r) == study.text(0);
+  IpdSpec spec = f.spec;
+  spec.custom.clear();
+  try {
+    run_onestage(spec, f.data.sessions.subset(first_study, Table::Levels::DropUnused));
+    ADD_FAILURE() << "expected AnalysisError";
+  } catch (const AnalysisError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("onestage: every model failed; the first: ", 0), 0u) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace spiral
 

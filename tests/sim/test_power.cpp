@@ -65,6 +65,20 @@ TEST(Power, SummaryArithmetic) {
   EXPECT_NE(r.warnings[0].find("replication 3 failed: optimizer failed"), std::string::npos) << r.warnings[0];
 }
 
+// No replication gave a result (e.g. a design of one study, which stage 2 cannot pool): no
+// valid result, an AnalysisError (exit 1), not an empty table with exit 0.
+TEST(Power, EveryReplicationFailedIsAnAnalysisError) {
+  PowerPlan plan;
+  plan.replications = 2;
+  const std::vector<ReplicationResult> results = {{1, "second", {}}, {0, "first", {}}};
+  try {
+    summarize_power(plan, results);
+    ADD_FAILURE() << "expected AnalysisError";
+  } catch (const AnalysisError& e) {
+    EXPECT_EQ(std::string(e.what()), "power: every replication failed; the first: first");
+  }
+}
+
 TEST(Power, ReplicationsRoundTripThroughJsonExactly) {
   std::vector<ReplicationResult> results = {{7, "", {{"m", "t", 0.1 + 0.2, NA, -1e-300, 1.0 / 3.0}}}, {8, "failed", {}}};
   const auto back = replications_from_json(Json::parse(json_dump(to_json(results), -1)));

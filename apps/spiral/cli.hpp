@@ -30,6 +30,11 @@ void add_data_options(CLI::App& command, DataOptions& data, bool required = true
 // `columns`: only these are kept (ReadOptions::columns; empty = all).
 Table read_data(const DataOptions& data, const std::vector<std::string>& columns = {});
 
+// Checks of option values as typed, before CLI11 converts them (which would wrap a negative
+// seed around to 2^64 - 5): a whole number >= 0 (--threads), and a seed in 0 .. 2^63 - 1.
+CLI::Validator non_negative_integer();
+CLI::Validator seed_value();
+
 // An output file a command writes: its option and path (empty: not asked for).
 struct OutputFile {
   std::string option, path;

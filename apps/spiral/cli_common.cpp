@@ -1,3 +1,4 @@
+#include <charconv>
 #include <filesystem>
 #include <iostream>
 
@@ -23,6 +24,32 @@ void check_output_files(const std::vector<OutputFile>& outputs, const std::vecto
       if (fs::exists(path, ec) && fs::exists(input, ec) && fs::equivalent(path, input, ec))
         throw InputError(option + " " + path + ": is an input of this command; writing it would overwrite it");
   }
+}
+
+namespace {
+
+// The text as a whole number in [0, max]; false when it is not one.
+bool whole_number_up_to(const std::string& text, unsigned long long max) {
+  unsigned long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size() && value <= max;
+}
+
+}  // namespace
+
+CLI::Validator non_negative_integer() {
+  return CLI::Validator(
+      [](std::string& text) { return whole_number_up_to(text, 1000000) ? "" : "expected a whole number >= 0, got " + text; },
+      "INT>=0");
+}
+
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& text) {
+        return whole_number_up_to(text, 0x7fffffffffffffffULL) ? ""
+                                                               : "expected a whole number from 0 to 9223372036854775807, got " + text;
+      },
+      "0..2^63-1");
 }
 
 std::string source_file(const std::string& source) {

@@ -61,7 +61,7 @@ void register_run(CLI::App& ipd) {
   CLI::App* c = ipd.add_subcommand("run", "Stage 1 for every study, then stage 2");
   add_spec_option(*c, *o);
   c->add_option("--out", o->out, "Output directory: stage1.csv, stage2.csv, results.json, forest plots, report.html");
-  c->add_option("--threads", o->threads, "Studies fitted in parallel (default: all cores)")->check(CLI::NonNegativeNumber);
+  c->add_option("--threads", o->threads, "Studies fitted in parallel (default: all cores)")->check(non_negative_integer());
   add_format_option(*c, *o);
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);

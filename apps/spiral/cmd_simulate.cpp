@@ -36,7 +36,9 @@ void register_simulate_command(CLI::App& app) {
   command->add_option("--studies", s.studies, "Number of studies")->capture_default_str();
   command->add_option("--patients", s.patients, "Patients over all studies (unequal study sizes)")->capture_default_str();
   command->add_option("--sessions", s.sessions, "Sessions per patient (at least 3)")->capture_default_str();
-  command->add_option("--seed", s.seed, "Random seed (same seed and options -> same bytes)")->capture_default_str();
+  command->add_option("--seed", s.seed, "Random seed (same seed and options -> same bytes)")
+      ->check(seed_value())
+      ->capture_default_str();
   command->add_option("--process-to-outcome", s.process_to_outcome, "Cross-lagged effect P[t-1] -> O[t]")
       ->capture_default_str();
   command->add_option("--outcome-to-process", s.outcome_to_process, "Cross-lagged effect O[t-1] -> P[t]")
@@ -187,8 +189,11 @@ void register_power_command(CLI::App& app) {
       ->required();
   command->add_option("--replications", options->power.replications, "Number of simulated data sets")
       ->capture_default_str();
-  command->add_option("--threads", options->power.threads, "Worker threads (0 = all cores)")->capture_default_str();
-  auto* seed = command->add_option("--seed", options->seed, "Master seed (default: the spec's [simulate] seed)");
+  command->add_option("--threads", options->power.threads, "Worker threads (0 = all cores)")
+      ->check(non_negative_integer())
+      ->capture_default_str();
+  auto* seed = command->add_option("--seed", options->seed, "Master seed (default: the spec's [simulate] seed)")
+                   ->check(seed_value());
   add_output_options(*command, options->output);
   command->callback([options, seed] {
     if (seed->count() > 0) options->power.seed = options->seed;

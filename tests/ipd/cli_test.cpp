@@ -147,6 +147,8 @@ TEST(IpdCli, BadInputIsExitTwoWithoutOutput) {
   expect_input_error(run + "'" + post + "'", dir, "study 'Ulm', patient '999' has no sessions");
 
   expect_input_error("ipd run --spec '" + spec_path() + "' --out /nonexistent/dir/out", "", "does not exist");
+  // CLI11's own range check printed its upper bound with 309 digits.
+  expect_input_error("ipd run --spec '" + spec_path() + "' --threads -1", "", "--threads: expected a whole number >= 0, got -1");
 }
 
 // "--out results/" names the directory results, whether it exists yet or is replaced.

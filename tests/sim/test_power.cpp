@@ -153,6 +153,10 @@ TEST(Power, BadInputExitsWithTwo) {
   EXPECT_EQ(run_spiral("power --spec " + spec + " --threads -1 --replications 1").exit_code, 2);
   EXPECT_EQ(run_spiral("power --spec " + spec + " --replications 1 --bogus").exit_code, 2);
   EXPECT_EQ(run_spiral("power --replications 1").exit_code, 2);
+  // A negative seed was wrapped around to 2^64 - 5 and used.
+  const auto negative_seed = run_spiral("power --spec " + spec + " --replications 1 --seed -5");
+  EXPECT_EQ(negative_seed.exit_code, 2);
+  EXPECT_EQ(negative_seed.err, "spiral: error: --seed: expected a whole number from 0 to 9223372036854775807, got -5\n");
   const std::string dir = temp_dir("power-no-simulate");
   write_file_atomic(dir + "/analysis.toml", "[data]\nsource = \"s.csv\"\n");
   const auto no_table = run_spiral("power --spec " + dir + "/analysis.toml --replications 1");

@@ -490,6 +490,7 @@ TEST(Simulate, BadValueIsQuotedAsGiven) {
       {"--slope-sd -0.0000001", "--slope-sd: must be in [0, 1), got -1e-07\n"},
       {"--process-ar 1.25", "--process-ar: must be in (-1, 1), got 1.25\n"},
       {"--sessions 2", "--sessions: must be at least 3, got 2\n"},
+      {"--seed -1", "--seed: expected a whole number from 0 to 9223372036854775807, got -1\n"},
   };
   for (const auto& [arguments, message] : cases) {
     const auto run = run_spiral("simulate " + arguments + out);

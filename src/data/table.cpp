@@ -35,9 +35,22 @@ Column& Table::column(const std::string& name) {
 const Column& Table::numeric(const std::string& name) const {
   const Column& c = column(name);
   if (c.is_numeric()) return c;
-  std::string where = source_;
-  if (c.first_non_number_line > 0) where += ":" + std::to_string(c.first_non_number_line);
-  throw InputError(where + ": column '" + name + "' must be numeric, found '" + c.first_non_number + "'");
+  std::string message = source_;
+  if (c.first_non_number_line > 0) {
+    message += ':';
+    message += std::to_string(c.first_non_number_line);
+  }
+  // A factor built from a data frame has no first non-number: its first value stands for it.
+  std::string found = c.first_non_number;
+  for (std::size_t row = 0; found.empty() && row < c.codes.size(); ++row)
+    if (!c.missing(row)) found = c.text(row);
+  // (Built by appends: GCC 12 gives a false -Wrestrict on concatenations here.)
+  message += ": column '";
+  message += name;
+  message += "' must be numeric, found '";
+  message += found;
+  message += "'";
+  throw InputError(message);
 }
 
 void Table::add(Column column) {
@@ -161,6 +174,12 @@ Table table_from_columns(std::vector<Column> columns, std::string source) {
   Table table(std::move(source));
   for (auto& c : columns) {
     if (table.has(c.name)) throw InputError(table.source() + ": duplicate column name '" + c.name + "'");
+    // Codes from outside (an R factor's integers) index the levels: one past them was read
+    // out of bounds.
+    for (const int code : c.codes)
+      if (code >= static_cast<long>(c.levels.size()))
+        throw InputError(table.source() + ": column '" + c.name + "' has a factor code beyond its " +
+                         std::to_string(c.levels.size()) + " levels");
     table.add(std::move(c));
   }
   return table;

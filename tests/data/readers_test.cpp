@@ -221,6 +221,31 @@ TEST(Sources, UnnamedSpssVariableIsAnInputError) {
   }
 }
 
+// Columns from R or Python: a factor's codes are checked against its levels (an R factor
+// with a code past them crashed R), and a factor where a number is needed is named by its
+// first value (it said "found ''").
+TEST(TableOps, ColumnsFromOutsideAreChecked) {
+  Column g;
+  g.name = "g";
+  g.kind = Column::Kind::Factor;
+  g.levels = {"a", "b"};
+  g.codes = {-1, 0, 1, 2};
+  try {
+    spiral::table_from_columns({g});
+    ADD_FAILURE() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "data: column 'g' has a factor code beyond its 2 levels");
+  }
+  g.codes = {-1, 1, 0, 1};
+  const Table t = spiral::table_from_columns({g});
+  try {
+    t.numeric("g");
+    ADD_FAILURE() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "data: column 'g' must be numeric, found 'b'");
+  }
+}
+
 TEST(TableOps, SubsetKeepsLinesAndLevels) {
   const Table t = spiral::read_table(fixture("sessions.csv"));
   const Table s = t.subset({false, true, false, true, false, false});

@@ -10,7 +10,7 @@ set -eu
 BUILD="cmake make g++ pkg-config libeigen3-dev libsuitesparse-dev libnlopt-cxx-dev libboost-dev \
 libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev libreadstat-dev libsqlite3-dev \
 libcairo2-dev libgtest-dev libbenchmark-dev libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
-R_PKGS="r-base-core r-base-dev r-cran-rcpp r-cran-testthat r-cran-jsonlite r-cran-generics"
+R_PKGS="r-base-core r-base-dev r-cran-rcpp r-cran-testthat r-cran-jsonlite r-cran-generics r-cran-nlme"
 PY_PKGS="python3 python3-dev python3-pybind11 python3-numpy python3-pandas python3-pytest python3-setuptools python3-pip python3-wheel"
 REF_PKGS="r-base-core r-cran-lme4 r-cran-lmertest r-cran-nlme r-cran-metafor r-cran-lavaan r-cran-haven r-cran-rsqlite r-cran-jsonlite python3-statsmodels time"
 

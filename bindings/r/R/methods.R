@@ -29,11 +29,8 @@ vcov_of <- function(object) attr(object, "matrices")$vcov
 vcov.spiral_lmm <- function(object, ...) vcov_of(object)
 vcov.spiral_meta <- function(object, ...) vcov_of(object)
 
-# lme4-style accessors (generics of their own, so that lme4 need not be loaded).
-fixef <- function(object, ...) UseMethod("fixef")
-ranef <- function(object, ...) UseMethod("ranef")
-VarCorr <- function(x, ...) UseMethod("VarCorr")
-
+# lme4-style accessors: methods of nlme's generics, which lme4 re-exports, so that loading
+# lme4 beside spiral (or after it) masks nothing.
 fixef.spiral_lmm <- function(object, ...) coef.spiral_lmm(object)
 
 # Conditional modes and their conditional SDs (lme4's ranef(fit, condVar = TRUE)).

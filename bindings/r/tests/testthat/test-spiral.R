@@ -17,6 +17,12 @@ test_that("lmm on a data frame gives lme4's numbers", {
   expect_equal(vc$Residual, ref$sigma, tolerance = 1e-4)
 })
 
+test_that("fixef, ranef and VarCorr are nlme's generics, which lme4 re-exports: neither masks the other", {
+  expect_identical(spiral::fixef, nlme::fixef)
+  expect_identical(spiral::ranef, nlme::ranef)
+  expect_identical(spiral::VarCorr, nlme::VarCorr)
+})
+
 test_that("a formula string, a SOURCE string and a data frame agree", {
   a <- lmm("Reaction ~ Days + (1 | Subject)", data_path("lmm/sleepstudy.csv"))
   b <- lmm(Reaction ~ Days + (1 | Subject), read_data("lmm/sleepstudy.csv"))

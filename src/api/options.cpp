@@ -10,7 +10,9 @@ namespace detail {
 namespace {
 
 [[noreturn]] void expected(const std::string& name, const std::string& what, const Json& value) {
-  throw InputError(name + ": expected " + what + ", got " + json_dump(value, -1));
+  std::string shown = json_dump(value, -1);
+  shown.pop_back();  // json_dump's final newline
+  throw InputError(name + ": expected " + what + ", got " + shown);
 }
 
 double integral(const Json& value, const std::string& name) {

@@ -7,6 +7,7 @@ SOURCE string, and returns the command's JSON as a dict (:class:`Result`) whose 
 records are DataFrames. Bad input raises ValueError with the CLI's message; the CLI's
 warnings are issued with ``warnings.warn`` (category :class:`SpiralWarning`).
 """
+import os as _os
 import warnings as _warnings
 
 import pandas as _pd
@@ -42,8 +43,8 @@ class Result(dict):
 
 
 def _run(command, data, options):
-    if isinstance(data, str):
-        options = dict(options, data=data)
+    if isinstance(data, (str, _os.PathLike)):
+        options = dict(options, data=_os.fspath(data))
         data = None
     columns = None if data is None else columns_of(data)
     result = Result(_spiral.run(command, options, columns))

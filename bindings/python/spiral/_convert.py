@@ -11,6 +11,9 @@ def columns_of(data):
     sorts in byte order, as its readers do.
     """
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated) > 0:
+        raise ValueError(f"data: duplicate column name '{duplicated[0]}'")
     return [(str(name), _column(frame[name])) for name in frame.columns]
 
 

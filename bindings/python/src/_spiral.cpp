@@ -15,7 +15,13 @@ namespace {
 Json to_json(const py::handle& value) {
   if (value.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(value)) return value.cast<bool>();
-  if (py::isinstance<py::int_>(value)) return value.cast<long long>();
+  if (py::isinstance<py::int_>(value)) {
+    try {
+      return value.cast<long long>();
+    } catch (const py::cast_error&) {  // beyond 64 bits: as a float, which the option's check then judges
+      return value.cast<double>();
+    }
+  }
   if (py::isinstance<py::float_>(value)) return value.cast<double>();
   if (py::isinstance<py::str>(value)) return value.cast<std::string>();
   if (py::isinstance<py::dict>(value)) {
@@ -28,7 +34,8 @@ Json to_json(const py::handle& value) {
     for (const auto& item : value) array.push_back(to_json(item));
     return array;
   }
-  if (py::hasattr(value, "item")) return to_json(value.attr("item")());  // numpy scalar
+  // numpy scalars and arrays, pandas Series and Index: as Python scalars and lists
+  if (py::hasattr(value, "tolist")) return to_json(value.attr("tolist")());
   throw spiral::InputError("cannot pass a value of type " + py::str(value.get_type().attr("__name__")).cast<std::string>());
 }
 

@@ -164,3 +164,27 @@ def test_warnings_are_python_warnings(repo):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         spiral.lmm("Reaction ~ Days + (Days | Subject)", read_csv(repo, "lmm/sleepstudy.csv"))
+
+
+def test_python_values_of_every_kind_reach_the_options(repo):
+    # numpy arrays and pandas Index for list options (once: "can only convert an array of
+    # size 1"), a pathlib.Path as data (once: "DataFrame constructor not properly called").
+    path = repo / "tests/data/panel/complete2.csv"
+    frame = pd.read_csv(path)
+    by_list = spiral.panel(frame, "patient", "session", ["alliance", "symptoms"])
+    for vars in (np.array(["alliance", "symptoms"]), pd.Index(["alliance", "symptoms"])):
+        assert spiral.panel(frame, "patient", "session", vars)["logLik"] == by_list["logLik"]
+    assert spiral.panel(path, "patient", "session", ["alliance", "symptoms"])["logLik"] == by_list["logLik"]
+    # An int beyond 64 bits is a number the option's check judges (once a RuntimeError).
+    with pytest.raises(ValueError, match="^--level: expected a percentage between 0 and 100"):
+        spiral.panel(frame, "patient", "session", ["alliance", "symptoms"], level=10**30)
+
+
+def test_bad_data_frames_and_values_are_value_errors_with_one_line(repo):
+    frame = read_csv(repo, "lmm/sleepstudy.csv")
+    twice = pd.concat([frame, frame[["Days"]]], axis=1)
+    with pytest.raises(ValueError, match="^data: duplicate column name 'Days'$"):
+        spiral.lmm("Reaction ~ Days + (1 | Subject)", twice)
+    with pytest.raises(ValueError) as error:
+        spiral.lmm(123, frame)
+    assert str(error.value) == "formula: expected a string, got 123"

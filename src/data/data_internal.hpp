@@ -26,5 +26,7 @@ bool parse_number(std::string_view s, double& value);
 bool is_na_token(std::string_view s, const std::vector<std::string>& extra);
 // Rejects empty input, NUL bytes and invalid UTF-8, naming the line.
 void check_text(std::string_view text, const std::string& name);
+// The offset of the first byte sequence that is not UTF-8; npos when there is none.
+std::size_t invalid_utf8_at(std::string_view text);
 
 }  // namespace spiral::detail

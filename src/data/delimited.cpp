@@ -271,13 +271,8 @@ bool is_na_token(std::string_view s, const std::vector<std::string>& extra) {
   return std::find(extra.begin(), extra.end(), t) != extra.end();
 }
 
-void check_text(std::string_view text, const std::string& name) {
-  if (text.empty()) throw InputError(name + ": file is empty");
-  if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
-    throw InputError(name + ": not a text file (contains NUL bytes)");
-  }
-  // UTF-8 validation: name the first line with a byte sequence that is not UTF-8. ASCII,
-  // nearly all of a data file, is skipped eight bytes at a time.
+// ASCII, nearly all of a data file, is skipped eight bytes at a time.
+std::size_t invalid_utf8_at(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     std::uint64_t eight = 0;
     if (i + 8 <= text.size() && (std::memcpy(&eight, text.data() + i, 8), (eight & 0x8080808080808080ULL) == 0)) {
@@ -295,12 +290,21 @@ void check_text(std::string_view text, const std::string& name) {
       ok = i + static_cast<std::size_t>(k) < text.size() &&
            (static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]) & 0xC0) == 0x80;
     }
-    if (!ok) {
-      const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(i), '\n');
-      throw InputError(name + ":" + std::to_string(line) +
-                       ": invalid UTF-8 byte sequence (save the file with UTF-8 encoding)");
-    }
+    if (!ok) return i;
     i += static_cast<std::size_t>(extra) + 1;
+  }
+  return std::string_view::npos;
+}
+
+void check_text(std::string_view text, const std::string& name) {
+  if (text.empty()) throw InputError(name + ": file is empty");
+  if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
+    throw InputError(name + ": not a text file (contains NUL bytes)");
+  }
+  // Name the first line with a byte sequence that is not UTF-8.
+  if (const std::size_t at = invalid_utf8_at(text); at != std::string_view::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+    throw InputError(name + ":" + std::to_string(line) + ": invalid UTF-8 byte sequence (save the file with UTF-8 encoding)");
   }
 }
 

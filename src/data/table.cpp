@@ -4,6 +4,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "data_internal.hpp"
 #include "spiral/error.hpp"
 #include "spiral/table.hpp"
 
@@ -54,6 +55,14 @@ const Column& Table::numeric(const std::string& name) const {
 }
 
 void Table::add(Column column) {
+  // Text from SPSS/Stata/SAS files, SQLite and data frames is not checked by a reader (CSV
+  // text is): names and levels must be UTF-8, as the JSON written from them.
+  if (detail::invalid_utf8_at(column.name) != std::string_view::npos)
+    throw InputError(source_ + ": the name of column " + std::to_string(columns_.size() + 1) +
+                     " is not UTF-8 (save the data with UTF-8 encoding)");
+  for (const auto& level : column.levels)
+    if (detail::invalid_utf8_at(level) != std::string_view::npos)
+      throw InputError(source_ + ": column '" + column.name + "' has text that is not UTF-8 (save the data with UTF-8 encoding)");
   if (!columns_.empty() && column.size() != rows_) {
     throw InputError(source_ + ": column '" + column.name + "' has " + std::to_string(column.size()) +
                      " values, expected " + std::to_string(rows_));

@@ -224,6 +224,23 @@ TEST(Sources, UnnamedSpssVariableIsAnInputError) {
 // Columns from R or Python: a factor's codes are checked against its levels (an R factor
 // with a code past them crashed R), and a factor where a number is needed is named by its
 // first value (it said "found ''").
+// Text that is not UTF-8 from a source no reader checks (SQLite here; SPSS/Stata/SAS files
+// alike) is an input error, not an internal error of the JSON writer (exit 1).
+TEST(Sources, TextThatIsNotUtf8IsAnInputError) {
+  const std::string db = "sqlite:" + fixture("sessions.sqlite") + "?query=";
+  const auto message_of = [&](const std::string& query) {
+    try {
+      spiral::read_table(db + query, {});
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message_of("SELECT CAST(x'ff41' AS TEXT) AS a, 1 AS b").find("column 'a' has text that is not UTF-8"),
+            std::string::npos);
+  EXPECT_NE(message_of("SELECT 1 AS \"\xff\"").find("the name of column 1 is not UTF-8"), std::string::npos);
+}
+
 TEST(TableOps, ColumnsFromOutsideAreChecked) {
   Column g;
   g.name = "g";

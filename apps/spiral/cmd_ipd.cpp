@@ -82,7 +82,9 @@ void register_stage1(CLI::App& ipd) {
     check_output_files({{"--out", o->out}}, spec_inputs(o->spec, spec));
     const IpdData data = load_data(spec);
     const Bundle bundle = run_stage1_federated(spec, data.sessions, data.patients_or_null(), o->study);
-    emit({"json", o->out}, {"", to_json(bundle), ""}, {});
+    Warnings warnings;
+    stage1_warnings({bundle}, warnings);
+    emit({"json", o->out}, {"", to_json(bundle), ""}, warnings);
   });
 }
 

@@ -183,6 +183,9 @@ struct IpdResult {
 // test; Knapp-Hartung by default). InputError for mismatched spec hashes or a study given
 // twice; a model x term with fewer than 2 studies is left out with a warning.
 IpdResult run_stage2(const IpdSpec& spec, std::vector<Bundle> bundles);
+// What stage 1 has to say of the bundles: each one's warnings, its models left out of stage 2
+// (not converged) and the count of singular fits.
+void stage1_warnings(const std::vector<Bundle>& bundles, Warnings& warnings);
 
 // Stage 1 for every study (in `threads` threads; 0 = hardware concurrency; results are
 // identical to threads = 1), then stage 2.

@@ -78,7 +78,9 @@ Result run_ipd_stage1(const Json& options, const Table* data) {
   const Bundle bundle = run_stage1_federated(spec, input.sessions, input.patients_or_null(), call.study);
   const Json json = to_json(bundle);
   if (!call.out.empty()) write_file_atomic(call.out, json_dump(json));
-  return {json, json_dump(json), bundle.warnings, {}, {}};
+  Warnings warnings;
+  stage1_warnings({bundle}, warnings);
+  return {json, json_dump(json), warnings, {}, {}};
 }
 
 Result run_ipd_stage2(const Json& options, const Table* data) {

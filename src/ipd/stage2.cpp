@@ -126,6 +126,8 @@ std::optional<PooledTerm> pool_term(const IpdSpec& spec, const std::vector<Bundl
   return pooled;
 }
 
+}  // namespace
+
 // Failed models are reported once per study; singular fits once in total.
 void stage1_warnings(const std::vector<Bundle>& bundles, Warnings& warnings) {
   long singular = 0, fits = 0;
@@ -140,10 +142,8 @@ void stage1_warnings(const std::vector<Bundle>& bundles, Warnings& warnings) {
   }
   if (singular > 0)
     warnings.push_back(std::to_string(singular) + " of " + std::to_string(fits) +
-                       " stage-1 fits are singular (a random-effect variance at zero; see stage1.csv)");
+                       " stage-1 fits are singular (a random-effect variance at zero)");
 }
-
-}  // namespace
 
 IpdResult run_stage2(const IpdSpec& spec, std::vector<Bundle> bundles) {
   check_bundles(spec, bundles);

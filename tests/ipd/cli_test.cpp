@@ -104,6 +104,15 @@ TEST(IpdCli, Stage2OfOneStudyIsExitOneWithoutOutput) {
   expect_no_output(dir + "/out");
 }
 
+// A site sees what stage 1 found in its study (it printed nothing; only the bundle held it).
+TEST(IpdCli, Stage1WarnsAsRunDoes) {
+  const std::string bundle = test::temp_dir("cli-stage1-warn") + "/Lund.json";
+  const auto r = run_spiral("ipd stage1 --spec '" + spec_path() + "' --study Lund --out '" + bundle + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("spiral: warning: study 'Lund', model 'feedback' left out of stage 2: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stage-1 fits are singular"), std::string::npos) << r.err;
+}
+
 TEST(IpdCli, Stage1RefusesSmallStudiesAndUnknownStudies) {
   const std::string dir = test::temp_dir("cli-small");
   expect_input_error("ipd stage1 --spec '" + spec_variant("priv", "min_patients = 10", "min_patients = 40") +

@@ -1,10 +1,12 @@
 // Stage 2: each model x term pooled over the studies with the meta-analysis engine
 // (contract sections 4 and 5), plus the bundle format of the federated mode.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
 #include "ipd/ipd_internal.hpp"
+#include "spiral/formula.hpp"
 #include "spiral/ipd.hpp"
 
 namespace spiral {
@@ -197,7 +199,7 @@ namespace {
 
 double number_or_na(const Json& v) { return v.is_null() ? NA : v.get<double>(); }
 
-ModelFit model_from_json(const Json& m) {
+ModelFit model_from_json(const Json& m, const std::string& bundle_name) {
   ModelFit fit;
   fit.model = m.at("model").get<std::string>();
   fit.converged = m.at("converged").get<bool>();
@@ -206,8 +208,15 @@ ModelFit model_from_json(const Json& m) {
   fit.n_patients = m.at("n_patients").get<long>();
   fit.n_obs = m.at("n_obs").get<long>();
   fit.n_dropped = m.at("n_dropped").get<long>();
-  for (const auto& t : m.at("terms"))
+  for (const auto& t : m.at("terms")) {
     fit.terms.push_back({t.at("term").get<std::string>(), number_or_na(t.at("estimate")), number_or_na(t.at("std_error"))});
+    // A standard error that is no positive number comes from an edited or damaged bundle
+    // (stage 2 would leave the study out of the term without a word).
+    const double se = fit.terms.back().std_error;
+    if (!is_na(se) && !(se > 0 && std::isfinite(se)))
+      throw InputError(bundle_name + ": model '" + fit.model + "', term '" + fit.terms.back().term +
+                       "': the standard error " + r_number_label(se) + " is not a positive number");
+  }
   fit.warnings = m.at("warnings").get<Warnings>();
   return fit;
 }
@@ -234,7 +243,7 @@ Bundle bundle_from_json(const std::string& text, const std::string& name) {
       else v.level = value.get<std::string>();
       b.moderators.push_back(v);
     }
-    for (const auto& m : j.at("models")) b.models.push_back(model_from_json(m));
+    for (const auto& m : j.at("models")) b.models.push_back(model_from_json(m, name));
     b.warnings = j.at("warnings").get<Warnings>();
     return b;
   } catch (const Json::exception& e) {

@@ -133,6 +133,20 @@ TEST(IpdCli, Stage2RejectsBundlesOfAnotherSpec) {
                      dir + "/out", "u.json: made with a different spec");
 }
 
+// A bundle edited or damaged to a standard error that is no positive number: stage 2 left
+// that study out of the term without a word.
+TEST(IpdCli, Stage2RejectsABundleWithANonPositiveStandardError) {
+  const std::string dir = test::temp_dir("cli-damaged");
+  ASSERT_EQ(run_spiral("ipd stage1 --spec '" + spec_path() + "' --study Bern --out '" + dir + "/b.json'").exit_code, 0);
+  ASSERT_EQ(run_spiral("ipd stage1 --spec '" + spec_path() + "' --study Ulm --out '" + dir + "/u.json'").exit_code, 0);
+  auto bundle = nlohmann::json::parse(test::read_text(dir + "/b.json"));
+  bundle["models"][0]["terms"][1]["std_error"] = -1;
+  std::ofstream(dir + "/b.json") << bundle.dump();
+  expect_input_error("ipd stage2 --spec '" + spec_path() + "' --bundles '" + dir + "/b.json' '" + dir +
+                         "/u.json' --out '" + dir + "/out'",
+                     dir + "/out", "b.json: model 'process_to_outcome', term 'Pw_lag1': the standard error -1 is not a positive number");
+}
+
 TEST(IpdCli, BadInputIsExitTwoWithoutOutput) {
   const std::string dir = test::temp_dir("cli-bad") + "/out";
   const std::string run = "ipd run --out '" + dir + "' --spec ";

@@ -109,9 +109,21 @@ std::vector<InfluenceRow> influence(const Design& d, const FitSettings& settings
   return rows;
 }
 
+namespace {
+
+// Egger's test and trim and fill regress on the standard errors, which need to vary (with
+// equal ones the design's rank check blamed --mods; metafor stops too).
+void require_varying_standard_errors(const Design& design, const std::string& option) {
+  if (design.v.maxCoeff() - design.v.minCoeff() <= 1e-12 * design.v.maxCoeff())
+    throw AnalysisError(option + ": the studies' standard errors are all equal, so there is no slope on them to estimate");
+}
+
+}  // namespace
+
 // Egger's regression test as regtest(model = "rma", predictor = "sei") (Egger et al. 1997;
 // Sterne & Egger 2005): the model refitted with the standard error as an extra moderator.
 EggerTest egger_test(const Design& design, const FitSettings& settings) {
+  require_varying_standard_errors(design, "--egger");
   Design d = design;
   d.x.conservativeResize(Eigen::NoChange, design.p() + 1);
   d.x.col(design.p()) = design.v.cwiseSqrt();
@@ -167,6 +179,7 @@ double positive_rank_sum(const std::vector<double>& centred) {
 TrimFillResult trim_and_fill(const Design& design, const FitSettings& settings) {
   // trimfill refits with rma.uni's default test, z.
   const FitSettings z{settings.method, std::string("z"), settings.level, false, false};
+  require_varying_standard_errors(design, "--trimfill");
   Design slope = design;
   slope.x.conservativeResize(Eigen::NoChange, 2);
   slope.x.col(1) = design.v.cwiseSqrt();

@@ -162,5 +162,25 @@ TEST(Diagnostics, LeaveOneOutWithModeratorsIsAnInputError) {
   EXPECT_THROW(fit_meta(bcg_input("ablat"), options), InputError);
 }
 
+// Equal standard errors leave Egger's test and trim and fill no slope (metafor's regtest and
+// trimfill stop too); the error named --mods, which was not given.
+TEST(Diagnostics, EqualStandardErrorsAreAnAnalysisErrorNamingTheOption) {
+  MetaInput input;
+  input.yi = {0.1, 0.3, 0.2, 0.5, 0.25};
+  input.vi.assign(5, 1.0 / 47);
+  for (const char* option : {"--egger", "--trimfill"}) {
+    MetaOptions o;
+    o.egger = std::string(option) == "--egger";
+    o.trimfill = !o.egger;
+    try {
+      fit_meta(input, o);
+      ADD_FAILURE() << option;
+    } catch (const AnalysisError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                std::string(option) + ": the studies' standard errors are all equal, so there is no slope on them to estimate");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace spiral::test

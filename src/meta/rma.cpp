@@ -189,6 +189,8 @@ MetaResult fit_design(const Design& d, const FitSettings& s) {
   TauEstimate tau = estimate_tau2(d, s.method);
   r.warnings = std::move(level_warnings);
   r.warnings.insert(r.warnings.end(), tau.warnings.begin(), tau.warnings.end());
+  if (!std::isfinite(tau.tau2))  // e.g. |yi| of 1e300, whose squares overflow
+    throw AnalysisError("meta: tau2 is not a finite number (effect sizes too large for double precision?)");
   r.tau2 = tau.tau2;
   r.tau2_se = tau.se;
   r.tau = std::sqrt(r.tau2);

@@ -105,6 +105,14 @@ TEST(Rma, PauleMandelWithoutSolutionNamesItsBound) {
   }
 }
 
+// Effect sizes whose squares overflow gave every estimate as null (NaN), exit 0.
+TEST(Rma, OverflowingEffectSizesAreAnAnalysisError) {
+  MetaInput input;
+  input.yi = {1e300, 0.3, 0.1};
+  input.vi = {0.1, 0.2, 0.1};
+  EXPECT_THROW(fit_meta(input, {}), AnalysisError);
+}
+
 TEST(Rma, NonPositiveVarianceIsAnInputError) {
   MetaInput input;
   input.yi = {0.1, 0.2, 0.3};

@@ -313,6 +313,16 @@ void require_no_clash(const IpdSpec& spec, const Table& table) {
   }
 }
 
+// A process or outcome value of +-Inf (which the standardization would turn into NaN and
+// blame on too few distinct values), named by file and line as the model frame names it.
+void require_finite_values(const Table& sessions, const std::string& name) {
+  const Column& column = sessions.numeric(name);
+  for (std::size_t row = 0; row < column.numbers.size(); ++row)
+    if (std::isinf(column.numbers[row]))
+      throw InputError(where(sessions, row) + ": column '" + name + "' has the infinite value " +
+                       (column.numbers[row] > 0 ? "Inf" : "-Inf"));
+}
+
 void validate_sessions(const IpdSpec& spec, const Table& sessions) {
   require_column(sessions, spec.study, "data.study");
   require_column(sessions, spec.patient, "data.patient");
@@ -320,8 +330,8 @@ void validate_sessions(const IpdSpec& spec, const Table& sessions) {
   if (!spec.therapist.empty()) require_column(sessions, spec.therapist, "data.therapist");
   require_column(sessions, spec.process, "variables.process");
   require_column(sessions, spec.outcome, "variables.outcome");
-  sessions.numeric(spec.process);
-  sessions.numeric(spec.outcome);
+  require_finite_values(sessions, spec.process);
+  require_finite_values(sessions, spec.outcome);
   require_ids(sessions, spec.study);
   require_ids(sessions, spec.patient);
   require_integer_sessions(sessions, spec.session);

@@ -165,6 +165,11 @@ TEST(IpdCli, BadInputIsExitTwoWithoutOutput) {
   std::ofstream(fs::path(dup).parent_path() / "sessions.csv", std::ios::app) << "Ulm,22,Ulm-T2,7,1,2,0,0,2016\n";
   expect_input_error(run + "'" + dup + "'", dir, "duplicate row for study 'Ulm', patient '22', session 7");
 
+  // An infinite process value was blamed on "fewer than 2 distinct values" in its study.
+  const std::string inf = spec_variant("inf", "", "");
+  std::ofstream(fs::path(inf).parent_path() / "sessions.csv", std::ios::app) << "Ulm,22,Ulm-T2,8,Inf,2,0,0,2016\n";
+  expect_input_error(run + "'" + inf + "'", dir, "sessions.csv:1487: column 'alliance' has the infinite value Inf");
+
   const std::string post = spec_variant("post", "", "");
   std::ofstream(fs::path(post).parent_path() / "patients.csv", std::ios::app) << "Ulm,999,1,2\n";
   expect_input_error(run + "'" + post + "'", dir, "study 'Ulm', patient '999' has no sessions");

@@ -288,6 +288,8 @@ IpdSpec parse_spec(const std::string& text, const std::string& name, const std::
 }
 
 IpdSpec load_spec(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a directory, not a spec file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot read the spec file");
   std::stringstream ss;

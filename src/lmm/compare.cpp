@@ -37,6 +37,8 @@ LmmComparisonModel fit_ml(const Table& table, const std::string& text, const For
 LmmComparison compare_lmm(const Table& table, const std::string& formula0, const std::string& formula1,
                           const LmmOptions& options) {
   const Formula f0 = parse_formula(formula0, true), f1 = parse_formula(formula1, true);
+  if (f0.response != f1.response)  // likelihoods of different data: a test of nothing
+    throw InputError("--compare: the models have different responses ('" + f0.response + "' and '" + f1.response + "')");
   LmmComparison c;
   long n0 = 0, n1 = 0;
   c.models.push_back(fit_ml(table, formula0, f1, options, c.warnings, n0));

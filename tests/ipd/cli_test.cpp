@@ -160,6 +160,7 @@ TEST(IpdCli, BadInputIsExitTwoWithoutOutput) {
   expect_input_error(run + "'" + spec_variant("custom", "Pw_lag1 * feedback", "Pw_lag1 * fedback") + "'", dir,
                      "unknown column 'fedback' (spec model.custom 'feedback')");
   expect_input_error(run + "/nonexistent/analysis.toml", dir, "/nonexistent/analysis.toml");
+  expect_input_error(run + "'" + test::temp_dir("cli-spec-dir") + "'", dir, "is a directory, not a spec file");
 
   const std::string dup = spec_variant("dup", "", "");
   std::ofstream(fs::path(dup).parent_path() / "sessions.csv", std::ios::app) << "Ulm,22,Ulm-T2,7,1,2,0,0,2016\n";

@@ -113,6 +113,12 @@ TEST(LmmCli, BadInputExitsWithTwo) {
   // Duplicate AR(1) times within a group.
   const std::string dup = write_csv("dup.csv", "y,t,g\n1,1,a\n2,1,a\n3,1,b\n4,2,b\n5,1,c\n6,2,c\n");
   expect_input_error("--data '" + dup + "' --formula 'y ~ 1 + (1 | g)' --ar1 t", "--ar1");
+  // A likelihood-ratio test of models of different responses (it printed Chisq 0, p = 1).
+  expect_input_error(data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (1 | Subject)'" +
+                         " --compare 'Days ~ 1 + (1 | Subject)'",
+                     "--compare: the models have different responses ('Reaction' and 'Days')");
+  // Level 100 gave Boost's internal error (exit 1).
+  expect_input_error(data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (1 | Subject)' --level 100", "--level");
 }
 
 TEST(LmmCli, ConstantResponseIsAnAnalysisFailure) {

@@ -36,9 +36,9 @@ std::string random_effects_text(const LmmResult& r) {
     for (std::size_t i = 0; i < block.terms.size(); ++i) {
       std::string cor;
       for (std::size_t j = 0; j < i; ++j) cor += fmt::format("{:6.2f} ", block.cor[i][j]);
-      text += fmt::format(" {:<12} {:<14} {:>10.4f}  {}\n", i == 0 ? block.group : "", block.terms[i], block.sd[i], cor);
+      text += fmt::format(" {:<12} {:<14} {:>10.5g}  {}\n", i == 0 ? block.group : "", block.terms[i], block.sd[i], cor);
     }
-  text += fmt::format(" {:<12} {:<14} {:>10.4f}\n", "Residual", "", r.sigma);
+  text += fmt::format(" {:<12} {:<14} {:>10.5g}\n", "Residual", "", r.sigma);
   text += fmt::format("Number of obs: {}, groups: ", r.n_obs);
   for (std::size_t g = 0; g < r.groups.size(); ++g)
     text += fmt::format("{} {}, {}", g ? ";" : "", r.groups[g].name, r.groups[g].levels);

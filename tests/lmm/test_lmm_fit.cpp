@@ -405,5 +405,18 @@ TEST(LmmFit, LevelOutsideAPercentageIsAnInputError) {
             r.warnings.end());
 }
 
+// The text's random-effect SDs in significant digits, as lme4's VarCorr print: with four
+// decimals, SDs of a response in units of 1e-9 printed as 0.0000 (a singular fit, to the eye).
+TEST(LmmFit, TextShowsStandardDeviationsInSignificantDigits) {
+  LmmOptions options;
+  options.formula = "Reaction ~ Days + (Days | Subject)";
+  Table data = read_lmm_data("sleepstudy.csv");
+  EXPECT_NE(to_text(fit_lmm(data, options)).find(" 25.592\n"), std::string::npos);  // the residual SD
+  for (double& y : data.column("Reaction").numbers) y *= 1e-9;
+  const std::string text = to_text(fit_lmm(data, options));
+  EXPECT_NE(text.find(" 2.5592e-08\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("0.0000"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace spiral

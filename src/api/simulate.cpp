@@ -64,8 +64,10 @@ Result run_simulate(const Json& options, const Table* data) {
   SimulatedData simulated = simulate(call.simulate);
   if (!call.files.sessions.empty()) write_simulation(call.simulate, simulated, call.files);
   Result out{simulation_summary_json(simulated, call.files), simulation_summary_text(simulated, call.files), {}, {}, {}};
-  out.tables.emplace_back("sessions", std::move(simulated.sessions));
-  out.tables.emplace_back("patients", std::move(simulated.patients));
+  // The tables as the files hold them (values to 4 decimals), so that an analysis of the
+  // data frame equals one of the files.
+  out.tables.emplace_back("sessions", read_delimited_text(sessions_csv(simulated), "sessions.csv", {}));
+  out.tables.emplace_back("patients", read_delimited_text(patients_csv(simulated), "patients.csv", {}));
   out.tables.emplace_back("truth", truth_table(simulated.truth));
   return out;
 }

@@ -21,8 +21,11 @@ def test_simulate_writes_the_cli_files(tmp_path):
     assert (tmp_path / "py.json").read_bytes() == (tmp_path / "cli.json").read_bytes()
     for name in ("sessions", "patients", "truth"):
         assert isinstance(sim[name], pd.DataFrame)
-    written = pd.read_csv(tmp_path / "py.csv")
+    written = pd.read_csv(tmp_path / "py.csv", float_precision="round_trip")
     assert len(written) == len(sim["sessions"])
+    # the data frame holds what the file holds (it held the values before rounding to 4 decimals)
+    for column in ("alliance", "symptoms"):
+        pd.testing.assert_series_equal(sim["sessions"][column], written[column])
     truth = sim["truth"].set_index(["model", "term"])["value"]
     assert truth[("process_to_outcome", "Pw_lag1")] == pytest.approx(-0.2)
 

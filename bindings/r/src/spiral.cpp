@@ -59,11 +59,15 @@ spiral::Column to_column(const std::string& name, SEXP x) {
   }
   switch (TYPEOF(x)) {
     case REALSXP: c.numbers.assign(REAL(x), REAL(x) + n); return c;
-    case INTSXP:
-    case LGLSXP: {
-      const int* v = TYPEOF(x) == INTSXP ? INTEGER(x) : LOGICAL(x);
+    case LGLSXP:  // as model.matrix() codes a logical: a factor FALSE/TRUE, so terms are named xTRUE
+      c.kind = spiral::Column::Kind::Factor;
+      c.levels = {"FALSE", "TRUE"};
+      c.codes.reserve(static_cast<std::size_t>(n));
+      for (R_xlen_t i = 0; i < n; ++i) c.codes.push_back(LOGICAL(x)[i] == NA_LOGICAL ? -1 : LOGICAL(x)[i]);
+      return c;
+    case INTSXP: {
       c.numbers.reserve(static_cast<std::size_t>(n));
-      for (R_xlen_t i = 0; i < n; ++i) c.numbers.push_back(v[i] == NA_INTEGER ? spiral::NA : v[i]);
+      for (R_xlen_t i = 0; i < n; ++i) c.numbers.push_back(INTEGER(x)[i] == NA_INTEGER ? spiral::NA : INTEGER(x)[i]);
       return c;
     }
     case STRSXP: {  // text -> factor with byte-order levels, as the readers do

@@ -23,6 +23,15 @@ test_that("fixef, ranef and VarCorr are nlme's generics, which lme4 re-exports: 
   expect_identical(spiral::VarCorr, nlme::VarCorr)
 })
 
+test_that("a logical predictor is coded as model.matrix() codes it (term xTRUE, as lme4 names it)", {
+  d <- read_data("lmm/sleepstudy.csv")
+  d$late <- d$Days >= 5
+  d$late[3] <- NA
+  fit <- suppressWarnings(lmm(Reaction ~ late + (1 | Subject), d))
+  expect_equal(fit$fixed$term, c("(Intercept)", "lateTRUE"))
+  expect_equal(fit$n_obs, 179)
+})
+
 test_that("a formula string, a SOURCE string and a data frame agree", {
   a <- lmm("Reaction ~ Days + (1 | Subject)", data_path("lmm/sleepstudy.csv"))
   b <- lmm(Reaction ~ Days + (1 | Subject), read_data("lmm/sleepstudy.csv"))
@@ -80,7 +89,8 @@ test_that("describe keeps factor levels and sorts text in byte order", {
   rownames(cols) <- cols$name
   expect_equal(cols["x", "missing"], 1)
   expect_equal(cols["n", "type"], "numeric")
-  expect_equal(cols["b", "mean"], 2 / 3)
+  expect_equal(cols[["levels"]][[which(cols$name == "b")]]$level, c("FALSE", "TRUE"))  # as summary(b) counts
+  expect_equal(cols[["levels"]][[which(cols$name == "b")]]$n, c(1, 2))
   expect_equal(cols[["levels"]][[which(cols$name == "arm")]]$level, c("trt", "ctl"))
   expect_equal(cols[["levels"]][[which(cols$name == "arm")]]$n, c(1, 2))
   expect_equal(cols[["levels"]][[which(cols$name == "site")]]$level, c("a", "b"))

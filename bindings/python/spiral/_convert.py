@@ -23,9 +23,16 @@ def _column(series):
         return ("factor", series.cat.codes.to_numpy(dtype=np.int32), levels)
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
         return ("numeric", series.to_numpy(dtype=np.float64, na_value=np.nan))
+    if _is_bool_with_missing(series):  # True/False/None: object dtype, but a bool column all the same
+        return ("numeric", np.array([np.nan if pd.isna(v) else float(v) for v in series], dtype=np.float64))
     missing = series.isna().to_numpy()
     values = ["" if m else str(v) for v, m in zip(series.to_numpy(dtype=object), missing)]
     return ("strings", values, missing.tolist())
+
+
+def _is_bool_with_missing(series):
+    present = series.dropna()
+    return series.dtype == object and len(present) > 0 and all(isinstance(v, (bool, np.bool_)) for v in present)
 
 
 def frame_of(columns):

@@ -188,3 +188,14 @@ def test_bad_data_frames_and_values_are_value_errors_with_one_line(repo):
     with pytest.raises(ValueError) as error:
         spiral.lmm(123, frame)
     assert str(error.value) == "formula: expected a string, got 123"
+
+
+def test_a_bool_column_is_numeric_with_or_without_missing_values(repo):
+    frame = read_csv(repo, "lmm/sleepstudy.csv")
+    frame["late"] = frame["Days"] >= 5
+    plain = spiral.lmm("Reaction ~ late + (1 | Subject)", frame)
+    frame["late"] = frame["late"].astype(object)
+    frame.loc[2, "late"] = None  # object dtype: it became a factor (term lateTrue)
+    with pytest.warns(spiral.SpiralWarning, match="1 rows with missing values dropped"):
+        missing = spiral.lmm("Reaction ~ late + (1 | Subject)", frame)
+    assert list(missing["fixed"]["term"]) == list(plain["fixed"]["term"]) == ["(Intercept)", "late"]

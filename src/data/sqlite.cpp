@@ -54,11 +54,19 @@ Table read_sqlite(const std::string& source, const ReadOptions& options) {
     throw InputError(q.file + ": " + message);
   }
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, q.sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK || stmt == nullptr) {
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db, q.sql.c_str(), -1, &stmt, &tail) != SQLITE_OK || stmt == nullptr) {
     std::string message = sqlite3_errmsg(db);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     throw InputError(source + ": " + message);
+  }
+  // Only the first statement would run; what follows it is named rather than ignored.
+  const std::string rest = tail ? std::string(tail) : std::string();
+  if (rest.find_first_not_of(" \t\r\n;") != std::string::npos) {
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    throw InputError(source + ": the query holds more than one SQL statement ('" + rest + "' follows the first)");
   }
   const int ncol = sqlite3_column_count(stmt);
   std::vector<std::string> names(static_cast<std::size_t>(ncol));
@@ -66,19 +74,22 @@ Table read_sqlite(const std::string& source, const ReadOptions& options) {
   std::vector<std::vector<bool>> missing(static_cast<std::size_t>(ncol));
   for (int j = 0; j < ncol; ++j) names[static_cast<std::size_t>(j)] = sqlite3_column_name(stmt, j);
   int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  std::string blob_column;  // the first column holding binary data, which is no number or text
+  while (blob_column.empty() && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     for (int j = 0; j < ncol; ++j) {
       auto jj = static_cast<std::size_t>(j);
+      if (sqlite3_column_type(stmt, j) == SQLITE_BLOB && blob_column.empty()) blob_column = names[jj];
       const bool null = sqlite3_column_type(stmt, j) == SQLITE_NULL;
       const unsigned char* s = null ? nullptr : sqlite3_column_text(stmt, j);
       text[jj].emplace_back(s ? reinterpret_cast<const char*>(s) : "");
       missing[jj].push_back(null);
     }
   }
-  std::string message = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db);
+  std::string message = rc == SQLITE_DONE || rc == SQLITE_ROW ? "" : sqlite3_errmsg(db);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   if (!message.empty()) throw InputError(source + ": " + message);
+  if (!blob_column.empty()) throw InputError(source + ": column '" + blob_column + "' holds binary data (BLOB), not numbers or text");
   if (ncol == 0) throw InputError(source + ": the query returns no columns");
   if (text[0].empty()) throw InputError(source + ": no data rows");
 

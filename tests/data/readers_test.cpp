@@ -239,6 +239,10 @@ TEST(Sources, TextThatIsNotUtf8IsAnInputError) {
   EXPECT_NE(message_of("SELECT CAST(x'ff41' AS TEXT) AS a, 1 AS b").find("column 'a' has text that is not UTF-8"),
             std::string::npos);
   EXPECT_NE(message_of("SELECT 1 AS \"\xff\"").find("the name of column 1 is not UTF-8"), std::string::npos);
+  // A BLOB column read as all missing, and a second statement was ignored without a word.
+  EXPECT_NE(message_of("SELECT x'0001' AS b, 1 AS n").find("column 'b' holds binary data (BLOB)"), std::string::npos);
+  EXPECT_NE(message_of("SELECT 1 AS n; SELECT 2 AS m").find("more than one SQL statement"), std::string::npos);
+  EXPECT_EQ(message_of("SELECT 1 AS n;"), "no error");
 }
 
 TEST(TableOps, ColumnsFromOutsideAreChecked) {

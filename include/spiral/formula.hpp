@@ -77,6 +77,7 @@ struct ModelFrame {
   std::vector<RandomBlock> random;   // one per RandomTerm, in formula order
   std::vector<std::size_t> rows;     // table row of each model row
   std::size_t n_dropped = 0;         // rows dropped for a missing value in a used variable
+  std::vector<std::string> warnings; // e.g. a predictor read as text because of a stray value
 };
 
 struct FrameOptions {

@@ -4,8 +4,10 @@
 // model.matrix() of its left side plus its grouping factor (lme4's mkBlist()).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,24 @@ std::vector<std::string> used_variables(const Formula& formula, const FrameOptio
     if (std::find(names.begin(), names.end(), extra) == names.end()) names.push_back(extra);
   }
   return names;
+}
+
+// A predictor that is a factor although most of its levels are numbers: a column of numbers
+// with a stray text value (R's read.csv reads it as text too, and lme4 then fits a dummy per
+// value). Said in a warning, naming the first value that is no number and its line.
+std::optional<std::string> mostly_numbers_warning(const Column& column) {
+  if (!column.is_factor() || column.first_non_number.empty()) return std::nullopt;
+  std::size_t numbers = 0;
+  for (const auto& level : column.levels) {
+    char* end = nullptr;
+    std::strtod(level.c_str(), &end);
+    numbers += !level.empty() && end == level.c_str() + level.size();
+  }
+  if (numbers < 2 || 2 * numbers < column.levels.size()) return std::nullopt;
+  std::string where = column.first_non_number_line > 0 ? " (line " + std::to_string(column.first_non_number_line) + ")" : "";
+  return "column '" + column.name + "' enters the model as a factor of " + std::to_string(column.levels.size()) +
+         " levels, " + std::to_string(numbers) + " of them numbers: its value '" + column.first_non_number + "'" + where +
+         " is not a number";
 }
 
 std::vector<std::size_t> candidate_rows(const Table& table, const FrameOptions& options) {
@@ -305,6 +325,13 @@ ModelFrame build_model_frame(const Formula& formula, const Table& table, const F
   const std::vector<std::size_t> candidates = candidate_rows(table, options);
 
   ModelFrame mf;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const bool grouping = std::any_of(formula.random.begin(), formula.random.end(), [&](const RandomTerm& t) {
+      return std::find(t.group.begin(), t.group.end(), names[i]) != t.group.end();
+    });
+    if (grouping) continue;
+    if (auto warning = mostly_numbers_warning(*columns[i])) mf.warnings.push_back(std::move(*warning));
+  }
   mf.response = formula.response;
   mf.rows = complete_rows(candidates, columns);
   mf.n_dropped = candidates.size() - mf.rows.size();

@@ -419,6 +419,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   result.n_dropped = long(frame.n_dropped);
   if (frame.n_dropped > 0)
     result.warnings.push_back(std::to_string(frame.n_dropped) + " rows with missing values dropped");
+  result.warnings.insert(result.warnings.end(), frame.warnings.begin(), frame.warnings.end());
 
   const EstimableColumns estimable = estimable_columns(frame.x);
   const std::vector<int>& kept = estimable.kept;

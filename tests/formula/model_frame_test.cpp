@@ -224,6 +224,17 @@ TEST(ModelFrame, RandomTermWithoutEffectsIsAnInputError) {
   }
 }
 
+// A column of numbers with one stray text value is read as text (as read.csv reads it) and
+// enters the model as a factor, a dummy per value: said in a warning. A text column of words,
+// and a grouping factor, are not.
+TEST(ModelFrame, PredictorOfNumbersWithAStrayValueWarns) {
+  const Table t = read_delimited_text("y,x,arm,g\n1,1,a,p\n2,2,b,p\n3,abc,a,q\n4,3,b,q\n5,2,a,r\n", "s.csv", {});
+  const ModelFrame mf = build_model_frame(parse_formula("y ~ x + arm + (1 | g)"), t);
+  ASSERT_EQ(mf.warnings.size(), 1u);
+  EXPECT_EQ(mf.warnings[0],
+            "column 'x' enters the model as a factor of 4 levels, 3 of them numbers: its value 'abc' (line 4) is not a number");
+}
+
 TEST(ModelFrame, NoInterceptNoTermsGivesNoColumns) {
   // R: ncol(model.matrix(y ~ 0, data)) is 0.
   const ModelFrame mf = build_model_frame(parse_formula("y ~ 0"), small_table());

@@ -21,6 +21,7 @@ struct Column {
   std::vector<double> numbers;       // Numeric
   std::vector<int> codes;            // Factor
   std::vector<std::string> levels;   // Factor
+  bool ordered = false;              // Factor: an ordered one (R's ordered(), pandas ordered=True)
   // For a factor column read from text: the first value that is not a number and the
   // source line it came from, so that "expected a number" errors can name them.
   std::string first_non_number;

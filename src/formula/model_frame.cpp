@@ -21,6 +21,7 @@ namespace {
 // One variable over the model rows.
 struct FrameVariable {
   bool factor = false;
+  bool ordered = false;             // factor: coded by polynomial contrasts (contr.poly)
   std::vector<double> numbers;      // numeric: value per model row
   std::vector<int> codes;           // factor: index into levels per model row
   std::vector<std::string> levels;  // factor: levels present among the model rows, in order
@@ -110,6 +111,7 @@ void reject_infinite_values(const Table& table, const std::vector<const Column*>
 FrameVariable factor_variable(const Column& column, const std::vector<std::size_t>& rows) {
   FrameVariable v;
   v.factor = true;
+  v.ordered = column.ordered;
   v.codes.reserve(rows.size());
   for (std::size_t row : rows) v.codes.push_back(column.codes[row]);
   v.levels = drop_unused_levels(column.levels, v.codes);
@@ -163,13 +165,40 @@ std::vector<std::vector<bool>> indicator_coding(const TermList& list, const Fram
   return full;
 }
 
+// R's contr.poly(n) (the contrasts of an ordered factor): the orthonormal polynomials of
+// degrees 1..n-1 in the scores 1..n, i.e. the Gram-Schmidt basis of the centred powers
+// (stats:::make.poly: qr() of outer(scores - mean, 0:(n-1), "^"), columns scaled to norm 1,
+// the degree-0 column dropped). Entry (level, degree - 1).
+Eigen::MatrixXd polynomial_contrasts(std::size_t n) {
+  const auto size = static_cast<Eigen::Index>(n);
+  Eigen::MatrixXd basis(size, size);
+  for (Eigen::Index i = 0; i < size; ++i)
+    for (Eigen::Index d = 0; d < size; ++d) basis(i, d) = std::pow(double(i) - double(size - 1) / 2, double(d));
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(basis);
+  Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(size, size);
+  for (Eigen::Index d = 0; d < size; ++d)  // qr.qy(QR, diag(R)): each column signed as R's diagonal
+    if (qr.matrixQR()(d, d) < 0) q.col(d) *= -1;
+  return q.rightCols(size - 1);
+}
+
+// R's names of contr.poly's columns: .L, .Q, .C, then ^4, ^5, ...
+std::string polynomial_name(std::size_t degree) {
+  static const char* const named[] = {".L", ".Q", ".C"};
+  if (degree <= 3) return named[degree - 1];
+  std::string name = "^";  // (appended: GCC 12 gives a false -Wrestrict on "^" + string)
+  name += std::to_string(degree);
+  return name;
+}
+
 // The columns one variable contributes to a term: its value, or one column per
-// treatment contrast (levels 2..L) or per level (indicators).
+// treatment contrast (levels 2..L; polynomial ones of degrees 1..L-1 for an ordered factor)
+// or per level (indicators).
 struct VariableColumns {
   const FrameVariable* variable;
   std::string name;
-  std::size_t first_level;  // 0 = indicators for every level, 1 = treatment contrasts
+  std::size_t first_level;  // 0 = indicators for every level, 1 = contrasts
   std::size_t count() const { return variable->factor ? variable->levels.size() - first_level : 1; }
+  bool polynomial() const { return variable->ordered && first_level == 1; }
 };
 
 void require_two_levels(const std::string& name, const FrameVariable& v, const std::string& source) {
@@ -194,7 +223,12 @@ void add_term_columns(const std::vector<VariableColumns>& parts, int assign, Des
       const std::size_t k = rest % p.count();
       rest /= p.count();
       if (!name.empty()) name += ':';
-      if (p.variable->factor) {
+      if (p.polynomial()) {
+        const Eigen::MatrixXd contrasts = polynomial_contrasts(p.variable->levels.size());
+        for (std::size_t i = 0; i < n; ++i)
+          column[static_cast<Eigen::Index>(i)] *= contrasts(p.variable->codes[i], static_cast<Eigen::Index>(k));
+        name += p.name + polynomial_name(k + 1);
+      } else if (p.variable->factor) {
         const int level = static_cast<int>(k + p.first_level);
         for (std::size_t i = 0; i < n; ++i) {
           if (p.variable->codes[i] != level) column[static_cast<Eigen::Index>(i)] = 0.0;

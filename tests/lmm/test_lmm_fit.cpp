@@ -418,5 +418,21 @@ TEST(LmmFit, TextShowsStandardDeviationsInSignificantDigits) {
   EXPECT_EQ(text.find("0.0000"), std::string::npos) << text;
 }
 
+// An ordered factor (from R or pandas) is coded by R's polynomial contrasts, as lme4 codes it:
+// lmer(Reaction ~ block + (1 | Subject)) with block = ordered(Days %/% 2) (tests/reference/lmm.R).
+TEST(LmmFit, OrderedFactorHasPolynomialContrastsAsLme4) {
+  Table data = read_lmm_data("sleepstudy.csv");
+  Column block;
+  block.name = "block";
+  block.kind = Column::Kind::Factor;
+  block.ordered = true;
+  block.levels = {"0", "1", "2", "3", "4"};
+  for (double days : data.column("Days").numbers) block.codes.push_back(static_cast<int>(days) / 2);
+  data.add(std::move(block));
+  LmmOptions options;
+  options.formula = "Reaction ~ block + (1 | Subject)";
+  expect_matches(fit_lmm(data, options), reference_json("lmm/ordered_block.json"));
+}
+
 }  // namespace
 }  // namespace spiral

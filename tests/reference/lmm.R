@@ -247,3 +247,9 @@ nsfit <- fit_and_write("P ~ Ow_lag1 + Pw_lag1 + Pm + Om + session + (1 + Ow_lag1
 stopifnot(isSingular(nsfit))
 
 cat("wrote", length(list.files(ref_dir)), "reference files\n")
+
+# An ordered factor is coded by polynomial contrasts (contr.poly: block.L, .Q, .C, ^4). The
+# test builds the same column from sleepstudy.csv (Days %/% 2, levels "0".."4", ordered).
+ordered_sleep <- sleepstudy
+ordered_sleep$block <- ordered(ordered_sleep$Days %/% 2)
+fit_and_write("Reaction ~ block + (1 | Subject)", ordered_sleep, "ordered_block.json")

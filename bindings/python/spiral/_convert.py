@@ -20,7 +20,7 @@ def columns_of(data):
 def _column(series):
     if isinstance(series.dtype, pd.CategoricalDtype):
         levels = [str(level) for level in series.cat.categories]
-        return ("factor", series.cat.codes.to_numpy(dtype=np.int32), levels)
+        return ("factor", series.cat.codes.to_numpy(dtype=np.int32), levels, bool(series.cat.ordered))
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
         return ("numeric", series.to_numpy(dtype=np.float64, na_value=np.nan))
     if _is_bool_with_missing(series):  # True/False/None: object dtype, but a bool column all the same

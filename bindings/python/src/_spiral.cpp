@@ -63,7 +63,7 @@ py::object to_python(const Json& value) {
 }
 
 // One column from Python, as spiral/_convert.py prepares it:
-// ("numeric", float64 array) | ("factor", int32 codes, levels) | ("strings", values, missing).
+// ("numeric", float64 array) | ("factor", int32 codes, levels, ordered) | ("strings", values, missing).
 spiral::Column to_column(const std::string& name, const py::tuple& spec) {
   const std::string kind = spec[0].cast<std::string>();
   spiral::Column column;
@@ -76,6 +76,7 @@ spiral::Column to_column(const std::string& name, const py::tuple& spec) {
     column.kind = spiral::Column::Kind::Factor;
     column.codes.assign(codes.data(), codes.data() + codes.size());
     column.levels = spec[2].cast<std::vector<std::string>>();
+    column.ordered = spec[3].cast<bool>();
   } else {
     spiral::Table one;
     one.add_factor_from_strings(name, spec[1].cast<std::vector<std::string>>(), spec[2].cast<std::vector<bool>>());

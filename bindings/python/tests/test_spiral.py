@@ -190,6 +190,15 @@ def test_bad_data_frames_and_values_are_value_errors_with_one_line(repo):
     assert str(error.value) == "formula: expected a string, got 123"
 
 
+def test_an_ordered_categorical_has_polynomial_contrasts_as_lme4(repo):
+    frame = read_csv(repo, "lmm/sleepstudy.csv")
+    frame["block"] = pd.Categorical(frame["Days"] // 2, ordered=True)
+    fit = spiral.lmm("Reaction ~ block + (1 | Subject)", frame)
+    ref = reference("lmm/ordered_block.json")
+    assert list(fit["fixed"]["term"]) == [f["term"] for f in ref["fixed"]]
+    assert fit["fixed"]["estimate"].tolist() == pytest.approx([f["estimate"] for f in ref["fixed"]], rel=1e-6)
+
+
 def test_a_bool_column_is_numeric_with_or_without_missing_values(repo):
     frame = read_csv(repo, "lmm/sleepstudy.csv")
     frame["late"] = frame["Days"] >= 5

@@ -55,6 +55,7 @@ spiral::Column to_column(const std::string& name, SEXP x) {
     c.codes.reserve(static_cast<std::size_t>(n));
     for (R_xlen_t i = 0; i < n; ++i) c.codes.push_back(INTEGER(x)[i] == NA_INTEGER ? -1 : INTEGER(x)[i] - 1);
     c.levels = Rcpp::as<std::vector<std::string>>(Rf_getAttrib(x, R_LevelsSymbol));
+    c.ordered = Rf_inherits(x, "ordered");  // polynomial contrasts, as model.matrix() gives it
     return c;
   }
   switch (TYPEOF(x)) {

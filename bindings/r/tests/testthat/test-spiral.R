@@ -32,6 +32,15 @@ test_that("a logical predictor is coded as model.matrix() codes it (term xTRUE, 
   expect_equal(fit$n_obs, 179)
 })
 
+test_that("an ordered factor has polynomial contrasts, as lme4 codes it", {
+  d <- read_data("lmm/sleepstudy.csv")
+  d$block <- ordered(d$Days %/% 2)
+  fit <- lmm(Reaction ~ block + (1 | Subject), d)
+  ref <- reference("lmm/ordered_block.json")
+  expect_equal(fit$fixed$term, ref$fixed$term)
+  expect_equal(fit$fixed$estimate, ref$fixed$estimate, tolerance = 1e-6)
+})
+
 test_that("a formula string, a SOURCE string and a data frame agree", {
   a <- lmm("Reaction ~ Days + (1 | Subject)", data_path("lmm/sleepstudy.csv"))
   b <- lmm(Reaction ~ Days + (1 | Subject), read_data("lmm/sleepstudy.csv"))

@@ -34,6 +34,8 @@ Table read_data(const DataOptions& data, const std::vector<std::string>& columns
 // seed around to 2^64 - 5): a whole number >= 0 (--threads), and a seed in 0 .. 2^63 - 1.
 CLI::Validator non_negative_integer();
 CLI::Validator seed_value();
+// An output path: not empty (`--out ""` fell back to stdout without a word).
+CLI::Validator output_path();
 
 // An output file a command writes: its option and path (empty: not asked for).
 struct OutputFile {

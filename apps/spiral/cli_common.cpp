@@ -52,6 +52,11 @@ CLI::Validator seed_value() {
       "0..2^63-1");
 }
 
+CLI::Validator output_path() {
+  return CLI::Validator([](std::string& text) { return text.empty() ? std::string("empty file name") : std::string(); },
+                        "PATH");
+}
+
 std::string source_file(const std::string& source) {
   if (source.rfind("sqlite:", 0) != 0) return source;
   return source.substr(7, source.find('?') == std::string::npos ? std::string::npos : source.find('?') - 7);
@@ -60,7 +65,8 @@ std::string source_file(const std::string& source) {
 void add_output_options(CLI::App& command, OutputOptions& output, bool csv) {
   command.add_option("--format", output.format, "Output format")
       ->check(csv ? CLI::IsMember({"text", "json", "csv"}) : CLI::IsMember({"text", "json"}));
-  command.add_option("--out", output.out, "Write the result to FILE (atomically) instead of stdout");
+  command.add_option("--out", output.out, "Write the result to FILE (atomically) instead of stdout")
+      ->check(output_path());
 }
 
 void add_data_options(CLI::App& command, DataOptions& data, bool required) {

@@ -60,7 +60,8 @@ void register_run(CLI::App& ipd) {
   auto o = std::make_shared<IpdOptions>();
   CLI::App* c = ipd.add_subcommand("run", "Stage 1 for every study, then stage 2");
   add_spec_option(*c, *o);
-  c->add_option("--out", o->out, "Output directory: stage1.csv, stage2.csv, results.json, forest plots, report.html");
+  c->add_option("--out", o->out, "Output directory: stage1.csv, stage2.csv, results.json, forest plots, report.html")
+      ->check(output_path());
   c->add_option("--threads", o->threads, "Studies fitted in parallel (default: all cores)")->check(non_negative_integer());
   add_format_option(*c, *o);
   c->callback([o] {
@@ -76,7 +77,7 @@ void register_stage1(CLI::App& ipd) {
   CLI::App* c = ipd.add_subcommand("stage1", "Stage 1 of one study: a bundle of aggregates only (federated mode)");
   add_spec_option(*c, *o);
   c->add_option("--study", o->study, "Study id (a value of the spec's study column)")->required();
-  c->add_option("--out", o->out, "Bundle file (JSON); default stdout");
+  c->add_option("--out", o->out, "Bundle file (JSON); default stdout")->check(output_path());
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);
     check_output_files({{"--out", o->out}}, spec_inputs(o->spec, spec));
@@ -93,7 +94,7 @@ void register_stage2(CLI::App& ipd) {
   CLI::App* c = ipd.add_subcommand("stage2", "Pool the bundles of stage 1 (federated mode)");
   add_spec_option(*c, *o);
   c->add_option("--bundles", o->bundles, "Bundle files written by `spiral ipd stage1`")->required();
-  c->add_option("--out", o->out, "Output directory, as `spiral ipd run`");
+  c->add_option("--out", o->out, "Output directory, as `spiral ipd run`")->check(output_path());
   add_format_option(*c, *o);
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);
@@ -113,7 +114,7 @@ void register_onestage(CLI::App& ipd) {
   auto o = std::make_shared<IpdOptions>();
   CLI::App* c = ipd.add_subcommand("onestage", "The stage-1 models once over all studies (patients nested in studies)");
   add_spec_option(*c, *o);
-  c->add_option("--out", o->out, "Output directory: onestage.json, onestage.txt");
+  c->add_option("--out", o->out, "Output directory: onestage.json, onestage.txt")->check(output_path());
   add_format_option(*c, *o);
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);
@@ -130,7 +131,7 @@ void register_prep(CLI::App& app) {
   auto o = std::make_shared<IpdOptions>();
   CLI::App* c = app.add_subcommand("prep", "Window, reverse scoring, z-scores, patient means, within parts, lags (CSV)");
   add_spec_option(*c, *o);
-  c->add_option("--out", o->out, "Write the prepared CSV to FILE instead of stdout");
+  c->add_option("--out", o->out, "Write the prepared CSV to FILE instead of stdout")->check(output_path());
   c->callback([o] {
     const IpdSpec spec = load_spec(o->spec);
     check_output_files({{"--out", o->out}}, spec_inputs(o->spec, spec));

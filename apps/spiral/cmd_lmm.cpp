@@ -46,7 +46,7 @@ void register_lmm(CLI::App& app) {
   command->add_option("--ar1", options->lmm.ar1_time,
                       "AR(1) residual correlation within the innermost group, ordered by this time column");
   command->add_option("--level", options->lmm.level, "Confidence level in percent")->check(CLI::Range(0.0, 100.0));
-  command->add_option("--ranef", options->ranef, "Write conditional modes and SDs to FILE.csv");
+  command->add_option("--ranef", options->ranef, "Write conditional modes and SDs to FILE.csv")->check(output_path());
   command->add_option("--compare", options->compare, "Likelihood-ratio test against formula F1 (ML refits)");
   add_output_options(*command, options->output, false);
   command->callback([options] {

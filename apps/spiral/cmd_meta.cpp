@@ -43,8 +43,8 @@ void register_meta(CLI::App& app) {
   command->add_flag("--leave1out", o->meta.leave1out, "Leave-one-out analysis");
   command->add_flag("--egger", o->meta.egger, "Egger's regression test (regtest)");
   command->add_flag("--trimfill", o->meta.trimfill, "Trim and fill (L0)");
-  command->add_option("--forest", o->forest, "Write a forest plot to FILE.svg|.pdf|.png");
-  command->add_option("--funnel", o->funnel, "Write a funnel plot to FILE.svg|.pdf|.png");
+  command->add_option("--forest", o->forest, "Write a forest plot to FILE.svg|.pdf|.png")->check(output_path());
+  command->add_option("--funnel", o->funnel, "Write a funnel plot to FILE.svg|.pdf|.png")->check(output_path());
   add_output_options(*command, o->output);
   command->callback([o] {
     check_output_files({{"--out", o->output.out}, {"--forest", o->forest}, {"--funnel", o->funnel}},

@@ -51,10 +51,13 @@ void register_simulate_command(CLI::App& app) {
   command->add_option("--slope-sd", s.slope_sd, "SD of patients' random cross-lagged slopes")->capture_default_str();
   command->add_option("--study-sd", s.study_sd, "Between-study SD of the cross-lagged effects")->capture_default_str();
   command->add_option("--therapists-per-study", s.therapists_per_study, "Therapists per study")->capture_default_str();
-  command->add_option("--out", options->files.sessions, "Sessions file (long CSV)")->required();
-  command->add_option("--patients-out", options->files.patients, "Per-patient file (pre/post symptoms)");
-  command->add_option("--truth", options->files.truth, "Generating values per model x term (JSON)");
-  command->add_option("--spec-out", options->files.spec, "Matching analysis spec with a [simulate] table");
+  command->add_option("--out", options->files.sessions, "Sessions file (long CSV)")->required()->check(output_path());
+  command->add_option("--patients-out", options->files.patients, "Per-patient file (pre/post symptoms)")
+      ->check(output_path());
+  command->add_option("--truth", options->files.truth, "Generating values per model x term (JSON)")
+      ->check(output_path());
+  command->add_option("--spec-out", options->files.spec, "Matching analysis spec with a [simulate] table")
+      ->check(output_path());
   command->add_option("--format", options->output.format, "Format of the summary on stdout")
       ->check(CLI::IsMember({"text", "json"}));
   command->callback([options] {

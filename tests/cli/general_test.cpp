@@ -136,4 +136,9 @@ TEST(Cli, OutputsAreCheckedBeforeAnythingIsWritten) {
                                 dir + "/f.svg' --out '" + dir + "/missing/x.json'"),
                      "does not exist");
   for (const char* absent : {"s.csv", "re.csv", "f.svg", "same.csv"}) EXPECT_FALSE(fs::exists(dir + "/" + absent)) << absent;
+
+  // An empty output name fell back to stdout without a word.
+  expect_input_error(run_spiral(lmm + " --out ''"), "--out: empty file name");
+  expect_input_error(run_spiral(lmm + " --ranef ''"), "--ranef: empty file name");
+  expect_input_error(run_spiral("ipd run --spec '" + spec + "' --out ''"), "--out: empty file name");
 }

@@ -449,13 +449,14 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   if (optimum.optimum.reached_max_eval)
     result.warnings.push_back("lmm: the optimizer reached its maximum number of evaluations");
 
-  result.singular = !optimum.derivatives;
-  if (result.singular) {
-    result.warnings.push_back("boundary (singular) fit: see help('isSingular')");
-  } else {
+  if (optimum.derivatives) {
     check_convergence(*optimum.derivatives, result);
     newton_polish(model, options.reml, *optimum.derivatives, params);
   }
+  // Judged where the fit ends: the polish can take a variance from above lme4's tolerance to
+  // nearly 0 (a crossed fit's last theta went from over 1e-4 to 1.4e-6, lme4's to 0).
+  result.singular = !optimum.derivatives || is_singular(model, params);
+  if (result.singular) result.warnings.push_back("boundary (singular) fit: see help('isSingular')");
 
   const int n = model.n_obs(), p = model.n_fixed();
   Evaluation e = model.evaluate(params);

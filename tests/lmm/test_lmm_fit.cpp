@@ -434,5 +434,18 @@ TEST(LmmFit, OrderedFactorHasPolynomialContrastsAsLme4) {
   expect_matches(fit_lmm(data, options), reference_json("lmm/ordered_block.json"));
 }
 
+// Regression: the Newton polish after BOBYQA took the last theta from above lme4's singular
+// tolerance (1e-4) to 1.4e-6, and the fit was reported as not singular, without its warning.
+// lme4: isSingular(lmer(y ~ grp + (0 + grp | subj), polished_singular.csv)) is TRUE (theta 0).
+TEST(LmmFit, SingularIsJudgedWhereTheFitEnds) {
+  LmmOptions options;
+  options.formula = "y ~ grp + (0 + grp | subj)";
+  const LmmResult r = fit_lmm(read_lmm_data("polished_singular.csv"), options);
+  EXPECT_LT(r.theta.back(), 1e-4);
+  EXPECT_TRUE(r.singular);
+  EXPECT_NE(std::find(r.warnings.begin(), r.warnings.end(), "boundary (singular) fit: see help('isSingular')"),
+            r.warnings.end());
+}
+
 }  // namespace
 }  // namespace spiral

@@ -111,6 +111,24 @@ void check_ar1_times(const ReTerm& innermost, const std::vector<double>& time) {
                      innermost.block->levels[std::size_t(dup->first)] + "' of " + innermost.block->group);
 }
 
+// AR(1) runs within the innermost grouping factor (the term of most levels, first in lme4's
+// order), which must be nested in every other one: each of its levels within one level of
+// each. With crossed factors (subjects x items) there is no innermost one.
+void check_ar1_nesting(const std::vector<ReTerm>& terms) {
+  const RandomBlock& inner = *terms.front().block;
+  for (std::size_t t = 1; t < terms.size(); ++t) {
+    const RandomBlock& outer = *terms[t].block;
+    std::vector<int> outer_of(inner.levels.size(), -1);
+    for (std::size_t r = 0; r < inner.level_of_row.size(); ++r) {
+      int& seen = outer_of[std::size_t(inner.level_of_row[r])];
+      if (seen >= 0 && seen != outer.level_of_row[r])
+        throw InputError("--ar1: grouping factor '" + inner.group + "' is not nested in '" + outer.group +
+                         "' (crossed random effects have no innermost factor to run the AR(1) process within)");
+      seen = outer.level_of_row[r];
+    }
+  }
+}
+
 struct Optimum {
   std::vector<double> params;
   double value = 0;  // the criterion at params
@@ -437,6 +455,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   const bool ar1 = !options.ar1_time.empty();
   if (ar1) {
     if (time.size() != std::size_t(frame.y.size())) throw InputError("--ar1: the time column was not given per row");
+    check_ar1_nesting(terms);
     check_ar1_times(terms.front(), time);
   }
   Eigen::MatrixXd xy(frame.x.rows(), Eigen::Index(kept.size()) + 1);

@@ -113,6 +113,10 @@ TEST(LmmCli, BadInputExitsWithTwo) {
   // Duplicate AR(1) times within a group.
   const std::string dup = write_csv("dup.csv", "y,t,g\n1,1,a\n2,1,a\n3,1,b\n4,2,b\n5,1,c\n6,2,c\n");
   expect_input_error("--data '" + dup + "' --formula 'y ~ 1 + (1 | g)' --ar1 t", "--ar1");
+  // AR(1) with crossed factors ran within one of them without a word.
+  const std::string crossed = write_csv("crossed_ar1.csv", "y,t,a,b\n1,1,p,x\n2,2,p,y\n3,1,q,x\n4,2,q,y\n5,1,r,x\n6,2,r,y\n");
+  expect_input_error("--data '" + crossed + "' --formula 'y ~ 1 + (1 | a) + (1 | b)' --ar1 t",
+                     "--ar1: grouping factor 'a' is not nested in 'b'");
   // A likelihood-ratio test of models of different responses (it printed Chisq 0, p = 1).
   expect_input_error(data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (1 | Subject)'" +
                          " --compare 'Days ~ 1 + (1 | Subject)'",

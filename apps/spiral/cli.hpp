@@ -45,8 +45,6 @@ struct OutputFile {
 // directory, no two outputs name one file, and none is one of `inputs` (contract section 1:
 // never a partial output file, never a modified input).
 void check_output_files(const std::vector<OutputFile>& outputs, const std::vector<std::string>& inputs);
-// The file a --data SOURCE reads (FILE of sqlite:FILE?table=T).
-std::string source_file(const std::string& source);
 
 // The result of a command in each format; emit() prints warnings to stderr and
 // writes the chosen format to stdout or, atomically, to --out.

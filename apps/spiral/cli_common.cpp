@@ -57,11 +57,6 @@ CLI::Validator output_path() {
                         "PATH");
 }
 
-std::string source_file(const std::string& source) {
-  if (source.rfind("sqlite:", 0) != 0) return source;
-  return source.substr(7, source.find('?') == std::string::npos ? std::string::npos : source.find('?') - 7);
-}
-
 void add_output_options(CLI::App& command, OutputOptions& output, bool csv) {
   command.add_option("--format", output.format, "Output format")
       ->check(csv ? CLI::IsMember({"text", "json", "csv"}) : CLI::IsMember({"text", "json"}));

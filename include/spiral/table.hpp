@@ -102,6 +102,8 @@ struct ReadOptions {
 // Reads any SOURCE of contract section 2: .csv/.tsv/.txt, .sav/.zsav/.por, .dta,
 // .sas7bdat, or sqlite:FILE?table=T / sqlite:FILE?query=Q. Throws InputError.
 Table read_table(const std::string& source, const ReadOptions& options = {});
+// The file a SOURCE reads: SOURCE itself, or FILE of sqlite:FILE?table=T.
+std::string source_file(const std::string& source);
 
 // The individual readers, for callers that know the format.
 Table read_delimited(const std::string& path, const ReadOptions& options);

@@ -85,6 +85,13 @@ Table kept_columns(const Table& table, const std::vector<std::string>& names) {
 
 }  // namespace
 
+std::string source_file(const std::string& source) {
+  const std::string prefix = "sqlite:";
+  if (source.rfind(prefix, 0) != 0) return source;
+  const std::string body = source.substr(prefix.size());
+  return body.substr(0, body.find('?'));
+}
+
 Table read_table(const std::string& source, const ReadOptions& options) {
   if (source.empty()) throw InputError("--data: no data source given");
   if (source.rfind("sqlite:", 0) == 0) return kept_columns(read_sqlite(source, options), options.columns);

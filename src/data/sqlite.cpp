@@ -30,7 +30,7 @@ Query parse_source(const std::string& source) {
   if (question == std::string::npos) {
     throw InputError(source + ": expected sqlite:FILE?table=NAME or sqlite:FILE?query=SELECT...");
   }
-  Query q{body.substr(0, question), ""};
+  Query q{source_file(source), ""};
   const std::string arg = body.substr(question + 1);
   if (arg.rfind("table=", 0) == 0 && arg.size() > 6) q.sql = "SELECT * FROM " + quote_identifier(arg.substr(6));
   else if (arg.rfind("query=", 0) == 0 && arg.size() > 6) q.sql = arg.substr(6);

@@ -197,8 +197,8 @@ struct VariableColumns {
   const FrameVariable* variable;
   std::string name;
   std::size_t first_level;  // 0 = indicators for every level, 1 = contrasts
+  Eigen::MatrixXd polynomial = {};  // an ordered factor's contr.poly, when coded by contrasts
   std::size_t count() const { return variable->factor ? variable->levels.size() - first_level : 1; }
-  bool polynomial() const { return variable->ordered && first_level == 1; }
 };
 
 void require_two_levels(const std::string& name, const FrameVariable& v, const std::string& source) {
@@ -223,10 +223,9 @@ void add_term_columns(const std::vector<VariableColumns>& parts, int assign, Des
       const std::size_t k = rest % p.count();
       rest /= p.count();
       if (!name.empty()) name += ':';
-      if (p.polynomial()) {
-        const Eigen::MatrixXd contrasts = polynomial_contrasts(p.variable->levels.size());
+      if (p.polynomial.size() > 0) {
         for (std::size_t i = 0; i < n; ++i)
-          column[static_cast<Eigen::Index>(i)] *= contrasts(p.variable->codes[i], static_cast<Eigen::Index>(k));
+          column[static_cast<Eigen::Index>(i)] *= p.polynomial(p.variable->codes[i], static_cast<Eigen::Index>(k));
         name += p.name + polynomial_name(k + 1);
       } else if (p.variable->factor) {
         const int level = static_cast<int>(k + p.first_level);
@@ -256,6 +255,7 @@ Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, co
       const FrameVariable& v = frame.at(vars[k]);
       require_two_levels(vars[k], v, source);
       term_parts[j].push_back({&v, detail::r_name(vars[k]), full[j][k] ? 0u : 1u});
+      if (v.ordered && !full[j][k]) term_parts[j].back().polynomial = polynomial_contrasts(v.levels.size());
       count *= static_cast<Eigen::Index>(term_parts[j].back().count());
     }
     columns += count;

@@ -3,6 +3,8 @@
 // lmm factors.
 #pragma once
 #include <cstddef>
+#include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,8 @@ struct RandomBlock {
   Eigen::MatrixXd z;                 // n × terms.size(): raw covariates of the term per row
 };
 
+struct FrameRecipe;  // defined in src/formula
+
 struct ModelFrame {
   std::string response;
   Eigen::VectorXd y;
@@ -78,6 +82,11 @@ struct ModelFrame {
   std::vector<std::size_t> rows;     // table row of each model row
   std::size_t n_dropped = 0;         // rows dropped for a missing value in a used variable
   std::vector<std::string> warnings; // e.g. a predictor read as text because of a stray value
+  Eigen::VectorXd weights;           // prior weights per model row (FrameOptions::weights); empty = none
+  Eigen::VectorXd offset;            // sum of the formula's offset() terms per model row; empty = none
+  // How each variable was coded (levels, poly()/scale()/ns() coefficients), so that new data
+  // get the same columns (R's "predvars"); used by build_new_data_frame().
+  std::shared_ptr<const FrameRecipe> recipe;
 };
 
 struct FrameOptions {
@@ -85,10 +94,33 @@ struct FrameOptions {
   std::vector<std::string> extra_variables;
   // Rows to consider (empty = all).
   std::vector<bool> row_filter;
+  // Columns read as factors although they hold numbers (--factor), levels sorted as R's factor().
+  std::vector<std::string> factors;
+  // Reference levels (--ref COL=LEVEL, R's relevel()): the level moves first. InputError if absent.
+  std::vector<std::pair<std::string, std::string>> reference_levels;
+  // Column of prior weights (--weights, lmer(weights = )); a row whose weight is missing or
+  // negative is an InputError naming it.
+  std::string weights;
 };
 
 // Builds the model frame. InputError for unknown columns, a factor response, Inf values,
 // or no complete rows; missing rows are dropped and counted in n_dropped.
 ModelFrame build_model_frame(const Formula& formula, const Table& table, const FrameOptions& options = {});
+
+// The designs of new data coded as a fitted frame codes its rows (R's predict() with the
+// model's predvars: the fit's factor levels, poly()/scale()/ns() coefficients). Every row of
+// newdata is kept; a row missing a variable the model needs has complete = false.
+struct NewDataFrame {
+  Eigen::MatrixXd x;                 // columns as the fitted frame's x_names
+  Eigen::VectorXd offset;            // zeros when the formula has no offset()
+  // One per fitted random block with the fitted block's terms and levels; level_of_row is -1
+  // for a level the fit never saw (and for incomplete rows). Empty unless with_random.
+  std::vector<RandomBlock> random;
+  std::vector<bool> complete;        // per newdata row
+};
+// InputError naming a column newdata lacks, or a factor level of a fixed-effect variable the
+// fit never saw.
+NewDataFrame build_new_data_frame(const Formula& formula, const ModelFrame& fitted, const Table& newdata,
+                                  bool with_random);
 
 }  // namespace spiral

@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-fast test-asan bench fuzz r python test-bindings bindings-libs clean
+.PHONY: all deps build demo test test-fast test-asan bench fuzz r python r-package python-wheel test-bindings bindings-libs clean
 
 all: build
 
@@ -69,6 +69,20 @@ python:
 	@scripts/install-deps.sh python
 	$(MAKE) bindings-libs
 	$(BINDINGS_ENV) /usr/bin/python3 -m pip install --no-build-isolation --no-deps --break-system-packages ./bindings/python
+
+# spiral_<version>.tar.gz: the self-contained R source package (C++ sources inside, compiled
+# by R's toolchain on R CMD INSTALL; contract section 8.1). Check it with
+# R CMD check --as-cran spiral_<version>.tar.gz (compiles the whole library).
+r-package:
+	@scripts/install-deps.sh package
+	scripts/r-package.sh
+
+# bindings/python/dist/: a wheel (linking the release build's static libraries) and an sdist
+# (the C++ sources inside), built offline.
+python-wheel:
+	@scripts/install-deps.sh package
+	$(MAKE) bindings-libs
+	SPIRAL_BUILD_DIR=$(CURDIR)/$(BUILD) scripts/python-wheel.sh
 
 test-bindings: r python
 	$(BINDINGS_ENV) SPIRAL_CLI=$(CURDIR)/$(BUILD)/spiral /usr/bin/python3 -m pytest -q -p no:cacheprovider bindings/python/tests

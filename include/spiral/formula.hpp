@@ -3,6 +3,7 @@
 // lmm factors.
 #pragma once
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <utility>
 #include <string>
@@ -14,11 +15,25 @@
 
 namespace spiral {
 
+// An R expression inside a formula: a column, a number, a call such as `log(x)` or
+// `poly(age, 2)`, or arithmetic inside `I()` and function arguments.
+struct Expression {
+  enum class Kind { Column, Number, Logical, Call, Unary, Binary, Parenthesized };
+  Kind kind = Kind::Column;
+  std::string name;                     // Column: the column; Call: the function as written ("splines::ns"); operator
+  double number = 0;                    // Number; Logical: 1 = TRUE
+  std::vector<Expression> args;         // Call: its arguments; Unary/Binary/Parenthesized: the operands
+  std::vector<std::string> arg_names;   // Call: each argument's name ("raw" of raw = TRUE) or ""
+  // As R's deparse() prints it: the variable's label in term labels and column names.
+  std::string deparse() const;
+};
+
 // One term of a formula's fixed part: the interaction of its variables
-// (one variable = a main effect), as a term label of R's terms().
+// (one variable = a main effect), as a term label of R's terms(). A variable is named by its
+// label: a column as R deparses it (`pre score` backquoted), a call as written in R's style.
 struct Term {
   std::vector<std::string> variables;
-  std::string label() const;  // "a", "a:b"
+  std::string label() const;  // "a", "a:b", "log(x):`pre score`"
   bool operator==(const Term&) const = default;
 };
 
@@ -41,15 +56,21 @@ struct RandomTerm {
 
 struct Formula {
   std::string text;
-  std::string response;            // empty for a one-sided formula ("~ x1 + x2")
+  std::string response;            // its label; empty for a one-sided formula ("~ x1 + x2")
   TermList fixed;
   std::vector<RandomTerm> random;  // in the order written (after expansion)
-  // Every name the text uses, in order of first appearance (R's all.vars()), also those
+  // The expression of every label that is not a plain column (the response, term variables);
+  // a label absent here is the column of that name.
+  std::map<std::string, Expression> expressions;
+  std::vector<Expression> offsets;  // the arguments of offset() terms, added to the linear predictor
+  // Every column the text uses, in order of first appearance (R's all.vars()), also those
   // of removed terms (`y ~ x + z - z`), which R's model frame keeps too.
   std::vector<std::string> named;
-  // Every variable used (response first, then `named`, then any other of the terms):
+  // Every column used (the response's first, then `named`, then any other of the terms):
   // a row missing one of them is dropped.
   std::vector<std::string> variables() const;
+  // The expression a label stands for (a column expression for a plain column's name).
+  Expression expression_of(const std::string& label) const;
 };
 
 // Parses lme4's formula language. InputError "formula: <what> at column N: <text>" on failure.
@@ -99,8 +120,10 @@ struct FrameOptions {
   // Reference levels (--ref COL=LEVEL, R's relevel()): the level moves first. InputError if absent.
   std::vector<std::pair<std::string, std::string>> reference_levels;
   // Column of prior weights (--weights, lmer(weights = )); a row whose weight is missing or
-  // negative is an InputError naming it.
+  // not positive is an InputError naming it.
   std::string weights;
+  // Warn of a numeric predictor of few distinct whole values (a category coded by numbers).
+  bool warn_number_coded = true;
 };
 
 // Builds the model frame. InputError for unknown columns, a factor response, Inf values,

@@ -18,15 +18,7 @@
 namespace spiral {
 namespace {
 
-// One variable over the model rows.
-struct FrameVariable {
-  bool factor = false;
-  bool ordered = false;             // factor: coded by polynomial contrasts (contr.poly)
-  std::vector<double> numbers;      // numeric: value per model row
-  std::vector<int> codes;           // factor: index into levels per model row
-  std::vector<std::string> levels;  // factor: levels present among the model rows, in order
-};
-
+// The model's variables over the model rows, by label (grouping factors by column name).
 using Frame = std::map<std::string, FrameVariable>;
 
 struct Design {
@@ -35,12 +27,32 @@ struct Design {
   std::vector<int> assign;
 };
 
-std::vector<std::string> used_variables(const Formula& formula, const FrameOptions& options) {
+// The columns whose missing values drop a row: the formula's, the extra ones, the weights.
+std::vector<std::string> used_columns(const Formula& formula, const FrameOptions& options) {
   std::vector<std::string> names = formula.variables();
-  for (const auto& extra : options.extra_variables) {
-    if (std::find(names.begin(), names.end(), extra) == names.end()) names.push_back(extra);
+  std::vector<std::string> extra = options.extra_variables;
+  if (!options.weights.empty()) extra.push_back(options.weights);
+  for (const auto& name : extra) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
   return names;
+}
+
+void add_label(std::vector<std::string>& labels, const std::string& label) {
+  if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
+}
+
+// The labels of the variables the model's matrices use: the response, then the variables of
+// the fixed terms and of the random terms' effects.
+std::vector<std::string> model_labels(const Formula& formula) {
+  std::vector<std::string> labels;
+  if (!formula.response.empty()) labels.push_back(formula.response);
+  for (const Term& t : formula.fixed.terms)
+    for (const auto& v : t.variables) add_label(labels, v);
+  for (const RandomTerm& r : formula.random)
+    for (const Term& t : r.effects.terms)
+      for (const auto& v : t.variables) add_label(labels, v);
+  return labels;
 }
 
 // A predictor that is a factor although most of its levels are numbers: a column of numbers
@@ -78,16 +90,6 @@ std::vector<std::size_t> candidate_rows(const Table& table, const FrameOptions& 
   return rows;
 }
 
-std::vector<std::size_t> complete_rows(const std::vector<std::size_t>& candidates,
-                                       const std::vector<const Column*>& columns) {
-  std::vector<std::size_t> rows;
-  for (std::size_t row : candidates) {
-    const bool complete = std::none_of(columns.begin(), columns.end(), [&](const Column* c) { return c->missing(row); });
-    if (complete) rows.push_back(row);
-  }
-  return rows;
-}
-
 std::string where(const Table& table, std::size_t row) {
   const long line = table.line_of(row);
   if (line > 0) return table.source() + ":" + std::to_string(line);
@@ -107,22 +109,53 @@ void reject_infinite_values(const Table& table, const std::vector<const Column*>
   }
 }
 
-// A factor restricted to the model rows, unused levels dropped (drop.unused.levels = TRUE).
-FrameVariable factor_variable(const Column& column, const std::vector<std::size_t>& rows) {
-  FrameVariable v;
-  v.factor = true;
-  v.ordered = column.ordered;
-  v.codes.reserve(rows.size());
-  for (std::size_t row : rows) v.codes.push_back(column.codes[row]);
-  v.levels = drop_unused_levels(column.levels, v.codes);
-  return v;
+// A variable evaluated over the candidate rows, restricted to the model rows (positions
+// `kept` among the candidates); a factor's unused levels dropped (drop.unused.levels = TRUE).
+FrameVariable restrict_to(const FrameVariable& v, const std::vector<std::size_t>& kept) {
+  FrameVariable out;
+  out.factor = v.factor;
+  out.ordered = v.ordered;
+  out.suffixes = v.suffixes;
+  if (v.factor) {
+    for (std::size_t k : kept) out.codes.push_back(v.codes[k]);
+    out.levels = v.levels;
+  } else if (v.is_matrix()) {
+    out.matrix.resize(static_cast<Eigen::Index>(kept.size()), v.matrix.cols());
+    for (std::size_t i = 0; i < kept.size(); ++i)
+      out.matrix.row(static_cast<Eigen::Index>(i)) = v.matrix.row(static_cast<Eigen::Index>(kept[i]));
+  } else {
+    for (std::size_t k : kept) out.numbers.push_back(v.numbers[k]);
+  }
+  return out;
 }
 
-FrameVariable numeric_variable(const Column& column, const std::vector<std::size_t>& rows) {
-  FrameVariable v;
-  v.numbers.reserve(rows.size());
-  for (std::size_t row : rows) v.numbers.push_back(column.numbers[row]);
-  return v;
+void drop_unused(FrameVariable& v) {
+  if (v.factor) v.levels = drop_unused_levels(v.levels, v.codes);
+}
+
+bool all_finite(const FrameVariable& v) {
+  if (v.factor) return true;
+  if (v.is_matrix()) return v.matrix.allFinite();
+  return std::all_of(v.numbers.begin(), v.numbers.end(), [](double x) { return std::isfinite(x); });
+}
+
+// A column of whole numbers with few distinct values entering as a numeric predictor is often
+// a category coded by numbers (a treatment arm 1-5): said, with the option that makes it a factor.
+std::optional<std::string> number_coded_warning(const std::string& name, const FrameVariable& v) {
+  constexpr std::size_t kMostLevels = 10;
+  if (v.factor || v.is_matrix()) return std::nullopt;
+  std::vector<double> distinct;
+  for (double x : v.numbers) {
+    if (x != std::floor(x)) return std::nullopt;
+    if (std::find(distinct.begin(), distinct.end(), x) == distinct.end()) {
+      distinct.push_back(x);
+      if (distinct.size() > kMostLevels) return std::nullopt;
+    }
+  }
+  if (distinct.size() < 3) return std::nullopt;  // a 0/1 indicator is a numeric predictor as much as a factor
+  return "column '" + name + "' holds " + std::to_string(distinct.size()) +
+         " distinct whole numbers and enters the model as one numeric slope; if it codes categories, "
+         "--factor " + name + " makes it a factor";
 }
 
 // --- model.matrix() ---------------------------------------------------------------
@@ -198,7 +231,10 @@ struct VariableColumns {
   std::string name;
   std::size_t first_level;  // 0 = indicators for every level, 1 = contrasts
   Eigen::MatrixXd polynomial = {};  // an ordered factor's contr.poly, when coded by contrasts
-  std::size_t count() const { return variable->factor ? variable->levels.size() - first_level : 1; }
+  std::size_t count() const {
+    if (variable->is_matrix()) return variable->suffixes.size();
+    return variable->factor ? variable->levels.size() - first_level : 1;
+  }
 };
 
 void require_two_levels(const std::string& name, const FrameVariable& v, const std::string& source) {
@@ -233,6 +269,9 @@ void add_term_columns(const std::vector<VariableColumns>& parts, int assign, Des
           if (p.variable->codes[i] != level) column[static_cast<Eigen::Index>(i)] = 0.0;
         }
         name += p.name + p.variable->levels[static_cast<std::size_t>(level)];
+      } else if (p.variable->is_matrix()) {
+        column.array() *= p.variable->matrix.col(static_cast<Eigen::Index>(k)).array();
+        name += p.name + p.variable->suffixes[k];
       } else {
         for (std::size_t i = 0; i < n; ++i) column[static_cast<Eigen::Index>(i)] *= p.variable->numbers[i];
         name += p.name;
@@ -254,7 +293,7 @@ Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, co
     for (std::size_t k = 0; k < vars.size(); ++k) {
       const FrameVariable& v = frame.at(vars[k]);
       require_two_levels(vars[k], v, source);
-      term_parts[j].push_back({&v, detail::r_name(vars[k]), full[j][k] ? 0u : 1u});
+      term_parts[j].push_back({&v, vars[k], full[j][k] ? 0u : 1u});
       if (v.ordered && !full[j][k]) term_parts[j].back().polynomial = polynomial_contrasts(v.levels.size());
       count *= static_cast<Eigen::Index>(term_parts[j].back().count());
     }
@@ -278,32 +317,7 @@ Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, co
 // as R's as.character() (factor(); values with the same 15-digit label share a level);
 // factors keep their (used) levels.
 FrameVariable as_grouping_factor(const FrameVariable& v) {
-  if (v.factor) return v;
-  // The distinct values, sorted. A group's rows are usually adjacent (a patient's sessions),
-  // so repeats of the previous row are left out before sorting and coded as it is.
-  std::vector<double> values;
-  for (std::size_t i = 0; i < v.numbers.size(); ++i)
-    if (i == 0 || v.numbers[i] != v.numbers[i - 1]) values.push_back(v.numbers[i]);
-  std::sort(values.begin(), values.end());
-  values.erase(std::unique(values.begin(), values.end()), values.end());
-  FrameVariable f;
-  f.factor = true;
-  std::vector<int> level_of_value;
-  for (double value : values) {
-    std::string label = r_number_label(value);
-    if (f.levels.empty() || f.levels.back() != label) f.levels.push_back(std::move(label));
-    level_of_value.push_back(static_cast<int>(f.levels.size()) - 1);
-  }
-  f.codes.reserve(v.numbers.size());
-  for (std::size_t i = 0; i < v.numbers.size(); ++i) {
-    if (i > 0 && v.numbers[i] == v.numbers[i - 1]) {
-      f.codes.push_back(f.codes.back());
-      continue;
-    }
-    const auto value_index = std::lower_bound(values.begin(), values.end(), v.numbers[i]) - values.begin();
-    f.codes.push_back(level_of_value[static_cast<std::size_t>(value_index)]);
-  }
-  return f;
+  return v.factor ? v : detail::numbers_as_factor(v.numbers);
 }
 
 // The grouping factor `a:b:...`: R's `:` on factors (first factor varying slowest),
@@ -348,26 +362,111 @@ RandomBlock random_block(const RandomTerm& term, const Frame& frame, std::size_t
   return block;
 }
 
-}  // namespace
 
-ModelFrame build_model_frame(const Formula& formula, const Table& table, const FrameOptions& options) {
-  const std::vector<std::string> names = used_variables(formula, options);
-  std::vector<const Column*> columns;
-  for (const auto& name : names) {
-    columns.push_back(name == formula.response ? &table.numeric(name) : &table.column(name));
-  }
-  const std::vector<std::size_t> candidates = candidate_rows(table, options);
-
-  ModelFrame mf;
+void warn_mostly_numbers(const Formula& formula, const std::vector<std::string>& names,
+                         const std::vector<const Column*>& columns, std::vector<std::string>& warnings) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     const bool grouping = std::any_of(formula.random.begin(), formula.random.end(), [&](const RandomTerm& t) {
       return std::find(t.group.begin(), t.group.end(), names[i]) != t.group.end();
     });
     if (grouping) continue;
-    if (auto warning = mostly_numbers_warning(*columns[i])) mf.warnings.push_back(std::move(*warning));
+    if (auto warning = mostly_numbers_warning(*columns[i])) warnings.push_back(std::move(*warning));
   }
+}
+
+// The calls among the model's variables and the offsets, evaluated over the candidate rows
+// (R's model.frame() evaluates them on all the data before dropping incomplete rows, so that
+// poly(), scale() and ns() see every present value).
+struct EvaluatedCalls {
+  std::map<std::string, FrameVariable> variables;
+  std::vector<FrameVariable> offsets;
+};
+
+EvaluatedCalls evaluate_calls(const Formula& formula, detail::CallEvaluator& evaluator) {
+  EvaluatedCalls calls;
+  for (const auto& label : model_labels(formula)) {
+    const auto it = formula.expressions.find(label);
+    if (it != formula.expressions.end()) calls.variables.emplace(label, evaluator.evaluate(it->second));
+  }
+  for (const Expression& offset : formula.offsets) {
+    FrameVariable v = evaluator.evaluate(offset);
+    if (v.factor || v.is_matrix()) throw InputError("formula: offset(" + offset.deparse() + ") must be one column of numbers");
+    calls.offsets.push_back(std::move(v));
+  }
+  return calls;
+}
+
+// Positions among the candidates of the rows complete in every column and every call; rows that
+// only a call makes incomplete (log of a negative number: NaN) are said in a warning.
+std::vector<std::size_t> complete_positions(const std::vector<std::size_t>& candidates,
+                                            const std::vector<const Column*>& columns, const EvaluatedCalls& calls,
+                                            std::vector<std::string>& warnings) {
+  std::vector<std::size_t> kept;
+  std::map<std::string, std::size_t> not_a_number;
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    const std::size_t row = candidates[k];
+    if (std::any_of(columns.begin(), columns.end(), [&](const Column* c) { return c->missing(row); })) continue;
+    bool complete = true;
+    for (const auto& [label, v] : calls.variables) {
+      if (v.missing(k)) {
+        ++not_a_number[label];
+        complete = false;
+      }
+    }
+    for (const FrameVariable& v : calls.offsets) complete = complete && !v.missing(k);
+    if (complete) kept.push_back(k);
+  }
+  for (const auto& [label, count] : not_a_number) {
+    warnings.push_back(label + " is not a number (NaN) in " + std::to_string(count) + " row" + (count == 1 ? "" : "s") +
+                       " whose values are present; " + (count == 1 ? "it is" : "they are") + " dropped");
+  }
+  return kept;
+}
+
+void reject_infinite_calls(const Table& table, const std::map<std::string, FrameVariable>& frame) {
+  for (const auto& [label, v] : frame) {
+    if (!all_finite(v)) throw InputError(table.source() + ": " + label + " has infinite values among the model rows");
+  }
+}
+
+Eigen::VectorXd prior_weights(const Table& table, const std::string& name, const std::vector<std::size_t>& rows) {
+  const Column& column = table.numeric(name);
+  Eigen::VectorXd w(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double x = column.numbers[rows[i]];
+    if (!(x > 0) || !std::isfinite(x))
+      throw InputError(where(table, rows[i]) + ": weight '" + name + "' is " + column.text(rows[i]) +
+                       "; prior weights must be positive numbers");
+    w[static_cast<Eigen::Index>(i)] = x;
+  }
+  return w;
+}
+
+}  // namespace
+
+ModelFrame build_model_frame(const Formula& formula, const Table& table, const FrameOptions& options) {
+  const std::vector<std::string> names = used_columns(formula, options);
+  std::vector<const Column*> columns;
+  const std::string response_column = formula.expressions.count(formula.response) ? "" : formula.expression_of(formula.response).name;
+  for (const auto& name : names) {
+    columns.push_back(!formula.response.empty() && name == response_column ? &table.numeric(name) : &table.column(name));
+  }
+  if (!options.weights.empty()) {  // a missing weight is an error, not a dropped row
+    const Column& w = table.numeric(options.weights);
+    for (std::size_t row : candidate_rows(table, options))
+      if (w.missing(row)) throw InputError(where(table, row) + ": weight '" + options.weights + "' is missing");
+  }
+  const std::vector<std::size_t> candidates = candidate_rows(table, options);
+  auto recipe = std::make_shared<FrameRecipe>();
+  recipe->options = options;
+
+  ModelFrame mf;
+  warn_mostly_numbers(formula, names, columns, mf.warnings);
   mf.response = formula.response;
-  mf.rows = complete_rows(candidates, columns);
+  detail::CallEvaluator on_candidates(table, candidates, *recipe, false);
+  const EvaluatedCalls calls = evaluate_calls(formula, on_candidates);
+  const std::vector<std::size_t> kept = complete_positions(candidates, columns, calls, mf.warnings);
+  for (std::size_t k : kept) mf.rows.push_back(candidates[k]);
   mf.n_dropped = candidates.size() - mf.rows.size();
   if (mf.rows.empty()) {
     throw InputError(table.source() + ": no complete rows for '" + formula.text + "' (" +
@@ -376,19 +475,145 @@ ModelFrame build_model_frame(const Formula& formula, const Table& table, const F
   reject_infinite_values(table, columns, mf.rows);
 
   Frame frame;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    frame[names[i]] = columns[i]->is_factor() ? factor_variable(*columns[i], mf.rows) : numeric_variable(*columns[i], mf.rows);
+  detail::CallEvaluator on_rows(table, mf.rows, *recipe, false);
+  for (const auto& label : model_labels(formula)) {
+    const auto call = calls.variables.find(label);
+    frame[label] = call != calls.variables.end() ? restrict_to(call->second, kept) : on_rows.column(formula.expression_of(label).name);
+    drop_unused(frame[label]);
+    if (frame[label].factor) recipe->levels[label] = frame[label].levels;
   }
+  reject_infinite_calls(table, frame);
+  for (const RandomTerm& term : formula.random)
+    for (const auto& name : term.group)
+      if (!frame.count(name)) frame[name] = on_rows.column(name);
   const std::size_t n = mf.rows.size();
   if (!formula.response.empty()) {
-    mf.y = Eigen::Map<const Eigen::VectorXd>(frame.at(formula.response).numbers.data(), static_cast<Eigen::Index>(n));
+    const FrameVariable& y = frame.at(formula.response);
+    if (y.factor || y.is_matrix()) throw InputError("formula: the response " + formula.response + " must be one column of numbers");
+    mf.y = Eigen::Map<const Eigen::VectorXd>(y.numbers.data(), static_cast<Eigen::Index>(n));
+  }
+  if (options.warn_number_coded) {
+    for (const Term& t : formula.fixed.terms)
+      for (const auto& label : t.variables)
+        if (!formula.expressions.count(label) && label != formula.response)
+          if (auto warning = number_coded_warning(formula.expression_of(label).name, frame.at(label)))
+            if (std::find(mf.warnings.begin(), mf.warnings.end(), *warning) == mf.warnings.end())
+              mf.warnings.push_back(std::move(*warning));
   }
   Design fixed = design_matrix(formula.fixed, frame, n, table.source());
   mf.x = std::move(fixed.x);
   mf.x_names = std::move(fixed.names);
   mf.x_assign = std::move(fixed.assign);
   for (const RandomTerm& term : formula.random) mf.random.push_back(random_block(term, frame, n, table.source()));
+  if (!calls.offsets.empty()) {
+    mf.offset = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n));
+    for (const FrameVariable& offset : calls.offsets) {
+      const FrameVariable values = restrict_to(offset, kept);
+      mf.offset += Eigen::Map<const Eigen::VectorXd>(values.numbers.data(), static_cast<Eigen::Index>(n));
+    }
+    if (!mf.offset.allFinite()) throw InputError(table.source() + ": the offset has infinite values among the model rows");
+  }
+  if (!options.weights.empty()) mf.weights = prior_weights(table, options.weights, mf.rows);
+  mf.recipe = std::move(recipe);
   return mf;
+}
+
+namespace {
+
+// A factor of new data coded by the fitted levels; a level the fit never saw is an InputError
+// (for fixed effects: R's "factor has new levels").
+void code_by_fitted_levels(const std::string& label, const Table& newdata, const std::vector<std::string>& fitted,
+                           FrameVariable& v) {
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < fitted.size(); ++i) index.emplace(fitted[i], static_cast<int>(i));
+  for (std::size_t row = 0; row < v.codes.size(); ++row) {
+    int& code = v.codes[row];
+    if (code < 0) continue;
+    const auto it = index.find(v.levels[static_cast<std::size_t>(code)]);
+    if (it == index.end())
+      throw InputError(where(newdata, row) + ": " + label + " has the level '" + v.levels[static_cast<std::size_t>(code)] +
+                       "', which the fitted data do not have");
+    code = it->second;
+  }
+  v.levels = fitted;
+}
+
+// The grouping factor of a random term over new data, coded by the fitted block's levels
+// (-1 for a level the fit never saw or a missing value).
+std::vector<int> new_levels_of_rows(const RandomTerm& term, const Table& newdata, const RandomBlock& fitted,
+                                    const detail::CallEvaluator& evaluator) {
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < fitted.levels.size(); ++i) index.emplace(fitted.levels[i], static_cast<int>(i));
+  std::vector<FrameVariable> factors;
+  for (const auto& name : term.group) factors.push_back(as_grouping_factor(evaluator.column(name)));
+  std::vector<int> levels(newdata.rows(), -1);
+  for (std::size_t row = 0; row < newdata.rows(); ++row) {
+    std::string label;
+    bool present = true;
+    for (std::size_t k = 0; k < factors.size() && present; ++k) {
+      const int code = factors[k].codes[row];
+      present = code >= 0;
+      if (present) label += (k > 0 ? ":" : "") + factors[k].levels[static_cast<std::size_t>(code)];
+    }
+    if (!present) continue;
+    if (const auto it = index.find(label); it != index.end()) levels[row] = it->second;
+  }
+  return levels;
+}
+
+}  // namespace
+
+NewDataFrame build_new_data_frame(const Formula& formula, const ModelFrame& fitted, const Table& newdata,
+                                  bool with_random) {
+  if (!fitted.recipe) throw InputError("new data: the fitted model frame keeps no coding of its variables");
+  FrameRecipe recipe = *fitted.recipe;
+  std::vector<std::size_t> rows(newdata.rows());
+  std::iota(rows.begin(), rows.end(), std::size_t{0});
+  detail::CallEvaluator evaluator(newdata, rows, recipe, true);
+
+  Formula predictors = formula;  // the response is not needed
+  predictors.response.clear();
+  if (!with_random) predictors.random.clear();
+  Frame frame;
+  NewDataFrame out;
+  out.complete.assign(rows.size(), true);
+  for (const auto& label : model_labels(predictors)) {
+    const auto call = formula.expressions.find(label);
+    FrameVariable v = call != formula.expressions.end() ? evaluator.evaluate(call->second)
+                                                        : evaluator.column(formula.expression_of(label).name);
+    const auto levels = recipe.levels.find(label);
+    if ((levels != recipe.levels.end()) != v.factor)
+      throw InputError(newdata.source() + ": " + label + " is " + (v.factor ? "a factor" : "numbers") +
+                       " in the new data but " + (v.factor ? "numbers" : "a factor") + " in the fitted data");
+    if (v.factor) code_by_fitted_levels(label, newdata, levels->second, v);
+    for (std::size_t row = 0; row < rows.size(); ++row) out.complete[row] = out.complete[row] && !v.missing(row);
+    frame[label] = std::move(v);
+  }
+  const auto n = rows.size();
+  Design fixed = design_matrix(formula.fixed, frame, n, newdata.source());
+  if (fixed.names != fitted.x_names) throw InputError(newdata.source() + ": the new data do not give the fitted model's columns");
+  out.x = std::move(fixed.x);
+  out.offset = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(n));
+  for (const Expression& offset : formula.offsets) {
+    const FrameVariable v = evaluator.evaluate(offset);
+    for (std::size_t row = 0; row < n; ++row) {
+      out.offset[static_cast<Eigen::Index>(row)] += v.numbers[row];
+      out.complete[row] = out.complete[row] && !v.missing(row);
+    }
+  }
+  if (with_random) {
+    for (std::size_t b = 0; b < formula.random.size(); ++b) {
+      const RandomBlock& fitted_block = fitted.random.at(b);
+      RandomBlock block;
+      block.group = fitted_block.group;
+      block.terms = fitted_block.terms;
+      block.levels = fitted_block.levels;
+      block.z = design_matrix(formula.random[b].effects, frame, n, newdata.source()).x;
+      block.level_of_row = new_levels_of_rows(formula.random[b], newdata, fitted_block, evaluator);
+      out.random.push_back(std::move(block));
+    }
+  }
+  return out;
 }
 
 }  // namespace spiral

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,7 +22,10 @@ using detail::join_names;
 
 constexpr std::size_t kMaxParenthesisDepth = 200;
 
-enum class Tok { Name, Number, Tilde, Plus, Minus, Star, Slash, Colon, Caret, Bar, DoubleBar, LParen, RParen, End };
+enum class Tok {
+  Name, Number, Tilde, Plus, Minus, Star, Slash, Colon, DoubleColon, Caret, Bar, DoubleBar, In, Comma, Equals,
+  LParen, RParen, End
+};
 
 struct Token {
   Tok kind;
@@ -60,8 +64,16 @@ std::vector<Token> tokenize(const std::string& text) {
       tokens.push_back({Tok::Name, text.substr(i + 1, close - i - 1), start});
       i = close + 1;
     } else if (std::isdigit(c) || (c == '.' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
-      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '.' ||
+                                 ((text[i] == '+' || text[i] == '-') && (text[i - 1] == 'e' || text[i - 1] == 'E'))))
+        ++i;
       tokens.push_back({Tok::Number, text.substr(start, i - start), start});
+    } else if (c == '%') {  // R's %op% operators: only %in% has a meaning in a formula
+      const std::size_t close = text.find('%', i + 1);
+      const std::string op = text.substr(i, close == std::string::npos ? std::string::npos : close - i + 1);
+      if (op != "%in%") fail(text, "unknown operator '" + op + "'", start);
+      tokens.push_back({Tok::In, op, start});
+      i = close + 1;
     } else if (is_name_start(c)) {
       while (i < text.size() && is_name_char(static_cast<unsigned char>(text[i]))) ++i;
       tokens.push_back({Tok::Name, text.substr(start, i - start), start});
@@ -74,6 +86,8 @@ std::vector<Token> tokenize(const std::string& text) {
         case '*': kind = Tok::Star; break;
         case '/': kind = Tok::Slash; break;
         case ':': kind = Tok::Colon; break;
+        case ',': kind = Tok::Comma; break;
+        case '=': kind = Tok::Equals; break;
         case '^': kind = Tok::Caret; break;
         case '(': kind = Tok::LParen; break;
         case ')': kind = Tok::RParen; break;
@@ -85,6 +99,11 @@ std::vector<Token> tokenize(const std::string& text) {
       if (kind == Tok::Bar && i < text.size() && text[i] == '|') {
         kind = Tok::DoubleBar;
         ++i;
+      } else if (kind == Tok::Colon && i < text.size() && text[i] == ':') {
+        kind = Tok::DoubleColon;
+        ++i;
+      } else if (kind == Tok::Equals && i < text.size() && text[i] == '=') {
+        fail(text, "unknown operator '=='", start);
       }
       tokens.push_back({kind, text.substr(start, i - start), start});
     }
@@ -226,13 +245,12 @@ class Parser {
       const Token& first = peek();
       if (first.kind == Tok::End) fail(text_, "empty formula", first.offset);
       if (first.kind != Tok::Name) fail(text_, "the response must be a column name", first.offset);
-      if (next(1).kind != Tok::Tilde) {
-        if (next(1).kind == Tok::End) fail(text_, "missing '~'", next(1).offset);
-        fail(text_, "the response must be a single column name", first.offset);
+      formula.response = at_call() ? call_variable() : column_variable(take());
+      if (peek().kind != Tok::Tilde) {
+        if (peek().kind == Tok::End) fail(text_, "missing '~'", peek().offset);
+        fail(text_, "the response must be a single column name or a call such as log(y)", first.offset);
       }
-      formula.response = first.text;
-      fixed.index(first.text);
-      pos_ += 1;
+      fixed.index(formula.response);
     }
     const Token& tilde = take();  // '~'
     if (peek().kind == Tok::End) fail(text_, "empty right-hand side", tilde.offset);
@@ -240,7 +258,9 @@ class Parser {
     if (peek().kind != Tok::End) fail(text_, "unexpected '" + peek().text + "'", peek().offset);
     formula.fixed = to_term_list(fixed, rhs.terms);
     formula.random = std::move(random_);
-    formula.named = names_in_order();
+    formula.named = std::move(columns_);
+    formula.expressions = std::move(expressions_);
+    formula.offsets = std::move(offsets_);
     return formula;
   }
 
@@ -250,7 +270,11 @@ class Parser {
   std::vector<std::size_t> match_;  // per '(' token: index of its ')'
   std::vector<std::size_t> bar_;    // per '(' token: index of its top-level bar, or 0
   std::size_t pos_ = 0;
+  std::size_t depth_ = 0;  // of nested expressions, limited as parentheses are
   std::vector<RandomTerm> random_;
+  std::vector<std::string> columns_;                 // R's all.vars(), in order of appearance
+  std::map<std::string, Expression> expressions_;    // the calls among the variables, by label
+  std::vector<Expression> offsets_;
 
   const Token& peek() const { return tokens_[pos_]; }
   const Token& next(std::size_t ahead) const { return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)]; }
@@ -260,14 +284,166 @@ class Parser {
     return t;
   }
 
-  // Every name token is a variable (function calls are errors), so R's all.vars() is
-  // the names in order of first appearance.
-  std::vector<std::string> names_in_order() const {
-    std::vector<std::string> names;
-    for (const Token& t : tokens_) {
-      if (t.kind == Tok::Name && std::find(names.begin(), names.end(), t.text) == names.end()) names.push_back(t.text);
+  void note_column(const std::string& name) {
+    if (std::find(columns_.begin(), columns_.end(), name) == columns_.end()) columns_.push_back(name);
+  }
+
+  // A column as a formula variable: its label is its name as R deparses it.
+  std::string column_variable(const Token& t) {
+    note_column(t.text);
+    return detail::r_name(t.text);
+  }
+
+  bool at_call() const {
+    return peek().kind == Tok::Name && (next(1).kind == Tok::LParen || next(1).kind == Tok::DoubleColon);
+  }
+
+  // A call among a formula's variables (log(x), poly(x, 2), ...): its label, with its expression kept.
+  std::string call_variable() {
+    Expression e = call();
+    if (e.name == "offset") fail(text_, "offset() is allowed only as a term of the fixed part", tokens_[pos_ - 1].offset);
+    std::string label = e.deparse();
+    expressions_.emplace(label, std::move(e));
+    return label;
+  }
+
+  // The functions a formula may call (contract section 3.1).
+  static bool is_known_function(const std::string& name) {
+    static const std::set<std::string> known = {
+        "I", "factor", "as.factor", "as.numeric", "log", "log2", "log10", "log1p", "exp", "sqrt", "abs",
+        "poly", "stats::poly", "scale", "ns", "bs", "splines::ns", "splines::bs", "offset"};
+    return known.count(name) > 0;
+  }
+
+  struct DepthGuard {
+    Parser& parser;
+    explicit DepthGuard(Parser& p, std::size_t offset) : parser(p) {
+      if (++parser.depth_ > kMaxParenthesisDepth)
+        fail(parser.text_, "expression nested deeper than " + std::to_string(kMaxParenthesisDepth), offset);
     }
-    return names;
+    ~DepthGuard() { --parser.depth_; }
+  };
+
+  static Expression operation(const std::string& op, std::vector<Expression> operands) {
+    Expression e;
+    e.kind = operands.size() == 1 ? Expression::Kind::Unary : Expression::Kind::Binary;
+    e.name = op;
+    e.args = std::move(operands);
+    return e;
+  }
+
+  // R's arithmetic, inside I() and function arguments: + - (lowest), * /, unary -, ^ (right
+  // associative, binding tighter than a unary minus on its left).
+  Expression expression() {
+    Expression left = multiplicative();
+    while (peek().kind == Tok::Plus || peek().kind == Tok::Minus) {
+      const std::string op = take().text;
+      left = operation(op, {std::move(left), multiplicative()});
+    }
+    return left;
+  }
+
+  Expression multiplicative() {
+    Expression left = unary();
+    while (peek().kind == Tok::Star || peek().kind == Tok::Slash) {
+      const std::string op = take().text;
+      left = operation(op, {std::move(left), unary()});
+    }
+    return left;
+  }
+
+  Expression unary() {
+    const DepthGuard guard(*this, peek().offset);
+    if (peek().kind == Tok::Minus || peek().kind == Tok::Plus) {
+      const std::string op = take().text;
+      return operation(op, {unary()});
+    }
+    Expression base = atom();
+    if (peek().kind != Tok::Caret) return base;
+    take();
+    return operation("^", {std::move(base), unary()});
+  }
+
+  Expression atom() {
+    const Token& t = peek();
+    Expression e;
+    switch (t.kind) {
+      case Tok::Number: {
+        take();
+        std::string digits = t.text;
+        if (digits.size() > 1 && digits.back() == 'L') digits.pop_back();  // R's integer constant 2L
+        char* end = nullptr;
+        e.kind = Expression::Kind::Number;
+        e.number = std::strtod(digits.c_str(), &end);
+        if (*end != '\0') fail(text_, "invalid number '" + t.text + "'", t.offset);
+        return e;
+      }
+      case Tok::Name:
+        if (at_call()) {
+          e = call();
+          if (e.name == "offset") fail(text_, "offset() is allowed only as a term of the fixed part", t.offset);
+          return e;
+        }
+        take();
+        if (t.text == "TRUE" || t.text == "FALSE") {
+          e.kind = Expression::Kind::Logical;
+          e.number = t.text == "TRUE";
+          return e;
+        }
+        note_column(t.text);
+        e.name = t.text;
+        return e;
+      case Tok::LParen: {
+        if (bar_[pos_] != 0) fail(text_, "a random term is not allowed here", t.offset);
+        const std::size_t close = match_[pos_];
+        take();
+        if (pos_ == close) fail(text_, "empty parentheses", t.offset);
+        e.kind = Expression::Kind::Parenthesized;
+        e.args.push_back(expression());
+        if (pos_ != close) fail(text_, "unexpected '" + peek().text + "'", peek().offset);
+        take();
+        return e;
+      }
+      case Tok::End: {
+        const Token& before = tokens_[pos_ > 0 ? pos_ - 1 : 0];
+        fail(text_, "trailing '" + before.text + "'", before.offset);
+      }
+      default:
+        fail(text_, "unexpected '" + t.text + "'", t.offset);
+    }
+  }
+
+  // name '(' [argname '='] expression (',' ...)* ')', name possibly qualified (splines::ns).
+  Expression call() {
+    const Token& first = take();
+    Expression e;
+    e.kind = Expression::Kind::Call;
+    e.name = first.text;
+    if (peek().kind == Tok::DoubleColon) {
+      take();
+      if (peek().kind != Tok::Name) fail(text_, "expected a function name after '::'", peek().offset);
+      e.name += "::" + take().text;
+    }
+    if (!is_known_function(e.name)) fail(text_, "unknown function '" + e.name + "'", first.offset);
+    if (peek().kind != Tok::LParen) fail(text_, "expected '(' after '" + e.name + "'", peek().offset);
+    const std::size_t close = match_[pos_];
+    if (bar_[pos_] != 0) fail(text_, "a random term is not allowed here", peek().offset);
+    take();
+    if (pos_ == close) fail(text_, e.name + "() needs an argument", first.offset);
+    while (true) {
+      std::string arg_name;
+      if (peek().kind == Tok::Name && next(1).kind == Tok::Equals) {
+        arg_name = take().text;
+        take();
+      }
+      e.arg_names.push_back(std::move(arg_name));
+      e.args.push_back(expression());
+      if (peek().kind != Tok::Comma) break;
+      take();
+    }
+    if (pos_ != close) fail(text_, "unexpected '" + peek().text + "' in " + e.name + "()", peek().offset);
+    take();
+    return e;
   }
 
   // Pairs parentheses and finds bars in one pass, so that parsing knows whether a
@@ -331,15 +507,31 @@ class Parser {
     if (v.has_random) fail(text_, "a random term cannot be combined with '" + op.text + "'", op.offset);
   }
 
-  // product := interaction (('*'|'/') interaction)*
+  // product := nesting (('*'|'/') nesting)*
   Value product(Scope& scope, bool allow_random) {
-    Value left = interaction(scope, allow_random);
+    Value left = nesting(scope, allow_random);
     while (peek().kind == Tok::Star || peek().kind == Tok::Slash) {
+      const Token& op = take();
+      const Value right = nesting(scope, allow_random);
+      check_fixed(left, op);
+      check_fixed(right, op);
+      left.terms = op.kind == Tok::Star ? cross_terms(left.terms, right.terms) : nest_terms(left.terms, right.terms);
+    }
+    return left;
+  }
+
+  // nesting := interaction ('%in%' interaction)*: R's InTerms, each left term with all the
+  // variables of the right side.
+  Value nesting(Scope& scope, bool allow_random) {
+    Value left = interaction(scope, allow_random);
+    while (peek().kind == Tok::In) {
       const Token& op = take();
       const Value right = interaction(scope, allow_random);
       check_fixed(left, op);
       check_fixed(right, op);
-      left.terms = op.kind == Tok::Star ? cross_terms(left.terms, right.terms) : nest_terms(left.terms, right.terms);
+      Bits all;
+      for (const auto& t : right.terms) all = union_of(all, t);
+      left.terms = interact_terms(left.terms, TermSet{all});
     }
     return left;
   }
@@ -385,8 +577,12 @@ class Parser {
         if (t.text == "." && t.offset < text_.size() && text_[t.offset] == '.') {
           fail(text_, "'.' (all other columns) is not supported; name the columns", t.offset);
         }
-        if (peek().kind == Tok::LParen) fail(text_, "function calls such as '" + t.text + "(' are not supported", t.offset);
-        return Value{TermSet{Bits{scope.index(t.text)}}, false};
+        if (peek().kind == Tok::LParen || peek().kind == Tok::DoubleColon) {
+          pos_ -= 1;
+          if (t.text == "offset") return offset_term(allow_random);
+          return Value{TermSet{Bits{scope.index(call_variable())}}, false};
+        }
+        return Value{TermSet{Bits{scope.index(column_variable(t))}}, false};
       case Tok::Number:
         intercept_number(scope, t);
         return Value{};
@@ -409,6 +605,16 @@ class Parser {
     if (pos_ != close) fail(text_, "unexpected '" + peek().text + "'", peek().offset);
     pos_ += 1;
     return inner;
+  }
+
+  // offset(x): no term; its values are added to the linear predictor (fixed part only).
+  Value offset_term(bool in_fixed_part) {
+    const Token& at = peek();
+    if (!in_fixed_part) fail(text_, "offset() is allowed only as a term of the fixed part", at.offset);
+    Expression e = call();
+    if (e.args.size() != 1 || !e.arg_names[0].empty()) fail(text_, "offset() takes one argument", at.offset);
+    offsets_.push_back(std::move(e.args[0]));
+    return Value{};
   }
 
   // R's EncodeVars: `1` sets the intercept, `0` removes it (reversed inside `- ...`).
@@ -452,6 +658,7 @@ class Parser {
         if (t.kind == Tok::RParen || t.kind == Tok::End) fail(text_, "missing grouping factor name", t.offset);
         fail(text_, "a grouping factor must be a column name or 'a:b' or 'a/b', found '" + t.text + "'", t.offset);
       }
+      note_column(t.text);
       parts.back().push_back(t.text);
       if (peek().kind == Tok::Colon) {
         take();
@@ -500,7 +707,18 @@ class Parser {
 
 }  // namespace
 
-std::string Term::label() const { return detail::join_names(variables); }
+std::string Term::label() const {
+  std::string out;
+  for (const auto& v : variables) out += (out.empty() ? "" : ":") + v;
+  return out;
+}
+
+Expression Formula::expression_of(const std::string& label) const {
+  if (const auto it = expressions.find(label); it != expressions.end()) return it->second;
+  Expression column;
+  column.name = label.size() > 2 && label.front() == '`' && label.back() == '`' ? label.substr(1, label.size() - 2) : label;
+  return column;
+}
 
 std::string RandomTerm::group_label() const { return deparsed.empty() ? detail::join_names(group) : deparsed; }
 
@@ -509,14 +727,17 @@ std::vector<std::string> Formula::variables() const {
   auto add = [&](const std::string& name) {
     if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   };
-  add(response);
+  const auto add_variable = [&](const std::string& label) {
+    if (!label.empty() && expressions.count(label) == 0) add(expression_of(label).name);
+  };
+  add_variable(response);
   for (const auto& v : named) add(v);
   for (const Term& t : fixed.terms) {
-    for (const auto& v : t.variables) add(v);
+    for (const auto& v : t.variables) add_variable(v);
   }
   for (const RandomTerm& r : random) {
     for (const Term& t : r.effects.terms) {
-      for (const auto& v : t.variables) add(v);
+      for (const auto& v : t.variables) add_variable(v);
     }
     for (const auto& g : r.group) add(g);
   }

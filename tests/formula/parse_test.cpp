@@ -65,11 +65,49 @@ TEST(ParseFormula, NestedGroupsListTheirVariables) {
 }
 
 TEST(ParseFormula, BackquotedNamesAreColumnNames) {
+  // Variables are named by their labels, as R deparses them; variables() gives the columns.
   const Formula f = parse_formula("`post score` ~ `pre score`:x + (1 | `the site`)");
-  EXPECT_EQ(f.response, "post score");
-  EXPECT_EQ(f.fixed.terms[0].variables, (std::vector<std::string>{"pre score", "x"}));
+  EXPECT_EQ(f.response, "`post score`");
+  EXPECT_EQ(f.fixed.terms[0].variables, (std::vector<std::string>{"`pre score`", "x"}));
   EXPECT_EQ(f.fixed.terms[0].label(), "`pre score`:x");
   EXPECT_EQ(f.random[0].group_label(), "`the site`");
+  EXPECT_EQ(f.variables(), (std::vector<std::string>{"post score", "pre score", "x", "the site"}));
+  EXPECT_EQ(f.expression_of("`pre score`").name, "pre score");
+}
+
+TEST(ParseFormula, CallsAreVariablesLabelledAsRDeparsesThem) {
+  const Formula f = parse_formula("log(y+1) ~ log(x,base=2) + I(a*2-1/b) + I(-a) + I((a-1)^2) + poly(x , 2) + ns(x,df=3):g");
+  EXPECT_EQ(f.response, "log(y + 1)");
+  EXPECT_EQ(labels(f.fixed), (std::vector<std::string>{"log(x, base = 2)", "I(a * 2 - 1/b)", "I(-a)", "I((a - 1)^2)",
+                                                        "poly(x, 2)", "ns(x, df = 3):g"}));
+  // R: all.vars() of that formula.
+  EXPECT_EQ(f.variables(), (std::vector<std::string>{"y", "x", "a", "b", "g"}));
+  ASSERT_EQ(f.expressions.count("poly(x, 2)"), 1u);
+  EXPECT_EQ(f.expressions.at("poly(x, 2)").args.size(), 2u);
+  EXPECT_EQ(parse_formula("y ~ I(1e5*x) + I(0.50*x) + I(2L*x)").fixed.terms[2].label(), "I(2 * x)");
+  EXPECT_EQ(labels(parse_formula("y ~ I(1e5*x) + I(0.50*x)").fixed), (std::vector<std::string>{"I(1e+05 * x)", "I(0.5 * x)"}));
+}
+
+TEST(ParseFormula, OffsetsAreNoTerms) {
+  const Formula f = parse_formula("y ~ x + offset(log(t)) + offset(z)");
+  EXPECT_EQ(labels(f.fixed), (std::vector<std::string>{"x"}));
+  ASSERT_EQ(f.offsets.size(), 2u);
+  EXPECT_EQ(f.offsets[0].deparse(), "log(t)");
+  EXPECT_EQ(f.variables(), (std::vector<std::string>{"y", "x", "t", "z"}));
+}
+
+TEST(ParseFormula, FunctionErrorsNameTheFunction) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"y ~ x + foo(z)", "formula: unknown function 'foo' at column 9: y ~ x + foo(z)"},
+      {"y ~ x + log()", "formula: log() needs an argument at column 9: y ~ x + log()"},
+      {"y ~ x + (1 | g) + (offset(z) | g)", "formula: offset() is allowed only as a term of the fixed part at column 20: y ~ x + (1 | g) + (offset(z) | g)"},
+      {"y ~ log(offset(z))", "formula: offset() is allowed only as a term of the fixed part at column 9: y ~ log(offset(z))"},
+      {"y ~ x %o% z", "formula: unknown operator '%o%' at column 7: y ~ x %o% z"},
+      {"y ~ I(x == 1)", "formula: unknown operator '==' at column 9: y ~ I(x == 1)"},
+      {"y ~ I(x,)", "formula: unexpected ')' at column 9: y ~ I(x,)"},
+      {"y ~ stats::lm(x)", "formula: unknown function 'stats::lm' at column 5: y ~ stats::lm(x)"},
+  };
+  for (const auto& [text, message] : cases) EXPECT_EQ(error_of(text), message) << text;
 }
 
 TEST(ParseFormula, VariablesListsEachOnceResponseFirst) {
@@ -107,7 +145,6 @@ TEST(ParseFormula, ErrorsNameWhatAndColumn) {
       {"y ~ x:", "formula: trailing ':' at column 6: y ~ x:"},
       {"y ~", "formula: empty right-hand side at column 3: y ~"},
       {"y ~ x $ z", "formula: unknown character '$' at column 7: y ~ x $ z"},
-      {"y ~ x + log(z)", "formula: function calls such as 'log(' are not supported at column 9: y ~ x + log(z)"},
       {"y ~ x + 2", "formula: invalid term '2' at column 9: y ~ x + 2"},
       {"y ~ x | g", "formula: a random term must be in parentheses: '|' at column 7: y ~ x | g"},
       {"y ~ x - (1 | g)", "formula: a random term cannot be removed at column 9: y ~ x - (1 | g)"},
@@ -117,7 +154,7 @@ TEST(ParseFormula, ErrorsNameWhatAndColumn) {
       {"y ~ (1 | log(g))", "formula: unexpected '(' in a grouping factor at column 13: y ~ (1 | log(g))"},
       {"y ~ (1 | 2)", "formula: a grouping factor must be a column name or 'a:b' or 'a/b', found '2' at column 10: y ~ (1 | 2)"},
       {"y ~ x ~ z", "formula: unexpected '~' at column 7: y ~ x ~ z"},
-      {"y + z ~ x", "formula: the response must be a single column name at column 1: y + z ~ x"},
+      {"y + z ~ x", "formula: the response must be a single column name or a call such as log(y) at column 1: y + z ~ x"},
       {"y ~ `x", "formula: unterminated backquoted name at column 5: y ~ `x"},
       {"y ~ x^z", "formula: '^' needs a whole number from 1 to 100, found 'z' at column 7: y ~ x^z"},
       {"y ~ ()", "formula: empty parentheses at column 5: y ~ ()"},

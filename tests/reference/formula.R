@@ -12,6 +12,7 @@
 #         model.matrix(~ lhs, fr), which mkBlist() multiplies into Z.
 suppressPackageStartupMessages({
   library(lme4)
+  library(splines)
   library(jsonlite)
 })
 
@@ -65,6 +66,7 @@ case <- function(text) {
        x_names = I(colnames(x)),
        x_assign = I(attr(x, "assign")),
        x = columns(x),
+       offset = I(if (is.null(model.offset(fr))) numeric(0) else unname(model.offset(fr))),
        random = lapply(bars, random_block, fr = fr))
 }
 
@@ -93,13 +95,57 @@ formulas <- c(
   "y ~ 0 + cond:sex",
   "y ~ x * grp * sex",
   "y ~ x + (cond || site)",
-  "y ~ x + (1 | site/patient/session)"
+  "y ~ x + (1 | site/patient/session)",
+  # R's functions in formulas (contract section 3.1)
+  "log(y + 10) ~ log(z) + sqrt(z) + exp(x/10) + abs(x) + log1p(z) + log(z, 2) + log(z, base = 10)",
+  "y ~ log(x)",
+  "y ~ I(x * 2 - 1/z) + I(-x) + I((x - 1)^2) + I(z^2):grp",
+  "y ~ poly(z, 2) + scale(z)",
+  "y ~ poly(z, 3, raw = TRUE) + scale(x, scale = FALSE)",
+  "y ~ ns(z, 3) + grp",
+  "y ~ splines::ns(z, df = 2):grp + bs(z, 4)",
+  "y ~ bs(x, 3) + factor(session)",
+  "y ~ factor(therapist) * x",
+  "y ~ as.numeric(grp) + as.factor(session)",
+  "y ~ x %in% grp",
+  "y ~ x + offset(z) + offset(log(z))",
+  "y ~ scale(x) + (1 + scale(x) | patient)",
+  "sqrt(y + 5) ~ poly(z, 2):sex + (1 + log(z) | site)"
 )
 
 out <- lapply(formulas, case)
 dir.create("tests/reference/formula", showWarnings = FALSE)
-writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE),
+writeLines(toJSON(out, auto_unbox = TRUE, digits = I(17), pretty = TRUE),
            "tests/reference/formula/frames.json")
+
+# New data coded as the fitted rows were (predict(): the terms' predvars, .getXlevels()):
+# model.matrix of tests/data/formula/new.csv for formulas without bars.
+newdata <- read.csv("tests/data/formula/new.csv", na.strings = c("", "NA"), check.names = FALSE,
+                    stringsAsFactors = FALSE)
+new_case <- function(text) {
+  formula <- as.formula(text)
+  fr <- model.frame(formula, data, drop.unused.levels = TRUE)
+  x <- model.matrix(formula, fr)
+  tt <- delete.response(terms(fr))
+  complete <- newdata[newdata$grp %in% levels(fr$grp) | !("grp" %in% all.vars(formula)), ]
+  mfn <- model.frame(tt, complete, xlev = .getXlevels(tt, fr), na.action = na.pass)
+  xn <- model.matrix(tt, mfn, contrasts.arg = attr(x, "contrasts"))
+  list(formula = text,
+       rows = I(as.integer(rownames(complete)) - 1L),
+       x_names = I(colnames(xn)),
+       x = columns(xn),
+       offset = I(if (is.null(model.offset(mfn))) rep(0, nrow(mfn)) else unname(model.offset(mfn))))
+}
+new_formulas <- c(
+  "y ~ x + grp",
+  "y ~ poly(z, 2) + scale(z)",
+  "y ~ ns(z, 3) + grp",
+  "y ~ bs(z, 4) + scale(x, scale = FALSE)",
+  "y ~ factor(session) * x + offset(log(z))",
+  "y ~ poly(z, 3, raw = TRUE) + I(z^2):grp"
+)
+writeLines(toJSON(lapply(new_formulas, new_case), auto_unbox = TRUE, digits = I(17), pretty = TRUE, na = "null"),
+           "tests/reference/formula/new_data.json")
 
 # Parser reference: R's terms() of the fixed part (nobars) and lme4's expanded bars
 # (findbars(expandDoubleVerts(formula))), each bar's left side again through terms().
@@ -155,7 +201,13 @@ parser_formulas <- c(
   "y ~ x + (1 | a:b)",
   "y ~ x + (x || a/b)",
   "y ~ (1 | a) + x + (1 | b) + ((1 | c))",
-  "y ~ x*a + (1 + x | s) + (1 | t:s)"
+  "y ~ x*a + (1 + x | s) + (1 | t:s)",
+  "log(y) ~ log(x) + poly(x, 2) + x:log(z) + I(x^2)",
+  "y ~ a %in% b + c",
+  "y ~ I(a^2) + (1 + log(x) | g)",
+  "y ~ x + offset(log(z))",
+  "y ~ splines::ns(x, df = 3) * a + scale(z, scale = FALSE)",
+  "y ~ factor(a):b + (1 | g)"
 )
 writeLines(toJSON(lapply(parser_formulas, parsed), auto_unbox = TRUE, pretty = TRUE),
            "tests/reference/formula/terms.json")

@@ -1,5 +1,5 @@
 // R's deparse() of formula expressions and the evaluation of the calls a formula may hold
-// (contract section 3.1): arithmetic (I(), function arguments), log/exp/sqrt/abs/log1p,
+// (specification section 3.1): arithmetic (I(), function arguments), log/exp/sqrt/abs/log1p,
 // factor()/as.numeric(), poly() (stats::poly: orthogonal polynomials by the three-term
 // recurrence of its "coefs" attribute), scale(), and the B-spline bases splines::bs() and
 // splines::ns() (de Boor 1978, "A Practical Guide to Splines", ch. IX-X: the Cox-de Boor

@@ -1,4 +1,4 @@
-// Parser for lme4's formula language (contract section 3). The fixed part follows R's
+// Parser for lme4's formula language (specification section 3). The fixed part follows R's
 // terms.formula() (src/library/stats/src/model.c: EncodeVars and the term algebra of
 // `+ - : * / ^`, then terms sorted by order, stable); random terms follow lme4's
 // expandDoubleVerts() and findbars()/expandSlash().
@@ -307,7 +307,7 @@ class Parser {
     return label;
   }
 
-  // The functions a formula may call (contract section 3.1).
+  // The functions a formula may call (specification section 3.1).
   static bool is_known_function(const std::string& name) {
     static const std::set<std::string> known = {
         "I", "factor", "as.factor", "as.numeric", "log", "log2", "log10", "log1p", "exp", "sqrt", "abs",

@@ -42,7 +42,7 @@ Option<Call> option(const std::string& name, Part Call::*part, T Part::*field) {
   return {name, [name, part, field](Call& call, const Json& value) { read(value, name, (call.*part).*field); }};
 }
 
-// `--data SOURCE` and the reader options of contract section 2.
+// `--data SOURCE` and the reader options of specification section 2.
 struct DataSource {
   std::string source;
   std::string sep;

@@ -1,4 +1,4 @@
-// The commands that read one data table: lmm, meta, panel, describe (contract sections 3,
+// The commands that read one data table: lmm, meta, panel, describe (specification sections 3,
 // 4, 7 and `spiral describe`), with the options of their CLI faces (apps/spiral/cmd_*.cpp).
 #include <map>
 

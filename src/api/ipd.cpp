@@ -1,5 +1,5 @@
 // The commands that read an analysis spec: prep and ipd run/stage1/stage2/onestage
-// (contract section 5), with the options of `spiral prep` and `spiral ipd <subcommand>`
+// (specification section 5), with the options of `spiral prep` and `spiral ipd <subcommand>`
 // (apps/spiral/cmd_ipd.cpp).
 #include <fstream>
 #include <sstream>

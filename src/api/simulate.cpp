@@ -1,4 +1,4 @@
-// `spiral simulate` (contract section 6) with the options of apps/spiral/cmd_simulate.cpp;
+// `spiral simulate` (specification section 6) with the options of apps/spiral/cmd_simulate.cpp;
 // the files are written only when named (the language faces return the data instead).
 #include "api/api_internal.hpp"
 #include "spiral/power.hpp"

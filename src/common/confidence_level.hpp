@@ -1,4 +1,4 @@
-// --level, the confidence level in percent (contract: `--level 95`), checked alike by every
+// --level, the confidence level in percent (specification: `--level 95`), checked alike by every
 // command that reports intervals.
 #pragma once
 #include <fmt/format.h>

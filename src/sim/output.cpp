@@ -1,5 +1,5 @@
 // The truth and the files of `spiral simulate`: sessions and patients CSVs, truth.json,
-// and the analysis spec with its [simulate] table (contract sections 5 and 6).
+// and the analysis spec with its [simulate] table (specification sections 5 and 6).
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -12,7 +12,7 @@ namespace spiral {
 
 namespace {
 
-// Terms of the default stage-1 models (contract section 5, step 4).
+// Terms of the default stage-1 models (specification section 5, step 4).
 std::vector<std::string> lagged_terms(const std::string& focal, const std::string& other, int lag) {
   const std::string k = std::to_string(lag);
   return {"(Intercept)", focal + "_lag" + k, other + "_lag" + k, "Pm", "Om", "session"};
@@ -125,7 +125,7 @@ Json truth_json(const std::vector<TruthEntry>& truth) {
 std::string analysis_spec(const SimulateOptions& o, const SimulateFiles& files) {
   const std::string spec = files.spec.empty() ? std::string("analysis.toml") : files.spec;
   std::string out;
-  out += "# The analysis of data written by `spiral simulate` (contract section 5). The [simulate]\n";
+  out += "# The analysis of data written by `spiral simulate` (spiral's docs/specification.md, section 5). The [simulate]\n";
   out += "# table holds every generating option, so that `spiral power --spec` can re-simulate.\n\n";
   out += "[data]\nsource = " + toml_string(relative_to_spec(files.sessions, spec)) + "\n";
   out += "study = \"study\"\npatient = \"patient\"\nsession = \"session\"\ntherapist = \"therapist\"\n\n";

@@ -1,4 +1,4 @@
-// `spiral power`: the simulation-based power analysis of contract section 6.
+// `spiral power`: the simulation-based power analysis of specification section 6.
 #include "spiral/power.hpp"
 
 #include <algorithm>
@@ -175,7 +175,7 @@ PowerResult summarize_power(const PowerPlan& plan, std::vector<ReplicationResult
       }
     }
   }
-  // No replication gave a result: no valid result (contract section 1: exit 1).
+  // No replication gave a result: no valid result (specification section 1: exit 1).
   if (failed == static_cast<long>(results.size()) && failed > 0)
     throw AnalysisError("power: every replication failed; the first: " + results.front().error);
   if (failed > 3) out.warnings.push_back(std::to_string(failed) + " of " + std::to_string(plan.replications) + " replications failed");

@@ -1,4 +1,4 @@
-// The generator of `spiral simulate` (contract section 6).
+// The generator of `spiral simulate` (specification section 6).
 //
 // For patient i of study s, therapist j, session t = 1..T, before the study's scale:
 //   P_it = a_P,i + a_P,j + d (t - c) + p_it          (process: alliance)

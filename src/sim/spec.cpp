@@ -47,7 +47,7 @@ SimulateOptions simulate_options_from_spec(const std::string& spec_path) {
   const toml::table* table = spec["simulate"].as_table();
   if (table == nullptr) throw InputError(spec_path + ": no [simulate] table (write the spec with spiral simulate --spec-out)");
 
-  // Every key sets one option; absent keys keep the contract's defaults.
+  // Every key sets one option; absent keys keep the defaults of specification section 6.
   SimulateOptions o;
   using Setter = std::function<void(const std::string&, const toml::node&)>;
   const std::string& p = spec_path;

@@ -46,7 +46,7 @@ std::string table_csv(const Table& table);
 // The formula text of a random-effects-free OLS of [post], for messages and stage1.csv.
 inline const char* post_formula() { return "post ~ early_process + pre"; }
 
-// Model names of the contract's table.
+// Model names of the table of specification section 5, step 4.
 inline const char* panel_model_name() { return "panel"; }
 inline const char* post_model_name() { return "early_process_to_post"; }
 

@@ -1,6 +1,6 @@
 // `spiral ipd onestage`: the stage-1 mixed models fitted once over all studies, patients
 // nested in studies, the lagged term's intercept and slope also random across studies
-// (contract section 5).
+// (specification section 5).
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -85,7 +85,7 @@ OnestageResult run_onestage(const IpdSpec& spec, const Table& sessions) {
     }
     result.models.push_back(std::move(m));
   }
-  // No model could be fitted: no valid result (contract section 1: exit 1).
+  // No model could be fitted: no valid result (specification section 1: exit 1).
   const auto fitted = [](const OnestageModel& m) { return m.ok; };
   if (!result.models.empty() && std::none_of(result.models.begin(), result.models.end(), fitted))
     throw AnalysisError("onestage: every model failed; the first: " + result.models.front().fit["error"].get<std::string>());

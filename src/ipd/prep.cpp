@@ -1,5 +1,5 @@
 // `spiral prep`: validation of the data against the spec and steps 1-3 of the default
-// stage-1 recipe (contract section 5): window, reverse scoring, within-study
+// stage-1 recipe (specification section 5): window, reverse scoring, within-study
 // z-standardization, patient means, within parts, lags by session number.
 #include <algorithm>
 #include <bit>

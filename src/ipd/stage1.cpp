@@ -1,4 +1,4 @@
-// Stage 1: every model of the contract's table (section 5, step 4) fitted in one study.
+// Stage 1: every model of the table of specification section 5, step 4, fitted in one study.
 // Only aggregates leave this file: estimates, standard errors, counts, moderators.
 #include <algorithm>
 #include <map>
@@ -19,7 +19,7 @@ using namespace ipd_detail;
 namespace {
 
 // The default formulas, built from parts so that lag 2, random_slopes and the therapist
-// level change them exactly as the contract says.
+// level change them exactly as specification section 5 says.
 std::string lagged_formula(const IpdSpec& spec, bool to_outcome, int lag, bool cross) {
   const std::string k = std::to_string(lag);
   const std::string focal = (to_outcome ? "Pw_lag" : "Ow_lag") + k;   // the cross-lagged term
@@ -156,7 +156,7 @@ ModelFit fit_post_model(const IpdSpec& spec, const Table& data, const Table& pat
   return fit;
 }
 
-// The RI-CLPM of P and O (contract section 7) with the window's sessions as waves.
+// The RI-CLPM of P and O (specification section 7) with the window's sessions as waves.
 ModelFit fit_panel_model(const IpdSpec& spec, const Table& data) {
   ModelFit fit;
   fit.model = panel_model_name();

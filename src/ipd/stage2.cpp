@@ -1,5 +1,5 @@
 // Stage 2: each model x term pooled over the studies with the meta-analysis engine
-// (contract sections 4 and 5), plus the bundle format of the federated mode.
+// (specification sections 4 and 5), plus the bundle format of the federated mode.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -160,7 +160,7 @@ IpdResult run_stage2(const IpdSpec& spec, std::vector<Bundle> bundles) {
       if (auto pooled = pool_term(spec, bundles, m, term, result.warnings)) result.pooled.push_back(std::move(*pooled));
     }
   }
-  // No valid result (contract section 1: exit 1, "fewer than 2 studies left").
+  // No valid result (specification section 1: exit 1, "fewer than 2 studies left").
   if (result.pooled.empty())
     throw AnalysisError("stage 2: no term has estimates from 2 or more studies (" + std::to_string(bundles.size()) +
                         (bundles.size() == 1 ? " study" : " studies") + "), so nothing was pooled");

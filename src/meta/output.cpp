@@ -1,4 +1,4 @@
-// The faces of a meta-analysis result: contract section 4's JSON, a text summary in the
+// The faces of a meta-analysis result: specification section 4's JSON, a text summary in the
 // layout of metafor's print.rma.uni, and the coefficient table as CSV.
 #include <algorithm>
 #include <cmath>

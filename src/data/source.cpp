@@ -1,4 +1,4 @@
-// read_table(): picks the reader from the SOURCE's form (contract section 2).
+// read_table(): picks the reader from the SOURCE's form (specification section 2).
 #include <algorithm>
 #include <cctype>
 #include <cerrno>

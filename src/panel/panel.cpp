@@ -1,4 +1,4 @@
-// fit_panel: the RI-CLPM / CLPM by FIML (contract section 7), with lavaan's numbers:
+// fit_panel: the RI-CLPM / CLPM by FIML (specification section 7), with lavaan's numbers:
 // observed-information standard errors (lavaan's default for missing = "ml": the Hessian
 // of the FIML log-likelihood), the likelihood-ratio test against the saturated model and
 // the fit indices against lavaan's independence baseline.

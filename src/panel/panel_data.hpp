@@ -20,7 +20,7 @@ struct WideData {
   Warnings warnings;
 };
 
-// Validates the options against the table and reshapes (contract section 7).
+// Validates the options against the table and reshapes (specification section 7).
 // InputError for unknown columns, fewer than 2 variables or 3 waves, non-integer or
 // duplicate sessions, constant variables and waves without any observation.
 WideData wide_from_long(const Table& table, const PanelOptions& options);

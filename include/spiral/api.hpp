@@ -1,4 +1,4 @@
-// The commands as functions of (options, data), for the R and Python bindings (contract
+// The commands as functions of (options, data), for the R and Python bindings (specification
 // section 8). Options are a JSON object whose keys are the CLI's option names with dashes
 // turned into underscores (`--process-to-outcome` -> "process_to_outcome"); a flag is a
 // bool, a list option (`--vars`, `--bundles`, `--na`) an array of strings (or one string,

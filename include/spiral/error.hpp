@@ -1,5 +1,5 @@
 // Errors that cross the library boundary. The CLI maps them to exit codes
-// (contract section 1): InputError -> 2, AnalysisError -> 1. The bindings turn
+// (specification section 1): InputError -> 2, AnalysisError -> 1. The bindings turn
 // them into R errors / Python ValueError with the same message.
 #pragma once
 #include <stdexcept>

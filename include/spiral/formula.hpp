@@ -1,4 +1,4 @@
-// lme4-style model formulas (contract section 3) and the model frame built from them:
+// lme4-style model formulas (specification section 3) and the model frame built from them:
 // fixed-effects matrix as R's model.matrix() and the random-effects design that
 // lmm factors.
 #pragma once

@@ -1,5 +1,5 @@
 // `spiral ipd` and `spiral prep`: two-stage individual-participant-data meta-analysis of
-// session-by-session process data (contract section 5).
+// session-by-session process data (specification section 5).
 //
 // The pipeline, each step callable on its own so that the CLI, the R/Python bindings and
 // the power analysis (which runs everything in memory) stay thin:
@@ -102,7 +102,7 @@ std::string prepared_to_csv(const Table& prepared);
 
 // ------------------------------------------------------------------------ stage 1
 
-// A stage-1 model: its name and formula as the contract's table defines them.
+// A stage-1 model: its name and formula as the table of specification section 5 defines them.
 struct ModelSpec {
   enum class Kind { Lmm, Post, Panel };
   std::string name;
@@ -191,7 +191,7 @@ void stage1_warnings(const std::vector<Bundle>& bundles, Warnings& warnings);
 // identical to threads = 1), then stage 2.
 IpdResult run_ipd(const IpdSpec& spec, const Table& sessions, const Table* patients, int threads = 0);
 
-// stage1.csv, stage2.csv, results.json (contract keys).
+// stage1.csv, stage2.csv, results.json (keys of specification section 5).
 std::string stage1_csv(const IpdResult& result);
 std::string stage2_csv(const IpdResult& result);
 Json to_json(const IpdResult& result);

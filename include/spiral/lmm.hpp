@@ -1,4 +1,4 @@
-// `spiral lmm`: linear mixed models fitted as lme4's lmer() (contract section 3).
+// `spiral lmm`: linear mixed models fitted as lme4's lmer() (specification section 3).
 // The profiled-deviance method of Bates, Mächler, Bolker & Walker (2015, J Stat Softw
 // 67(1)): the REML criterion / ML deviance profiled over beta and sigma and minimised over
 // the relative covariance factor parameters theta with BOBYQA; Satterthwaite df as

@@ -1,5 +1,5 @@
 // `spiral meta`: random-effects meta-analysis and meta-regression with metafor's rma.uni
-// numbers (contract section 4), escalc effect sizes, diagnostics and figures.
+// numbers (specification section 4), escalc effect sizes, diagnostics and figures.
 //
 // Thread safety: every function here is reentrant (no shared state), so stage 2 of an IPD
 // analysis and power simulations may call fit_meta from many threads at once.
@@ -41,7 +41,7 @@ struct MetaInput {
   Warnings warnings;              // from building the input (e.g. dropped rows)
 };
 
-// Which columns of a data table hold the studies (contract section 4's options).
+// Which columns of a data table hold the studies (specification section 4's options).
 struct MetaColumns {
   std::string yi, vi, sei;        // precomputed effect sizes: yi with vi or sei
   std::string measure;            // or raw data + escalc measure: SMD MD ZCOR COR OR RR RD
@@ -143,7 +143,7 @@ MetaResult fit_meta_matrix(const std::vector<double>& yi, const std::vector<doub
                            const Eigen::MatrixXd& x, const std::vector<std::string>& names,
                            const MetaOptions& options);
 
-// Contract section 4's JSON, and text like print.rma.uni.
+// Specification section 4's JSON, and text like print.rma.uni.
 Json to_json(const MetaResult& result);
 std::string to_text(const MetaResult& result);
 // One row per coefficient (term, estimate, std_error, statistic, p_value, conf_low, conf_high).

@@ -1,6 +1,6 @@
 // `spiral panel`: the random-intercept cross-lagged panel model (RI-CLPM; Hamaker,
 // Kuiper & Grasman 2015, Psychological Methods 20(1), 102-116) and the classic CLPM,
-// fitted by full-information maximum likelihood from long data (contract section 7).
+// fitted by full-information maximum likelihood from long data (specification section 7).
 // Numbers as R's lavaan(model, data, missing = "ml", meanstructure = TRUE,
 // int.ov.free = TRUE, auto.var = TRUE) on the wide data.
 #pragma once

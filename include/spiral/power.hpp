@@ -1,4 +1,4 @@
-// `spiral power` (contract section 6): simulate + the two-stage IPD analysis, repeated.
+// `spiral power` (specification section 6): simulate + the two-stage IPD analysis, repeated.
 // Replication r simulates with replication_seed(master seed, r), so every number depends
 // only on the spec, the master seed and r — not on threads or MPI ranks: replications can
 // be run in any partition (run_replications) and summarized together (summarize_power).

@@ -1,4 +1,4 @@
-// Output primitives shared by every command: JSON text as the contract prints it,
+// Output primitives shared by every command: JSON text as specification section 1 prints it,
 // atomic file writes, and the small text helpers of the summary tables.
 #pragma once
 #include <string>
@@ -9,7 +9,7 @@ namespace spiral {
 
 using Json = nlohmann::ordered_json;
 
-// A double for JSON: null when NaN or infinite (contract section 1).
+// A double for JSON: null when NaN or infinite (specification section 1).
 Json json_number(double x);
 
 // JSON text with doubles printed as %.17g and non-finite numbers as null.

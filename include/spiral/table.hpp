@@ -1,4 +1,4 @@
-// The column table every reader produces and every model reads (contract section 2).
+// The column table every reader produces and every model reads (specification section 2).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -86,7 +86,7 @@ class Table {
 // levels are returned, and missing codes (-1) stay missing.
 std::vector<std::string> drop_unused_levels(const std::vector<std::string>& levels, std::vector<int>& codes);
 
-// Options shared by every reader (contract section 2).
+// Options shared by every reader (specification section 2).
 struct ReadOptions {
   char separator = 0;                  // 0 = detect from the header (',' ';' tab)
   std::vector<std::string> na_tokens;  // in addition to "", "NA", "NaN", "."
@@ -99,7 +99,7 @@ struct ReadOptions {
   unsigned threads = 0;
 };
 
-// Reads any SOURCE of contract section 2: .csv/.tsv/.txt, .sav/.zsav/.por, .dta,
+// Reads any SOURCE of specification section 2: .csv/.tsv/.txt, .sav/.zsav/.por, .dta,
 // .sas7bdat, or sqlite:FILE?table=T / sqlite:FILE?query=Q. Throws InputError.
 Table read_table(const std::string& source, const ReadOptions& options = {});
 // The file a SOURCE reads: SOURCE itself, or FILE of sqlite:FILE?table=T.

@@ -18,7 +18,7 @@ struct OutputOptions {
 };
 void add_output_options(CLI::App& command, OutputOptions& output, bool csv = true);
 
-// --data and the reader options of contract section 2.
+// --data and the reader options of specification section 2.
 struct DataOptions {
   std::string source;
   std::string sep;
@@ -42,7 +42,7 @@ struct OutputFile {
   std::string option, path;
 };
 // Before anything is read or computed: each output's directory exists and the path is not a
-// directory, no two outputs name one file, and none is one of `inputs` (contract section 1:
+// directory, no two outputs name one file, and none is one of `inputs` (specification section 1:
 // never a partial output file, never a modified input).
 void check_output_files(const std::vector<OutputFile>& outputs, const std::vector<std::string>& inputs);
 

@@ -1,4 +1,4 @@
-// `spiral ipd run|stage1|stage2|onestage` and `spiral prep` (contract section 5).
+// `spiral ipd run|stage1|stage2|onestage` and `spiral prep` (specification section 5).
 #include <fstream>
 #include <iostream>
 #include <memory>

@@ -1,4 +1,4 @@
-// `spiral simulate` and `spiral power` (contract section 6).
+// `spiral simulate` and `spiral power` (specification section 6).
 #include <chrono>
 #include <cmath>
 #include <cstdio>

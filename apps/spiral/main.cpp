@@ -1,5 +1,5 @@
 // spiral command-line entry point: parses the command line, runs the chosen command,
-// and maps errors to the contract's exit codes (0 ok, 1 analysis failed, 2 bad input).
+// and maps errors to the exit codes of specification section 1 (0 ok, 1 analysis failed, 2 bad input).
 #include <cstdio>
 #include <exception>
 #include <iostream>

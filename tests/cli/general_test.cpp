@@ -1,4 +1,4 @@
-// Contract section 1 through the CLI: exit codes, the one-line `spiral: error:` message,
+// Specification section 1 through the CLI: exit codes, the one-line `spiral: error:` message,
 // --format/--out, and `spiral describe` (section 2) end to end.
 #include <filesystem>
 #include <fstream>

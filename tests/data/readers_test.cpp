@@ -1,4 +1,4 @@
-// Readers of contract section 2. Fixtures in tests/data/readers/ were written by
+// Readers of specification section 2. Fixtures in tests/data/readers/ were written by
 // tests/reference/readers.R (base R write.csv / write.table, haven::write_sav / write_dta,
 // RSQLite::dbWriteTable) from one data frame, so every reader must give the same table.
 #include <gtest/gtest.h>

@@ -90,7 +90,7 @@ TEST(IpdCli, FederatedStage1AndStage2EqualRun) {
     EXPECT_EQ(test::read_text(dir + "/fed/" + f), test::read_text(dir + "/run/" + f)) << f;
 }
 
-// One study left: nothing can be pooled, which is no valid result (contract section 1: exit 1).
+// One study left: nothing can be pooled, which is no valid result (specification section 1: exit 1).
 TEST(IpdCli, Stage2OfOneStudyIsExitOneWithoutOutput) {
   const std::string dir = test::temp_dir("cli-one");
   const std::string bundle = dir + "/Bern.json";

@@ -1,4 +1,4 @@
-// Steps 1-3 of the contract's recipe against R (tests/reference/ipd.R: sd(), ave(mean),
+// Steps 1-3 of the recipe of specification section 5 against R (tests/reference/ipd.R: sd(), ave(mean),
 // lags by match(paste(patient, session - k))), and the data checks of prep.
 #include <cmath>
 

@@ -1,4 +1,4 @@
-// `spiral lmm` on the command line: JSON keys of contract section 3, exit codes, files.
+// `spiral lmm` on the command line: JSON keys of specification section 3, exit codes, files.
 #include <fstream>
 
 #include "spiral/lmm.hpp"

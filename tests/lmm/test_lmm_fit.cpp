@@ -17,7 +17,7 @@ using test::near_relative;
 using test::reference_json;
 using test::test_path;
 
-// Contract tolerances: criterion 1e-6 relative, estimates 1e-4, SEs 1e-3, df 1e-2.
+// Tolerances (docs/tolerances.md): criterion 1e-6 relative, estimates 1e-4, SEs 1e-3, df 1e-2.
 constexpr double kCriterionTol = 1e-6, kEstimateTol = 1e-4, kSeTol = 1e-3, kDfTol = 1e-2;
 
 Table read_lmm_data(const std::string& name) { return read_table(test_path("data/lmm/" + name)); }

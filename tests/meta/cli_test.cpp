@@ -1,4 +1,4 @@
-// `spiral meta` through the CLI: contract section 4's JSON keys, exit codes for bad input,
+// `spiral meta` through the CLI: specification section 4's JSON keys, exit codes for bad input,
 // and the figures.
 #include <filesystem>
 #include <fstream>

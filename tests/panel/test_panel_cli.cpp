@@ -1,4 +1,4 @@
-// `spiral panel` through the CLI: JSON keys of contract section 7, text output, and
+// `spiral panel` through the CLI: JSON keys of specification section 7, text output, and
 // exit code 2 with a one-line error for bad input.
 #include <fstream>
 

@@ -96,7 +96,7 @@ formulas <- c(
   "y ~ x * grp * sex",
   "y ~ x + (cond || site)",
   "y ~ x + (1 | site/patient/session)",
-  # R's functions in formulas (contract section 3.1)
+  # R's functions in formulas (specification section 3.1)
   "log(y + 10) ~ log(z) + sqrt(z) + exp(x/10) + abs(x) + log1p(z) + log(z, 2) + log(z, base = 10)",
   "y ~ log(x)",
   "y ~ I(x * 2 - 1/z) + I(-x) + I((x - 1)^2) + I(z^2):grp",

@@ -1,5 +1,5 @@
 # Reference values for tests/ipd: simulates a small multi-study session-by-session data set
-# (tests/data/ipd/*.csv) and runs the contract's default two-stage recipe (section 5) in R:
+# (tests/data/ipd/*.csv) and runs the default two-stage recipe of specification section 5 in R:
 #   steps 1-3 by hand (within-study z-scores with sd(), patient means, within parts, lags
 #   by session number), stage 1 lme4::lmer(REML = TRUE) fixed effects and sqrt(diag(vcov())),
 #   early process -> post with lm(), stage 2 metafor::rma(yi, vi, method = "REML",

@@ -166,7 +166,7 @@ ar_ref <- function(method, name) {
 ar_ref("REML", "ar1_reml.json")
 ar_ref("ML", "ar1_ml.json")
 
-# The IPD stage-1 model shape (contract section 5) on simulated person-mean-centred data;
+# The IPD stage-1 model shape (specification section 5) on simulated person-mean-centred data;
 # the lagged columns are missing at session 1, so those rows are dropped.
 set.seed(20240505)
 n_pat <- 100; n_ses <- 7

@@ -1,4 +1,4 @@
-// `spiral power` (contract section 6): simulate + `ipd run`, repeated.
+// `spiral power` (specification section 6): simulate + `ipd run`, repeated.
 #include <cmath>
 #include <cstdlib>
 

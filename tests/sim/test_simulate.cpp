@@ -1,4 +1,4 @@
-// `spiral simulate` and the simulate() library call (contract section 6).
+// `spiral simulate` and the simulate() library call (specification section 6).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>

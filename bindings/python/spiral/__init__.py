@@ -1,4 +1,4 @@
-"""spiral from Python: the commands of the `spiral` CLI as functions (contract section 8).
+"""spiral from Python: the commands of the `spiral` CLI as functions (specification section 8).
 
 Each function takes the command's options as keyword arguments (dashes become
 underscores: ``--process-to-outcome`` -> ``process_to_outcome``; a flag is ``True``; a

@@ -1,4 +1,4 @@
-"""Data frames in and out of spiral's C++ library (contract section 8)."""
+"""Data frames in and out of spiral's C++ library (specification section 8)."""
 import numpy as np
 import pandas as pd
 

@@ -1,4 +1,4 @@
-// The Python face of spiral::api (contract section 8): converts Python options and
+// The Python face of spiral::api (specification section 8): converts Python options and
 // columns to the library's JSON and Table, and the results back. No statistics here.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>

@@ -1,4 +1,4 @@
-# The commands of the spiral CLI as R functions (contract section 8). Each takes the
+# The commands of the spiral CLI as R functions (specification section 8). Each takes the
 # command's options as arguments named like the CLI's with dashes as underscores, calls
 # the C++ library in-process and returns the command's JSON as a list whose arrays of
 # records are data frames. Errors carry the CLI's message; warnings are R warnings.

@@ -1,4 +1,4 @@
-// The R face of spiral::api (contract section 8): converts R options and data frames to
+// The R face of spiral::api (specification section 8): converts R options and data frames to
 // the library's JSON and Table, and the results back to lists and data frames.
 // No statistics here.
 #include <Rcpp.h>

@@ -1,4 +1,4 @@
-# The R face against the committed lme4 / metafor / lavaan values (contract tolerances).
+# The R face against the committed lme4 / metafor / lavaan values (docs/tolerances.md).
 
 test_that("lmm on a data frame gives lme4's numbers", {
   fit <- lmm(Reaction ~ Days + (Days | Subject), read_data("lmm/sleepstudy.csv"))

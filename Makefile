@@ -71,7 +71,7 @@ python:
 	$(BINDINGS_ENV) /usr/bin/python3 -m pip install --no-build-isolation --no-deps --break-system-packages ./bindings/python
 
 # spiral_<version>.tar.gz: the self-contained R source package (C++ sources inside, compiled
-# by R's toolchain on R CMD INSTALL; contract section 8.1). Check it with
+# by R's toolchain on R CMD INSTALL; specification section 8.1). Check it with
 # R CMD check --as-cran spiral_<version>.tar.gz (compiles the whole library).
 r-package:
 	@scripts/install-deps.sh package

@@ -22,7 +22,7 @@ simulate_var <- function(n, waves, B = matrix(c(0.3, -0.1, -0.08, 0.4), 2, byrow
   do.call(rbind, rows)
 }
 
-# Person-mean-centred lags as the contract's prep (one study).
+# Person-mean-centred lags as specification section 5's prep (one study).
 prep <- function(d) {
   d$P <- as.numeric(scale(d$alliance)); d$O <- as.numeric(scale(d$symptoms))
   d$Pm <- ave(d$P, d$patient, FUN = function(v) mean(v, na.rm = TRUE))

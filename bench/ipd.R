@@ -1,5 +1,5 @@
 # The two-stage IPD analysis of the bundled example in R, timed in-process with the data
-# loaded: stage 1 = lme4::lmer (REML) for the six mixed models of contract section 5 (with the
+# loaded: stage 1 = lme4::lmer (REML) for the six mixed models of specification section 5 (with the
 # therapist random intercept) and lm() for early process -> post, per study; stage 2 =
 # metafor::rma(method = "REML", test = "knha") per model x term. Prints one line as
 # bench/reference.R does: name, seconds, the pooled Pw_lag1 of process_to_outcome.

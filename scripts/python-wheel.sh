@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the Python package's wheel and sdist offline (contract section 8.1) into
+# Builds the Python package's wheel and sdist offline (specification section 8.1) into
 # bindings/python/dist/: bindings/python with the library's C++ sources (src/ and include/
 # of this checkout, without the CLI in apps/) copied into cpp/, so that the sdist builds on
 # any machine with the system libraries. The wheel links the static libraries of the CMake

@@ -60,6 +60,7 @@ void register_describe(CLI::App& app);
 void register_lmm(CLI::App& app);
 void register_meta(CLI::App& app);
 void register_panel(CLI::App& app);
+void register_dsem(CLI::App& app);
 void register_ipd(CLI::App& app);
 void register_simulate(CLI::App& app);
 

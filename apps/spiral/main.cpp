@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   spiral::cli::register_lmm(app);
   spiral::cli::register_meta(app);
   spiral::cli::register_panel(app);
+  spiral::cli::register_dsem(app);
   spiral::cli::register_ipd(app);
   spiral::cli::register_simulate(app);
   try {

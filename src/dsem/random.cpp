@@ -1,0 +1,112 @@
+#include "dsem/random.hpp"
+
+#include <cmath>
+
+#include "spiral/error.hpp"
+
+namespace spiral::dsem {
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+Rng::Rng(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t x = seed;
+  const std::uint64_t mixed = splitmix64(x) ^ (stream * 0xd1b54a32d192ed03ULL);
+  x = mixed;
+  for (auto& s : s_) s = splitmix64(x);
+}
+
+std::uint64_t Rng::next() {
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
+
+double Rng::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  double u, v, s;
+  do {
+    u = 2 * uniform() - 1;
+    v = 2 * uniform() - 1;
+    s = u * u + v * v;
+  } while (s >= 1 || s == 0);
+  const double f = std::sqrt(-2 * std::log(s) / s);
+  spare_ = v * f;
+  has_spare_ = true;
+  return u * f;
+}
+
+double Rng::gamma(double shape) {
+  if (shape < 1) return gamma(shape + 1) * std::pow(uniform(), 1 / shape);
+  const double d = shape - 1.0 / 3.0;
+  const double c = 1 / std::sqrt(9 * d);
+  for (;;) {
+    double x, v;
+    do {
+      x = normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = uniform();
+    if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+    if (std::log(u) < 0.5 * x * x + d * (1 - v + std::log(v))) return d * v;
+  }
+}
+
+Vec draw_normal_precision(const Mat& precision, const Vec& linear, Rng& rng) {
+  const Eigen::LLT<Mat> llt(precision);
+  if (llt.info() != Eigen::Success) throw AnalysisError("a conditional precision matrix is not positive definite");
+  Vec z(precision.rows());
+  for (long j = 0; j < z.size(); ++j) z(j) = rng.normal();
+  // P = L L': mean P^-1 h; L' e = z gives e ~ N(0, P^-1).
+  const Vec mean = llt.solve(linear);
+  const Vec noise = llt.matrixU().solve(z);
+  return mean + noise;
+}
+
+Mat draw_inverse_wishart(const Mat& scale, double df, Rng& rng) {
+  const long p = scale.rows();
+  // X^-1 ~ Wishart(S^-1, nu) = (L A)(L A)' with L L' = S^-1 and A lower triangular,
+  // A_jj^2 ~ chi-square(nu - j) (j = 0, 1, ...), A_ij ~ N(0, 1) below the diagonal.
+  const Eigen::LLT<Mat> scale_llt(scale);
+  if (scale_llt.info() != Eigen::Success) throw AnalysisError("a covariance matrix's scale is not positive definite");
+  const Mat scale_inverse = scale_llt.solve(Mat::Identity(p, p));
+  const Mat l = Eigen::LLT<Mat>(scale_inverse).matrixL();
+  Mat a = Mat::Zero(p, p);
+  for (long j = 0; j < p; ++j) {
+    a(j, j) = std::sqrt(rng.chi_square(df - static_cast<double>(j)));
+    for (long i = j + 1; i < p; ++i) a(i, j) = rng.normal();
+  }
+  const Mat m = l * a;  // lower triangular; X = (M M')^-1 = M'^-1 M^-1
+  const Mat m_inverse = m.triangularView<Eigen::Lower>().solve(Mat::Identity(p, p));
+  return m_inverse.transpose() * m_inverse;
+}
+
+Eigen::MatrixXd standard_normal_matrix(long rows, long cols, Rng& rng) {
+  Eigen::MatrixXd z(rows, cols);
+  for (long j = 0; j < cols; ++j)
+    for (long i = 0; i < rows; ++i) z(i, j) = rng.normal();
+  return z;
+}
+
+}  // namespace spiral::dsem

@@ -1,0 +1,286 @@
+# Reference values for tests/dsem: the two-level (and three-level) VAR(1) of dynamic
+# structural equation modelling (Asparouhov, Hamaker & Muthen 2018), written in Stan and
+# sampled by rstan (NUTS), and posterior's rank-normalized split R-hat and bulk/tail ESS
+# (Vehtari et al. 2021) on stored draws.
+# Run from the repository root:  Rscript tests/reference/dsem.R [small|trial|threelevel|diagnostics|all]
+# Writes the data sets to tests/reference/dsem/*.csv and Stan's posterior summaries to
+# tests/reference/dsem/*.json. Needs rstan, posterior and jsonlite.
+#
+# The model (the one spiral dsem samples by Gibbs; README, section dsem):
+#   y_it = mu_i + w_it,  w_it = Phi_i w_i,t-1 + zeta_it,  zeta_it ~ N(0, Sigma)
+#   b_i = (mu_i, random elements of Phi_i) = Gamma' x_i + u_i (+ therapist v_c on mu_i),
+#   u_i ~ N(0, Psi), v_c ~ N(0, Tau); fixed elements of Phi common to all patients.
+#   The pre-sample value w_i0 ~ N(0, diag(s0)), s0 = the pooled within-patient variances of
+#   the observed values; Stan integrates it out: w_i1 ~ N(0, Phi_i diag(s0) Phi_i' + Sigma).
+#   Priors: flat on Gamma and the fixed Phi elements, flat on the covariance matrices
+#   Psi, Tau, Sigma (Mplus's IW(0, -p-1)).
+suppressPackageStartupMessages({ library(rstan); library(posterior); library(jsonlite) })
+
+# Debian's r-cran-bh ships no headers; rstan's models include boost from BH's folder.
+bh <- system.file(package = "BH")
+if (!dir.exists(file.path(bh, "include"))) {
+  dir.create(file.path(bh, "include"), showWarnings = FALSE)
+  file.symlink("/usr/include/boost", file.path(bh, "include", "boost"))
+}
+rstan_options(auto_write = TRUE)
+
+ref_dir <- "tests/reference/dsem"
+dir.create(ref_dir, recursive = TRUE, showWarnings = FALSE)
+vars <- c("alliance", "symptoms")
+
+stan_code <- "
+data {
+  int<lower=1> N; int<lower=3> T; int<lower=1> K;
+  int<lower=0> R; int rand_to[R]; int rand_from[R];
+  int<lower=0> F; int fixed_to[F]; int fixed_from[F];
+  int<lower=1> Q; matrix[N, Q] X;
+  int<lower=0> C; int<lower=0> KC; int cluster[N];   // KC = K with clusters, else 0
+  vector[K] y_obs[N, T];            // missing cells hold 0 and are listed in mis
+  int<lower=0> M; int mis[M, 3];    // patient, occasion, variable
+  vector<lower=0>[K] s0;
+}
+transformed data { int P = K + R; }
+parameters {
+  matrix[Q, P] Gamma;
+  cholesky_factor_cov[P] L_psi;
+  matrix[P, N] z;
+  vector[F] phi_fixed;
+  cov_matrix[K] Sigma;
+  vector[M] y_mis;
+  cholesky_factor_cov[KC] L_tau;
+  matrix[KC, C] zv;
+}
+model {
+  matrix[N, P] b = X * Gamma + (L_psi * z)';
+  matrix[K, K] L_sigma = cholesky_decompose(Sigma);
+  vector[K] y[N, T] = y_obs;
+  for (m in 1:M) y[mis[m, 1], mis[m, 2]][mis[m, 3]] = y_mis[m];
+  // Jacobians of L -> L L': flat priors on Psi and Tau themselves
+  for (j in 1:P) target += (P - j + 1) * log(L_psi[j, j]);
+  for (j in 1:KC) target += (KC - j + 1) * log(L_tau[j, j]);
+  to_vector(z) ~ std_normal();
+  to_vector(zv) ~ std_normal();
+  for (i in 1:N) {
+    matrix[K, K] A = rep_matrix(0, K, K);
+    vector[K] mu = b[i, 1:K]';
+    if (C > 0) mu += L_tau * zv[, cluster[i]];
+    for (f in 1:F) A[fixed_to[f], fixed_from[f]] = phi_fixed[f];
+    for (r in 1:R) A[rand_to[r], rand_from[r]] = b[i, K + r];
+    y[i, 1] - mu ~ multi_normal(rep_vector(0, K), quad_form_sym(diag_matrix(s0), A') + Sigma);
+    for (t in 2:T)
+      y[i, t] - mu ~ multi_normal_cholesky(A * (y[i, t - 1] - mu), L_sigma);
+  }
+}
+generated quantities {
+  matrix[P, P] Psi = multiply_lower_tri_self_transpose(L_psi);
+  matrix[K, K] Tau = rep_matrix(0, K, K);
+  if (C > 0) Tau = multiply_lower_tri_self_transpose(L_tau);
+}
+"
+
+# ------------------------------------------------------------------------- data sets
+
+# Long data of the model above: patients' means and random lagged effects from the
+# between regression, a VAR(1) with a burn-in of 50 occasions, then missed sessions
+# (whole rows removed at random with probability p_missing).
+simulate_dsem <- function(n, sessions, gamma, psi_sd, phi_fixed_mean, sigma, x, therapists = 0,
+                          tau_sd = c(0, 0), p_missing = 0.1, seed = 1) {
+  set.seed(seed)
+  k <- 2
+  b <- x %*% gamma + matrix(rnorm(n * ncol(gamma)), n) %*% diag(psi_sd, ncol(gamma))
+  therapist <- if (therapists > 0) sample(rep_len(seq_len(therapists), n)) else rep(0, n)
+  v <- if (therapists > 0) matrix(rnorm(therapists * k), therapists) %*% diag(tau_sd) else NULL
+  ls <- t(chol(sigma))
+  rows <- vector("list", n)
+  for (i in seq_len(n)) {
+    phi <- phi_fixed_mean
+    phi[1, 1] <- b[i, 3]; phi[1, 2] <- b[i, 4]; phi[2, 1] <- b[i, 5]; phi[2, 2] <- b[i, 6]
+    mu <- b[i, 1:2] + if (therapists > 0) v[therapist[i], ] else 0
+    w <- c(0, 0)
+    for (burn in 1:50) w <- as.vector(phi %*% w + ls %*% rnorm(k))
+    values <- matrix(NA_real_, sessions, k)
+    for (s in seq_len(sessions)) {
+      w <- as.vector(phi %*% w + ls %*% rnorm(k))
+      values[s, ] <- mu + w
+    }
+    rows[[i]] <- data.frame(patient = sprintf("p%03d", i), therapist = sprintf("t%02d", therapist[i]),
+                            session = seq_len(sessions), alliance = round(values[, 1], 4),
+                            symptoms = round(values[, 2], 4))
+  }
+  long <- do.call(rbind, rows)
+  long[runif(nrow(long)) >= p_missing, ]
+}
+
+# The CSV spiral reads: with the patient-level moderators repeated on every row.
+write_case <- function(long, patients, name) {
+  data <- merge(long, patients, by = "patient", sort = FALSE)
+  data <- data[order(data$patient, data$session), ]
+  write.csv(data, file.path(ref_dir, paste0(name, ".csv")), row.names = FALSE, na = "")
+  data
+}
+
+# ------------------------------------------------------------------------- Stan's fit
+
+# The Stan data for --random all, the window = every session in the data.
+stan_data <- function(data, x, cluster = NULL) {
+  ids <- unique(data$patient)
+  first <- min(data$session); last <- max(data$session)
+  n <- length(ids); nt <- last - first + 1; k <- length(vars)
+  y <- array(0, c(n, nt, k)); observed <- array(FALSE, c(n, nt, k))
+  for (r in seq_len(nrow(data))) {
+    i <- match(data$patient[r], ids); t <- data$session[r] - first + 1
+    for (v in seq_len(k)) if (!is.na(data[[vars[v]]][r])) {
+      y[i, t, v] <- data[[vars[v]]][r]; observed[i, t, v] <- TRUE
+    }
+  }
+  mis <- which(!observed, arr.ind = TRUE)
+  mis <- mis[order(mis[, 1], mis[, 2], mis[, 3]), , drop = FALSE]
+  # s0: pooled within-patient variance of each variable (deviations from the patient's mean
+  # of its observed values; divisor = observed values - patients with any)
+  s0 <- sapply(seq_len(k), function(v) {
+    ss <- 0; df <- 0
+    for (i in seq_len(n)) {
+      o <- y[i, observed[i, , v], v]
+      if (length(o) > 0) { ss <- ss + sum((o - mean(o))^2); df <- df + length(o) - 1 }
+    }
+    ss / df
+  })
+  list(N = n, T = nt, K = k, R = 4, rand_to = c(1, 1, 2, 2), rand_from = c(1, 2, 1, 2),
+       F = 0, fixed_to = integer(0), fixed_from = integer(0), Q = ncol(x), X = x,
+       C = if (is.null(cluster)) 0 else max(cluster), KC = if (is.null(cluster)) 0 else k, cluster = if (is.null(cluster)) rep(0, n) else cluster,
+       y_obs = y, M = nrow(mis), mis = mis, s0 = s0)
+}
+
+# Per parameter, named as spiral's --draws columns: posterior mean, sd, MCSE of the mean,
+# quantiles, R-hat and ESS from posterior's summarise_draws().
+stan_summary <- function(fit, sd_names, moderators, cluster_name = NULL) {
+  d <- as_draws_df(fit)
+  named <- list()
+  k <- length(vars)
+  lag_name <- function(from, to) paste0(vars[from], "->", vars[to])
+  effects <- c(vars, lag_name(1, 1), lag_name(2, 1), lag_name(1, 2), lag_name(2, 2))
+  p <- length(effects)
+  for (j in seq_len(p)) {
+    named[[paste0("fixed:", effects[j])]] <- d[[sprintf("Gamma[1,%d]", j)]]
+    for (m in seq_along(moderators))
+      named[[paste0("moderator:", moderators[m], ":", effects[j])]] <- d[[sprintf("Gamma[%d,%d]", m + 1, j)]]
+  }
+  for (j in seq_len(p)) named[[paste0("sd:", effects[j])]] <- sqrt(d[[sprintf("Psi[%d,%d]", j, j)]])
+  if (!is.null(cluster_name))
+    for (v in seq_len(k)) named[[paste0("sd:", cluster_name, ":", vars[v])]] <- sqrt(d[[sprintf("Tau[%d,%d]", v, v)]])
+  named[[paste0("innovation:", vars[1], "~~", vars[1])]] <- d[["Sigma[1,1]"]]
+  named[[paste0("innovation:", vars[2], "~~", vars[1])]] <- d[["Sigma[2,1]"]]
+  named[[paste0("innovation:", vars[2], "~~", vars[2])]] <- d[["Sigma[2,2]"]]
+  chains <- d$.chain
+  out <- lapply(names(named), function(name) {
+    x <- matrix(named[[name]], ncol = max(chains))
+    list(parameter = name, mean = mean(x), sd = sd(x), mcse_mean = mcse_mean(x),
+         median = median(x), q2.5 = unname(quantile(x, 0.025)), q97.5 = unname(quantile(x, 0.975)),
+         rhat = rhat(x), ess_bulk = ess_bulk(x), ess_tail = ess_tail(x))
+  })
+  out
+}
+
+run_stan <- function(sdata, iter, warmup, seed) {
+  model <- stan_model(model_code = stan_code, model_name = "dsem")
+  sampling(model, data = sdata, chains = 4, cores = 2, iter = iter, warmup = warmup, seed = seed,
+           refresh = 0, control = list(adapt_delta = 0.9))
+}
+
+write_reference <- function(name, call, summary, fit, extra = list()) {
+  sp <- get_sampler_params(fit, inc_warmup = FALSE)
+  out <- c(list(call = call, stan_divergences = sum(sapply(sp, function(s) sum(s[, "divergent__"]))),
+                parameters = summary), extra)
+  write_json(out, file.path(ref_dir, paste0(name, ".json")), auto_unbox = TRUE, digits = NA, pretty = TRUE)
+}
+
+gamma_matrix <- function(q) {
+  # columns: mu_alliance, mu_symptoms, phi a->a, phi s->a, phi a->s, phi s->s
+  g <- matrix(0, q, 6)
+  g[1, ] <- c(4.5, 2.5, 0.30, -0.08, -0.12, 0.40)
+  g
+}
+psi_sd <- c(0.6, 0.7, 0.10, 0.08, 0.08, 0.10)
+sigma <- matrix(c(0.25, -0.05, -0.05, 0.30), 2)
+
+# 100 patients x 7 sessions, a numeric moderator (baseline): the case to develop on.
+case_small <- function() {
+  n <- 100
+  set.seed(11)
+  baseline <- round(rnorm(n), 4)
+  x <- cbind(1, baseline)
+  g <- gamma_matrix(2); g[2, ] <- c(0.1, 0.4, 0, 0, -0.05, 0.05)
+  long <- simulate_dsem(n, 7, g, psi_sd, matrix(0, 2, 2), sigma, x, seed = 12)
+  data <- write_case(long[, c("patient", "session", "alliance", "symptoms")],
+                     data.frame(patient = sprintf("p%03d", seq_len(n)), baseline = baseline), "small")
+  sdata <- stan_data(data, x)
+  fit <- run_stan(sdata, 3000, 1000, 13)
+  write_reference("small", "spiral dsem --data small.csv --id patient --time session --vars alliance,symptoms --random all --between baseline",
+                  stan_summary(fit, NULL, "baseline"), fit, list(s0 = sdata$s0))
+}
+
+# 547 patients x 12 sessions in 5 arms (A-E) with baseline severity: the seed trial's shape.
+case_trial <- function() {
+  n <- 547
+  set.seed(21)
+  baseline <- round(rnorm(n), 4)
+  arm <- sample(rep_len(LETTERS[1:5], n))
+  x <- cbind(1, baseline, sapply(LETTERS[2:5], function(a) as.numeric(arm == a)))
+  g <- gamma_matrix(6)
+  g[2, ] <- c(0.1, 0.4, 0, 0, -0.04, 0.03)
+  g[3, ] <- c(0, -0.2, 0, 0, -0.05, 0)
+  g[6, ] <- c(0.1, -0.3, 0.05, 0, 0, 0)
+  long <- simulate_dsem(n, 12, g, psi_sd, matrix(0, 2, 2), sigma, x, seed = 22)
+  data <- write_case(long[, c("patient", "session", "alliance", "symptoms")],
+                     data.frame(patient = sprintf("p%03d", seq_len(n)), baseline = baseline, arm = arm), "trial")
+  sdata <- stan_data(data, x)
+  fit <- run_stan(sdata, 2000, 1000, 23)
+  write_reference("trial", "spiral dsem --data trial.csv --id patient --time session --vars alliance,symptoms --random all --between baseline,arm",
+                  stan_summary(fit, NULL, c("baseline", "armB", "armC", "armD", "armE")), fit, list(s0 = sdata$s0))
+}
+
+# 300 patients x 7 sessions in 40 therapists (a therapist random effect on the means).
+case_threelevel <- function() {
+  n <- 300
+  x <- matrix(1, n, 1)
+  long <- simulate_dsem(n, 7, gamma_matrix(1), psi_sd, matrix(0, 2, 2), sigma, x, therapists = 40,
+                        tau_sd = c(0.3, 0.25), seed = 32)
+  data <- long[order(long$patient, long$session), ]
+  write.csv(data, file.path(ref_dir, "threelevel.csv"), row.names = FALSE, na = "")
+  ids <- unique(data$patient)
+  therapist_of <- data$therapist[match(ids, data$patient)]
+  cluster <- match(therapist_of, sort(unique(therapist_of)))
+  sdata <- stan_data(data, x, cluster)
+  fit <- run_stan(sdata, 2000, 1000, 33)
+  write_reference("threelevel", "spiral dsem --data threelevel.csv --id patient --time session --vars alliance,symptoms --random all --cluster therapist",
+                  stan_summary(fit, NULL, character(0), "therapist"), fit, list(s0 = sdata$s0))
+}
+
+# posterior's R-hat and ESS on stored draws: AR(1) chains with unequal means, an odd number of
+# iterations, heavy tails, and ties.
+case_diagnostics <- function() {
+  set.seed(41)
+  ar_chain <- function(n, rho, shift) as.numeric(stats::filter(rnorm(n), rho, method = "recursive")) + shift
+  draws <- list(
+    ar = sapply(c(0, 0, 0.1, 0), function(s) ar_chain(1000, 0.9, s)),
+    odd = sapply(c(0, 0.3, 0, 0), function(s) ar_chain(251, 0.5, s)),
+    heavy = matrix(rt(4 * 500, df = 2), 500),
+    ties = matrix(round(rnorm(4 * 400), 1), 400),
+    antithetic = sapply(1:4, function(c) { x <- rnorm(300); x * rep(c(1, -1), 150) + 0.01 * rnorm(300) })
+  )
+  out <- lapply(names(draws), function(name) {
+    x <- round(draws[[name]], 6)
+    write.csv(x, file.path(ref_dir, paste0("draws_", name, ".csv")), row.names = FALSE)
+    list(name = name, rhat = rhat(x), ess_bulk = ess_bulk(x), ess_tail = ess_tail(x),
+         rhat_basic = rhat_basic(x), ess_mean = ess_mean(x))
+  })
+  write_json(list(call = "posterior 1.4.0: rhat(x), ess_bulk(x), ess_tail(x) on the draws (iterations x chains)",
+                  cases = out), file.path(ref_dir, "diagnostics.json"), auto_unbox = TRUE, digits = NA, pretty = TRUE)
+}
+
+what <- commandArgs(trailingOnly = TRUE)
+if (length(what) == 0) what <- "all"
+if (what %in% c("diagnostics", "all")) case_diagnostics()
+if (what %in% c("small", "all")) case_small()
+if (what %in% c("threelevel", "all")) case_threelevel()
+if (what %in% c("trial", "all")) case_trial()

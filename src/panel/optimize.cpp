@@ -173,19 +173,24 @@ Minimum minimize(const Objective& counted, Eigen::VectorXd x, double tolerance, 
   // moved_beyond_hessian_reuse): a Hessian costs a gradient per parameter, more than BFGS.
   Eigen::MatrixXd hessian = hessian_by_differences(counted, point.x, point.gradient, exact);
   Eigen::VectorXd hessian_at = point.x;
-  for (int newton = 0; newton < 10 && result.evaluations <= budget && !small(point.gradient, tolerance);
-       ++newton, ++result.iterations) {
+  // They go on while the gradient is above the tolerance or the Newton step moves a parameter
+  // by more than 1e-10: on ill-conditioned (near-singular) data a gradient below the tolerance
+  // still leaves the parameters ~1e-6 from the optimum, and two fits of the same data in other
+  // units (specification section 7.1) would differ by that much.
+  for (int newton = 0; newton < 10 && result.evaluations <= budget; ++newton, ++result.iterations) {
     if (newton > 0) {
       hessian = hessian_by_differences(counted, point.x, point.gradient, exact);
       hessian_at = point.x;
     }
     Eigen::LLT<Eigen::MatrixXd> llt(hessian);
     if (llt.info() != Eigen::Success) {
-      point = bfgs(objective, point, tolerance, result.iterations);
+      if (!small(point.gradient, tolerance)) point = bfgs(objective, point, tolerance, result.iterations);
       break;
     }
+    const Eigen::VectorXd step = -llt.solve(point.gradient);
+    if (small(point.gradient, tolerance) && step.cwiseAbs().maxCoeff() < 1e-10) break;
     Point next;
-    if (!line_search(objective, point, -llt.solve(point.gradient), next)) break;
+    if (!line_search(objective, point, step, next)) break;
     point = std::move(next);
   }
   if (moved_beyond_hessian_reuse(hessian_at, point.x))

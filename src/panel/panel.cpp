@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <future>
+#include <limits>
 #include <system_error>
 
 #include <boost/math/distributions/normal.hpp>
@@ -97,15 +98,15 @@ RandomIntercepts random_intercepts(const PanelModel& model, const Eigen::VectorX
 
 // Chi-square against the saturated model, CFI and TLI against the independence model
 // (Bentler 1990; Tucker & Lewis 1973) and RMSEA (Steiger 1990), as lavaan's fitMeasures().
-void fit_measures(const panel::Saturated& h1, const panel::WideData& wide, PanelResult& r) {
-  const long p = wide.y.cols();
-  const double n = static_cast<double>(wide.y.rows());
+void fit_measures(const panel::Saturated& h1, const Eigen::MatrixXd& y, PanelResult& r) {
+  const long p = y.cols();
+  const double n = static_cast<double>(y.rows());
   if (!h1.converged) r.warnings.push_back("the EM algorithm for the saturated model did not converge");
   const long moments = p * (p + 1) / 2 + p;
   r.chisq = 2 * (h1.loglik - r.logLik);
   r.chisq_df = moments - r.n_parameters;
   r.chisq_p = upper_chisq(r.chisq, static_cast<double>(r.chisq_df));
-  const double baseline = 2 * (h1.loglik - panel::independence_loglik(wide.y));
+  const double baseline = 2 * (h1.loglik - panel::independence_loglik(y));
   const double baseline_df = static_cast<double>(moments - 2 * p);
   const double df = static_cast<double>(r.chisq_df);
   if (r.chisq_df <= 0) {
@@ -121,17 +122,59 @@ void fit_measures(const panel::Saturated& h1, const panel::WideData& wide, Panel
   r.RMSEA = std::sqrt(std::max(r.chisq / n / df - 1 / n, 0.0));
 }
 
+// The fit from several starting values, on standardized data: the rough fit to the pairwise
+// moments first (starting_values), then the simple values with half, most and little of each
+// variance in the within parts, each tried only when the ones before did not reach a
+// stationary point; the best (lowest -logL / N) of those tried. Never an empty reason.
+panel::Minimum fit_from_starts(const PanelModel& model, const std::vector<panel::Pattern>& patterns,
+                               const Eigen::MatrixXd& y) {
+  const double n = static_cast<double>(y.rows());
+  const panel::Objective objective = panel::likelihood_objective(model, patterns, n);
+  const panel::ExactBlock closed_form = panel::closed_form_hessian(model, patterns, n);
+  const auto usable = [](const panel::Minimum& fit) {
+    // stationary: by the gradient, or (on near-singular data, where a few parameters are tiny)
+    // by a Newton step that could gain no more than rounding (minimize's `converged`)
+    return std::isfinite(fit.value) && fit.gradient.size() > 0 &&
+           (fit.converged || fit.gradient.cwiseAbs().maxCoeff() < 1e-4);
+  };
+  std::vector<Eigen::VectorXd> starts{panel::starting_values(model, y)};
+  for (double within_share : {0.5, 0.8, 0.2}) starts.push_back(model.start(y, within_share));
+  if (!model.random_intercepts()) starts.resize(2);
+  panel::Minimum best;
+  best.value = std::numeric_limits<double>::infinity();
+  for (const Eigen::VectorXd& start : starts) {
+    panel::Minimum fit = panel::minimize(objective, start, 1e-9, model.complete_data_information(start), closed_form);
+    const bool better = usable(fit) && (!usable(best) || fit.value < best.value);
+    if (better || (!usable(best) && !(fit.value >= best.value))) best = std::move(fit);
+    if (usable(best) && best.converged) break;
+  }
+  if (!usable(best)) {
+    std::string reason = best.message;
+    if (reason.empty())
+      reason = best.gradient.size() > 0 && best.gradient.allFinite()
+                   ? fmt::format("the gradient did not vanish (largest element {:.3g})", best.gradient.cwiseAbs().maxCoeff())
+                   : "no starting value gave a finite likelihood";
+    throw AnalysisError("panel: the optimizer failed: " + reason + " (" + std::to_string(starts.size()) +
+                        " starting values tried)");
+  }
+  return best;
+}
+
 }  // namespace
 
 PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   panel::WideData wide = panel::wide_from_long(table, options);
-  const std::vector<panel::Pattern> patterns = panel::missing_patterns(wide.y);
   const int k = static_cast<int>(wide.vars.size());
+  // Fitted on standardized variables (see panel::standardize) and carried back to the data's
+  // units exactly: theta = center + D theta* (D diagonal), Cov = D Cov* D, logL = logL* - log|J|.
+  const panel::Standardized z = panel::standardize(wide.y, k);
+  const std::vector<panel::Pattern> patterns = panel::missing_patterns(z.y);
   const PanelModel model(k, static_cast<int>(wide.waves.size()), options.model == "riclpm");
   const double n = static_cast<double>(wide.y.rows());
   // The saturated model (for the fit measures) does not depend on the fit: its EM runs on
   // another core meanwhile, unless this fit is itself one of a parallel loop's tasks.
-  const auto saturated = [&] { return panel::saturated_fiml(patterns, wide.y); };
+  // The saturated model in the data's units, where lavaan's EM stopping rule applies.
+  const auto saturated = [&] { return panel::saturated_fiml(panel::missing_patterns(wide.y), wide.y); };
   std::future<panel::Saturated> h1;
   if (options.fit_measures) {
     try {
@@ -141,17 +184,10 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
     }
   }
 
-  const panel::Objective objective = panel::likelihood_objective(model, patterns, n);
-  const panel::ExactBlock closed_form = panel::closed_form_hessian(model, patterns, n);
-  // From the rough fit to the pairwise moments (~1/5 of a FIML evaluation each), the FIML fit
-  // needs fewer BFGS evaluations than from the simple starting values.
-  const Eigen::VectorXd start = panel::starting_values(model, wide.y);
-  const panel::Minimum fit = panel::minimize(objective, start, 1e-9, model.complete_data_information(start), closed_form);
-  // A point far from stationary is no estimate (lavaan would report non-convergence);
-  // one that is close but above the tolerance is reported with a warning.
-  if (!std::isfinite(fit.value) || !(fit.gradient.cwiseAbs().maxCoeff() < 1e-4)) {
-    throw AnalysisError("panel: the optimizer failed: " + fit.message);
-  }
+  const panel::Minimum fit = fit_from_starts(model, patterns, z.y);
+  const Eigen::VectorXd factor = model.parameter_scales(z.scale);
+  Eigen::VectorXd theta = factor.cwiseProduct(fit.x);
+  for (long j = 0; j < model.n_means(); ++j) theta(j) += z.center(j % k);
 
   PanelResult r;
   r.model = options.model;
@@ -165,7 +201,7 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   r.converged = fit.converged;
   if (!fit.converged) r.warnings.push_back("the optimizer did not converge: " + fit.message);
   r.n_parameters = model.n_parameters();
-  r.logLik = -fit.value * n;
+  r.logLik = -fit.value * n - z.log_jacobian;
   r.AIC = -2 * r.logLik + 2 * static_cast<double>(r.n_parameters);
   r.BIC = -2 * r.logLik + static_cast<double>(r.n_parameters) * std::log(n);
 
@@ -173,12 +209,14 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   Eigen::MatrixXd covariance = Eigen::MatrixXd::Constant(information.rows(), information.cols(), NA);
   const Eigen::LLT<Eigen::MatrixXd> information_llt(information);
   if (information_llt.info() == Eigen::Success)
-    covariance = information_llt.solve(Eigen::MatrixXd::Identity(information.rows(), information.cols()));
+    covariance = factor.asDiagonal() *
+                 information_llt.solve(Eigen::MatrixXd::Identity(information.rows(), information.cols())) *
+                 factor.asDiagonal();
   else r.warnings.push_back("the observed information matrix is not positive definite; no standard errors");
-  r.lagged = lagged_effects(model, fit.x, covariance, wide.vars, options.level);
-  if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, fit.x, wide.vars);
-  warn_if_not_positive_definite(model, fit.x, wide, r.warnings);
-  if (options.fit_measures) fit_measures(h1.get(), wide, r);
+  r.lagged = lagged_effects(model, theta, covariance, wide.vars, options.level);
+  if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, theta, wide.vars);
+  warn_if_not_positive_definite(model, theta, wide, r.warnings);
+  if (options.fit_measures) fit_measures(h1.get(), wide.y, r);
   return r;
 }
 

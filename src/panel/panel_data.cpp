@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -79,13 +80,15 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
   wide.vars = options.vars;
 
   // Patients in order of first appearance (told apart by factor code when the id is a
-  // factor, else by text); waves = every integer in [first, last].
+  // factor, else by text); waves = the distinct time values in [first, last], ascending
+  // (specification section 7.1: 1970, 1971, ... or 10, 20, ...).
   std::vector<long> row_patient(table.rows(), -1);
   std::vector<long> patient_of_code(id.is_numeric() ? 0 : id.levels.size(), -1);
   std::map<std::string, long> patient_of_text;
   long patients = 0;
-  long lo = options.first.value_or(std::numeric_limits<long>::max());
-  long hi = options.last.value_or(std::numeric_limits<long>::min());
+  const long lo = options.first.value_or(std::numeric_limits<long>::min());
+  const long hi = options.last.value_or(std::numeric_limits<long>::max());
+  std::set<long> distinct_times;
   long skipped = 0;
   for (std::size_t r = 0; r < table.rows(); ++r) {
     if (id.missing(r) || is_na(time.numbers[r])) {
@@ -96,19 +99,20 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
                                     : patient_of_code[static_cast<std::size_t>(id.codes[r])];
     if (patient < 0) patient = patients++;
     row_patient[r] = patient;
-    if (!options.first) lo = std::min(lo, times[r]);
-    if (!options.last) hi = std::max(hi, times[r]);
+    if (times[r] >= lo && times[r] <= hi) distinct_times.insert(times[r]);
   }
   if (skipped > 0) {
     wide.warnings.push_back(std::to_string(skipped) + " rows without " + options.id + " or " + options.time +
                             " were not used");
   }
-  if (patients == 0 || hi < lo || hi - lo + 1 < 3) {
+  if (distinct_times.size() < 3) {
     throw InputError("--time '" + options.time + "': the panel models need at least 3 waves, found " +
-                     std::to_string(patients == 0 || hi < lo ? 0 : hi - lo + 1));
+                     std::to_string(distinct_times.size()));
   }
-  if (hi - lo + 1 > 1000) throw InputError("--time '" + options.time + "': more than 1000 waves");
-  for (long t = lo; t <= hi; ++t) wide.waves.push_back(t);
+  if (distinct_times.size() > 1000) throw InputError("--time '" + options.time + "': more than 1000 waves");
+  wide.waves.assign(distinct_times.begin(), distinct_times.end());
+  std::map<long, std::size_t> wave_of_time;
+  for (std::size_t w = 0; w < wide.waves.size(); ++w) wave_of_time[wide.waves[w]] = w;
 
   const std::size_t k = options.vars.size();
   const std::size_t p = k * wide.waves.size();
@@ -119,12 +123,13 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
   for (std::size_t r = 0; r < table.rows(); ++r) {
     const long patient = row_patient[r];
     if (patient < 0 || times[r] < lo || times[r] > hi) continue;  // no id or time, or outside the window
+    const std::size_t wave = wave_of_time.at(times[r]);
     for (std::size_t v = 0; v < k; ++v) {
       const double x = values[v]->numbers[r];
       if (!is_na(x) && !std::isfinite(x)) {
         throw InputError(where(table, r) + ": column '" + options.vars[v] + "' holds an infinite value");
       }
-      all(patient, static_cast<long>(static_cast<std::size_t>(times[r] - lo) * k + v)) = x;
+      all(patient, static_cast<long>(wave * k + v)) = x;
     }
   }
 
@@ -228,6 +233,30 @@ std::optional<Pattern> pairwise_moments(const Eigen::MatrixXd& y) {
   for (int j = 0; j < static_cast<int>(p); ++j) all.observed.push_back(j);
   all.cov_factor = llt.matrixL();
   return all;
+}
+
+Standardized standardize(const Eigen::MatrixXd& y, int k) {
+  Standardized z;
+  z.y = y;
+  z.center.resize(k);
+  z.scale.resize(k);
+  for (int v = 0; v < k; ++v) {
+    double sum = 0, count = 0;
+    for (long j = v; j < y.cols(); j += k)
+      for (long i = 0; i < y.rows(); ++i)
+        if (!is_na(y(i, j))) sum += y(i, j), ++count;
+    const double mean = sum / count;
+    double squares = 0;
+    for (long j = v; j < y.cols(); j += k)
+      for (long i = 0; i < y.rows(); ++i)
+        if (!is_na(y(i, j))) squares += (y(i, j) - mean) * (y(i, j) - mean);
+    const double sd = std::sqrt(squares / count);
+    z.center(v) = mean;
+    z.scale(v) = sd > 0 ? sd : 1;
+    for (long j = v; j < y.cols(); j += k) z.y.col(j) = (y.col(j).array() - mean) / z.scale(v);
+    z.log_jacobian += count * std::log(z.scale(v));
+  }
+  return z;
 }
 
 }  // namespace spiral::panel

@@ -43,4 +43,17 @@ std::vector<Pattern> missing_patterns(const Eigen::MatrixXd& y);
 // evaluation instead of one per pattern, and lands near the FIML estimates.
 std::optional<Pattern> pairwise_moments(const Eigen::MatrixXd& y);
 
+// The wide data with each variable centred and scaled by the mean and standard deviation of
+// all its observed values (every wave alike), on which the models are fitted: the fit then
+// does not depend on the variables' units (specification section 7.1), and the optimizer works on
+// parameters of comparable size. A model's estimates in the data's units follow by the
+// linear map PanelModel::parameter_scales; logL in the data's units is the standardized
+// one minus log_jacobian = sum over variables of (observed values) x log(scale).
+struct Standardized {
+  Eigen::MatrixXd y;
+  Eigen::VectorXd center, scale;  // per variable
+  double log_jacobian = 0;
+};
+Standardized standardize(const Eigen::MatrixXd& y, int k);
+
 }  // namespace spiral::panel

@@ -206,7 +206,7 @@ Eigen::MatrixXd PanelModel::complete_data_information(const Eigen::VectorXd& the
   return information.selfadjointView<Eigen::Lower>();  // (the linear parameters follow the lagged ones)
 }
 
-Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y) const {
+Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y, double within_share) const {
   Eigen::VectorXd theta = Eigen::VectorXd::Zero(size_);
   Eigen::VectorXd variance(p_);
   for (long j = 0; j < p_; ++j) {
@@ -217,7 +217,7 @@ Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y) const {
     const double var = observed.select((column - theta(j)).square(), 0.0).sum() / n;
     variance(j) = var > 0 ? var : 1;
   }
-  const double within_share = random_intercepts_ ? 0.5 : 1.0;
+  if (!random_intercepts_) within_share = 1;
   for (int v = 0; v < k_; ++v) {
     double mean_variance = 0;
     for (int t = 0; t < waves_; ++t) mean_variance += variance(t * k_ + v) / waves_;
@@ -225,6 +225,21 @@ Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y) const {
     for (int t = 0; t < waves_; ++t) theta(psi_index(t, v, v)) = within_share * variance(t * k_ + v);
   }
   return theta;
+}
+
+Eigen::VectorXd PanelModel::parameter_scales(const Eigen::VectorXd& scale) const {
+  Eigen::VectorXd factor(size_);
+  for (int t = 0; t < waves_; ++t)
+    for (int v = 0; v < k_; ++v) factor(t * k_ + v) = scale(v);
+  for (int to = 0; to < k_; ++to)
+    for (int from = 0; from < k_; ++from) factor(b_index(to, from)) = scale(to) / scale(from);
+  for (int a = 0; a < k_; ++a) {
+    for (int b = a; b < k_; ++b) {
+      if (random_intercepts_) factor(phi_index(a, b)) = scale(a) * scale(b);
+      for (int t = 0; t < waves_; ++t) factor(psi_index(t, a, b)) = scale(a) * scale(b);
+    }
+  }
+  return factor;
 }
 
 }  // namespace spiral::panel

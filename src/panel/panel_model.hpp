@@ -59,7 +59,13 @@ class PanelModel {
 
   // Starting values: observed means, B = 0, and the observed per-wave covariance split
   // between the random intercepts and the within parts.
-  Eigen::VectorXd start(const Eigen::MatrixXd& y) const;
+  // within_share: the part of each variable's observed variance given to the within parts
+  // (the rest to the random intercept; 1 in the CLPM).
+  Eigen::VectorXd start(const Eigen::MatrixXd& y, double within_share = 0.5) const;
+
+  // The factor by which each parameter moves when variable v is multiplied by scale(v):
+  // means s_v, the effect of `from` on `to` s_to / s_from, a covariance of a and b s_a s_b.
+  Eigen::VectorXd parameter_scales(const Eigen::VectorXd& scale) const;
 
   Eigen::MatrixXd lagged(const Eigen::VectorXd& theta) const;             // B (to, from)
   Eigen::MatrixXd symmetric(const Eigen::VectorXd& theta, long offset) const;  // from a vech block

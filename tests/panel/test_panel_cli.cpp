@@ -94,5 +94,29 @@ TEST(PanelCli, BadDataAreInputErrors) {
   expect_input_error("--data '" + two_waves + "'" + columns + " --vars a,b", "at least 3 waves");
 }
 
+// The command of issue 28 that ended "the optimizer failed: " with no reason (exit 1) while
+// lavaan converges (reference produc_unemp_lgsp_1970.json of panel.R section real: lavaan's
+// best logLik, which spiral reaches).
+TEST(PanelCli, ProducWindowThatFailedWithoutAReasonFits) {
+  const auto reference = test::reference_json("panel/produc_unemp_lgsp_1970.json");
+  const test::RunResult r = run_spiral("panel --data '" + test::test_path("data/panel/produc_long.csv") +
+                                       "' --id state --time year --vars unemp,lgsp --first 1970 --last 1974 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto json = nlohmann::json::parse(r.out);
+  EXPECT_GE(json["logLik"].get<double>(), reference["logLik"].get<double>() - 1e-6);
+}
+
+// A fit that fails names its reason after "the optimizer failed: " (specification section 7.1), on the
+// study lavaan cannot fit either (riclpm_nonconvergent.json: converged = FALSE).
+TEST(PanelCli, AFailedFitSaysWhy) {
+  EXPECT_FALSE(test::reference_json("panel/riclpm_nonconvergent.json")["converged"].get<bool>());
+  const test::RunResult r = run_spiral("panel --data '" + test::test_path("data/panel/nonconvergent.csv") + "'" +
+                                       columns + " --vars alliance,symptoms");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const std::string lead = "spiral: error: panel: the optimizer failed: ";
+  ASSERT_EQ(r.err.rfind(lead, 0), 0u) << r.err;
+  EXPECT_GT(r.err.size(), lead.size() + 10) << r.err;
+}
+
 }  // namespace
 }  // namespace spiral

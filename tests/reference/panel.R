@@ -1,8 +1,12 @@
 # Reference values for tests/panel: RI-CLPM and CLPM fitted by lavaan with FIML.
-# Run from the repository root:  Rscript tests/reference/panel.R
+# Run from the repository root:  Rscript tests/reference/panel.R [section ...]
+# (sections: simulated real em; default all of them). PANEL_CASES=name,name limits section
+# real to those cases.
 # Writes the long-format data sets to tests/data/panel/*.csv and lavaan's numbers to
 # tests/reference/panel/*.json. Needs lavaan and jsonlite (scripts/install-deps.sh reference).
 suppressPackageStartupMessages({ library(lavaan); library(jsonlite) })
+sections <- commandArgs(trailingOnly = TRUE)
+want <- function(section) length(sections) == 0 || section %in% sections
 
 data_dir <- "tests/data/panel"
 ref_dir <- "tests/reference/panel"
@@ -117,6 +121,7 @@ reference <- function(name, long, vars, model, waves, level = 95, extra = list()
 
 write_long <- function(long, name) write.csv(long, file.path(data_dir, name), row.names = FALSE, na = "")
 
+if (want("simulated")) {
 B2 <- matrix(c(0.30, -0.08, -0.10, 0.40), 2, 2)  # rows = to, columns = from
 vars2 <- c("alliance", "symptoms")
 
@@ -164,3 +169,79 @@ write(toJSON(list(call = paste0("tests/reference/panel.R, case 4: ", CALL, "; la
 #    with variances in the hundreds), as README's `spiral panel` example fits it.
 example <- read.csv("examples/sessions.csv")
 reference("riclpm_example", example, vars2, "riclpm", 1:7)
+}  # simulated
+
+# 6. Real panels (plm's Produc and LaborSupply) on which spiral once failed or stopped short of
+#    the maximum. lavaan is run from its default and its simple starting values, on the data as
+#    they are and on each variable divided by its standard deviation (logL carried back by the
+#    Jacobian), with tight tolerances; the reference is the best logL of these fits.
+if (want("real")) {
+  suppressPackageStartupMessages(library(plm))
+  data(Produc, package = "plm"); data(LaborSupply, package = "plm")
+  produc <- data.frame(state = Produc$state, year = Produc$year, unemp = Produc$unemp, lgsp = log(Produc$gsp),
+                       lemp = log(Produc$emp), lpcap = log(Produc$pcap))
+  write.csv(produc, file.path(data_dir, "produc_long.csv"), row.names = FALSE)
+  labor <- data.frame(id = LaborSupply$id, year = LaborSupply$year, lnhr = LaborSupply$lnhr,
+                      lnwg = LaborSupply$lnwg, kids = LaborSupply$kids)
+  write.csv(labor, file.path(data_dir, "laborsupply_long.csv"), row.names = FALSE)
+
+  cases <- strsplit(Sys.getenv("PANEL_CASES"), ",")[[1]]
+  best_loglik <- function(name, long, id, time, vars, waves) {
+    if (length(cases) > 0 && !(name %in% cases)) return(invisible())
+    names(long)[names(long) == id] <- "patient"
+    names(long)[names(long) == time] <- "session"
+    long <- long[long$session %in% waves, ]
+    sds <- sapply(vars, function(v) sqrt(mean((long[[v]] - mean(long[[v]], na.rm = TRUE))^2, na.rm = TRUE)))
+    jacobian <- sum(sapply(vars, function(v) sum(!is.na(long[[v]])) * log(sds[[v]])))
+    scaled <- long
+    for (v in vars) scaled[[v]] <- long[[v]] / sds[[v]]
+    syntax <- panel_syntax(vars, waves, "riclpm")
+    tries <- list()
+    for (units in c("data", "standardized")) for (start in c("default", "simple")) {
+      fit <- try(lavaan(syntax, data = to_wide(if (units == "data") long else scaled, vars, waves), missing = "ml",
+                        meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE, start = start,
+                        control = list(rel.tol = 1e-12)), silent = TRUE)
+      if (inherits(fit, "try-error")) next
+      ll <- fit@loglik$loglik - if (units == "data") 0 else jacobian
+      tries[[length(tries) + 1]] <- list(units = units, start = start, converged = lavInspect(fit, "converged"),
+                                         logLik = ll)
+    }
+    lls <- sapply(tries, function(t) t$logLik)
+    out <- list(call = paste0("tests/reference/panel.R section real: best_loglik('", name, "'): the largest logLik of ",
+                              CALL, " with start = 'default' | 'simple', control = list(rel.tol = 1e-12), on the data ",
+                              "and on the standardized data (logLik minus the Jacobian)"),
+                data = paste0("data/panel/", if (id == "state") "produc_long.csv" else "laborsupply_long.csv"),
+                id = id, time = time, vars = vars, first = min(waves), last = max(waves),
+                logLik = max(lls), tries = tries)
+    write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref_dir, paste0(name, ".json")))
+    cat(name, ": best logLik", max(lls), "of", lls, "\n")
+  }
+  best_loglik("produc_unemp_lgsp_1970", produc, "state", "year", c("unemp", "lgsp"), 1970:1974)
+  best_loglik("produc_lgsp_lemp_1970", produc, "state", "year", c("lgsp", "lemp"), 1970:1976)
+  best_loglik("produc_lgsp_lemp_1980", produc, "state", "year", c("lgsp", "lemp"), 1980:1984)
+  best_loglik("produc_unemp_lpcap_1979", produc, "state", "year", c("unemp", "lpcap"), 1979:1986)
+  best_loglik("produc_unemp_lpcap_1970", produc, "state", "year", c("unemp", "lpcap"), 1970:1976)
+  best_loglik("produc_unemp_lgsp_lpcap", produc, "state", "year", c("unemp", "lgsp", "lpcap"), 1970:1976)
+  best_loglik("laborsupply_1979", labor, "id", "year", c("lnhr", "lnwg", "kids"), 1979:1984)
+}
+
+# 7. The saturated model's EM with heavy missingness: 3 variables x 8 waves, 200 patients, a
+#    quarter of the session rows and of the cells missing. lavaan's EM for h1 needs more than
+#    its default 500 iterations (em.h1.iter.max = 5000 here).
+if (want("em")) {
+  B3 <- matrix(c(0.3, 0.1, 0.0, -0.1, 0.35, 0.05, 0.05, -0.1, 0.25), 3, 3)
+  vars3 <- c("alliance", "symptoms", "affect")
+  heavy <- simulate_long(200, 8, B3, diag(3) * 0.7 + 0.2, diag(3) * 0.6 + 0.1, vars3, 501)
+  heavy <- make_missing(heavy, vars3, 0.25, 0.25, 502)
+  write_long(heavy, "heavy3.csv")
+  fit <- lavaan(panel_syntax(vars3, 1:8, "riclpm"), data = to_wide(heavy, vars3, 1:8), missing = "ml",
+                meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE, em.h1.iter.max = 5000)
+  fm <- fitMeasures(fit, c("logl", "unrestricted.logl", "chisq", "df", "cfi", "tli", "rmsea"))
+  out <- list(call = paste0("tests/reference/panel.R section em: ", sub("\\)$", ", em.h1.iter.max = 5000)", CALL),
+                            " on heavy3.csv; fitMeasures(fit)"),
+              vars = vars3, converged = lavInspect(fit, "converged"), logLik = unname(fm["logl"]),
+              h1_logLik = unname(fm["unrestricted.logl"]), chisq = unname(fm["chisq"]), chisq_df = unname(fm["df"]),
+              CFI = unname(fm["cfi"]), TLI = unname(fm["tli"]), RMSEA = unname(fm["rmsea"]))
+  write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref_dir, "riclpm_heavy3.json"))
+  cat("heavy3: chisq", fm["chisq"], "cfi", fm["cfi"], "\n")
+}

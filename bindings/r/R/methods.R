@@ -1,47 +1,202 @@
-# Methods of the result classes: print() shows the CLI's text table; accessors read the
-# command's JSON (no statistics here).
+# Methods of the result classes (specification section 8.1): print() shows the CLI's text table;
+# the generics of lme4, lmerTest and metafor read the command's JSON. No statistics here
+# beyond a t or normal quantile for an interval at another level than the fit's.
 
+#' Print a spiral result
+#'
+#' Shows the CLI's text table, laid out as R's `summary()` of the lme4 / metafor / lavaan
+#' counterpart.
+#' @param x,object a result of [lmm()], [meta()], [panel()], [ipd_run()], ...
+#' @param ... unused.
+#' @return `x`, invisibly (`summary()` returns `object`).
+#' @examples
+#' fit <- lmm(distance ~ age + (1 | Subject), nlme::Orthodont)
+#' print(fit)
+#' summary(fit)
+#' @export
 print.spiral_result <- function(x, ...) {
-  cat(attr(x, "text"))
+  cat(text_without_warnings(x))
   invisible(x)
 }
 
-# The summary is the CLI's text table, which is already R's summary() layout.
+# The text table without its "warning: ..." lines: they were R warnings when the result was
+# made, and a result printed at top level would show each a second time.
+text_without_warnings <- function(x) {
+  lines <- strsplit(attr(x, "text"), "\n", fixed = TRUE)[[1]]
+  shown <- paste0("warning: ", unlist(x$warnings))
+  paste0(paste(lines[!lines %in% shown], collapse = "\n"), "\n")
+}
+
+#' @rdname print.spiral_result
+#' @export
 summary.spiral_result <- function(object, ...) object
 
-# The main table of a result: fixed, coefficients, lagged, pooled or results.
-main_table <- function(x) {
-  for (name in c("fixed", "coefficients", "lagged", "pooled", "results")) {
-    if (is.data.frame(x[[name]])) return(x[[name]])
-  }
-  stop("this result has no table of estimates", call. = FALSE)
+# The error of a generic that has no answer for a result (never NULL).
+no_answer <- function(generic, object, why) {
+  stop(generic, "(): not available for a ", class(object)[1], " result: ", why, call. = FALSE)
 }
 
 named_estimates <- function(table, names) stats::setNames(table$estimate, names)
 
-coef.spiral_lmm <- function(object, ...) named_estimates(object$fixed, object$fixed$term)
-coef.spiral_meta <- function(object, ...) named_estimates(object$coefficients, object$coefficients$term)
-coef.spiral_panel <- function(object, ...) {
-  named_estimates(object$lagged, paste0(object$lagged$from, "->", object$lagged$to))
-}
-
 vcov_of <- function(object) attr(object, "matrices")$vcov
-vcov.spiral_lmm <- function(object, ...) vcov_of(object)
-vcov.spiral_meta <- function(object, ...) vcov_of(object)
 
-# lme4-style accessors: methods of nlme's generics, which lme4 re-exports, so that loading
-# lme4 beside spiral (or after it) masks nothing.
+# ------------------------------------------------------------------------------ lmm
+
+#' lme4's generics for a linear mixed model
+#'
+#' The methods a `merMod` fitted by `lme4::lmer()` (with lmerTest) answers, with the same
+#' numbers. `confint()` gives the intervals the summary prints (Wald with Satterthwaite's
+#' t); `anova()` of two fits is the likelihood-ratio test of `anova(m0, m1)` (ML refits);
+#' `update()` refits with a changed formula or options; `ranef()` returns lme4's list of data
+#' frames, one per grouping factor, with the conditional SDs as attribute `"condsd"`.
+#'
+#' `fitted()`, `residuals()`, `predict()` and `anova()` of one fit stop with an error: the
+#' lmm engine does not return fitted values or F tests yet.
+#'
+#' @param object,x,fitted a `spiral_lmm` result of [lmm()].
+#' @param parm the terms (names or indices); all by default.
+#' @param level the confidence level (a proportion).
+#' @param method "Wald" (the summary's intervals).
+#' @param formula. changes to the formula, as in [stats::update.formula()].
+#' @param condVar whether to attach the conditional SDs (attribute `"condsd"`).
+#' @param sigma unused (an argument of nlme's generic).
+#' @param name what `getME()` returns: `"theta"` or `"lower"` (for `lme4::isSingular()`).
+#' @param ... further fits (`anova()`), options to change (`update()`), unused otherwise.
+#' @return As the lme4 method.
+#' @examples
+#' fit <- lmm(distance ~ age + (age | Subject), nlme::Orthodont)
+#' confint(fit)
+#' logLik(fit)
+#' c(AIC(fit), BIC(fit), nobs(fit), sigma(fit))
+#' ranef(fit)$Subject[1:3, ]
+#' fit0 <- update(fit, . ~ . - age)
+#' anova(fit0, fit)
+#' @name lmm-methods
+NULL
+
+#' @rdname lmm-methods
+#' @export
+coef.spiral_lmm <- function(object, ...) named_estimates(object$fixed, object$fixed$term)
+
+#' @rdname lmm-methods
+#' @export
+vcov.spiral_lmm <- function(object, ...) vcov_of(object)
+
+#' @rdname lmm-methods
+#' @importFrom nlme fixef
+#' @export
 fixef.spiral_lmm <- function(object, ...) coef.spiral_lmm(object)
 
-# Conditional modes and their conditional SDs (lme4's ranef(fit, condVar = TRUE)).
-ranef.spiral_lmm <- function(object, ...) {
-  modes <- attr(object, "tables")$ranef
-  if (is.null(modes)) stop("no conditional modes: fit with lmm(..., ranef = TRUE)", call. = FALSE)
-  modes
+# The intervals of a table with columns term, estimate, std_error, df, conf_low, conf_high
+# at the fit's level `fit_level` (percent): the table's own at that level, else Wald with the
+# table's df (t) or, without df, the normal quantile. As confint.default names its columns.
+table_confint <- function(table, fit_level, parm, level) {
+  terms <- table$term
+  if (missing(parm)) parm <- terms
+  if (is.numeric(parm)) parm <- terms[parm]
+  unknown <- setdiff(parm, terms)
+  if (length(unknown) > 0L) stop("parm: no term ", paste0("'", unknown, "'", collapse = ", "), call. = FALSE)
+  rows <- match(parm, terms)
+  if (isTRUE(all.equal(level * 100, fit_level))) {
+    bounds <- cbind(table$conf_low[rows], table$conf_high[rows])
+  } else {
+    df <- if (is.null(table$df)) rep(NA_real_, nrow(table)) else table$df
+    q <- ifelse(is.na(df[rows]), stats::qnorm((1 + level) / 2), stats::qt((1 + level) / 2, df[rows]))
+    bounds <- table$estimate[rows] + outer(q * table$std_error[rows], c(-1, 1))
+  }
+  percent <- paste(format(100 * c(1 - level, 1 + level) / 2, trim = TRUE, scientific = FALSE, digits = 3), "%")
+  matrix(bounds, ncol = 2L, dimnames = list(parm, percent))
 }
 
-# Standard deviations and correlations of the random terms (and the residual SD).
-VarCorr.spiral_lmm <- function(x, ...) {
+#' @rdname lmm-methods
+#' @export
+confint.spiral_lmm <- function(object, parm, level = 0.95, method = "Wald", ...) {
+  if (!identical(method, "Wald")) no_answer("confint", object, paste0("method = '", method, "' is not available; use \"Wald\""))
+  table_confint(object$fixed, fit_level(object), parm, level)
+}
+
+# The confidence level (percent) the result's tables were computed at.
+fit_level <- function(object) {
+  level <- attr(object, "call_args")$options$level
+  if (is.null(level)) 95 else level
+}
+
+#' @rdname lmm-methods
+#' @export
+sigma.spiral_lmm <- function(object, ...) object$sigma
+
+#' @rdname lmm-methods
+#' @export
+nobs.spiral_lmm <- function(object, ...) as.integer(object$n_obs)
+
+#' @rdname lmm-methods
+#' @export
+logLik.spiral_lmm <- function(object, ...) {
+  structure(object$logLik, df = object$df_model, nobs = object$n_obs, class = "logLik")
+}
+
+#' @rdname lmm-methods
+#' @export
+deviance.spiral_lmm <- function(object, ...) object$criterion
+
+#' @rdname lmm-methods
+#' @export
+formula.spiral_lmm <- function(x, ...) {
+  f <- attr(x, "call_args")$options$formula
+  if (is.character(f)) stats::as.formula(f, env = globalenv()) else f
+}
+
+#' @rdname lmm-methods
+#' @export
+update.spiral_lmm <- function(object, formula., ...) {
+  args <- attr(object, "call_args")
+  formula <- if (missing(formula.)) formula.spiral_lmm(object) else stats::update.formula(formula.spiral_lmm(object), formula.)
+  options <- utils::modifyList(args$options, c(list(formula = formula), list(...)))
+  do.call(lmm, c(list(data = args$data), options))
+}
+
+#' @rdname lmm-methods
+#' @export
+anova.spiral_lmm <- function(object, ...) {
+  others <- Filter(function(o) inherits(o, "spiral_lmm"), list(...))
+  if (length(others) == 0L) {
+    no_answer("anova", object, "type III F tests of one fit are not available yet; compare two fits with anova(fit0, fit1)")
+  }
+  if (length(others) > 1L) no_answer("anova", object, "compare two fits at a time")
+  other <- others[[1]]
+  args <- attr(object, "call_args")
+  if (!identical(args$data, attr(other, "call_args")$data)) stop("anova(): the two fits have different data", call. = FALSE)
+  options <- utils::modifyList(args$options, list(formula = formula.spiral_lmm(object), compare = formula.spiral_lmm(other)))
+  do.call(lmm, c(list(data = args$data), options))
+}
+
+#' @rdname lmm-methods
+#' @importFrom nlme ranef
+#' @export
+ranef.spiral_lmm <- function(object, condVar = TRUE, ...) {
+  modes <- attr(object, "tables")$ranef
+  if (is.null(modes)) modes <- attr(update(object, ranef = TRUE), "tables")$ranef
+  groups <- unique(as.character(modes$group))
+  out <- lapply(groups, function(g) {
+    rows <- modes[modes$group == g, ]
+    wide <- function(column) {
+      levels <- unique(as.character(rows$level))
+      terms <- unique(as.character(rows$term))
+      values <- matrix(NA_real_, length(levels), length(terms), dimnames = list(levels, terms))
+      values[cbind(match(rows$level, levels), match(rows$term, terms))] <- rows[[column]]
+      as.data.frame(values, check.names = FALSE)
+    }
+    frame <- wide("estimate")
+    if (condVar) attr(frame, "condsd") <- wide("std_error")
+    frame
+  })
+  stats::setNames(out, groups)
+}
+
+#' @rdname lmm-methods
+#' @importFrom nlme VarCorr
+#' @export
+VarCorr.spiral_lmm <- function(x, sigma = 1, ...) {
   groups <- lapply(seq_len(nrow(x$random)), function(i) {
     terms <- x$random$terms[[i]]
     cor <- matrix(unlist(x$random$cor[[i]]), length(terms), dimnames = list(terms, terms))
@@ -50,10 +205,157 @@ VarCorr.spiral_lmm <- function(x, ...) {
   structure(c(stats::setNames(groups, x$random$group), list(Residual = x$sigma)), class = "list")
 }
 
-# broom-style methods, registered for the generics package when it is installed.
-tidy_spiral <- function(x, ...) main_table(x)
+#' @rdname lmm-methods
+#' @export
+fitted.spiral_lmm <- function(object, ...) no_answer("fitted", object, "the lmm engine does not return fitted values yet")
 
-glance_spiral <- function(x, ...) {
-  scalars <- Filter(function(v) is.atomic(v) && length(v) == 1, unclass(x))
-  as.data.frame(scalars, stringsAsFactors = FALSE)
+#' @rdname lmm-methods
+#' @export
+residuals.spiral_lmm <- function(object, ...) no_answer("residuals", object, "the lmm engine does not return residuals yet")
+
+#' @rdname lmm-methods
+#' @export
+predict.spiral_lmm <- function(object, ...) no_answer("predict", object, "the lmm engine does not predict yet")
+
+# The lower bounds of theta in lme4's order: 0 for a diagonal element of a relative
+# covariance factor, -Inf below the diagonal (lme4's getME(fit, "lower")).
+theta_lower <- function(object) {
+  unlist(lapply(object$random$terms, function(terms) {
+    k <- length(terms)
+    diagonal <- outer(seq_len(k), seq_len(k), "==")[lower.tri(diag(k), diag = TRUE)]
+    ifelse(diagonal, 0, -Inf)
+  }))
+}
+
+#' @rdname lmm-methods
+#' @exportS3Method lme4::getME
+getME.spiral_lmm <- function(object, name, ...) {
+  switch(name,
+    theta = stats::setNames(unlist(object$theta), NULL),
+    lower = theta_lower(object),
+    no_answer("getME", object, paste0("'", name, "' is not available; ask for \"theta\" or \"lower\""))
+  )
+}
+
+# ----------------------------------------------------------------------------- meta
+
+#' metafor's generics for a meta-analysis
+#'
+#' `coef()`, `vcov()` and `nobs()` (k, less the coefficients under REML) as for `metafor::rma.uni()`. `confint()` gives the
+#' intervals of the coefficients the summary prints (Knapp-Hartung with `test = "knha"`)
+#' as `$fixed`, and the Q-profile interval of tau^2 (and of tau) as `$random`, as
+#' `confint(rma_fit, fixed = TRUE)` does.
+#'
+#' @param object a `spiral_meta` result of [meta()].
+#' @param parm the coefficients (names or indices); all by default.
+#' @param level the confidence level (a proportion) of the coefficients' intervals; the
+#'   tau^2 interval is the fit's (`meta(..., level = )`).
+#' @param ... unused.
+#' @return As the metafor method; `confint()` a list with the matrices `fixed` (estimate,
+#'   ci.lb, ci.ub) and `random` (rows tau^2 and tau).
+#' @examples
+#' bcg <- data.frame(yi = c(-0.889, -1.585, -1.348, -1.442, -0.218, -0.786, -1.621),
+#'                   vi = c(0.326, 0.195, 0.415, 0.020, 0.051, 0.007, 0.223))
+#' res <- meta(bcg, yi = "yi", vi = "vi")
+#' coef(res)
+#' confint(res)
+#' @name meta-methods
+NULL
+
+#' @rdname meta-methods
+#' @export
+coef.spiral_meta <- function(object, ...) named_estimates(object$coefficients, object$coefficients$term)
+
+#' @rdname meta-methods
+#' @export
+vcov.spiral_meta <- function(object, ...) vcov_of(object)
+
+#' @rdname meta-methods
+#' @export
+nobs.spiral_meta <- function(object, ...) {
+  # metafor's nobs.rma: k, less the number of coefficients under REML
+  as.integer(object$k - if (identical(object$method, "REML")) nrow(object$coefficients) else 0L)
+}
+
+#' @rdname meta-methods
+#' @export
+confint.spiral_meta <- function(object, parm, level = 0.95, ...) {
+  table <- object$coefficients
+  table$df <- if (identical(object$test, "knha")) rep(object$k - nrow(table), nrow(table)) else NULL
+  wald <- table_confint(table, fit_level(object), parm, level)
+  fixed <- cbind(estimate = coef.spiral_meta(object)[rownames(wald)], ci.lb = wald[, 1], ci.ub = wald[, 2])
+  tau2 <- c(object$tau2, object$tau2_conf_low, object$tau2_conf_high)
+  random <- rbind("tau^2" = tau2, tau = sqrt(tau2))
+  colnames(random) <- c("estimate", "ci.lb", "ci.ub")
+  structure(list(fixed = fixed, random = random), class = "spiral_confint")
+}
+
+#' @rdname meta-methods
+#' @param x a `confint()` result.
+#' @export
+print.spiral_confint <- function(x, ...) {
+  for (part in names(x)) {
+    print(x[[part]])
+    cat("\n")
+  }
+  invisible(x)
+}
+
+#' @rdname meta-methods
+#' @export
+fitted.spiral_meta <- function(object, ...) no_answer("fitted", object, "the meta engine does not return fitted values yet")
+
+#' @rdname meta-methods
+#' @export
+residuals.spiral_meta <- function(object, ...) no_answer("residuals", object, "the meta engine does not return residuals yet")
+
+#' @rdname meta-methods
+#' @export
+logLik.spiral_meta <- function(object, ...) no_answer("logLik", object, "the meta engine does not return the log-likelihood yet")
+
+# ---------------------------------------------------------------------------- panel
+
+#' lavaan-style generics for a panel model
+#'
+#' `coef()` gives the lagged effects (`from->to`), `logLik()` the FIML log-likelihood
+#' (with `AIC()` and `BIC()` from it), `nobs()` the number of persons, `confint()` the
+#' intervals the summary prints.
+#'
+#' @param object a `spiral_panel` result of [panel()].
+#' @param parm,level as [stats::confint()].
+#' @param ... unused.
+#' @return As the stats generic.
+#' @examples
+#' set.seed(1)
+#' long <- data.frame(id = rep(1:150, each = 4), wave = rep(1:4, 150))
+#' long$x <- rep(rnorm(150), each = 4) + rnorm(600)
+#' long$y <- rnorm(600)
+#' fit <- panel(long, id = "id", time = "wave", vars = c("x", "y"))
+#' logLik(fit)
+#' confint(fit)
+#' @name panel-methods
+NULL
+
+lagged_names <- function(object) paste0(object$lagged$from, "->", object$lagged$to)
+
+#' @rdname panel-methods
+#' @export
+coef.spiral_panel <- function(object, ...) named_estimates(object$lagged, lagged_names(object))
+
+#' @rdname panel-methods
+#' @export
+logLik.spiral_panel <- function(object, ...) {
+  structure(object$logLik, df = object$n_parameters, nobs = object$n_patients, class = "logLik")
+}
+
+#' @rdname panel-methods
+#' @export
+nobs.spiral_panel <- function(object, ...) as.integer(object$n_patients)
+
+#' @rdname panel-methods
+#' @export
+confint.spiral_panel <- function(object, parm, level = 0.95, ...) {
+  table <- object$lagged
+  table$term <- lagged_names(object)
+  table_confint(table, fit_level(object), parm, level)
 }

@@ -3,84 +3,243 @@
 # the C++ library in-process and returns the command's JSON as a list whose arrays of
 # records are data frames. Errors carry the CLI's message; warnings are R warnings.
 
-#' @noRd
-formula_text <- function(f) {
-  if (inherits(f, "formula")) paste(deparse(f, width.cutoff = 500L), collapse = " ") else f
-}
+#' @useDynLib spiral, .registration = TRUE
+#' @importFrom Rcpp evalCpp
+NULL
 
 # Options as the library reads them: formulas as text, factors as text, NULLs dropped.
 clean_options <- function(options) {
   options <- Filter(Negate(is.null), options)
-  lapply(options, function(o) if (is.factor(o)) as.character(o) else formula_text(o))
+  for (name in intersect(names(options), c("formula", "compare", "mods"))) {
+    options[[name]] <- formula_text(options[[name]], name)
+  }
+  lapply(options, function(o) if (is.factor(o)) as.character(o) else o)
 }
 
+# Runs `command`; the result keeps its arguments (attribute "call_args": data and options)
+# for update(), anova() and intervals at the fit's level.
 spiral_call <- function(command, data, options, class) {
-  if (is.character(data)) {
+  call_args <- list(data = data, options = options)
+  options <- clean_options(options)
+  if (is.character(data) && length(data) == 1L) {
     options$data <- data
     data <- NULL
   } else if (!is.null(data)) {
-    data <- as.data.frame(data)
+    data <- as_spiral_data(data, referenced_names(options))
   }
-  raw <- .Call(spiral_run, command, clean_options(options), data)
+  raw <- .Call(spiral_run, command, options, data)
   for (w in raw$warnings) warning(w, call. = FALSE)
   structure(raw$json, class = c(class, "spiral_result"), text = raw$text,
-            tables = raw$tables, matrices = raw$matrices)
+            tables = raw$tables, matrices = raw$matrices, call_args = call_args)
 }
 
-#' Linear mixed model (lme4 / lmerTest numbers): `spiral lmm`.
-#' @param formula an lme4 formula (object or string).
-#' @param data a data frame or a SOURCE string (file.csv, file.sav, sqlite:...).
-#' @param ... the CLI's options: ml, df, ar1, level, compare, ranef, sep, na, labels.
+#' Linear mixed model with lme4 / lmerTest numbers (`spiral lmm`)
+#'
+#' Fits a linear mixed model as `lme4::lmer()` does (REML by default), with lmerTest's
+#' Satterthwaite degrees of freedom in the summary.
+#'
+#' @param formula an lme4 formula, as a formula object or one string.
+#' @param data a data frame, or a SOURCE string (`"file.csv"`, `"file.sav"`,
+#'   `"sqlite:db.sqlite?table=t"`). Factor level order is kept; haven-labelled columns
+#'   become factors with their labels.
+#' @param ... the CLI's options: `ml = TRUE` (maximum likelihood), `df = "satterthwaite"`,
+#'   `"residual"` or `"none"`, `ar1` (time column for AR(1) residuals), `level` (95),
+#'   `compare` (a second formula: likelihood-ratio test), `ranef = TRUE` (conditional
+#'   modes), `sep`, `na`, `labels` (for a SOURCE).
+#' @return An object of class `spiral_lmm`: the command's JSON as a list (`fixed` and
+#'   `random` are data frames) that answers lme4's generics: [fixef()], [ranef()],
+#'   [VarCorr()], `coef()`, `vcov()`, `confint()`, `logLik()`, `AIC()`, `BIC()`, `nobs()`,
+#'   `sigma()`, `formula()`, `update()`, `anova()` and `lme4::isSingular()`. With `compare`,
+#'   an object of class `spiral_lmm_compare`.
+#' @examples
+#' fit <- lmm(distance ~ age + Sex + (1 | Subject), nlme::Orthodont)
+#' fit
+#' fixef(fit)
+#' confint(fit)
+#' @export
 lmm <- function(formula, data, ...) {
+  if (missing(formula)) stop_arg("formula", "required")
+  if (missing(data)) stop_arg("data", "required")
   options <- list(formula = formula, ...)
   spiral_call("lmm", data, options, if (is.null(options$compare)) "spiral_lmm" else "spiral_lmm_compare")
 }
 
-#' Random-effects meta-analysis (metafor rma.uni numbers): `spiral meta`.
-#' @param ... yi, vi, sei, measure, ri, ni, m1i, ..., method, test, mods, slab, level,
-#'   influence, leave1out, egger, trimfill, forest, funnel.
-meta <- function(data, ...) spiral_call("meta", data, list(...), "spiral_meta")
+#' Random-effects meta-analysis with metafor numbers (`spiral meta`)
+#'
+#' Fits the model of `metafor::rma.uni()`: effect sizes and their variances given, or
+#' computed from raw columns as `metafor::escalc()` does.
+#'
+#' @param data a data frame or a SOURCE string.
+#' @param ... the CLI's options, naming columns of `data`: `yi`, `vi` or `sei`; or `measure`
+#'   with its raw columns (`ri`, `ni`; `m1i`, `sd1i`, `n1i`, `m2i`, `sd2i`, `n2i`; `ai`,
+#'   `bi`, `ci`, `di`); `method` ("REML", "ML", "DL", ...), `test` ("z" or "knha"), `mods`
+#'   (a formula or string), `slab`, `level`, `influence`, `leave1out`, `egger`, `trimfill`,
+#'   `forest`, `funnel` (files for the plots).
+#' @return An object of class `spiral_meta`: `coefficients` is a data frame; `coef()`,
+#'   `vcov()`, `confint()` (with the tau^2 interval), `nobs()` and `broom::tidy()` answer.
+#' @examples
+#' bcg <- data.frame(
+#'   yi = c(-0.889, -1.585, -1.348, -1.442, -0.218, -0.786, -1.621, 0.012, -0.469, -1.371, -0.339, 0.446, -0.017),
+#'   vi = c(0.326, 0.195, 0.415, 0.020, 0.051, 0.007, 0.223, 0.004, 0.056, 0.073, 0.012, 0.533, 0.071),
+#'   ablat = c(44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33))
+#' res <- meta(bcg, yi = "yi", vi = "vi", mods = ~ ablat, test = "knha")
+#' res
+#' confint(res)
+#' @export
+meta <- function(data, ...) {
+  if (missing(data)) stop_arg("data", "required")
+  spiral_call("meta", data, list(...), "spiral_meta")
+}
 
-#' RI-CLPM / CLPM by FIML (lavaan numbers): `spiral panel`.
+#' RI-CLPM / CLPM by full-information maximum likelihood with lavaan numbers (`spiral panel`)
+#'
+#' @param data a data frame in long form (one row per person and wave) or a SOURCE string.
+#' @param id,time the columns naming the person and the wave.
+#' @param vars the two variables (a character vector).
+#' @param ... the CLI's options: `model` ("riclpm" or "clpm"), `first`, `last`, `level`.
+#' @return An object of class `spiral_panel`; `lagged` is a data frame.
+#' @examples
+#' set.seed(1)
+#' n <- 200
+#' long <- data.frame(id = rep(seq_len(n), each = 4), wave = rep(1:4, n))
+#' trait <- rep(rnorm(n), each = 4)
+#' long$x <- trait + rnorm(4 * n)
+#' long$y <- 0.5 * trait + rnorm(4 * n)
+#' fit <- panel(long, id = "id", time = "wave", vars = c("x", "y"))
+#' coef(fit)
+#' @export
 panel <- function(data, id, time, vars, ...) {
   spiral_call("panel", data, list(id = id, time = time, vars = as.list(vars), ...), "spiral_panel")
 }
 
-#' Columns of a data frame or source: type, n, missing, range or levels.
+#' Describe the columns of a data frame or a data file (`spiral describe`)
+#'
+#' @param data a data frame or a SOURCE string.
+#' @param ... reader options for a SOURCE: `sep`, `na`, `labels`.
+#' @return An object of class `spiral_describe` with the type, n, missing values and range
+#'   or levels of every column.
+#' @examples
+#' describe(nlme::Orthodont)
+#' @export
 describe <- function(data, ...) spiral_call("describe", data, list(...), "spiral_describe")
 
-#' Steps 1-3 of the default stage-1 recipe (`spiral prep`) as a data frame.
-prep <- function(spec, out = NULL) {
-  attr(spiral_call("prep", NULL, list(spec = spec, out = out), "spiral_prep"), "tables")$prepared
+#' Steps 1-3 of the default stage-1 recipe (`spiral prep`)
+#'
+#' Standardizes process and outcome within study, splits them into patient means and
+#' within-patient parts and adds their lags, as the analysis spec says.
+#'
+#' @param spec the analysis spec: a TOML file, its text, or a list of its tables
+#'   (`list(data = list(source = "sessions.csv", ...), variables = list(...), ...)`; wrap
+#'   a one-element array in `I()`). Relative paths in text or a list are relative to the
+#'   working directory.
+#' @param data a data frame that stands in for the spec's `[data] source`.
+#' @param out a CSV file to write the prepared data to as well.
+#' @return The prepared data as a data frame.
+#' @examples
+#' sessions <- data.frame(study = "A", patient = rep(1:12, each = 4), session = rep(1:4, 12))
+#' set.seed(2)
+#' sessions$alliance <- rnorm(48)
+#' sessions$symptoms <- rnorm(48)
+#' spec <- list(
+#'   data = list(source = "unused.csv", study = "study", patient = "patient", session = "session"),
+#'   variables = list(process = "alliance", outcome = "symptoms"),
+#'   model = list(lags = I(1)))
+#' head(prep(spec, data = sessions))
+#' @export
+prep <- function(spec, data = NULL, out = NULL) {
+  options <- c(spec_options(spec), list(out = out))
+  attr(spiral_call("prep", data, options, "spiral_prep"), "tables")$prepared
 }
 
-#' Two-stage IPD meta-analysis (`spiral ipd run`); `out` also writes the output directory.
-#' The stage-1 estimates are `attr(result, "tables")$stage1`.
-ipd_run <- function(spec, out = NULL, ...) spiral_call("ipd_run", NULL, list(spec = spec, out = out, ...), "spiral_ipd")
+#' Two-stage IPD meta-analysis (`spiral ipd run` and its parts)
+#'
+#' `ipd_run()` fits the stage-1 models in every study and pools them (stage 2);
+#' `ipd_stage1()` fits one study and returns its bundle (aggregates only); `ipd_stage2()`
+#' pools bundle files; `ipd_onestage()` fits the stage-1 models once over all studies.
+#'
+#' @inheritParams prep
+#' @param out an output directory (`ipd_run`, `ipd_stage2`, `ipd_onestage`) or bundle file
+#'   (`ipd_stage1`) to write as well.
+#' @param study the study whose bundle `ipd_stage1()` computes.
+#' @param bundles the bundle files `ipd_stage2()` pools.
+#' @param ... `threads` for `ipd_run()`.
+#' @return An object of class `spiral_ipd` (`pooled` is a data frame; the stage-1
+#'   estimates are `attr(result, "tables")$stage1`), `spiral_bundle` or `spiral_onestage`.
+#' @examples
+#' dir <- tempfile()
+#' dir.create(dir)
+#' spec <- file.path(dir, "analysis.toml")
+#' sim <- simulate_sessions(studies = 3, patients = 90, sessions = 5, seed = 1, therapists_per_study = 3,
+#'                          out = file.path(dir, "sessions.csv"), patients_out = file.path(dir, "patients.csv"),
+#'                          spec_out = spec)
+#' res <- suppressWarnings(ipd_run(spec))
+#' res$pooled
+#' @export
+ipd_run <- function(spec, out = NULL, ...) {
+  spiral_call("ipd_run", NULL, c(spec_options(spec), list(out = out, ...)), "spiral_ipd")
+}
 
-#' The stage-1 models once over all studies (`spiral ipd onestage`); `out` also writes the directory.
-ipd_onestage <- function(spec, out = NULL) spiral_call("ipd_onestage", NULL, list(spec = spec, out = out), "spiral_onestage")
+#' @rdname ipd_run
+#' @export
+ipd_onestage <- function(spec, out = NULL) {
+  spiral_call("ipd_onestage", NULL, c(spec_options(spec), list(out = out)), "spiral_onestage")
+}
 
-#' One study's stage-1 bundle (`spiral ipd stage1`); `out` also writes the bundle file.
+#' @rdname ipd_run
+#' @export
 ipd_stage1 <- function(spec, study, out = NULL) {
-  spiral_call("ipd_stage1", NULL, list(spec = spec, study = as.character(study), out = out), "spiral_bundle")
+  spiral_call("ipd_stage1", NULL, c(spec_options(spec), list(study = as.character(study), out = out)), "spiral_bundle")
 }
 
-#' Stage 2 over bundle files (`spiral ipd stage2`).
+#' @rdname ipd_run
+#' @export
 ipd_stage2 <- function(spec, bundles, out = NULL) {
-  spiral_call("ipd_stage2", NULL, list(spec = spec, bundles = as.list(as.character(bundles)), out = out), "spiral_ipd")
+  options <- c(spec_options(spec), list(bundles = as.list(as.character(bundles)), out = out))
+  spiral_call("ipd_stage2", NULL, options, "spiral_ipd")
 }
 
-#' Simulated multi-study session data with known truth (`spiral simulate`): a list with
-#' the data frames sessions, patients, truth and the CLI's summary. Files are written only
-#' when named (out, patients_out, truth, spec_out).
+#' Simulated multi-study session data with known truth (`spiral simulate`)
+#'
+#' @param ... the CLI's options (`studies`, `patients`, `sessions`, `seed`,
+#'   `process_to_outcome`, ...); files are written only when named (`out`,
+#'   `patients_out`, `truth`, `spec_out`).
+#' @return A list with the data frames `sessions`, `patients` and `truth` and the CLI's
+#'   `summary`.
+#' @examples
+#' sim <- simulate_sessions(studies = 2, patients = 40, sessions = 5, seed = 1)
+#' head(sim$sessions)
+#' @export
 simulate_sessions <- function(...) {
   res <- spiral_call("simulate", NULL, list(...), "spiral_simulation")
   c(attr(res, "tables"), list(summary = unclass(res)[names(res)]))
 }
 
-#' Power, bias, RMSE and CI coverage of the IPD analysis by repeated simulation
-#' (`spiral power`): the spec's [simulate] table is re-simulated `replications` times.
+#' Power, bias, RMSE and CI coverage of the IPD analysis by repeated simulation (`spiral power`)
+#'
+#' @param spec an analysis spec with a `[simulate]` table (file, TOML text or list).
+#' @param replications the number of simulated data sets.
+#' @param ... the CLI's options (`threads`, `seed`, ...).
+#' @return An object of class `spiral_power`; `results` is a data frame.
+#' @examples
+#' dir <- tempfile()
+#' dir.create(dir)
+#' spec <- file.path(dir, "analysis.toml")
+#' sim <- simulate_sessions(studies = 3, patients = 90, sessions = 5, seed = 1, therapists_per_study = 3,
+#'                          out = file.path(dir, "sessions.csv"), patients_out = file.path(dir, "patients.csv"),
+#'                          spec_out = spec)
+#' pw <- suppressWarnings(power_analysis(spec, replications = 2, threads = 1))
+#' pw$results
+#' @export
 power_analysis <- function(spec, replications = 1000, ...) {
-  spiral_call("power", NULL, c(list(spec = spec, replications = replications), list(...)), "spiral_power")
+  options <- spec_options(spec)
+  if (!is.null(options$spec_text)) {  # `spiral power` reads a file: the text goes into one
+    options <- list(spec = tempfile(fileext = ".toml"))
+    writeLines(spec_options(spec)$spec_text, options$spec)
+    on.exit(unlink(options$spec))
+  }
+  options <- c(options, list(replications = replications), list(...))
+  spiral_call("power", NULL, options, "spiral_power")
 }
+
+#' @importFrom stats coef vcov confint sigma nobs logLik deviance formula update anova fitted residuals predict
+NULL

@@ -1,13 +1,15 @@
 # prep and the two-stage IPD functions against R's lme4 + metafor recipe (tests/reference/ipd.R).
-spec <- file.path(repo, "tests", "data", "ipd", "analysis.toml")
+ipd_spec <- function() data_path("ipd/analysis.toml")
 
 test_that("prep returns the prepared data frame", {
+  spec <- ipd_spec()
   prepared <- prep(spec)
   expect_s3_class(prepared, "data.frame")
   expect_true(all(c("P", "O", "Pm", "Om", "Pw", "Ow", "Pw_lag1", "Ow_lag1") %in% names(prepared)))
 })
 
 test_that("ipd_run pools as R, and stage1 bundles + stage2 give the same", {
+  spec <- ipd_spec()
   out <- tempfile()
   res <- suppressWarnings(ipd_run(spec, out = out))
   expect_s3_class(res, "spiral_ipd")

@@ -1,0 +1,167 @@
+# lme4 / lmerTest / broom.mixed / metafor generics on spiral's results, against the values
+# tests/reference/rpkg.R wrote (each test names the R call that made its numbers).
+
+lower_bounds <- function(x) ifelse(is.na(x), -Inf, x)  # JSON null is lme4's -Inf
+row_of <- function(x, j) if (is.matrix(x)) x[j, ] else x[[j]]  # jsonlite makes equal-length arrays a matrix
+
+check_lmm_generics <- function(fit, ref) {
+  # fixef(), logLik(), AIC(), BIC(), nobs(), sigma(), REMLcrit() of lmer(); lme4's tolerances
+  expect_equal(fixef(fit), unlist(ref$fixef), tolerance = 1e-5)
+  ll <- logLik(fit)
+  expect_s3_class(ll, "logLik")
+  expect_equal(as.numeric(ll), ref$logLik, tolerance = 1e-6)
+  expect_equal(attr(ll, "df"), ref$df)
+  expect_equal(AIC(fit), ref$AIC, tolerance = 1e-6)
+  expect_equal(BIC(fit), ref$BIC, tolerance = 1e-6)
+  expect_identical(nobs(fit), as.integer(ref$nobs))
+  expect_equal(sigma(fit), ref$sigma, tolerance = 1e-5)
+  expect_equal(deviance(fit), ref$REMLcrit, tolerance = 1e-6)
+  # getME(fit, "lower") as lme4's; isSingular() is lme4's own function on them
+  expect_equal(lme4::getME(fit, "lower"), lower_bounds(ref$lower))
+  expect_equal(lme4::getME(fit, "theta"), ref$theta, tolerance = 1e-4)
+  expect_identical(lme4::isSingular(fit), ref$isSingular)
+  expect_identical(fit$singular, ref$isSingular)
+  expect_type(fit$converged, "logical")
+  # confint(): the summary's intervals, Wald with Satterthwaite's t (lmerTest summary() df)
+  ci <- confint(fit)
+  expect_equal(dimnames(ci), list(ref$confint95$term, c("2.5 %", "97.5 %")))
+  expect_equal(unname(ci[, 1]), ref$confint95$low, tolerance = 1e-4)
+  expect_equal(unname(ci[, 2]), ref$confint95$high, tolerance = 1e-4)
+  expect_equal(unname(ci[, 1]), fit$fixed$conf_low)
+  ci90 <- confint(fit, level = 0.90)
+  expect_equal(colnames(ci90), c("5 %", "95 %"))
+  expect_equal(unname(ci90[, 1]), ref$confint90$low, tolerance = 1e-4)
+  expect_equal(unname(ci90[, 2]), ref$confint90$high, tolerance = 1e-4)
+  # ranef(fit, condVar = TRUE): one data frame per grouping factor, conditional SDs from postVar
+  re <- ranef(fit)
+  expect_equal(names(re), names(ref$ranef))
+  for (g in names(re)) {
+    expect_equal(rownames(re[[g]]), ref$ranef[[g]]$levels)
+    expect_equal(names(re[[g]]), ref$ranef[[g]]$terms)
+    for (j in seq_along(re[[g]])) {
+      expect_equal(re[[g]][[j]], row_of(ref$ranef[[g]]$estimate, j), tolerance = 1e-4)
+      expect_equal(attr(re[[g]], "condsd")[[j]], row_of(ref$ranef[[g]]$condsd, j), tolerance = 1e-4)
+    }
+  }
+  # broom.mixed::tidy(fit, effects = "ran_pars") rows and column names
+  skip_if_not_installed("generics")
+  rp <- generics::tidy(fit, effects = "ran_pars")
+  expect_equal(rp$group, ref$tidy_ran_pars$group)
+  expect_equal(rp$term, ref$tidy_ran_pars$term)
+  expect_equal(rp$estimate, ref$tidy_ran_pars$estimate, tolerance = 1e-3)
+  fixed <- generics::tidy(fit, effects = "fixed", conf.int = TRUE)
+  expect_equal(names(fixed), ref$tidy_fixed_names)
+}
+
+test_that("lmm answers lme4's generics with lme4's numbers (sleepstudy: lmer(Reaction ~ Days + (Days | Subject)))", {
+  fit <- lmm(Reaction ~ Days + (Days | Subject), rpkg_data("sleepstudy.csv"))
+  check_lmm_generics(fit, rpkg_reference("sleepstudy.json"))
+})
+
+test_that("lmm answers lme4's generics with lme4's numbers (Orthodont: lmer(distance ~ age + Sex + (age | Subject)))", {
+  d <- rpkg_data("orthodont.csv")
+  d$Subject <- factor(d$Subject, levels = unique(d$Subject))
+  fit <- suppressWarnings(lmm(distance ~ age + Sex + (age | Subject), d))
+  check_lmm_generics(fit, rpkg_reference("orthodont.json"))
+})
+
+test_that("formula, update and anova of two fits as lme4's anova(m0, m1) (ML refits)", {
+  d <- rpkg_data("sleepstudy.csv")
+  m1 <- lmm(Reaction ~ Days + (Days | Subject), d)
+  expect_equal(formula(m1), Reaction ~ Days + (Days | Subject), ignore_attr = TRUE)
+  m0 <- update(m1, . ~ . - (Days | Subject) + (1 | Subject))
+  expect_equal(deparse(formula(m0)), "Reaction ~ Days + (1 | Subject)")
+  a <- anova(m0, m1)
+  ref <- rpkg_reference("sleepstudy_anova.json")
+  expect_equal(a$chisq, ref$chisq, tolerance = 1e-5)
+  expect_equal(a$chisq_df, ref$df)
+  expect_equal(a$p_value, ref$p_value, tolerance = 1e-5)
+  expect_equal(a$models$logLik, ref$logLik, tolerance = 1e-6)
+  ml <- update(m1, ml = TRUE)
+  expect_equal(ml$method, "ML")
+})
+
+test_that("generics without an answer are errors, never NULL", {
+  fit <- lmm(Reaction ~ Days + (1 | Subject), rpkg_data("sleepstudy.csv"))
+  expect_error(fitted(fit), "fitted\\(\\): not available")
+  expect_error(residuals(fit), "residuals\\(\\): not available")
+  expect_error(predict(fit), "predict\\(\\): not available")
+  expect_error(anova(fit), "anova\\(\\): not available")
+  expect_error(confint(fit, method = "profile"), "profile")
+  expect_error(lme4::getME(fit, "Zt"), "Zt")
+})
+
+test_that("a haven-labelled arm is a factor with its labels (lmer(outcome ~ arm + (1 | therapist)), arm a factor)", {
+  skip_if_not_installed("haven")
+  d <- rpkg_data("five_arm.csv")
+  ref <- rpkg_reference("five_arm.json")
+  d$arm <- haven::labelled(d$arm_code, labels = stats::setNames(1:5, ref$labels))
+  fit <- lmm(outcome ~ arm + (1 | therapist), d)
+  expect_equal(names(fixef(fit)), ref$terms)
+  expect_equal(unname(fixef(fit)), ref$fixef, tolerance = 1e-5)
+  expect_equal(unname(confint(fit)[, 1]), ref$confint95$low, tolerance = 1e-4)
+  # a label no row uses is no level
+  d$arm <- haven::labelled(d$arm_code, labels = stats::setNames(1:6, c(ref$labels, "unused")))
+  expect_equal(names(fixef(lmm(outcome ~ arm + (1 | therapist), d))), ref$terms)
+})
+
+test_that("meta: coef, confint with Knapp-Hartung and the tau^2 interval as metafor's confint(rma)", {
+  bcg <- rpkg_data("bcg.csv")
+  ref <- rpkg_reference("bcg.json")
+  # rma(yi, vi, mods = ~ ablat, test = "knha"); confint(., fixed = TRUE)
+  res <- meta(bcg, yi = "yi", vi = "vi", mods = ~ablat, test = "knha")
+  expect_equal(unname(coef(res)), ref$knha$coef, tolerance = 1e-5)
+  ci <- confint(res)
+  expect_equal(unname(ci$fixed[, "ci.lb"]), ref$knha$ci_lb, tolerance = 1e-5)
+  expect_equal(unname(ci$fixed[, "ci.ub"]), ref$knha$ci_ub, tolerance = 1e-5)
+  expect_equal(unname(ci$random["tau^2", ]), ref$knha$tau2, tolerance = 1e-4)
+  expect_equal(unname(confint(res, level = 0.95)$fixed[, "ci.lb"]), ref$knha$ci_lb, tolerance = 1e-5)
+  expect_identical(nobs(res), as.integer(ref$knha$nobs))
+  # rma(yi, vi); confint(.)
+  plain <- meta(bcg, yi = "yi", vi = "vi")
+  ci <- confint(plain)
+  expect_equal(unname(ci$fixed[, "ci.lb"]), ref$plain$ci_lb, tolerance = 1e-5)
+  expect_equal(unname(ci$random["tau^2", ]), ref$plain$tau2, tolerance = 1e-4)
+  expect_equal(unname(ci$random["tau", ]), ref$plain$tau, tolerance = 1e-4)
+  expect_error(logLik(plain), "not available")
+  skip_if_not_installed("generics")
+  tidied <- generics::tidy(res, conf.int = TRUE)
+  expect_equal(names(tidied), c("term", "type", "estimate", "std.error", "statistic", "p.value", "conf.low", "conf.high"))
+  expect_equal(tidied$conf.low, ref$knha$ci_lb, tolerance = 1e-5)
+})
+
+test_that("each warning is shown once", {
+  d <- rpkg_data("sleepstudy.csv")
+  d$Reaction[1:3] <- NA
+  warnings <- testthat::capture_warnings(lmm(Reaction ~ Days + (1 | Subject), d))
+  expect_equal(length(warnings), length(unique(warnings)))
+  expect_gte(length(warnings), 1)
+})
+
+test_that("prep takes a data frame and a spec as TOML text or a list", {
+  sessions <- data.frame(study = "A", patient = rep(1:12, each = 4), session = rep(1:4, 12))
+  sessions$alliance <- sin(seq_len(48))
+  sessions$symptoms <- cos(seq_len(48))
+  spec <- list(data = list(source = "unused.csv", study = "study", patient = "patient", session = "session"),
+               variables = list(process = "alliance", outcome = "symptoms"), model = list(lags = I(1)))
+  a <- prep(spec, data = sessions)
+  expect_equal(nrow(a), 48)
+  expect_true(all(c("Pw", "Ow", "Pw_lag1") %in% names(a)))
+  text <- paste("[data]", 'source = "unused.csv"', 'study = "study"', 'patient = "patient"', 'session = "session"',
+                "[variables]", 'process = "alliance"', 'outcome = "symptoms"', "[model]", "lags = [1]", sep = "\n")
+  expect_equal(prep(text, data = sessions), a)
+  expect_error(prep(42), "^spec: ")
+})
+
+test_that("bad input names the argument", {
+  d <- rpkg_data("sleepstudy.csv")
+  expect_error(lmm(list(1), d), "^formula: expected a formula or one string, got list")
+  expect_error(meta(rpkg_data("bcg.csv"), yi = "yi", vi = "vi", mods = list("ablat")), "^mods: ")
+  expect_error(lmm(Reaction ~ Days + (1 | Subject), d[0, ]), "^data: the data frame has no rows")
+  d$Subject <- factor(d$Subject, levels = c(levels(factor(d$Subject)), "999"))
+  expect_error(lmm(Reaction ~ Days + (1 | Subject), d), "^data: factor 'Subject' has unused levels \\('999'\\)")
+  skip_if_not_installed("haven")
+  trial <- rpkg_data("five_arm.csv")
+  trial$arm <- haven::labelled(trial$arm_code, labels = c(control = 1, feedback = 2))
+  expect_error(lmm(outcome ~ arm + (1 | therapist), trial), "^data: labelled column 'arm' has values without a label \\(3, 4, 5\\)")
+})

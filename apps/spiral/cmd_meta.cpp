@@ -12,6 +12,7 @@ void register_meta(CLI::App& app) {
     MetaColumns columns;
     MetaOptions meta;
     std::string forest, funnel;
+    PlotLabels labels;
   };
   auto o = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand("meta", "Random-effects meta-analysis and meta-regression (metafor rma.uni)");
@@ -19,21 +20,34 @@ void register_meta(CLI::App& app) {
   command->add_option("--yi", o->columns.yi, "Column of effect sizes");
   command->add_option("--vi", o->columns.vi, "Column of sampling variances");
   command->add_option("--sei", o->columns.sei, "Column of standard errors (instead of --vi)");
-  command->add_option("--measure", o->columns.measure, "Effect size computed as escalc(): SMD MD ZCOR COR OR RR RD")
-      ->check(CLI::IsMember({"SMD", "MD", "ZCOR", "COR", "OR", "RR", "RD"}));
-  command->add_option("--ri", o->columns.ri, "Correlations (ZCOR, COR)");
-  command->add_option("--ni", o->columns.ni, "Sample sizes (ZCOR, COR)");
-  command->add_option("--m1i", o->columns.m1i, "Means of group 1 (SMD, MD)");
-  command->add_option("--sd1i", o->columns.sd1i, "SDs of group 1 (SMD, MD)");
-  command->add_option("--n1i", o->columns.n1i, "Sizes of group 1 (SMD, MD)");
-  command->add_option("--m2i", o->columns.m2i, "Means of group 2 (SMD, MD)");
-  command->add_option("--sd2i", o->columns.sd2i, "SDs of group 2 (SMD, MD)");
-  command->add_option("--n2i", o->columns.n2i, "Sizes of group 2 (SMD, MD)");
-  command->add_option("--ai", o->columns.ai, "Events in group 1 (OR, RR, RD)");
-  command->add_option("--bi", o->columns.bi, "Non-events in group 1 (OR, RR, RD)");
-  command->add_option("--ci", o->columns.ci, "Events in group 2 (OR, RR, RD)");
-  command->add_option("--di", o->columns.di, "Non-events in group 2 (OR, RR, RD)");
+  command->add_option("--measure", o->columns.measure, "Effect size computed as metafor's escalc()")
+      ->check(CLI::IsMember(escalc_measures()));
+  command->add_option("--ri", o->columns.ri, "Correlations (COR UCOR ZCOR; MC SMCC SMCR ROMC)");
+  command->add_option("--ni", o->columns.ni, "Sample sizes (COR UCOR ZCOR, PR.., MN MNLN, MC..)");
+  command->add_option("--m1i", o->columns.m1i, "Means of group 1 / time 1 (MD SMD SMDH ROM CVR; MC..)");
+  command->add_option("--sd1i", o->columns.sd1i, "SDs of group 1 / time 1");
+  command->add_option("--n1i", o->columns.n1i, "Sizes of group 1 (also instead of --bi)");
+  command->add_option("--m2i", o->columns.m2i, "Means of group 2 / time 2");
+  command->add_option("--sd2i", o->columns.sd2i, "SDs of group 2 / time 2");
+  command->add_option("--n2i", o->columns.n2i, "Sizes of group 2 (also instead of --di)");
+  command->add_option("--ai", o->columns.ai, "Events in group 1 (OR RR RD AS PETO)");
+  command->add_option("--bi", o->columns.bi, "Non-events in group 1");
+  command->add_option("--ci", o->columns.ci, "Events in group 2");
+  command->add_option("--di", o->columns.di, "Non-events in group 2");
+  command->add_option("--x1i", o->columns.x1i, "Events in group 1 (IRR IRD IRSD)");
+  command->add_option("--x2i", o->columns.x2i, "Events in group 2 (IRR IRD IRSD)");
+  command->add_option("--t1i", o->columns.t1i, "Person-time of group 1 (IRR IRD IRSD)");
+  command->add_option("--t2i", o->columns.t2i, "Person-time of group 2 (IRR IRD IRSD)");
+  command->add_option("--xi", o->columns.xi, "Events (PR PLN PLO PAS PFT; IR IRLN IRS IRFT)");
+  command->add_option("--ti", o->columns.ti, "Person-time (IR IRLN IRS IRFT)");
+  command->add_option("--mi", o->columns.mi, "Means (MN MNLN)");
+  command->add_option("--sdi", o->columns.sdi, "SDs (MN MNLN)");
   command->add_option("--slab", o->columns.slab, "Column of study labels");
+  command->add_option("--ilab", o->columns.ilab, "Columns shown beside the studies in the forest plot: COL[,COL]")
+      ->delimiter(',');
+  command->add_option("--transf", o->meta.transf,
+                      "Back-transform estimate, CI and PI and the forest axis: exp, tanh, ilogit, iarcsin, isqrt, ...");
+  command->add_option("--xlab", o->labels.x_label, "Label of the plots' effect axis");
   command->add_option("--method", o->meta.method, "tau^2 estimator (default REML)")
       ->check(CLI::IsMember({"REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "FE"}));
   command->add_option("--test", o->meta.test, "z or knha (Knapp-Hartung)")->check(CLI::IsMember({"z", "knha"}));
@@ -51,8 +65,7 @@ void register_meta(CLI::App& app) {
                        {source_file(o->data.source)});
     o->columns.mods = o->meta.mods;
     const MetaResult result = fit_meta(meta_input_from_table(read_data(o->data), o->columns), o->meta);
-    if (!o->forest.empty()) forest_plot(result, o->forest);
-    if (!o->funnel.empty()) funnel_plot(result, o->funnel);
+    write_meta_plots(result, o->forest, o->funnel, o->labels);
     emit(o->output, {to_text(result), to_json(result), to_csv(result)}, result.warnings);
   });
 }

@@ -27,6 +27,7 @@ struct MetaOptions {
   bool leave1out = false;       // leave1out.rma.uni
   bool egger = false;           // regtest(model = "rma", predictor = "sei")
   bool trimfill = false;        // trimfill(estimator = "L0")
+  std::string transf;           // back-transformation of estimate, CI and PI (metafor transf.* name); empty = none
   // Skip the Q-profile tau² CI (the slowest part of a fit) when the caller needs only the
   // estimates, e.g. inside a simulation. The tau2_conf_* fields are NaN then.
   bool tau2_ci = true;
@@ -37,6 +38,8 @@ struct MetaInput {
   std::vector<std::string> slab;  // study labels; empty = "Study 1", "Study 2", ...
   Table moderators;               // rows = studies, read by options.mods; may be empty
   std::string measure = "GEN";    // escalc measure (axis label of the plots)
+  std::vector<std::vector<std::string>> ilab;  // extra forest-plot columns: one vector (a value per study) each
+  std::vector<std::string> ilab_names;         // their headers
   std::size_t n_dropped = 0;      // rows dropped for missing values before fitting
   Warnings warnings;              // from building the input (e.g. dropped rows)
 };
@@ -44,17 +47,23 @@ struct MetaInput {
 // Which columns of a data table hold the studies (specification section 4's options).
 struct MetaColumns {
   std::string yi, vi, sei;        // precomputed effect sizes: yi with vi or sei
-  std::string measure;            // or raw data + escalc measure: SMD MD ZCOR COR OR RR RD
-  std::string ri, ni;                                  // ZCOR, COR
-  std::string m1i, sd1i, n1i, m2i, sd2i, n2i;          // SMD, MD
-  std::string ai, bi, ci, di;                          // OR, RR, RD
+  std::string measure;            // or raw data + escalc measure (specification section 4.1; escalc_measures())
+  std::string ri, ni;                                  // COR UCOR ZCOR; ni also PR.. MN.. MC..
+  std::string m1i, sd1i, n1i, m2i, sd2i, n2i;          // MD SMD SMDH ROM CVR VR; m1i.. also MC SMCC SMCR ROMC
+  std::string ai, bi, ci, di;                          // OR RR RD AS PETO (n1i/n2i instead of bi/di)
+  std::string x1i, x2i, t1i, t2i;                      // IRR IRD IRSD
+  std::string xi, ti;                                  // PR PLN PLO PAS PFT (xi, ni); IR IRLN IRS IRFT (xi, ti)
+  std::string mi, sdi;                                 // MN MNLN
   std::string slab;
+  std::vector<std::string> ilab;  // columns shown beside the studies in the forest plot
   std::string mods;               // the moderator formula: its variables are carried over
 };
 
 // escalc() for one measure on raw columns given as vectors (NaN = missing). Each output
-// has one entry per input row; a row with a missing input gives NaN yi and vi.
-// OR/RR/RD add 0.5 to every cell of a study with a zero cell (escalc's add = 1/2, to = "only0").
+// has one entry per input row; a row with a missing input gives NaN yi and vi, and so does
+// one whose yi or vi escalc would set to NA (infinite, NaN, negative vi).
+// Zero cells as escalc's defaults: add = 1/2 to every cell of a study with a zero cell
+// (to = "only0"), except for AS, PAS, PFT, IRSD, IRS and IRFT (add = 0).
 struct EffectSizes {
   std::vector<double> yi, vi;
 };
@@ -62,8 +71,12 @@ struct EscalcData {
   std::vector<double> ri, ni;
   std::vector<double> m1i, sd1i, n1i, m2i, sd2i, n2i;
   std::vector<double> ai, bi, ci, di;
+  std::vector<double> x1i, x2i, t1i, t2i;
+  std::vector<double> xi, ti, mi, sdi;
 };
 EffectSizes escalc(const std::string& measure, const EscalcData& data);
+// The measures escalc() computes, in the order of specification section 4.1.
+const std::vector<std::string>& escalc_measures();
 
 // Builds the input from a table: reads yi/vi (or sei) or computes them with escalc, the
 // labels and the moderator variables; drops (and counts) rows with a missing value in any
@@ -125,6 +138,16 @@ struct MetaResult {
   int QM_df = 0;                               // numerator df
   double QM_df2 = NA;                          // denominator df of the F test under knha
 
+  // fitstats(): ML or REML (as the method) log-likelihood and information criteria.
+  double logLik = NA, AIC = NA, BIC = NA, AICc = NA;
+  std::vector<double> fitted, fitted_se;       // X beta per study and its SE (forest plot of a meta-regression)
+
+  // --transf: the function's name and the back-transformed estimate, CI and PI.
+  std::string transf;
+  double transf_estimate = NA, transf_conf_low = NA, transf_conf_high = NA, transf_pi_low = NA, transf_pi_high = NA;
+  std::vector<std::vector<std::string>> ilab;  // extra forest columns (rows as slab)
+  std::vector<std::string> ilab_names;
+
   std::optional<EggerTest> egger;
   std::optional<TrimFillResult> trimfill;
   std::optional<std::vector<LeaveOneOutRow>> leave1out;
@@ -152,10 +175,25 @@ std::string to_csv(const MetaResult& result);
 // Axis label of an escalc measure ("Standardized Mean Difference", "Log Odds Ratio", ...).
 std::string measure_label(const std::string& measure);
 
-// Figures (see spiral/plot.hpp): .svg, .pdf or .png chosen by the extension.
-void forest_plot(const MetaResult& result, const std::string& path, const PlotLabels& labels = {});
+// metafor's transf.* functions by name ("exp", "tanh" = "ztor", "ilogit", "iarcsin", "isqrt",
+// "logit", "arcsin", "rtoz" = "atanh", "log", "sqrt"); InputError for an unknown name.
+double apply_transf(const std::string& name, double x);
+// The inverse of a transformation (positions a back-transformed tick on the model's scale).
+double inverse_transf(const std::string& name, double x);
+// The back-transformation a plot uses by default for a measure ("exp" for OR, "tanh" for
+// ZCOR, ...); empty when the measure is shown on its own scale.
+std::string natural_transf(const std::string& measure);
+// Axis label of a measure after a back-transformation ("Odds Ratio", "Correlation Coefficient").
+std::string transformed_label(const std::string& measure, const std::string& transf);
+
+// Figures (see spiral/plot.hpp): .svg, .pdf or .png chosen by the extension. The effect axis
+// is back-transformed by result.transf, or else by the measure's natural transformation
+// (natural_transf); with moderators the forest adds the fitted values and the funnel shows
+// the residuals. write_meta_plots renders every figure asked for (an empty path: none)
+// before it writes any, so that a failing figure leaves no partial output.
+void write_meta_plots(const MetaResult& result, const std::string& forest_path, const std::string& funnel_path,
+                      const PlotLabels& labels = {});
 std::string forest_svg(const MetaResult& result, const PlotLabels& labels = {});
-void funnel_plot(const MetaResult& result, const std::string& path, const PlotLabels& labels = {});
 std::string funnel_svg(const MetaResult& result, const PlotLabels& labels = {});
 
 }  // namespace spiral

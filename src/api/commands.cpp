@@ -121,6 +121,7 @@ struct MetaCall {
   MetaColumns columns;
   MetaOptions meta;
   std::string forest, funnel;
+  PlotLabels labels;
 };
 
 std::vector<Option<MetaCall>> meta_options() {
@@ -134,7 +135,13 @@ std::vector<Option<MetaCall>> meta_options() {
       option("sd2i", &MetaCall::columns, &C::sd2i), option("n2i", &MetaCall::columns, &C::n2i),
       option("ai", &MetaCall::columns, &C::ai),     option("bi", &MetaCall::columns, &C::bi),
       option("ci", &MetaCall::columns, &C::ci),     option("di", &MetaCall::columns, &C::di),
-      option("slab", &MetaCall::columns, &C::slab),
+      option("x1i", &MetaCall::columns, &C::x1i),   option("x2i", &MetaCall::columns, &C::x2i),
+      option("t1i", &MetaCall::columns, &C::t1i),   option("t2i", &MetaCall::columns, &C::t2i),
+      option("xi", &MetaCall::columns, &C::xi),     option("ti", &MetaCall::columns, &C::ti),
+      option("mi", &MetaCall::columns, &C::mi),     option("sdi", &MetaCall::columns, &C::sdi),
+      option("slab", &MetaCall::columns, &C::slab), option("ilab", &MetaCall::columns, &C::ilab),
+      option("transf", &MetaCall::meta, &MetaOptions::transf),
+      option("xlab", &MetaCall::labels, &PlotLabels::x_label),
       // The moderator formula names both the columns to carry and the model's terms.
       {"mods", [](MetaCall& c, const Json& v) { detail::read(v, "mods", c.meta.mods); c.columns.mods = c.meta.mods; }},
       option("method", &MetaCall::meta, &MetaOptions::method),
@@ -164,8 +171,7 @@ Result run_meta(const Json& options, const Table* data) {
   check_choice("test", call.meta.test, {"z", "knha"});
   Table storage;
   const MetaResult r = fit_meta(meta_input_from_table(load_table(call.data, data, storage), call.columns), call.meta);
-  if (!call.forest.empty()) forest_plot(r, call.forest);
-  if (!call.funnel.empty()) funnel_plot(r, call.funnel);
+  write_meta_plots(r, call.forest, call.funnel, call.labels);
   return {to_json(r), to_text(r), r.warnings, {}, {named_matrix("vcov", coefficient_terms(r), r.vcov)}};
 }
 

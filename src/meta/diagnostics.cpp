@@ -50,6 +50,8 @@ std::vector<LeaveOneOutRow> leave_one_out(const Design& design, const FitSetting
       row.H2 = r.H2;
     } catch (const AnalysisError&) {
       // metafor leaves the row empty when the refit fails (e.g. one study left).
+    } catch (const InputError&) {
+      // ... or when the deletion leaves a moderator constant (a factor level emptied).
     }
     rows.push_back(row);
   }
@@ -102,6 +104,8 @@ std::vector<InfluenceRow> influence(const Design& d, const FitSettings& settings
                     1 - chisq_upper(row.cook_d, p) > 0.5 || large_dfbetas;
     } catch (const AnalysisError&) {
       // metafor leaves the deletion statistics empty when the refit fails.
+    } catch (const InputError&) {
+      // ... or when the deletion empties a factor level (a model matrix short of full rank).
     }
     row.influential = influential;
     rows.push_back(row);

@@ -58,6 +58,14 @@ EffectSizes effect_sizes(const Table& table, const MetaColumns& c) {
   d.bi = numeric_column(table, "--bi", c.bi);
   d.ci = numeric_column(table, "--ci", c.ci);
   d.di = numeric_column(table, "--di", c.di);
+  d.x1i = numeric_column(table, "--x1i", c.x1i);
+  d.x2i = numeric_column(table, "--x2i", c.x2i);
+  d.t1i = numeric_column(table, "--t1i", c.t1i);
+  d.t2i = numeric_column(table, "--t2i", c.t2i);
+  d.xi = numeric_column(table, "--xi", c.xi);
+  d.ti = numeric_column(table, "--ti", c.ti);
+  d.mi = numeric_column(table, "--mi", c.mi);
+  d.sdi = numeric_column(table, "--sdi", c.sdi);
   return escalc(c.measure, d);
 }
 
@@ -78,9 +86,13 @@ MetaInput meta_input_from_table(const Table& table, const MetaColumns& columns) 
   const std::vector<std::string> moderators = moderator_variables(table, columns.mods);
   if (!columns.slab.empty() && !table.has(columns.slab))
     throw InputError("--slab: " + table.source() + ": unknown column '" + columns.slab + "'");
+  for (const auto& name : columns.ilab)
+    if (!table.has(name)) throw InputError("--ilab: " + table.source() + ": unknown column '" + name + "'");
 
   MetaInput input;
   input.measure = columns.measure.empty() ? "GEN" : columns.measure;
+  input.ilab_names = columns.ilab;
+  input.ilab.resize(columns.ilab.size());
   std::vector<bool> keep(table.rows(), true);
   for (std::size_t i = 0; i < table.rows(); ++i) {
     bool complete = !is_na(e.yi[i]) && !is_na(e.vi[i]);
@@ -102,6 +114,10 @@ MetaInput meta_input_from_table(const Table& table, const MetaColumns& columns) 
     input.yi.push_back(e.yi[i]);
     input.vi.push_back(e.vi[i]);
     input.slab.push_back(columns.slab.empty() ? "Study " + std::to_string(i + 1) : table.column(columns.slab).text(i));
+    for (std::size_t j = 0; j < columns.ilab.size(); ++j) {
+      const Column& column = table.column(columns.ilab[j]);
+      input.ilab[j].push_back(column.missing(i) ? "" : column.text(i));
+    }
   }
   if (input.n_dropped > 0)
     input.warnings.push_back(std::to_string(input.n_dropped) + " row(s) with missing values dropped");

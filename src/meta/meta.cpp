@@ -1,4 +1,6 @@
 // fit_meta: the studies and options of `spiral meta` -> rma.uni fit plus the diagnostics asked for.
+#include <optional>
+
 #include "meta/meta_internal.hpp"
 #include "spiral/formula.hpp"
 
@@ -41,6 +43,34 @@ Design moderator_design(const MetaInput& input, const std::string& mods, std::ve
   return d;
 }
 
+// A diagnostic that cannot be computed (too few studies, no slope on the SEs) is a warning
+// and null in its place: the main fit is never lost (specification section 4.1).
+template <class Compute>
+auto diagnostic_or_warning(const std::string& option, Warnings& warnings, Compute compute)
+    -> std::optional<decltype(compute())> {
+  try {
+    return compute();
+  } catch (const AnalysisError& e) {
+    const std::string message = e.what();
+    warnings.push_back(message.rfind(option, 0) == 0 ? message : option + ": " + message);
+  } catch (const InputError& e) {  // e.g. a design with more coefficients than studies
+    warnings.push_back(option + ": " + e.what());
+  }
+  return std::nullopt;
+}
+
+// --transf: the pooled estimate, its CI and the PI on the back-transformed scale.
+void back_transform(const std::string& transf, MetaResult& r) {
+  apply_transf(transf, 0);  // an unknown name is an input error even for a meta-regression
+  r.transf = transf;
+  if (r.has_mods) return;
+  r.transf_estimate = apply_transf(transf, r.estimate);
+  r.transf_conf_low = apply_transf(transf, r.conf_low);
+  r.transf_conf_high = apply_transf(transf, r.conf_high);
+  r.transf_pi_low = apply_transf(transf, r.pi_low);
+  r.transf_pi_high = apply_transf(transf, r.pi_high);
+}
+
 }  // namespace
 
 MetaResult fit_meta(const MetaInput& input, const MetaOptions& options) {
@@ -74,13 +104,24 @@ MetaResult fit_meta(const MetaInput& input, const MetaOptions& options) {
   }
   if (options.influence) {
     r.influence = influence(design, settings, r);
-    for (std::size_t i = 0; i < r.influence->size(); ++i) (*r.influence)[i].slab = r.slab[i];
+    for (std::size_t i = 0; i < r.influence->size(); ++i) {
+      (*r.influence)[i].slab = r.slab[i];
+      if (is_na((*r.influence)[i].rstudent))
+        r.warnings.push_back("--influence: the model could not be refitted without study '" + r.slab[i] +
+                             "'; its deletion diagnostics are null");
+    }
   }
-  if (options.egger) r.egger = egger_test(design, settings);
+  if (options.egger) r.egger = diagnostic_or_warning("--egger", r.warnings, [&] { return egger_test(design, settings); });
   if (options.trimfill) {
     if (r.has_mods) throw InputError("--trimfill: only for models without moderators");
-    r.trimfill = trim_and_fill(design, settings);
+    r.trimfill = diagnostic_or_warning("--trimfill", r.warnings, [&] { return trim_and_fill(design, settings); });
   }
+  for (std::size_t row : rows) {
+    r.ilab.resize(input.ilab.size());
+    for (std::size_t j = 0; j < input.ilab.size(); ++j) r.ilab[j].push_back(input.ilab[j][row]);
+  }
+  r.ilab_names = input.ilab_names;
+  if (!options.transf.empty()) back_transform(options.transf, r);
   return r;
 }
 

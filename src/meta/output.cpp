@@ -57,6 +57,17 @@ Json influence_json(const std::vector<InfluenceRow>& rows) {
   return out;
 }
 
+// --transf: the back-transformed pooled values (null without --transf or for a meta-regression).
+Json transformed_json(const MetaResult& r) {
+  if (r.transf.empty() || r.has_mods) return nullptr;
+  return Json{{"transf", r.transf},
+              {"estimate", json_number(r.transf_estimate)},
+              {"conf_low", json_number(r.transf_conf_low)},
+              {"conf_high", json_number(r.transf_conf_high)},
+              {"pi_low", json_number(r.transf_pi_low)},
+              {"pi_high", json_number(r.transf_pi_high)}};
+}
+
 // metafor's p-value display: "<.0001" below 1e-4.
 std::string format_p(double p) {
   if (std::isnan(p)) return "NA";
@@ -126,6 +137,18 @@ void write_coefficients(std::ostringstream& out, const MetaResult& r) {
   if (knha) out << fmt::format("Knapp-Hartung adjustment: t and F tests with {} df\n", r.df);
   if (!r.has_mods && !std::isnan(r.pi_low))
     out << fmt::format("\n{}% prediction interval: [{}, {}]\n", r.level, number(r.pi_low), number(r.pi_high));
+  if (!r.transf.empty() && !r.has_mods) {  // as predict(fit, transf = ...)
+    out << fmt::format("\nBack-transformed ({}):\n{:>10}{:>10}{:>10}{:>10}{:>10}\n{:>10}{:>10}{:>10}{:>10}{:>10}\n", r.transf,
+                       "pred", "ci.lb", "ci.ub", "pi.lb", "pi.ub", number(r.transf_estimate), number(r.transf_conf_low),
+                       number(r.transf_conf_high), number(r.transf_pi_low), number(r.transf_pi_high));
+  }
+}
+
+// fitstats(): the log-likelihood and information criteria of the fit.
+void write_fit_statistics(std::ostringstream& out, const MetaResult& r) {
+  out << fmt::format("{:>10}{:>10}{:>10}{:>10}{:>10}\n{:>10}{:>10}{:>10}{:>10}{:>10}\n\n",
+                     "", "logLik", "AIC", "BIC", "AICc", r.method == "REML" ? "REML" : "ML", number(r.logLik),
+                     number(r.AIC), number(r.BIC), number(r.AICc));
 }
 
 void write_diagnostics(std::ostringstream& out, const MetaResult& r) {
@@ -187,6 +210,11 @@ Json to_json(const MetaResult& r) {
   j["Q"] = json_number(r.Q);
   j["Q_df"] = r.Q_df;
   j["Q_p"] = json_number(r.Q_p);
+  j["logLik"] = json_number(r.logLik);
+  j["AIC"] = json_number(r.AIC);
+  j["BIC"] = json_number(r.BIC);
+  j["AICc"] = json_number(r.AICc);
+  j["transformed"] = transformed_json(r);
   j["coefficients"] = Json::array();
   for (const auto& c : r.coefficients) j["coefficients"].push_back(coefficient_json(c));
   j["QM"] = r.has_mods ? json_number(r.QM) : Json(nullptr);
@@ -209,6 +237,7 @@ Json to_json(const MetaResult& r) {
 std::string to_text(const MetaResult& r) {
   std::ostringstream out;
   out << "\n" << model_title(r) << "\n\n";
+  write_fit_statistics(out, r);
   write_heterogeneity(out, r);
   write_coefficients(out, r);
   write_diagnostics(out, r);

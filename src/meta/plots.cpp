@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "meta/meta_internal.hpp"
+#include "spiral/report.hpp"
 
 namespace spiral {
 
@@ -17,19 +18,55 @@ std::string summary_label(const MetaResult& r) {
                      p_text(r.Q_p), r.I2);
 }
 
-PlotLabels with_defaults(const MetaResult& r, PlotLabels labels) {
-  if (labels.x_label.empty()) labels.x_label = measure_label(r.measure);
+// The plots' back-transformation: --transf, or the measure's natural one.
+std::string plot_transf(const MetaResult& r) {
+  const std::string transf = r.transf.empty() ? natural_transf(r.measure) : r.transf;
+  return transf == "none" ? "" : transf;
+}
+
+AxisScale axis_scale(const MetaResult& r) {
+  const std::string transf = plot_transf(r);
+  AxisScale scale;
+  if (transf.empty()) return scale;
+  scale.forward = [transf](double x) { return apply_transf(transf, x); };
+  scale.inverse = [transf](double x) { return inverse_transf(transf, x); };
+  scale.logarithmic = apply_transf(transf, 0) == 1 && apply_transf(transf, 1) == std::exp(1.0);  // exp
+  return scale;
+}
+
+// One-group measures (a proportion, a rate, a mean) have no value of "no effect".
+bool has_null_value(const std::string& measure) {
+  for (const char* m : {"PR", "PLN", "PLO", "PAS", "PFT", "IR", "IRLN", "IRS", "IRFT", "MN", "MNLN"})
+    if (measure == m) return false;
+  return true;
+}
+
+PlotLabels with_defaults(const MetaResult& r, PlotLabels labels, bool residuals) {
+  if (labels.x_label.empty())
+    labels.x_label = residuals ? "Residual Value" : transformed_label(r.measure, plot_transf(r));
   return labels;
 }
 
 ForestData forest_data(const MetaResult& r) {
   ForestData data;
   const double z = meta_detail::normal_quantile_upper((100 - r.level) / 200);
+  // The fitted values' CI uses the model's critical value (t under knha), as predict.rma.
+  const double crit = r.test == "knha" ? meta_detail::t_quantile_upper((100 - r.level) / 200, r.df) : z;
   for (std::size_t i = 0; i < r.k; ++i) {
     const double se = std::sqrt(r.vi[i]);
-    data.studies.push_back({r.slab[i], r.yi[i], r.yi[i] - z * se, r.yi[i] + z * se, r.weights[i]});
+    ForestStudy study{r.slab[i], r.yi[i], r.yi[i] - z * se, r.yi[i] + z * se, r.weights[i], {}};
+    for (const auto& column : r.ilab) study.extra.push_back(column[i]);
+    if (r.has_mods) {
+      study.fitted = r.fitted[i];
+      study.fitted_low = r.fitted[i] - crit * r.fitted_se[i];
+      study.fitted_high = r.fitted[i] + crit * r.fitted_se[i];
+    }
+    data.studies.push_back(std::move(study));
   }
+  data.extra_headers = r.ilab_names;
   data.level = r.level;
+  data.scale = axis_scale(r);
+  data.reference_line = has_null_value(r.measure) ? 0 : NA;
   if (r.has_mods) {
     data.pooled = NA;  // a meta-regression has no single pooled estimate
     return data;
@@ -43,13 +80,16 @@ ForestData forest_data(const MetaResult& r) {
   return data;
 }
 
+// funnel.rma: the effect sizes around the pooled estimate, or a meta-regression's residuals
+// y - X b around 0 (on the model's scale), against the studies' standard errors.
 FunnelData funnel_data(const MetaResult& r) {
   FunnelData data;
   for (std::size_t i = 0; i < r.k; ++i) {
-    data.estimate.push_back(r.yi[i]);
+    data.estimate.push_back(r.has_mods ? r.yi[i] - r.fitted[i] : r.yi[i]);
     data.std_error.push_back(std::sqrt(r.vi[i]));
   }
-  data.center = r.estimate;
+  data.center = r.has_mods ? 0 : r.estimate;
+  if (!r.has_mods) data.scale = axis_scale(r);
   if (r.trimfill) {
     data.filled_estimate = r.trimfill->filled_yi;
     for (double v : r.trimfill->filled_vi) data.filled_std_error.push_back(std::sqrt(v));
@@ -61,22 +101,24 @@ FunnelData funnel_data(const MetaResult& r) {
 
 }  // namespace
 
-void forest_plot(const MetaResult& result, const std::string& path, const PlotLabels& labels) {
-  write_forest_plot(forest_data(result), with_defaults(result, labels), path);
+void write_meta_plots(const MetaResult& result, const std::string& forest_path, const std::string& funnel_path,
+                      const PlotLabels& labels) {
+  const std::string forest =
+      forest_path.empty() ? "" : forest_plot_bytes(forest_data(result), with_defaults(result, labels, false), forest_path);
+  const std::string funnel = funnel_path.empty()
+                                 ? ""
+                                 : funnel_plot_bytes(funnel_data(result), with_defaults(result, labels, result.has_mods),
+                                                     funnel_path);
+  if (!forest_path.empty()) write_file_atomic(forest_path, forest);
+  if (!funnel_path.empty()) write_file_atomic(funnel_path, funnel);
 }
 
 std::string forest_svg(const MetaResult& result, const PlotLabels& labels) {
-  return forest_plot_svg(forest_data(result), with_defaults(result, labels));
-}
-
-void funnel_plot(const MetaResult& result, const std::string& path, const PlotLabels& labels) {
-  if (result.has_mods) throw InputError("--funnel: only for models without moderators");
-  write_funnel_plot(funnel_data(result), with_defaults(result, labels), path);
+  return forest_plot_svg(forest_data(result), with_defaults(result, labels, false));
 }
 
 std::string funnel_svg(const MetaResult& result, const PlotLabels& labels) {
-  if (result.has_mods) throw InputError("--funnel: only for models without moderators");
-  return funnel_plot_svg(funnel_data(result), with_defaults(result, labels));
+  return funnel_plot_svg(funnel_data(result), with_defaults(result, labels, result.has_mods));
 }
 
 }  // namespace spiral

@@ -142,6 +142,30 @@ void moderator_test(const Design& d, const Eigen::VectorXd& beta, const Eigen::M
   r.QM = qm;
 }
 
+// fitstats.rma: the log-likelihood (REML for REML fits, ML otherwise; rma.uni's ll.ML and
+// ll.REML with REMLf = TRUE) and AIC, BIC, AICc with parms = p (+ 1 for tau²).
+void fit_statistics(const Design& d, const std::string& method, double tau2, const Eigen::VectorXd& w,
+                    const WeightedFit& fit, MetaResult& r) {
+  const double k = d.k(), p = d.p();
+  const double log_2pi = std::log(2 * M_PI);
+  const double sum_log_v = (d.v.array() + tau2).log().sum();
+  const bool reml = method == "REML";
+  const double parms = p + (is_random_effects(method) ? 1 : 0);
+  const double n = reml ? k - p : k;
+  if (reml) {
+    const double logdet_xx = Eigen::LDLT<Eigen::MatrixXd>(d.x.transpose() * d.x).vectorD().array().log().sum();
+    const double logdet_xwx =
+        Eigen::LDLT<Eigen::MatrixXd>(d.x.transpose() * w.asDiagonal() * d.x).vectorD().array().log().sum();
+    r.logLik = -0.5 * n * log_2pi + 0.5 * logdet_xx - 0.5 * sum_log_v - 0.5 * logdet_xwx - 0.5 * fit.rss;
+  } else {
+    r.logLik = -0.5 * k * log_2pi - 0.5 * sum_log_v - 0.5 * fit.rss;
+  }
+  r.AIC = -2 * r.logLik + 2 * parms;
+  r.BIC = -2 * r.logLik + parms * std::log(n);
+  const double m = std::max(n, parms + 2);
+  r.AICc = -2 * r.logLik + 2 * parms * m / (m - parms - 1);
+}
+
 }  // namespace
 
 Design intercept_design(const std::vector<double>& yi, const std::vector<double>& vi) {
@@ -223,6 +247,11 @@ MetaResult fit_design(const Design& d, const FitSettings& s) {
   }
   r.weights.resize(r.k);
   for (int i = 0; i < d.k(); ++i) r.weights[static_cast<std::size_t>(i)] = 100 * w[i] / w.sum();
+
+  fit_statistics(d, s.method, r.tau2, w, fit, r);
+  const Eigen::VectorXd fitted = d.x * fit.beta;
+  r.fitted.assign(fitted.data(), fitted.data() + fitted.size());
+  for (int i = 0; i < d.k(); ++i) r.fitted_se.push_back(std::sqrt((d.x.row(i) * r.vcov * d.x.row(i).transpose())(0, 0)));
 
   r.has_mods = !d.intercept_only();
   if (r.has_mods) moderator_test(d, fit.beta, r.vcov, knha, r);

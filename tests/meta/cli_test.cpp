@@ -134,23 +134,25 @@ TEST(MetaCliPlots, ForestAndFunnelInEveryFormat) {
   }
 }
 
-TEST(MetaPlots, ForestSvgHasLabelsAndHeterogeneityLine) {
+// Text is SVG text (selectable, editable), not cairo's glyph outlines, so a plot is small.
+TEST(MetaPlots, SvgTextIsTextAndSmall) {
   const std::string svg = forest_svg(fit_meta(bcg_input(), {}));
-  // cairo writes text as glyph outlines; the document is an SVG with one use per glyph.
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
-  EXPECT_NE(svg.find("<svg"), std::string::npos);
-  EXPECT_GT(svg.size(), 10000u);
+  EXPECT_NE(svg.find(">Aronson 1948</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">RE Model (Q = 152.23, df = 12, p &lt; .001; I\u00b2 = 92.2%)</text>"), std::string::npos);
+  EXPECT_EQ(svg.find("<symbol"), std::string::npos);
+  EXPECT_LT(svg.size(), 20000u);
+  const std::string funnel = funnel_svg(fit_meta(bcg_input(), {}));
+  EXPECT_NE(funnel.find(">Standard Error</text>"), std::string::npos);
+  EXPECT_LT(funnel.size(), 8000u);
 }
 
-// Cairo numbers SVG surfaces by a process-wide counter; the plot renumbers them, so a plot
-// is the same bytes whatever was drawn before it (and on whichever thread).
 TEST(MetaPlots, SvgBytesDoNotDependOnEarlierPlots) {
   const std::string first = forest_svg(fit_meta(bcg_input(), {}));
   const std::string funnel = funnel_svg(fit_meta(bcg_input(), {}));
   const std::string again = forest_svg(fit_meta(bcg_input(), {}));
   EXPECT_EQ(first, again);
-  EXPECT_NE(first.find("id=\"surface1\""), std::string::npos);
-  EXPECT_NE(funnel.find("id=\"surface1\""), std::string::npos);
+  EXPECT_NE(funnel.find("id=\"clip1\""), std::string::npos);
 }
 
 }  // namespace

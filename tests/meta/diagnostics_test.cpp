@@ -163,8 +163,8 @@ TEST(Diagnostics, LeaveOneOutWithModeratorsIsAnInputError) {
 }
 
 // Equal standard errors leave Egger's test and trim and fill no slope (metafor's regtest and
-// trimfill stop too); the error named --mods, which was not given.
-TEST(Diagnostics, EqualStandardErrorsAreAnAnalysisErrorNamingTheOption) {
+// trimfill stop): a warning naming the option and null in its place; the fit is kept (specification section 4.1).
+TEST(Diagnostics, EqualStandardErrorsAreAWarningAndNull) {
   MetaInput input;
   input.yi = {0.1, 0.3, 0.2, 0.5, 0.25};
   input.vi.assign(5, 1.0 / 47);
@@ -172,14 +172,66 @@ TEST(Diagnostics, EqualStandardErrorsAreAnAnalysisErrorNamingTheOption) {
     MetaOptions o;
     o.egger = std::string(option) == "--egger";
     o.trimfill = !o.egger;
-    try {
-      fit_meta(input, o);
-      ADD_FAILURE() << option;
-    } catch (const AnalysisError& e) {
-      EXPECT_EQ(std::string(e.what()),
-                std::string(option) + ": the studies' standard errors are all equal, so there is no slope on them to estimate");
-    }
+    const MetaResult r = fit_meta(input, o);
+    EXPECT_FALSE(r.egger);
+    EXPECT_FALSE(r.trimfill);
+    EXPECT_FALSE(std::isnan(r.estimate));
+    ASSERT_EQ(r.warnings.size(), 1u) << option;
+    EXPECT_EQ(r.warnings[0],
+              std::string(option) + ": the studies' standard errors are all equal, so there is no slope on them to estimate");
+    const Json j = to_json(r);
+    EXPECT_TRUE(j[o.egger ? "egger" : "trimfill"].is_null());
   }
+}
+
+// regtest() with k = 2 has as many coefficients as studies (metafor stops); spiral keeps the fit.
+TEST(Diagnostics, EggerWithTwoStudiesIsAWarningAndNull) {
+  MetaInput input;
+  input.yi = {0.1, 0.4};
+  input.vi = {0.02, 0.05};
+  MetaOptions o;
+  o.egger = true;
+  const MetaResult r = fit_meta(input, o);
+  EXPECT_FALSE(r.egger);
+  EXPECT_EQ(r.k, 2u);
+  EXPECT_FALSE(std::isnan(r.estimate));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].rfind("--egger: ", 0), 0u) << r.warnings[0];
+}
+
+// failing_diagnostics.json: influence(rma(yi, vi, mods = ~ ablat + early, data = bcg)), where
+// deleting the one "early" study empties a factor level: metafor gives NA for that row's
+// deletion statistics (hat and weight remain); the rest of the rows as metafor.
+TEST(Diagnostics, InfluenceRowThatEmptiesAFactorLevelIsNull) {
+  MetaColumns columns;
+  columns.yi = "yi";
+  columns.vi = "vi";
+  columns.slab = "study";
+  columns.mods = "ablat + early";
+  MetaOptions o;
+  o.mods = "ablat + early";
+  o.influence = true;
+  const MetaResult r = fit_meta(meta_input_from_table(meta_data("bcg_early.csv"), columns), o);
+  const auto reference = reference_json("meta/failing_diagnostics.json");
+  const auto& ref = reference.at("influence_early");
+  ASSERT_TRUE(r.influence);
+  ASSERT_EQ(r.influence->size(), ref.size());
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    SCOPED_TRACE("study " + std::to_string(i + 1));
+    const InfluenceRow& row = (*r.influence)[i];
+    EXPECT_REF(row.rstudent, ref[i], "rstudent", 1e-6);
+    EXPECT_REF(row.dffits, ref[i], "dffits", 1e-6);
+    EXPECT_REF(row.cook_d, ref[i], "cook_d", 1e-6);
+    EXPECT_REF(row.cov_r, ref[i], "cov_r", 1e-6);
+    EXPECT_REF(row.tau2_del, ref[i], "tau2_del", 1e-6);
+    EXPECT_REF(row.QE_del, ref[i], "QE_del", 1e-6);
+    EXPECT_REF(row.hat, ref[i], "hat", 1e-6);
+    EXPECT_REF(row.weight, ref[i], "weight", 1e-6);
+  }
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0],
+            "--influence: the model could not be refitted without study 'Aronson 1948'; its deletion diagnostics are null");
+  EXPECT_TRUE(to_json(r)["influence"][0]["rstudent"].is_null());
 }
 
 }  // namespace

@@ -154,4 +154,74 @@ diagnostics$bcg_ablat_influence <- data.frame(rstudent = inf_mods$rstudent, dffi
 rt_mods <- regtest(rma(yi, vi, mods = ~ ablat, data = bcg, test = "knha"))
 diagnostics$bcg_ablat_knha_egger <- list(statistic = rt_mods$zval, p_value = rt_mods$pval, df = rt_mods$dfs)
 write_ref(diagnostics, "diagnostics.json")
+
+# ---- every escalc measure of specification section 4.1, its rma() fit, fitstats() and back-transform --------
+# For each measure: the data file, the spiral column options (as escalc's argument names),
+# escalc()'s yi and vi, the REML fit (fit_summary), fitstats() and predict(fit, transf = T)
+# with the measure's natural back-transformation T.
+curtis <- dat.curtis1998
+write.csv(curtis[, c("id", "paper", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")], "tests/data/meta/curtis1998.csv",
+          row.names = FALSE, na = "")
+yusuf9 <- subset(dat.yusuf1985, table == "9")   # zero and double-zero tables, two rows without counts
+write.csv(yusuf9[, c("id", "trial", "ai", "n1i", "ci", "n2i")], "tests/data/meta/yusuf1985_t9.csv", row.names = FALSE, na = "")
+hart <- dat.hart1999
+write.csv(hart[, c("trial", "study", "x1i", "t1i", "x2i", "t2i")], "tests/data/meta/hart1999.csv", row.names = FALSE)
+niel <- dat.nielweise2008
+niel$x1i[5] <- 0                                  # a zero count for escalc's 1/2 (IR, IRLN, IRR)
+write.csv(niel[, c("study", "authors", "x1i", "t1i", "x2i", "t2i")], "tests/data/meta/nielweise2008.csv", row.names = FALSE)
+prop <- rbind(dat.pritz1997[, c("study", "xi", "ni")],
+              data.frame(study = c(15, 16), xi = c(0, 30), ni = c(40, 30)))   # no events, all events
+write.csv(prop, "tests/data/meta/pritz1997.csv", row.names = FALSE)
+# Pre-post (change) data in the layout of Morris (2008), as in metafor's escalc() examples.
+prepost <- data.frame(study = 1:5, m1i = c(30.6, 23.5, 0.5, 53.4, 35.6), m2i = c(38.5, 26.8, 0.7, 75.9, 36.0),
+                      sd1i = c(15.0, 3.1, 0.1, 14.5, 4.7), sd2i = c(11.6, 4.1, 0.1, 4.4, 4.6),
+                      ni = c(20, 50, 9, 10, 14), ri = c(0.47, 0.64, 0.77, 0.89, 0.44))
+write.csv(prepost, "tests/data/meta/morris2008.csv", row.names = FALSE)
+
+natural <- list(OR = "exp", PETO = "exp", RR = "exp", IRR = "exp", ROM = "exp", CVR = "exp", VR = "exp", PLN = "exp",
+                IRLN = "exp", MNLN = "exp", ROMC = "exp", ZCOR = "tanh", PLO = "ilogit", PAS = "iarcsin", IRS = "isqrt")
+transf_fun <- list(exp = exp, tanh = transf.ztor, ilogit = transf.ilogit, iarcsin = transf.iarcsin, isqrt = transf.isqrt)
+measure_case <- function(measure, file, data, columns) {
+  args <- c(list(measure = measure, data = data), lapply(columns, as.name))
+  e <- suppressWarnings(do.call(escalc, args))
+  fit <- rma(yi, vi, data = e)
+  out <- list(file = file, columns = columns, yi = as.numeric(e$yi), vi = as.numeric(e$vi), fit = fit_summary(fit))
+  fs <- fitstats(fit)
+  out$fit$logLik <- fs[1, 1]; out$fit$AIC <- fs[3, 1]; out$fit$BIC <- fs[4, 1]; out$fit$AICc <- fs[5, 1]
+  if (!is.null(natural[[measure]])) {
+    p <- predict(fit, transf = transf_fun[[natural[[measure]]]])
+    out$transf <- natural[[measure]]
+    out$transformed <- list(estimate = p$pred, conf_low = p$ci.lb, conf_high = p$ci.ub, pi_low = p$pi.lb, pi_high = p$pi.ub)
+  }
+  out
+}
+two_groups <- list(m1i = "m1i", sd1i = "sd1i", n1i = "n1i", m2i = "m2i", sd2i = "sd2i", n2i = "n2i")
+cases <- list()
+for (m in c("MD", "SMD", "SMDH", "ROM", "CVR")) cases[[m]] <- measure_case(m, "curtis1998.csv", curtis, two_groups)
+cases$VR <- measure_case("VR", "curtis1998.csv", curtis, list(sd1i = "sd1i", n1i = "n1i", sd2i = "sd2i", n2i = "n2i"))
+for (m in c("OR", "RR", "RD", "AS", "PETO"))
+  cases[[m]] <- measure_case(m, "yusuf1985_t9.csv", yusuf9, list(ai = "ai", n1i = "n1i", ci = "ci", n2i = "n2i"))
+cases$PETO_bcg <- measure_case("PETO", "bcg_2x2.csv", bcg2x2, list(ai = "tpos", bi = "tneg", ci = "cpos", di = "cneg"))
+for (m in c("IRR", "IRD", "IRSD"))
+  cases[[m]] <- measure_case(m, "nielweise2008.csv", niel, list(x1i = "x1i", x2i = "x2i", t1i = "t1i", t2i = "t2i"))
+cases$IRR_hart <- measure_case("IRR", "hart1999.csv", hart, list(x1i = "x1i", x2i = "x2i", t1i = "t1i", t2i = "t2i"))
+for (m in c("PR", "PLN", "PLO", "PAS", "PFT")) cases[[m]] <- measure_case(m, "pritz1997.csv", prop, list(xi = "xi", ni = "ni"))
+for (m in c("IR", "IRLN", "IRS", "IRFT")) cases[[m]] <- measure_case(m, "nielweise2008.csv", niel, list(xi = "x1i", ti = "t1i"))
+for (m in c("MN", "MNLN")) cases[[m]] <- measure_case(m, "curtis1998.csv", curtis, list(mi = "m1i", sdi = "sd1i", ni = "n1i"))
+change <- list(m1i = "m1i", m2i = "m2i", sd1i = "sd1i", sd2i = "sd2i", ni = "ni", ri = "ri")
+for (m in c("MC", "SMCC", "ROMC")) cases[[m]] <- measure_case(m, "morris2008.csv", prepost, change)
+cases$SMCR <- measure_case("SMCR", "morris2008.csv", prepost, list(m1i = "m1i", m2i = "m2i", sd1i = "sd1i", ni = "ni", ri = "ri"))
+for (m in c("COR", "UCOR", "ZCOR")) cases[[m]] <- measure_case(m, "molloy2014.csv", molloy, list(ri = "ri", ni = "ni"))
+for (name in names(cases)) cases[[name]]$measure <- sub("_.*", "", name)
+write_ref(cases, "escalc_all.json")
+
+# ---- failing diagnostics: influence when a deletion empties a factor level, Egger with k = 2 --
+bcg$early <- ifelse(bcg$year < 1949, "yes", "no")   # one study at level "yes"
+write.csv(bcg[, c("trial", "study", "year", "ablat", "early", "yi", "vi")], "tests/data/meta/bcg_early.csv", row.names = FALSE)
+inf_early <- influence(rma(yi, vi, mods = ~ ablat + early, data = bcg))$inf
+write_ref(list(influence_early = data.frame(rstudent = inf_early$rstudent, dffits = inf_early$dffits,
+                                            cook_d = inf_early$cook.d, cov_r = inf_early$cov.r,
+                                            tau2_del = inf_early$tau2.del, QE_del = inf_early$QE.del,
+                                            hat = inf_early$hat, weight = inf_early$weight)),
+          "failing_diagnostics.json")
 cat("done\n")

@@ -1,20 +1,53 @@
 """Data frames in and out of spiral's C++ library (specification section 8)."""
+import re
+
 import numpy as np
 import pandas as pd
 
+from ._spiral import InputError
 
-def columns_of(data):
+
+def referenced_names(options):
+    """The names the options' text refers to (columns in formulas and column options)."""
+    names = set()
+    for value in options.values():
+        for text in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(text, str):
+                names.update(re.split(r"[^A-Za-z0-9._]+", text))
+    return names
+
+
+def columns_of(data, used=()):
     """A pandas DataFrame (or a dict of arrays) as the columns the library reads.
 
     Numeric, integer and boolean columns are numeric (missing = NaN); a Categorical keeps
     its categories in pandas' order; any other column is text whose levels the library
-    sorts in byte order, as its readers do.
+    sorts in byte order, as its readers do. A frame without rows, and a Categorical the
+    options use (``used``) with categories no row has, are an InputError naming ``data``.
     """
+    if not isinstance(data, (pd.DataFrame, dict)):
+        raise InputError(f"data: expected a DataFrame, a dict of arrays or a SOURCE string, got {type(data).__name__}")
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     duplicated = frame.columns[frame.columns.duplicated()]
     if len(duplicated) > 0:
-        raise ValueError(f"data: duplicate column name '{duplicated[0]}'")
+        raise InputError(f"data: duplicate column name '{duplicated[0]}'")
+    if len(frame) == 0:
+        raise InputError("data: the data frame has no rows")
+    for name in frame.columns:
+        if str(name) in used:
+            _check_categories(frame[name], str(name))
     return [(str(name), _column(frame[name])) for name in frame.columns]
+
+
+def _check_categories(series, name):
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return
+    present = set(series.dropna().unique())
+    unused = [c for c in series.cat.categories if c not in present]
+    if unused:
+        shown = ", ".join(f"'{c}'" for c in unused[:3])
+        raise InputError(f"data: categorical '{name}' has unused categories ({shown}): "
+                         "drop them with .cat.remove_unused_categories()")
 
 
 def _column(series):

@@ -135,14 +135,17 @@ PYBIND11_MODULE(_spiral, m) {
   m.doc() = "spiral's C++ library (use the functions of the `spiral` package)";
   m.def("run", &run, py::arg("command"), py::arg("options"), py::arg("columns") = py::none());
   m.def("commands", &spiral::api::commands);
-  // The CLI's errors: bad input (exit 2) and failed analyses (exit 1) both raise ValueError.
+  // The CLI's errors: bad input (exit 2) raises InputError, a failed analysis (exit 1)
+  // AnalysisError; both are ValueErrors (spiral/__init__.py exports them).
+  static py::exception<spiral::InputError> input_error(m, "InputError", PyExc_ValueError);
+  static py::exception<spiral::AnalysisError> analysis_error(m, "AnalysisError", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const spiral::InputError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
+      input_error(e.what());
     } catch (const spiral::AnalysisError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
+      analysis_error(e.what());
     }
   });
 }

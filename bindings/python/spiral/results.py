@@ -1,0 +1,260 @@
+"""Result objects in statsmodels' manner (specification section 8.1).
+
+Every result is still the command's JSON as a dict (``result["fixed"]``), with the
+statsmodels attributes on top: ``params``, ``bse``, ``tvalues``, ``pvalues``,
+``conf_int()``, ``summary()``, ``to_frame()``; a mixed model adds ``random_effects``.
+Numbers are the library's; nothing is computed here.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional
+
+import pandas as pd
+
+from ._convert import frame_of, with_frames
+
+
+class Summary:
+    """The CLI's text table, laid out as R's ``summary()`` (statsmodels' ``Summary``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def as_text(self) -> str:
+        """The table as text."""
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class Result(dict):
+    """A command's JSON as a dict, with the CLI's ``text`` (``print(result)`` shows it), the
+    ``warnings`` it gave, further data frames in ``tables`` (``ranef``, ``stage1``, ...) and
+    ``vcov``, the covariance matrix of the coefficients where the command has one (else None).
+    """
+
+    #: the key of the main table of estimates (``fixed``, ``coefficients``, ``lagged``, ...)
+    table_key: Optional[str] = None
+
+    def __init__(self, raw: Dict[str, Any], rerun: Optional[Callable[..., "Result"]] = None) -> None:
+        super().__init__(with_frames(raw["json"]))
+        self.text: str = raw["text"]
+        self.warnings: List[str] = list(raw["warnings"])
+        self.tables: Dict[str, pd.DataFrame] = {name: frame_of(columns) for name, columns in raw["tables"].items()}
+        self.vcov: Optional[pd.DataFrame] = None
+        if "vcov" in raw["matrices"]:
+            names, values = raw["matrices"]["vcov"]
+            self.vcov = pd.DataFrame(values, index=names, columns=names)
+        self._rerun = rerun
+
+    def __str__(self) -> str:
+        return self._text_without_warnings()
+
+    def _text_without_warnings(self) -> str:
+        """The text table without its "warning: ..." lines, which ``warnings.warn`` showed."""
+        shown = {f"warning: {w}" for w in self.warnings}
+        return "".join(line for line in self.text.splitlines(keepends=True) if line.rstrip("\n") not in shown)
+
+    def summary(self) -> Summary:
+        """The CLI's text table (R's ``summary()`` layout)."""
+        return Summary(self._text_without_warnings())
+
+    def to_frame(self) -> pd.DataFrame:
+        """The main table of estimates as a DataFrame (a copy)."""
+        return self._table().copy()
+
+    def _table(self) -> pd.DataFrame:
+        table = self.get(self.table_key) if self.table_key else None
+        if not isinstance(table, pd.DataFrame):
+            raise AttributeError(f"a {type(self).__name__} has no table of estimates")
+        return table
+
+    def _names(self) -> List[str]:
+        return list(self._table()["term"])
+
+    def _column(self, column: str) -> pd.Series:
+        return pd.Series(self._table()[column].to_numpy(dtype=float), index=self._names(), name=column)
+
+    @property
+    def params(self) -> pd.Series:
+        """The estimates, indexed by term."""
+        return self._column("estimate")
+
+    @property
+    def bse(self) -> pd.Series:
+        """The standard errors."""
+        return self._column("std_error")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """The test statistics (t or z)."""
+        return self._column("statistic")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """The p-values the summary prints."""
+        return self._column("p_value")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The confidence intervals the summary prints, as statsmodels' DataFrame with columns
+        0 (lower) and 1 (upper). ``alpha`` must be the fit's (``level=`` percent)."""
+        level = self._level()
+        if abs((1 - alpha) * 100 - level) > 1e-9:
+            raise ValueError(f"alpha: the intervals were computed at level {level:g}; refit with level={100 * (1 - alpha):g}")
+        return pd.DataFrame({0: self._column("conf_low").to_numpy(), 1: self._column("conf_high").to_numpy()},
+                            index=self._names())
+
+    def _level(self) -> float:
+        return 95.0
+
+    def _unavailable(self, what: str, why: str):
+        raise NotImplementedError(f"{what}: not available for a {type(self).__name__}: {why}")
+
+
+class LmmResult(Result):
+    """``spiral.lmm()``: a linear mixed model with lme4/lmerTest numbers, in the manner of
+    statsmodels' ``MixedLMResults``."""
+
+    table_key = "fixed"
+
+    def __init__(self, raw: Dict[str, Any], rerun: Optional[Callable[..., Result]] = None, level: float = 95.0) -> None:
+        super().__init__(raw, rerun)
+        self._fit_level = level
+
+    def _level(self) -> float:
+        return self._fit_level
+
+    @property
+    def fe_params(self) -> pd.Series:
+        """The fixed effects (as ``params``)."""
+        return self.params
+
+    @property
+    def df_resid(self) -> pd.Series:
+        """The degrees of freedom of each fixed effect's t test (Satterthwaite by default)."""
+        return self._column("df")
+
+    @property
+    def llf(self) -> float:
+        """The log-likelihood (REML or ML, as the fit)."""
+        return float(self["logLik"])
+
+    @property
+    def aic(self) -> float:
+        return float(self["AIC"])
+
+    @property
+    def bic(self) -> float:
+        return float(self["BIC"])
+
+    @property
+    def nobs(self) -> int:
+        return int(self["n_obs"])
+
+    @property
+    def scale(self) -> float:
+        """The residual variance (sigma squared)."""
+        return float(self["sigma"]) ** 2
+
+    @property
+    def converged(self) -> bool:
+        return bool(self["converged"])
+
+    @property
+    def singular(self) -> bool:
+        return bool(self["singular"])
+
+    @property
+    def random_effects(self) -> Dict[str, pd.DataFrame]:
+        """The conditional modes (BLUPs) per grouping factor: a DataFrame with a row per level
+        and a column per term, as lme4's ``ranef()`` (refits with ``ranef=True`` if needed)."""
+        modes = self.tables.get("ranef")
+        if modes is None:
+            if self._rerun is None:
+                self._unavailable("random_effects", "fit with ranef=True")
+            modes = self._rerun(ranef=True).tables["ranef"]
+        modes = modes.astype({"group": str, "level": str, "term": str})
+        out = {}
+        for group in pd.unique(modes["group"]):
+            rows = modes[modes["group"] == group]
+            wide = rows.pivot(index="level", columns="term", values="estimate")
+            wide = wide.loc[pd.unique(rows["level"]), pd.unique(rows["term"])]
+            wide.index.name, wide.columns.name = None, None
+            out[group] = wide
+        return out
+
+    @property
+    def fittedvalues(self):
+        self._unavailable("fittedvalues", "the lmm engine does not return fitted values yet")
+
+    @property
+    def resid(self):
+        self._unavailable("resid", "the lmm engine does not return residuals yet")
+
+    def predict(self, exog: Any = None):
+        """Not available yet: the lmm engine does not predict."""
+        self._unavailable("predict", "the lmm engine does not predict yet")
+
+
+class MetaResult(Result):
+    """``spiral.meta()``: a random-effects meta-analysis with metafor's numbers."""
+
+    table_key = "coefficients"
+
+    def __init__(self, raw: Dict[str, Any], rerun: Optional[Callable[..., Result]] = None, level: float = 95.0) -> None:
+        super().__init__(raw, rerun)
+        self._fit_level = level
+
+    def _level(self) -> float:
+        return self._fit_level
+
+    @property
+    def tau2(self) -> float:
+        return float(self["tau2"])
+
+    def conf_int_tau2(self) -> pd.Series:
+        """tau^2 with its Q-profile interval (metafor's ``confint(rma)``)."""
+        return pd.Series({"estimate": self["tau2"], "ci_lb": self["tau2_conf_low"], "ci_ub": self["tau2_conf_high"]})
+
+    @property
+    def nobs(self) -> int:
+        """k, less the number of coefficients under REML (metafor's nobs.rma)."""
+        return int(self["k"]) - (len(self["coefficients"]) if self["method"] == "REML" else 0)
+
+
+class PanelResult(Result):
+    """``spiral.panel()``: an RI-CLPM / CLPM with lavaan's numbers; ``params`` are the lagged
+    effects named ``from->to``."""
+
+    table_key = "lagged"
+
+    def _names(self) -> List[str]:
+        table = self._table()
+        return [f"{a}->{b}" for a, b in zip(table["from"], table["to"])]
+
+    @property
+    def llf(self) -> float:
+        return float(self["logLik"])
+
+    @property
+    def aic(self) -> float:
+        return float(self["AIC"])
+
+    @property
+    def bic(self) -> float:
+        return float(self["BIC"])
+
+
+class IpdResult(Result):
+    """``spiral.ipd_run()``/``ipd_stage2()``: the pooled estimates in ``pooled``; ``params`` are
+    indexed by (model, term)."""
+
+    table_key = "pooled"
+
+    def _names(self) -> List[str]:
+        table = self._table()
+        return [f"{m}:{t}" for m, t in zip(table["model"], table["term"])]

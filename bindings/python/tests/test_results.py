@@ -1,0 +1,114 @@
+"""statsmodels-style result objects and errors, against the lme4 / metafor values of
+tests/reference/rpkg.R (each test names the R call that made its numbers)."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import spiral
+from conftest import REPO
+
+REF = REPO / "tests" / "reference" / "rpkg"
+
+
+def ref(name):
+    return json.loads((REF / name).read_text())
+
+
+def data(name):
+    return pd.read_csv(REF / name, float_precision="round_trip")
+
+
+def test_lmm_result_is_statsmodels_like():
+    # lmer(Reaction ~ Days + (Days | Subject), sleepstudy); lmerTest summary() intervals
+    fit = spiral.lmm("Reaction ~ Days + (Days | Subject)", data("sleepstudy.csv"))
+    r = ref("sleepstudy.json")
+    assert isinstance(fit, spiral.LmmResult)
+    assert list(fit.params.index) == ["(Intercept)", "Days"]
+    np.testing.assert_allclose(fit.params.to_numpy(), list(r["fixef"].values()), rtol=1e-6)
+    np.testing.assert_allclose(fit.bse.to_numpy(), fit["fixed"]["std_error"].to_numpy())
+    ci = fit.conf_int()
+    assert list(ci.columns) == [0, 1]
+    np.testing.assert_allclose(ci[0].to_numpy(), r["confint95"]["low"], rtol=1e-5)
+    np.testing.assert_allclose(ci[1].to_numpy(), r["confint95"]["high"], rtol=1e-5)
+    assert fit.llf == pytest.approx(r["logLik"], rel=1e-7)
+    assert fit.aic == pytest.approx(r["AIC"], rel=1e-7)
+    assert fit.bic == pytest.approx(r["BIC"], rel=1e-7)
+    assert fit.nobs == r["nobs"]
+    assert np.sqrt(fit.scale) == pytest.approx(r["sigma"], rel=1e-5)
+    assert fit.converged is True and fit.singular is r["isSingular"]
+    assert "Days" in fit.summary().as_text()
+    assert fit.to_frame().equals(fit["fixed"])
+    with pytest.raises(ValueError, match="alpha"):
+        fit.conf_int(alpha=0.1)
+
+
+def test_random_effects_per_grouping_factor_as_lme4_ranef():
+    # ranef(lmer(Reaction ~ Days + (Days | Subject), sleepstudy))$Subject
+    fit = spiral.lmm("Reaction ~ Days + (Days | Subject)", data("sleepstudy.csv"))
+    re = fit.random_effects   # refits with ranef=True
+    r = ref("sleepstudy.json")["ranef"]["Subject"]
+    assert list(re) == ["Subject"]
+    assert list(re["Subject"].index) == r["levels"]
+    assert list(re["Subject"].columns) == r["terms"]
+    for j, term in enumerate(r["terms"]):
+        np.testing.assert_allclose(re["Subject"][term].to_numpy(), r["estimate"][j], atol=1e-3)
+
+
+def test_generics_without_an_answer_raise():
+    fit = spiral.lmm("Reaction ~ Days + (1 | Subject)", data("sleepstudy.csv"))
+    for attribute in ("fittedvalues", "resid"):
+        with pytest.raises(NotImplementedError, match="not available"):
+            getattr(fit, attribute)
+    with pytest.raises(NotImplementedError, match="predict"):
+        fit.predict(data("sleepstudy.csv"))
+
+
+def test_meta_result_with_knapp_hartung_intervals():
+    # rma(yi, vi, mods = ~ ablat, data = bcg, test = "knha"): ci.lb, ci.ub, confint(.)$random
+    res = spiral.meta(data("bcg.csv"), yi="yi", vi="vi", mods="ablat", test="knha")
+    r = ref("bcg.json")["knha"]
+    assert isinstance(res, spiral.MetaResult)
+    assert list(res.params.index) == ["intrcpt", "ablat"]
+    np.testing.assert_allclose(res.params.to_numpy(), r["coef"], rtol=1e-5)
+    np.testing.assert_allclose(res.conf_int()[0].to_numpy(), r["ci_lb"], rtol=1e-5)
+    np.testing.assert_allclose(res.conf_int()[1].to_numpy(), r["ci_ub"], rtol=1e-5)
+    np.testing.assert_allclose(res.conf_int_tau2().to_numpy(dtype=float), r["tau2"], rtol=1e-4)
+    assert res.nobs == r["nobs"]
+
+
+def test_errors_are_input_and_analysis_errors():
+    assert issubclass(spiral.InputError, ValueError) and issubclass(spiral.AnalysisError, ValueError)
+    d = data("sleepstudy.csv")
+    with pytest.raises(spiral.InputError, match="Dayz"):
+        spiral.lmm("Reaction ~ Dayz + (1 | Subject)", d)
+    bad = pd.DataFrame({"yi": [0.1, 0.1, 0.1], "sei": [0.1, 0.1, 0.1]})
+    with pytest.raises(spiral.AnalysisError, match="egger"):
+        spiral.meta(bad, yi="yi", sei="sei", egger=True)
+
+
+def test_bad_input_names_the_argument():
+    d = data("sleepstudy.csv")
+    with pytest.raises(spiral.InputError, match="^formula: expected a string, got"):
+        spiral.lmm(["Reaction ~ Days"], d)
+    with pytest.raises(spiral.InputError, match="^data: the data frame has no rows"):
+        spiral.lmm("Reaction ~ Days + (1 | Subject)", d.iloc[0:0])
+    d["Subject"] = pd.Categorical(d["Subject"].astype(str), categories=sorted(d["Subject"].astype(str).unique()) + ["999"])
+    with pytest.raises(spiral.InputError, match=r"^data: categorical 'Subject' has unused categories \('999'\)"):
+        spiral.lmm("Reaction ~ Days + (1 | Subject)", d)
+    with pytest.raises(spiral.InputError, match="^data: expected a DataFrame"):
+        spiral.lmm("Reaction ~ Days + (1 | Subject)", 42)
+
+
+def test_prep_takes_a_data_frame_and_a_spec_as_text_or_dict():
+    sessions = pd.DataFrame({"study": "A", "patient": np.repeat(np.arange(1, 13), 4), "session": np.tile(np.arange(1, 5), 12)})
+    sessions["alliance"] = np.sin(np.arange(1, 49))
+    sessions["symptoms"] = np.cos(np.arange(1, 49))
+    spec = {"data": {"source": "unused.csv", "study": "study", "patient": "patient", "session": "session"},
+            "variables": {"process": "alliance", "outcome": "symptoms"}, "model": {"lags": [1]}}
+    a = spiral.prep(spec, data=sessions)
+    assert len(a) == 48 and {"Pw", "Ow", "Pw_lag1"} <= set(a.columns)
+    text = "\n".join(["[data]", 'source = "unused.csv"', 'study = "study"', 'patient = "patient"', 'session = "session"',
+                      "[variables]", 'process = "alliance"', 'outcome = "symptoms"', "[model]", "lags = [1]"])
+    pd.testing.assert_frame_equal(spiral.prep(text, data=sessions), a)

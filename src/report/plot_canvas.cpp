@@ -358,18 +358,34 @@ Axis effect_axis(double low, double high, const AxisScale& scale, int target) {
   // Back-transformed ticks inside the values' range (a nice value beyond it can lie far away
   // on the model's scale: a correlation of 0.6 is z = 0.69).
   const double shown_low = scale.forward(low), shown_high = scale.forward(high);
-  // A narrow ratio range reads best with evenly spaced values (0.8, 0.9, 1, 1.1).
-  const bool ratio = scale.logarithmic && shown_high / shown_low >= 4;
-  const std::vector<double> shown = ratio ? ratio_ticks(shown_low, shown_high, target) : pretty_ticks(shown_low, shown_high, target);
-  const double step = shown.size() > 1 ? shown[1] - shown[0] : 1;
   axis.low = low;
   axis.high = high;
-  const double tolerance = 1e-9 * (high - low);
-  for (double t : shown) {
-    const double position = scale.inverse(t);
-    if (!std::isfinite(position) || position < low - tolerance || position > high + tolerance) continue;
-    axis.ticks.emplace_back(position, ratio ? short_label(t) : tick_label(t, step));
+  // A narrow ratio range reads best with evenly spaced values (0.8, 0.9, 1, 1.1).
+  if (scale.logarithmic && shown_high / shown_low >= 4) {
+    for (double t : ratio_ticks(shown_low, shown_high, target)) axis.ticks.emplace_back(scale.inverse(t), short_label(t));
+    return axis;
   }
+  // Other scales (proportions from logits or arcsines, correlations from z): pretty values of
+  // the shown scale first, then 1, 2, 5 x 10^k near its ends (0.01, 0.05, 0.95, 0.99), each
+  // kept when it lies far enough from those kept on the model's scale.
+  const double min_gap = (high - low) / (target + 3);
+  std::vector<double> kept;
+  const auto keep_if_apart = [&](double t, double gap) {
+    const double position = scale.inverse(t);
+    if (!std::isfinite(position) || position < low || position > high) return;
+    if (std::any_of(kept.begin(), kept.end(), [&](double k) { return std::fabs(scale.inverse(k) - position) < gap; }))
+      return;
+    kept.push_back(t);
+  };
+  for (double t : pretty_ticks(shown_low, shown_high, target)) keep_if_apart(t, min_gap);
+  const auto [first, last] = std::minmax_element(kept.begin(), kept.end());
+  const double inner_low = kept.empty() ? INFINITY : *first, inner_high = kept.empty() ? -INFINITY : *last;
+  for (int power = -4; power <= 0; ++power)
+    for (double m : {1.0, 2.0, 5.0})
+      for (double t : {m * std::pow(10.0, power), 1 - m * std::pow(10.0, power)})
+        if (t < inner_low || t > inner_high) keep_if_apart(t, 2 * min_gap);  // only where the ends need them
+  std::sort(kept.begin(), kept.end());
+  for (double t : kept) axis.ticks.emplace_back(scale.inverse(t), short_label(t));
   return axis;
 }
 

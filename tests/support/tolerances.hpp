@@ -38,6 +38,8 @@ inline constexpr double kPanelEstimate = 1e-4;       // absolute: lagged effects
 inline constexpr double kPanelStandardError = 1e-3;  // relative: standard errors
 inline constexpr double kPanelStatistic = 1e-2;      // absolute: z statistics
 inline constexpr double kPanelPValue = 1e-4;         // absolute: p values
+inline constexpr double kPanelBestLogLik = 1e-6;     // absolute: logLik >= lavaan's best optimum - tol (real panels)
+inline constexpr double kPanelRescaled = 1e-6;       // absolute: standardized effects of a rescaled variable's fit
 inline constexpr double kPanelEstimateTarget = 1e-6; // target: estimates
 inline constexpr double kPanelStandardErrorTarget = 1e-4;  // target: standard errors
 

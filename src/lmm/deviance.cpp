@@ -163,6 +163,7 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
       g.lag.assign(g.rows.size(), 0);
       for (std::size_t i = 1; i < g.rows.size(); ++i)
         g.lag[i] = time[static_cast<std::size_t>(g.rows[i])] - time[static_cast<std::size_t>(g.rows[i - 1])];
+      whole_lags_ = whole_lags_ && std::all_of(g.lag.begin(), g.lag.end(), [](double l) { return l == std::round(l); });
     }
     touched.clear();
     for (int r : g.rows)
@@ -226,13 +227,13 @@ std::vector<double> DevianceModel::lower_bounds() const {
   for (const auto& t : terms_)
     for (int c = 0; c < t.k; ++c)
       for (int r = c; r < t.k; ++r) lower.push_back(r == c ? 0 : -HUGE_VAL);
-  if (ar1_) lower.push_back(0);
+  if (ar1_) lower.push_back(whole_lags_ ? -kMaxAr1Z : 0);
   return lower;
 }
 
 std::vector<double> DevianceModel::upper_bounds() const {
   std::vector<double> upper(static_cast<std::size_t>(n_theta_), HUGE_VAL);
-  if (ar1_) upper.push_back(0.999);
+  if (ar1_) upper.push_back(kMaxAr1Z);
   return upper;
 }
 
@@ -241,7 +242,7 @@ std::vector<double> DevianceModel::start() const {
   for (const auto& t : terms_)
     for (int c = 0; c < t.k; ++c)
       for (int r = c; r < t.k; ++r) s.push_back(r == c ? 1 : 0);
-  if (ar1_) s.push_back(0.2);
+  if (ar1_) s.push_back(std::atanh(0.2));
   return s;
 }
 
@@ -542,7 +543,7 @@ void DevianceModel::couple_groups(const std::vector<Eigen::MatrixXd>& T, Eigen::
 
 Evaluation DevianceModel::evaluate(const std::vector<double>& params) {
   Evaluation e;
-  if (ar1_ && params.back() != built_phi_) build_crossproducts(params.back());
+  if (ar1_ && ar1_phi(params) != built_phi_) build_crossproducts(ar1_phi(params));
   e.ldC = ld_c_;
   T_.resize(terms_.size());
   for (std::size_t j = 0; j < terms_.size(); ++j) fill_lambda_factor(int(j), params, T_[j]);

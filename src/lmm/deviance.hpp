@@ -5,6 +5,7 @@
 // per-level sparse rows. The response is carried as a last column of X, so the Cholesky
 // factor of the fixed-effects Schur complement holds R_X, c_beta and the penalized RSS.
 #pragma once
+#include <cmath>
 #include <memory_resource>
 #include <vector>
 
@@ -82,6 +83,13 @@ class DevianceModel {
   std::vector<double> lower_bounds() const;
   std::vector<double> upper_bounds() const;
   std::vector<double> start() const;  // lme4: 1 on diagonals, 0 off them; phi 0.2 (nlme)
+  // The AR(1) parameter is z = atanh(phi), unbounded as nlme's corAR1 optimizes it
+  // (log((1 + phi) / (1 - phi)) = 2 z), so that a phi near -1 or 1 is no bound the optimizer
+  // and the finite differences run into. |z| <= 10 keeps 1 - phi^2 >= 8e-9. Negative phi
+  // only when every lag within a group is a whole number (phi^lag is not real otherwise:
+  // corCAR1's range [0, 1)).
+  static constexpr double kMaxAr1Z = 10;
+  static double ar1_phi(const std::vector<double>& params) { return std::tanh(params.back()); }
 
   // Factorizes at params (theta, then phi) and keeps the factors for the methods below.
   Evaluation evaluate(const std::vector<double>& params);
@@ -142,6 +150,7 @@ class DevianceModel {
 
   int n_ = 0, p_ = 0, q2_ = 0, n_theta_ = 0;
   bool ar1_ = false;
+  bool whole_lags_ = true;  // every AR(1) lag is a whole number: phi may be negative
   // Each group within one level of the only rest term, a scalar one, and k <= 2: the group
   // kernels couple them (e.g. patients nested in therapists, `(1 | therapist)`).
   bool nested_in_scalar_rest_ = false;

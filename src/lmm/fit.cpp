@@ -449,7 +449,10 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   std::vector<std::string> names;
   for (int j : kept) names.push_back(frame.x_names[std::size_t(j)]);
   if (Eigen::Index(kept.size()) >= frame.x.rows()) throw InputError("lmm: more fixed effects than observations");
-  check_residual_variation(estimable.basis, frame.y);
+  if (frame.weights.size() > 0) throw InputError("lmm: prior weights are not supported yet");
+  // An offset enters the linear predictor with coefficient 1: the model of y - offset.
+  const Eigen::VectorXd y = frame.offset.size() > 0 ? Eigen::VectorXd(frame.y - frame.offset) : frame.y;
+  check_residual_variation(estimable.basis, y);
 
   std::vector<ReTerm> terms = lmm_detail::lme4_term_order(frame.random);
   const bool ar1 = !options.ar1_time.empty();
@@ -460,7 +463,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   }
   Eigen::MatrixXd xy(frame.x.rows(), Eigen::Index(kept.size()) + 1);
   xy.leftCols(Eigen::Index(kept.size())) = frame.x(Eigen::all, kept);
-  xy.rightCols(1) = frame.y;
+  xy.rightCols(1) = y;
   DevianceModel model(std::move(xy), terms, ar1 ? time : std::vector<double>{});
   const CheckedOptimum optimum = minimize_and_check(model, options.reml);
   std::vector<double> params = optimum.optimum.params;
@@ -489,10 +492,10 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   std::vector<double> df;
   if (options.df == DfMethod::Residual) df.assign(std::size_t(p), double(n - p));
   if (options.df == DfMethod::Satterthwaite) {
-    // At the optimum BOBYQA found, as lmerTest at lme4's, from the convergence check's
-    // differences (before the polish, which moves theta by ~1e-5); a singular fit has none yet.
-    const lmm_detail::Differences d = optimum.derivatives ? *optimum.derivatives
-        : lmm_detail::central_differences(lmm_detail::criterion_r2_variances(model, options.reml), params);
+    // At the optimum BOBYQA found, as lmerTest at lme4's (before the polish, which moves
+    // theta by ~1e-5); a singular fit has no other optimum.
+    const lmm_detail::Differences d = lmm_detail::satterthwaite_derivatives(
+        model, options.reml, optimum.derivatives ? optimum.optimum.params : params);
     df = lmm_detail::satterthwaite_df(d, options.reml ? n - p : n, result.warnings);
   }
   result.fixed = fixed_effects(beta, result.vcov, names, df, options.level);
@@ -505,7 +508,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   for (std::size_t j = 0; j < terms.size(); ++j)
     result.random.push_back(random_sd(terms[j], model.lambda_factor(int(j), params), result.sigma));
   result.theta.assign(params.begin(), params.begin() + model.n_theta());
-  if (ar1) result.ar1_phi = params.back();
+  if (ar1) result.ar1_phi = DevianceModel::ar1_phi(params);
   return result;
 }
 
@@ -520,7 +523,7 @@ std::vector<double> lmm_detail::ar1_times(const Table& table, const std::string&
 
 LmmResult fit_lmm(const Table& table, const LmmOptions& options) {
   const Formula formula = parse_formula(options.formula, true);
-  FrameOptions frame_options;
+  FrameOptions frame_options = options.frame;
   if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
   const ModelFrame frame = build_model_frame(formula, table, frame_options);
   return fit_lmm(frame, options, lmm_detail::ar1_times(table, options.ar1_time, frame));

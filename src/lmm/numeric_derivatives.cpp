@@ -22,7 +22,7 @@ std::vector<double> shifted(std::vector<double> x, std::size_t i, double hi, std
 
 }  // namespace
 
-Differences central_differences(const PairFunction& f, const std::vector<double>& x) {
+Differences central_differences(const PairFunction& f, const std::vector<double>& x, double step_scale) {
   const std::size_t n = x.size();
   const auto columns = static_cast<Eigen::Index>(n);
   Differences d{f(x), Eigen::VectorXd(columns), Eigen::MatrixXd(columns, columns), Eigen::MatrixXd()};
@@ -31,7 +31,7 @@ Differences central_differences(const PairFunction& f, const std::vector<double>
   std::vector<double> h(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto c = static_cast<Eigen::Index>(i);
-    h[i] = step_for(x[i]);
+    h[i] = step_scale * step_for(x[i]);
     const ValueAndVector plus = f(shifted(x, i, h[i])), minus = f(shifted(x, i, -h[i]));
     d.gradient(c) = (plus.first - minus.first) / (2 * h[i]);
     d.hessian(c, c) = (plus.first - 2 * f0 + minus.first) / (h[i] * h[i]);
@@ -46,6 +46,21 @@ Differences central_differences(const PairFunction& f, const std::vector<double>
       d.hessian(r, c) = d.hessian(c, r) = (both_up - 2 * f0 + both_down - diagonal_part) / (2 * h[i] * h[j]);
     }
   return d;
+}
+
+Differences richardson(std::vector<Differences> levels) {
+  double factor = 1;
+  for (std::size_t round = 1; round < levels.size(); ++round) {
+    factor *= 4;
+    for (std::size_t i = 0; i + round < levels.size(); ++i) {
+      Differences& a = levels[i];
+      const Differences& b = levels[i + 1];
+      a.gradient = (factor * a.gradient - b.gradient) / (factor - 1);
+      a.hessian = (factor * a.hessian - b.hessian) / (factor - 1);
+      a.jacobian = (factor * a.jacobian - b.jacobian) / (factor - 1);
+    }
+  }
+  return levels.front();
 }
 
 bool fails_gradient_check(double gradient, double curvature) {

@@ -27,7 +27,14 @@ struct Differences {
 // off-diagonal Hessian element from the two points x +- (h_i e_i + h_j e_j), whose second
 // difference is H_ii h_i^2 + 2 H_ij h_i h_j + H_jj h_j^2 + O(h^4). All with errors O(h^2),
 // from 1 + 2n + n(n-1) evaluations for n parameters.
-Differences central_differences(const PairFunction& f, const std::vector<double>& x);
+// step_scale multiplies every h_i (2: the coarse level of richardson()).
+Differences central_differences(const PairFunction& f, const std::vector<double>& x, double step_scale = 1);
+
+// Richardson extrapolation of central differences, all at the same x, at steps h, 2 h, 4 h,
+// ... (levels in that order): each round (4^k A(h) - A(2 h)) / (4^k - 1) removes the next
+// even power of h from the error (Richardson 1911; numDeriv's method = "Richardson", which
+// lmerTest's df use).
+Differences richardson(std::vector<Differences> levels);
 
 // lme4's checkConv gradient test for one parameter (check.conv.grad, tol 0.002): failed when
 // the smaller of |gradient| and the scaled |gradient| / sqrt(curvature) exceeds the tolerance

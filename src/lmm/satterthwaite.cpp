@@ -53,6 +53,12 @@ PairFunction criterion_r2_variances(DevianceModel& model, bool reml) {
   };
 }
 
+Differences satterthwaite_derivatives(DevianceModel& model, bool reml, const std::vector<double>& params) {
+  const PairFunction f = criterion_r2_variances(model, reml);
+  return richardson({central_differences(f, params, 8), central_differences(f, params, 16),
+                     central_differences(f, params, 32)});
+}
+
 // Kuznetsova, Brockhoff & Christensen (2017), eqs. 5-7: for the contrast e_i,
 // df_i = 2 Var(beta_i)^2 / (g_i' A g_i), where A = 2 H^-1 is the asymptotic covariance of
 // the variance parameters (theta, sigma) from the Hessian H of the deviance, and g_i the

@@ -12,6 +12,14 @@ namespace spiral::lmm_detail {
 // r2 followed by the diagonal of (R_X' R_X)^-1: the function satterthwaite_df differentiates.
 PairFunction criterion_r2_variances(DevianceModel& model, bool reml);
 
+// The derivatives satterthwaite_df needs at params: central differences of
+// criterion_r2_variances at 8, 16 and 32 times the convergence check's steps, Richardson-
+// extrapolated. The check's own differences left the df up to 5e-4 off lmerTest's (whose
+// numDeriv derivatives are extrapolated from steps of 0.1 |x|): at small steps the
+// criterion's rounding dominates. These come within 2e-7 of lmerTest's at lme4's theta
+// (Orthodont, Machines, sleepstudy; tests/lmm/test_satterthwaite.cpp).
+Differences satterthwaite_derivatives(DevianceModel& model, bool reml, const std::vector<double>& params);
+
 // df of each fixed effect from the central differences of criterion_r2_variances at an optimum;
 // c = n - p for REML, n for ML.
 std::vector<double> satterthwaite_df(const Differences& d, double c, Warnings& warnings);

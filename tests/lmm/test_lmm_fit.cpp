@@ -323,7 +323,9 @@ void expect_matches_nlme(const LmmResult& r, const nlohmann::json& ref) {
   ASSERT_TRUE(r.ar1_phi.has_value());
   EXPECT_TRUE(near_relative(*r.ar1_phi, ref["phi"], 1e-3));
   EXPECT_TRUE(near_relative(r.sigma, ref["sigma"], 1e-3));
-  EXPECT_TRUE(near_relative(r.random[0].sd[0], ref["sd_intercept"], 1e-3));
+  if (ref.contains("sd_intercept")) {
+    EXPECT_TRUE(near_relative(r.random[0].sd[0], ref["sd_intercept"], 1e-3));
+  }
   EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], kCriterionTol));
   for (std::size_t i = 0; i < r.fixed.size(); ++i) {
     EXPECT_EQ(r.fixed[i].term, ref["terms"][i].get<std::string>());
@@ -343,6 +345,33 @@ TEST(LmmFit, Ar1WithGapsAsNlmeCorCar1) {
   expect_matches_nlme(fit_lmm(table, options), reference_json("lmm/ar1_reml.json"));
   options.reml = false;
   expect_matches_nlme(fit_lmm(table, options), reference_json("lmm/ar1_ml.json"));
+}
+
+// phi in (-1, 1) as nlme's corAR1 (issue 24): it was held at 0 or above, and near 1 the
+// bound and the finite differences that crossed it gave a false convergence warning.
+TEST(LmmFit, Ar1NegativePhiAsNlmeCorAr1) {
+  // lme(distance ~ age * Sex, random = ~ age | Subject, correlation = corAR1(form = ~ occasion | Subject)):
+  // phi = -0.473 (tests/reference/lmm.R, ar1_orthodont_reml.json).
+  LmmOptions options;
+  options.formula = "distance ~ age * Sex + (age | Subject)";
+  options.ar1_time = "occasion";
+  const LmmResult r = fit_lmm(read_lmm_data("orthodont.csv"), options);
+  expect_matches_nlme(r, reference_json("lmm/ar1_orthodont_reml.json"));
+  EXPECT_LT(*r.ar1_phi, -0.47);
+  EXPECT_TRUE(r.converged);
+}
+
+TEST(LmmFit, Ar1PhiNearOneAsNlmeCorAr1WithoutWarnings) {
+  // lme(weight ~ Time * Diet, random = ~ 1 | Rat, correlation = corAR1(0.9, form = ~ Time | Rat)):
+  // phi = 0.97368 over days (ar1_bodyweight_reml.json; from its default start lme stops at
+  // a local optimum, phi = 0.998 with a lower logLik).
+  LmmOptions options;
+  options.formula = "weight ~ Time * Diet + (1 | Rat)";
+  options.ar1_time = "Time";
+  const LmmResult r = fit_lmm(read_lmm_data("bodyweight.csv"), options);
+  expect_matches_nlme(r, reference_json("lmm/ar1_bodyweight_reml.json"));
+  EXPECT_TRUE(r.converged);
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings.front();
 }
 
 // The engine on a frame built by hand (the IPD pipeline's entry point): sleepstudy as

@@ -253,3 +253,45 @@ cat("wrote", length(list.files(ref_dir)), "reference files\n")
 ordered_sleep <- sleepstudy
 ordered_sleep$block <- ordered(ordered_sleep$Days %/% 2)
 fit_and_write("Reaction ~ block + (1 | Subject)", ordered_sleep, "ordered_block.json")
+
+# AR(1) with phi in (-1, 1), against nlme corAR1 (issue 24). Orthodont over occasions
+# 0..3 ((age - 8) / 2): nlme's phi is negative. BodyWeight weight ~ Time * Diet, a random
+# intercept per rat, AR(1) over days (lags 7 and one of 1): phi near 1. From nlme's default
+# start (phi = 0) lme stops at phi = 0.998, logLik -576.04, a local optimum; from phi = 0.9 it
+# reaches phi = 0.974, logLik -575.48, the optimum spiral finds. Diet is written as text
+# (d1, d2, d3) so that the CSV reads it as a factor.
+data(Orthodont, package = "nlme"); data(BodyWeight, package = "nlme")
+orth <- data.frame(Subject = as.character(Orthodont$Subject), Sex = as.character(Orthodont$Sex),
+                   age = Orthodont$age, occasion = (Orthodont$age - 8) / 2, distance = Orthodont$distance)
+orth <- write_data(orth, "orthodont.csv")
+bw <- data.frame(Rat = paste0("r", as.character(BodyWeight$Rat)), Diet = paste0("d", BodyWeight$Diet),
+                 Time = BodyWeight$Time, weight = BodyWeight$weight)
+bw <- write_data(bw, "bodyweight.csv")
+nlme_ar1_ref <- function(fixed, random, form, data, method, name, start = 0) {
+  fit <- lme(fixed, random = random, data = data, method = method, correlation = corAR1(start, form = form))
+  tt <- summary(fit)$tTable
+  se_scale <- if (method == "ML") sqrt((nrow(data) - nrow(tt)) / nrow(data)) else 1
+  write_ref(list(call = paste(deparse(fit$call), collapse = " "), method = method, se_scale = se_scale,
+                 logLik = as.numeric(logLik(fit)), sigma = fit$sigma,
+                 phi = unname(coef(fit$modelStruct$corStruct, unconstrained = FALSE)),
+                 estimate = unname(tt[, "Value"]), std_error = unname(tt[, "Std.Error"]),
+                 terms = rownames(tt)), name)
+}
+nlme_ar1_ref(distance ~ age * Sex, ~ age | Subject, ~ occasion | Subject, orth, "REML", "ar1_orthodont_reml.json")
+nlme_ar1_ref(weight ~ Time * Diet, ~ 1 | Rat, ~ Time | Rat, bw, "REML", "ar1_bodyweight_reml.json", start = 0.9)
+
+# Satterthwaite df of lmerTest's summary() with lme4's theta, so that spiral's df can be
+# computed at the same theta (issue 24: to 1e-6 relative).
+satterthwaite_ref <- function(formula, data, name) {
+  fit <- lmer(as.formula(formula), data = data)
+  co <- summary(fit)$coefficients
+  write_ref(list(formula = formula, theta = I(unname(getME(fit, "theta"))), terms = rownames(co),
+                 df = unname(co[, "df"])), name)
+}
+mach <- data.frame(Worker = paste0("w", as.character(Machines$Worker)), Machine = as.character(Machines$Machine),
+                   score = Machines$score)
+mach <- write_data(mach, "machines.csv")
+satterthwaite_ref("distance ~ age * Sex + (age | Subject)", orth, "satterthwaite_orthodont.json")
+satterthwaite_ref("score ~ Machine + (1 | Worker) + (1 | Worker:Machine)", mach, "satterthwaite_machines.json")
+satterthwaite_ref("Reaction ~ Days + (Days | Subject)", read.csv(file.path(data_dir, "sleepstudy.csv"), stringsAsFactors = TRUE),
+                  "satterthwaite_sleepstudy.json")

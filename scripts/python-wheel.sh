@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the Python package's wheel and sdist offline (specification section 8.1) into
 # bindings/python/dist/: bindings/python with the library's C++ sources (src/ and include/
-# of this checkout, without the CLI in apps/) copied into cpp/, so that the sdist builds on
+# of this checkout as committed, without the CLI in apps/) copied into cpp/, so that the sdist builds on
 # any machine with the system libraries. The wheel links the static libraries of the CMake
 # build SPIRAL_BUILD_DIR (make python-wheel builds them), which saves compiling them again.
 # Usage: SPIRAL_BUILD_DIR=build scripts/python-wheel.sh
@@ -15,12 +15,9 @@ trap 'rm -rf "$STAGE"' EXIT
 
 git -C "$REPO" ls-files -z --cached --others --exclude-standard bindings/python | (cd "$REPO" && xargs -0 cp --parents -t "$STAGE")
 PKG="$STAGE/bindings/python"
+# The library as committed (HEAD): others' work in progress in the work tree stays out.
 mkdir -p "$PKG/cpp"
-cp -R "$REPO/include" "$PKG/cpp/include"
-mkdir -p "$PKG/cpp/src"
-for module in $(cd "$REPO/src" && ls); do
-  cp -R "$REPO/src/$module" "$PKG/cpp/src/$module"
-done
+git -C "$REPO" archive HEAD include src | tar -x -C "$PKG/cpp"
 
 OUT="$REPO/bindings/python/dist"
 mkdir -p "$OUT"

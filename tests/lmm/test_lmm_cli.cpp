@@ -1,4 +1,5 @@
 // `spiral lmm` on the command line: JSON keys of specification section 3, exit codes, files.
+#include <algorithm>
 #include <fstream>
 
 #include "spiral/lmm.hpp"
@@ -38,7 +39,10 @@ TEST(LmmCli, JsonHasTheContractKeysInOrder) {
     EXPECT_TRUE(fixed[key].is_number()) << key;
   EXPECT_EQ(j["random"][0]["terms"], nlohmann::ordered_json({"(Intercept)", "Days"}));
   EXPECT_EQ(j["theta"].size(), 3u);
-  EXPECT_TRUE(r.err.empty()) << r.err;
+  // Only the frame's note on Days (0..9, whole numbers), on stderr and in the JSON.
+  EXPECT_EQ(r.err.rfind("spiral: warning: column 'Days' holds 10 distinct whole numbers", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(j["warnings"].size(), 1u);
 }
 
 TEST(LmmCli, DfNoneGivesNullDfAndTextTable) {

@@ -53,6 +53,7 @@ struct PanelResult {
   double chisq = NA;
   long chisq_df = 0;
   double chisq_p = NA, CFI = NA, TLI = NA, RMSEA = NA;
+  double SRMR = NA;                // lavaan's fitMeasures() "srmr" (Bentler's, means included)
   double level = 95;
   // All k x k elements, ordered by `to` then `from` (vars order): for k = 2 and
   // vars {a, b}: a->a, b->a, a->b, b->b.

@@ -98,6 +98,22 @@ RandomIntercepts random_intercepts(const PanelModel& model, const Eigen::VectorX
 
 // Chi-square against the saturated model, CFI and TLI against the independence model
 // (Bentler 1990; Tucker & Lewis 1973) and RMSEA (Steiger 1990), as lavaan's fitMeasures().
+// The standardized root mean square residual as lavaan's fitMeasures() "srmr" with a mean
+// structure (Bentler's; lavaan's lav_fit_srmr): the h1 (EM) moments as the sample moments,
+// residuals of covariances divided by sqrt(s_ii s_jj) and of means by sqrt(s_ii),
+// SRMR = sqrt((sum over i <= j of the squared covariance residuals + sum of the squared mean
+// residuals) / (p (p + 1) / 2 + p)).
+double standardized_rmr(const panel::Saturated& h1, const PanelModel::Moments& implied) {
+  const long p = h1.mu.size();
+  const Eigen::VectorXd sd = h1.sigma.diagonal().cwiseSqrt();
+  double sum = 0;
+  for (long i = 0; i < p; ++i) {
+    sum += std::pow((h1.mu(i) - implied.mu(i)) / sd(i), 2);
+    for (long j = 0; j <= i; ++j) sum += std::pow((h1.sigma(i, j) - implied.sigma(i, j)) / (sd(i) * sd(j)), 2);
+  }
+  return std::sqrt(sum / static_cast<double>(p * (p + 1) / 2 + p));
+}
+
 void fit_measures(const panel::Saturated& h1, const Eigen::MatrixXd& y, PanelResult& r) {
   const long p = y.cols();
   const double n = static_cast<double>(y.rows());
@@ -216,7 +232,11 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   r.lagged = lagged_effects(model, theta, covariance, wide.vars, options.level);
   if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, theta, wide.vars);
   warn_if_not_positive_definite(model, theta, wide, r.warnings);
-  if (options.fit_measures) fit_measures(h1.get(), wide.y, r);
+  if (options.fit_measures) {
+    const panel::Saturated saturated_fit = h1.get();
+    fit_measures(saturated_fit, wide.y, r);
+    r.SRMR = standardized_rmr(saturated_fit, model.implied(theta));
+  }
   return r;
 }
 
@@ -244,6 +264,7 @@ Json to_json(const PanelResult& r) {
   j["CFI"] = json_number(r.CFI);
   j["TLI"] = json_number(r.TLI);
   j["RMSEA"] = json_number(r.RMSEA);
+  j["SRMR"] = json_number(r.SRMR);
   j["lagged"] = Json::array();
   for (const LaggedEffect& e : r.lagged) {
     j["lagged"].push_back({{"from", e.from}, {"to", e.to}, {"estimate", json_number(e.estimate)},
@@ -292,8 +313,8 @@ std::string to_text(const PanelResult& r) {
   out += "Model Test User Model:\n";
   out += fmt::format("  Test statistic {:>32}\n  Degrees of freedom {:>28}\n  P-value (Chi-square) {:>26}\n\n",
                      fixed3(r.chisq), r.chisq_df, fixed3(r.chisq_p));
-  out += fmt::format("  CFI {:>43}\n  TLI {:>43}\n  RMSEA {:>41}\n\n", fixed3(r.CFI), fixed3(r.TLI),
-                     fixed3(r.RMSEA));
+  out += fmt::format("  CFI {:>43}\n  TLI {:>43}\n  RMSEA {:>41}\n  SRMR {:>42}\n\n", fixed3(r.CFI), fixed3(r.TLI),
+                     fixed3(r.RMSEA), fixed3(r.SRMR));
   out += "Lagged effects (within parts, wave t-1 -> wave t):\n";
   out += fmt::format("{:<20}{:>10}{:>9}{:>9}{:>9}{:>9}{:>9}\n", "", "Estimate", "Std.Err", "z-value", "P(>|z|)",
                      "ci.lower", "ci.upper");

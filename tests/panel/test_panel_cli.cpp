@@ -34,7 +34,7 @@ TEST(PanelCli, JsonHasTheContractKeys) {
   for (const auto& item : json.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"model", "n_patients", "n_waves", "n_dropped", "converged", "logLik", "AIC",
                                             "BIC", "n_parameters", "chisq", "chisq_df", "chisq_p", "CFI", "TLI",
-                                            "RMSEA", "lagged", "random_intercepts", "warnings"}));
+                                            "RMSEA", "SRMR", "lagged", "random_intercepts", "warnings"}));
   ASSERT_EQ(json["lagged"].size(), 4u);
   std::vector<std::string> lagged_keys;
   for (const auto& item : json["lagged"][0].items()) lagged_keys.push_back(item.key());

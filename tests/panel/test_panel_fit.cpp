@@ -65,6 +65,7 @@ void expect_matches_lavaan(const Case& c) {
   EXPECT_TRUE(near_absolute(r.CFI, ref["CFI"], 1e-5));
   EXPECT_TRUE(near_absolute(r.TLI, ref["TLI"], 1e-5));
   EXPECT_TRUE(near_absolute(r.RMSEA, ref["RMSEA"], 1e-5));
+  EXPECT_TRUE(near_absolute(r.SRMR, ref["SRMR"], 1e-6));  // fitMeasures(fit)["srmr"]
   ASSERT_EQ(r.lagged.size(), ref["lagged"].size());
   for (std::size_t i = 0; i < r.lagged.size(); ++i) {
     const LaggedEffect& e = r.lagged[i];

@@ -37,7 +37,10 @@ TEST_P(RealPanel, ReachesAtLeastLavaansBestLogLik) {
 
 INSTANTIATE_TEST_SUITE_P(PanelRobust, RealPanel,
                          ::testing::Values("produc_unemp_lgsp_1970", "produc_lgsp_lemp_1970", "produc_lgsp_lemp_1980",
-                                           "produc_unemp_lpcap_1979", "produc_unemp_lpcap_1970"));
+                                           "produc_unemp_lpcap_1979", "produc_unemp_lpcap_1970",
+                                           "produc_unemp_lgsp_lpcap"));
+// Not yet: laborsupply_1979 (lnhr, lnwg, kids 1979-84), where spiral converges to a local
+// optimum (logLik -1820.2) below lavaan's best (-1728.9, from the standardized data).
 
 Table scaled(Table table, const std::string& column, double factor) {
   for (double& x : table.column(column).numbers) x *= factor;

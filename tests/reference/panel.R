@@ -84,7 +84,7 @@ reference <- function(name, long, vars, model, waves, level = 95, extra = list()
   fit <- lavaan(syntax, data = wide, missing = "ml", meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE)
   pe <- parameterEstimates(fit, level = level / 100)
   fm <- fitMeasures(fit, c("npar", "logl", "aic", "bic", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
-                           "baseline.chisq", "baseline.df", "unrestricted.logl", "ntotal"))
+                           "baseline.chisq", "baseline.df", "unrestricted.logl", "ntotal", "srmr"))
   lagged <- list()
   for (to in vars) for (from in vars) {
     row <- pe[pe$label == paste0("b_", from, "_", to), ][1, ]
@@ -107,7 +107,7 @@ reference <- function(name, long, vars, model, waves, level = 95, extra = list()
     logLik = unname(fm["logl"]), AIC = unname(fm["aic"]), BIC = unname(fm["bic"]),
     n_parameters = unname(fm["npar"]),
     chisq = unname(fm["chisq"]), chisq_df = unname(fm["df"]), chisq_p = unname(fm["pvalue"]),
-    CFI = unname(fm["cfi"]), TLI = unname(fm["tli"]), RMSEA = unname(fm["rmsea"]),
+    CFI = unname(fm["cfi"]), TLI = unname(fm["tli"]), RMSEA = unname(fm["rmsea"]), SRMR = unname(fm["srmr"]),
     baseline_chisq = unname(fm["baseline.chisq"]), baseline_df = unname(fm["baseline.df"]),
     h1_logLik = unname(fm["unrestricted.logl"]),
     lagged = lagged, random_intercepts = ri,

@@ -1,0 +1,70 @@
+// The sampler's random draws: moments of the multivariate normal in precision form and of
+// the inverse Wishart (E X = S / (nu - p - 1); Anderson 2003, 7.7), and one stream per seed.
+#include <cmath>
+
+#include "dsem/random.hpp"
+#include "test_support.hpp"
+
+namespace spiral::dsem {
+namespace {
+
+TEST(DsemRandom, NormalFromPrecisionHasItsMeanAndCovariance) {
+  Mat precision(2, 2);
+  precision << 4, 1, 1, 2;
+  Vec linear(2);
+  linear << 1, -2;
+  const Mat covariance = precision.inverse();
+  const Vec mean = covariance * linear;
+  Rng rng(7, 0);
+  const int n = 200000;
+  Vec sum = Vec::Zero(2);
+  Mat cross = Mat::Zero(2, 2);
+  for (int i = 0; i < n; ++i) {
+    const Vec x = draw_normal_precision(precision, linear, rng);
+    sum += x;
+    cross += (x - mean) * (x - mean).transpose();
+  }
+  for (int a = 0; a < 2; ++a) {
+    EXPECT_NEAR(sum(a) / n, mean(a), 4 * std::sqrt(covariance(a, a) / n));
+    for (int b = 0; b < 2; ++b) EXPECT_NEAR(cross(a, b) / n, covariance(a, b), 0.01);
+  }
+}
+
+TEST(DsemRandom, InverseWishartHasItsMean) {
+  Mat scale(3, 3);
+  scale << 2, 0.5, 0.1, 0.5, 1, -0.3, 0.1, -0.3, 1.5;
+  const double df = 20;
+  Rng rng(11, 3);
+  Mat sum = Mat::Zero(3, 3);
+  const int n = 100000;
+  for (int i = 0; i < n; ++i) sum += draw_inverse_wishart(scale, df, rng);
+  const Mat expected = scale / (df - 3 - 1);
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) EXPECT_NEAR(sum(a, b) / n, expected(a, b), 0.003) << a << "," << b;
+}
+
+TEST(DsemRandom, GammaHasItsMeanAndVariance) {
+  Rng rng(3, 1);
+  for (double shape : {0.5, 1.0, 7.5}) {
+    double sum = 0, ss = 0;
+    const int n = 200000;
+    for (int i = 0; i < n; ++i) {
+      const double x = rng.gamma(shape);
+      sum += x;
+      ss += x * x;
+    }
+    const double mean = sum / n;
+    EXPECT_NEAR(mean, shape, 4 * std::sqrt(shape / n)) << shape;
+    EXPECT_NEAR(ss / n - mean * mean, shape, 0.05 * shape) << shape;
+  }
+}
+
+TEST(DsemRandom, StreamsDifferByChainAndRepeatBySeed) {
+  Rng a(1, 0), b(1, 0), c(1, 1);
+  const auto first = a.next();
+  EXPECT_EQ(first, b.next());
+  EXPECT_NE(first, c.next());
+}
+
+}  // namespace
+}  // namespace spiral::dsem

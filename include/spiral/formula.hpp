@@ -122,8 +122,10 @@ struct FrameOptions {
   // Column of prior weights (--weights, lmer(weights = )); a row whose weight is missing or
   // not positive is an InputError naming it.
   std::string weights;
-  // Warn of a numeric predictor of few distinct whole values (a category coded by numbers).
-  bool warn_number_coded = true;
+  // Columns meant as numbers (e.g. the session number of a growth term): no warning that they
+  // may be categories coded by numbers, which other numeric predictors of few distinct whole
+  // values get.
+  std::vector<std::string> numeric_by_design;
 };
 
 // Builds the model frame. InputError for unknown columns, a factor response, Inf values,

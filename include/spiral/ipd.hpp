@@ -11,6 +11,7 @@
 // Federated: run_stage1(spec, sessions, patients, "site A") -> Bundle (aggregates only),
 // bundle_to_json / bundle_from_json, then run_stage2(spec, bundles) = run_ipd's numbers.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,11 @@ struct IpdSpec {
   std::string source;            // sessions SOURCE, resolved against the spec's directory
   std::string study = "study", patient = "patient", session = "session";
   std::string therapist;         // empty = no therapist level
+  bool value_labels = false;     // labels = true: SPSS/Stata/SAS value labels become factor levels
+  std::vector<std::string> factors;  // columns read as factors though they hold numbers
+  std::vector<std::pair<std::string, std::string>> reference;  // reference level per factor column
+  // [labels]: how tables, plots and text name variables and terms (default: their names)
+  std::map<std::string, std::string> labels;
   // [variables]
   std::string process, outcome;
   std::vector<std::string> reverse;
@@ -55,6 +61,7 @@ struct IpdSpec {
   // [meta]
   std::string method = "REML", test = "knha";
   std::vector<std::string> moderators;  // study-level columns (sessions or patients file)
+  bool egger = false;                   // Egger's regression test of each pooled term
   // [post]
   std::optional<PostSpec> post;
   // [privacy]

@@ -27,6 +27,9 @@ struct LmmOptions {
   std::string ar1_time;              // --ar1 TIMECOL; empty = independent residuals
   double level = 95;                 // confidence level of the fixed-effect CIs, percent
   bool conditional_modes = false;    // fill LmmResult::ranef (as ranef(condVar = TRUE))
+  // How the data enter the model frame: --factor, --ref, --weights, the number-coded warning
+  // (its extra_variables and row_filter are set by the fit).
+  FrameOptions frame;
 };
 
 struct FixedEffect {

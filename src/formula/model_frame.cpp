@@ -492,13 +492,17 @@ ModelFrame build_model_frame(const Formula& formula, const Table& table, const F
     if (y.factor || y.is_matrix()) throw InputError("formula: the response " + formula.response + " must be one column of numbers");
     mf.y = Eigen::Map<const Eigen::VectorXd>(y.numbers.data(), static_cast<Eigen::Index>(n));
   }
-  if (options.warn_number_coded) {
-    for (const Term& t : formula.fixed.terms)
-      for (const auto& label : t.variables)
-        if (!formula.expressions.count(label) && label != formula.response)
-          if (auto warning = number_coded_warning(formula.expression_of(label).name, frame.at(label)))
-            if (std::find(mf.warnings.begin(), mf.warnings.end(), *warning) == mf.warnings.end())
-              mf.warnings.push_back(std::move(*warning));
+  for (const Term& t : formula.fixed.terms) {
+    for (const auto& label : t.variables) {
+      const std::string name = formula.expression_of(label).name;
+      const auto& exempt = options.numeric_by_design;
+      if (formula.expressions.count(label) || label == formula.response ||
+          std::find(exempt.begin(), exempt.end(), name) != exempt.end())
+        continue;
+      if (auto warning = number_coded_warning(name, frame.at(label)))
+        if (std::find(mf.warnings.begin(), mf.warnings.end(), *warning) == mf.warnings.end())
+          mf.warnings.push_back(std::move(*warning));
+    }
   }
   Design fixed = design_matrix(formula.fixed, frame, n, table.source());
   mf.x = std::move(fixed.x);

@@ -69,6 +69,9 @@ OnestageResult run_onestage(const IpdSpec& spec, const Table& sessions) {
     m.model = model.name;
     m.formula = onestage_formula(spec, model.formula);
     LmmOptions options;
+    options.frame.numeric_by_design = {spec.session};
+    options.frame.factors = spec.factors;
+    options.frame.reference_levels = spec.reference;
     options.formula = m.formula;
     options.df = DfMethod::None;  // Wald z: with all studies' sessions the t df are large
     try {

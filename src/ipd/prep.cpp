@@ -585,8 +585,10 @@ std::string prepared_to_csv(const Table& prepared) { return table_csv(prepared);
 
 IpdData load_data(const IpdSpec& spec) {
   IpdData data;
-  data.sessions = read_table(spec.source);
-  if (spec.post) data.patients = read_table(spec.post->source);
+  ReadOptions read;
+  read.value_labels = spec.value_labels;
+  data.sessions = read_table(spec.source, read);
+  if (spec.post) data.patients = read_table(spec.post->source, read);
   return data;
 }
 

@@ -82,6 +82,22 @@ class SpecReader {
     return node->as_array();
   }
 
+  // A table of strings (`reference = { arm = "TAU" }`, [labels]) as (key, value) pairs in order.
+  std::vector<std::pair<std::string, std::string>> string_table(const toml::table& t, const std::string& prefix,
+                                                                const std::string& key) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    const toml::node* node = t.get(key);
+    if (!node) return out;
+    if (!node->is_table()) fail(node, prefix + key, std::string("expected a table, got ") + type_name(*node));
+    for (const auto& [name, value] : *node->as_table()) {
+      const std::string full = prefix + key + "." + std::string(name.str());
+      if (!value.is_string()) fail(&value, full, std::string("expected a string, got ") + type_name(value));
+      if (value.as_string()->get().empty()) fail(&value, full, "must not be empty");
+      out.emplace_back(std::string(name.str()), value.as_string()->get());
+    }
+    return out;
+  }
+
   std::vector<std::string> strings(const toml::table& t, const std::string& prefix, const std::string& key) const {
     std::vector<std::string> out;
     const toml::array* a = array(t, prefix, key);
@@ -141,12 +157,21 @@ bool is_file_safe(const std::string& name) {
 
 void read_data(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
   const toml::table& t = *r.table(root, "data", true);
-  r.check_keys(t, "data.", {"source", "study", "patient", "session", "therapist"});
+  r.check_keys(t, "data.", {"source", "study", "patient", "session", "therapist", "labels", "factors", "reference"});
   spec.source = r.resolve(*r.string(t, "data.", "source", true));
   spec.study = r.string(t, "data.", "study", false).value_or(spec.study);
   spec.patient = r.string(t, "data.", "patient", false).value_or(spec.patient);
   spec.session = r.string(t, "data.", "session", false).value_or(spec.session);
   spec.therapist = r.string(t, "data.", "therapist", false).value_or("");
+  spec.value_labels = r.boolean(t, "data.", "labels").value_or(false);
+  spec.factors = r.strings(t, "data.", "factors");
+  for (const auto& [column, level] : r.string_table(t, "data.", "reference")) spec.reference.emplace_back(column, level);
+}
+
+// [labels]: names for readers, e.g. Pw_lag1 = "Alliance, previous session (within)".
+void read_labels(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  if (!root.get("labels")) return;
+  for (auto& [name, text] : r.string_table(root, "", "labels")) spec.labels.emplace(std::move(name), std::move(text));
 }
 
 void read_variables(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
@@ -214,7 +239,8 @@ void read_model(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
 void read_meta(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
   const toml::table* t = r.table(root, "meta", false);
   if (!t) return;
-  r.check_keys(*t, "meta.", {"method", "test", "moderators"});
+  r.check_keys(*t, "meta.", {"method", "test", "moderators", "egger"});
+  spec.egger = r.boolean(*t, "meta.", "egger").value_or(false);
   spec.method = r.string(*t, "meta.", "method", false).value_or(spec.method);
   static const std::set<std::string> methods = {"REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "FE"};
   if (!methods.count(spec.method))
@@ -273,7 +299,7 @@ IpdSpec parse_spec(const std::string& text, const std::string& name, const std::
     throw InputError(name + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
   }
   const SpecReader r(name, base_dir);
-  r.check_keys(root, "", {"data", "variables", "window", "model", "meta", "post", "privacy", "simulate"});
+  r.check_keys(root, "", {"data", "variables", "window", "model", "meta", "post", "privacy", "simulate", "labels"});
   IpdSpec spec;
   spec.text = text;
   read_data(r, root, spec);
@@ -281,6 +307,7 @@ IpdSpec parse_spec(const std::string& text, const std::string& name, const std::
   read_window(r, root, spec);
   read_model(r, root, spec);
   read_meta(r, root, spec);
+  read_labels(r, root, spec);
   read_post(r, root, spec);
   read_privacy(r, root, spec);
   spec.has_simulate = r.table(root, "simulate", false) != nullptr;
@@ -308,6 +335,7 @@ std::string IpdSpec::hash() const {
   j["model"] = {lags, cross_level, random_slopes, panel};
   for (const auto& m : custom) j["custom"].push_back({m.name, m.formula});
   j["meta"] = {method, test, moderators};
+  if (value_labels || !factors.empty() || !reference.empty()) j["coding"] = {value_labels, factors, reference};
   if (post) j["post"] = {post->pre, post->post, post->early_first, post->early_last};
   return fnv1a_hex(j.dump());
 }

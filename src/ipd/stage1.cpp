@@ -66,6 +66,9 @@ ModelFit fit_lmm_model(const IpdSpec& spec, const ModelSpec& model, const Table&
   ModelFit fit;
   fit.model = model.name;
   LmmOptions options;
+  options.frame.numeric_by_design = {spec.session};
+  options.frame.factors = spec.factors;
+  options.frame.reference_levels = spec.reference;
   options.formula = model.formula;
   options.df = DfMethod::None;  // stage 1 needs only estimates and standard errors
   const LmmResult r = fit_lmm(data, options);
@@ -115,8 +118,10 @@ std::vector<double> reverse_scored(const IpdSpec& spec, const Column& c) {
   return values;
 }
 
-// Early process -> post outcome: OLS `post ~ early_process + pre` over the study's
-// patients, each variable z-standardized within the study (R's lm(); Wald SEs).
+// Early process -> post outcome: OLS `post ~ early_process + pre` over the study's patients
+// that have all three, each variable z-standardized over those patients (R's lm() on
+// scale()d columns of the complete cases: intercept 0 and the standardized betas SPSS
+// reports; Wald SEs).
 ModelFit fit_post_model(const IpdSpec& spec, const Table& data, const Table& patients) {
   ModelFit fit;
   fit.model = post_model_name();
@@ -127,13 +132,18 @@ ModelFit fit_post_model(const IpdSpec& spec, const Table& data, const Table& pat
     const auto it = early_means.find(ids.text[static_cast<std::size_t>(ids.code[i])]);
     if (it != early_means.end()) early[i] = it->second;
   }
-  const std::vector<double> e = standardized(early);
-  const std::vector<double> pre = standardized(reverse_scored(spec, patients.numeric(spec.post->pre)));
-  const std::vector<double> post = standardized(reverse_scored(spec, patients.numeric(spec.post->post)));
+  const std::vector<double> pre_raw = reverse_scored(spec, patients.numeric(spec.post->pre));
+  const std::vector<double> post_raw = reverse_scored(spec, patients.numeric(spec.post->post));
   std::vector<std::size_t> rows;
   for (std::size_t i = 0; i < ids.code.size(); ++i) {
-    if (!is_na(e[i]) && !is_na(pre[i]) && !is_na(post[i])) rows.push_back(i);
+    if (!is_na(early[i]) && !is_na(pre_raw[i]) && !is_na(post_raw[i])) rows.push_back(i);
   }
+  const auto complete_cases = [&rows](const std::vector<double>& x) {
+    std::vector<double> out;
+    for (std::size_t i : rows) out.push_back(x[i]);
+    return standardized(std::move(out));
+  };
+  const std::vector<double> e = complete_cases(early), pre = complete_cases(pre_raw), post = complete_cases(post_raw);
   const long n = static_cast<long>(rows.size()), p = 3;
   fit.n_obs = fit.n_patients = n;
   fit.n_dropped = static_cast<long>(ids.code.size()) - n;
@@ -141,7 +151,7 @@ ModelFit fit_post_model(const IpdSpec& spec, const Table& data, const Table& pat
   Eigen::MatrixXd x(n, p);
   Eigen::VectorXd y(n);
   for (long r = 0; r < n; ++r) {
-    const std::size_t i = rows[static_cast<std::size_t>(r)];
+    const auto i = static_cast<std::size_t>(r);
     x.row(r) << 1.0, e[i], pre[i];
     y(r) = post[i];
   }
@@ -150,8 +160,10 @@ ModelFit fit_post_model(const IpdSpec& spec, const Table& data, const Table& pat
   const Eigen::VectorXd beta = qr.solve(y);
   const double sigma2 = (y - x * beta).squaredNorm() / static_cast<double>(n - p);
   const Eigen::MatrixXd cov = sigma2 * (x.transpose() * x).inverse();
+  // The intercept is 0 by construction (every variable centred over these patients): only the
+  // standardized slopes are stage-1 terms.
   const char* names[] = {"(Intercept)", "early_process", "pre"};
-  for (long j = 0; j < p; ++j) fit.terms.push_back({names[j], beta(j), std::sqrt(cov(j, j))});
+  for (long j = 1; j < p; ++j) fit.terms.push_back({names[j], beta(j), std::sqrt(cov(j, j))});
   fit.converged = true;
   return fit;
 }

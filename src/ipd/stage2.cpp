@@ -116,6 +116,7 @@ std::optional<PooledTerm> pool_term(const IpdSpec& spec, const std::vector<Bundl
   MetaOptions options;
   options.method = spec.method;
   options.test = spec.test;
+  options.egger = spec.egger;
   PooledTerm pooled{bundles.front().models[model].model, term, {}, std::nullopt};
   try {
     pooled.meta = fit_meta(input, options);

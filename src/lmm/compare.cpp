@@ -14,7 +14,7 @@ namespace {
 LmmComparisonModel fit_ml(const Table& table, const std::string& text, const Formula& other,
                           const LmmOptions& options, Warnings& warnings, long& n_obs) {
   const Formula formula = parse_formula(text, true);
-  FrameOptions frame_options;
+  FrameOptions frame_options = options.frame;
   frame_options.extra_variables = other.variables();
   if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
   const ModelFrame frame = build_model_frame(formula, table, frame_options);

@@ -357,9 +357,9 @@ TEST(ModelFrame, NumberCodedPredictorIsWarnedAbout) {
   EXPECT_EQ(mf.warnings[0], "column 'session' holds 4 distinct whole numbers and enters the model as one numeric slope; "
                             "if it codes categories, --factor session makes it a factor");
   FrameOptions quiet;
-  quiet.warn_number_coded = false;
+  quiet.numeric_by_design = {"session"};
   EXPECT_TRUE(build_model_frame(parse_formula("y ~ session"), fixture(), quiet).warnings.empty());
-  quiet.warn_number_coded = true;
+  quiet.numeric_by_design.clear();
   quiet.factors = {"session"};
   EXPECT_TRUE(build_model_frame(parse_formula("y ~ session"), fixture(), quiet).warnings.empty());
 }

@@ -84,6 +84,43 @@ TEST(IpdSpec, WrongTypesAndValues) {
   EXPECT_NE(error_of("[data\n").find("a.toml:1: "), std::string::npos);  // TOML syntax error
 }
 
+TEST(IpdSpec, LabelledDataFactorsReferenceLevelsAndNamesForReaders) {
+  // Specification section 5.1: [data] labels/factors/reference, [labels], [meta] egger.
+  const std::string text = R"spec(
+[data]
+source = "s.sav"
+labels = true
+factors = ["arm"]
+reference = { arm = "TAU" }
+[variables]
+process = "alliance"
+outcome = "symptoms"
+[meta]
+egger = true
+[labels]
+process = "Alliance (WAI-SR)"
+Pw_lag1 = "Alliance, previous session (within)"
+)spec";
+  const IpdSpec spec = parse_spec(text, "a.toml", "/d");
+  EXPECT_TRUE(spec.value_labels);
+  EXPECT_EQ(spec.factors, std::vector<std::string>{"arm"});
+  ASSERT_EQ(spec.reference.size(), 1u);
+  EXPECT_EQ(spec.reference[0], (std::pair<std::string, std::string>{"arm", "TAU"}));
+  EXPECT_TRUE(spec.egger);
+  EXPECT_EQ(spec.labels.at("Pw_lag1"), "Alliance, previous session (within)");
+  EXPECT_NE(spec.hash(), parse_spec(minimal, "a.toml", "/d").hash());
+  EXPECT_EQ(error_of(std::string(minimal) + "[labels]\nprocess = 3\n"), "a.toml:8: labels.process: expected a string, got an integer");
+  EXPECT_EQ(error_of(R"(
+[data]
+source = "s.csv"
+reference = "TAU"
+[variables]
+process = "a"
+outcome = "b"
+)"),
+            "a.toml:4: data.reference: expected a table, got a string");
+}
+
 TEST(IpdSpec, MissingSpecFileIsAnInputError) {
   EXPECT_THROW(load_spec("/nonexistent/analysis.toml"), InputError);
 }

@@ -479,5 +479,17 @@ TEST(LmmFit, SingularIsJudgedWhereTheFitEnds) {
             r.warnings.end());
 }
 
+TEST(LmmFit, FormulasWithRFunctionsMatchLme4) {
+  // tests/reference/lmm_formulas.R: lmerTest::lmer() of formulas with poly(), ns(), bs(),
+  // scale(), factor(), I(), log(), sqrt(), offset() and %in% on sleepstudy, Orthodont and
+  // BodyWeight: the same terms, estimates, SEs, df and criteria.
+  const auto reference = reference_json("lmm/formulas.json");
+  ASSERT_GE(reference.size(), 11u);
+  for (const auto& expected : reference) {
+    SCOPED_TRACE(expected["formula"].get<std::string>());
+    expect_matches(fit(expected["data"], expected["formula"]), expected);
+  }
+}
+
 }  // namespace
 }  // namespace spiral

@@ -2,7 +2,7 @@
 # (tests/data/ipd/*.csv) and runs the default two-stage recipe of specification section 5 in R:
 #   steps 1-3 by hand (within-study z-scores with sd(), patient means, within parts, lags
 #   by session number), stage 1 lme4::lmer(REML = TRUE) fixed effects and sqrt(diag(vcov())),
-#   early process -> post with lm(), stage 2 metafor::rma(yi, vi, method = "REML",
+#   early process -> post with lm() on complete cases standardized, stage 2 metafor::rma(yi, vi, method = "REML",
 #   test = "knha") per model x term (and with mods = ~ year).
 # Run from the repository root: Rscript tests/reference/ipd.R
 suppressPackageStartupMessages({
@@ -111,10 +111,12 @@ fit_post <- function(d_win, pat) {
   early <- d_win[d_win$session >= 1 & d_win$session <= 3, ]
   m <- tapply(early$alliance, early$patient, function(v) if (all(is.na(v))) NA else mean(v, na.rm = TRUE))
   pat$early_process <- as.numeric(m[as.character(pat$patient)])
-  z <- function(x) (x - mean(x, na.rm = TRUE)) / sd(x, na.rm = TRUE)
+  # Specification section 5.1: each variable standardized over the patients the regression uses.
+  pat <- pat[complete.cases(pat[, c("early_process", "pre_symptoms", "post_symptoms")]), ]
+  z <- function(x) (x - mean(x)) / sd(x)
   pat$early_process <- z(pat$early_process); pat$pre <- z(pat$pre_symptoms); pat$post <- z(pat$post_symptoms)
   fit <- lm(post ~ early_process + pre, data = pat)
-  co <- summary(fit)$coefficients
+  co <- summary(fit)$coefficients[-1, ]  # the intercept is 0 by construction: not a stage-1 term
   data.frame(term = rownames(co), estimate = co[, 1], std_error = co[, 2], n_obs = nobs(fit))
 }
 

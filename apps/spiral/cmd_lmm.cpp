@@ -34,6 +34,7 @@ void register_lmm(CLI::App& app) {
     bool ml = false;
     std::string df = "satterthwaite";
     std::string ranef, compare;
+    std::vector<std::string> ref;
   };
   auto options = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand("lmm", "Linear mixed model (lme4/lmerTest parity)");
@@ -48,12 +49,16 @@ void register_lmm(CLI::App& app) {
   command->add_option("--level", options->lmm.level, "Confidence level in percent")->check(CLI::Range(0.0, 100.0));
   command->add_option("--ranef", options->ranef, "Write conditional modes and SDs to FILE.csv")->check(output_path());
   command->add_option("--compare", options->compare, "Likelihood-ratio test against formula F1 (ML refits)");
+  command->add_option("--factor", options->lmm.frame.factors, "Read these columns as factors even if they hold numbers")
+      ->delimiter(',');
+  command->add_option("--ref", options->ref, "Reference level of a factor, COL=LEVEL (R's relevel); repeatable");
   add_output_options(*command, options->output, false);
   command->callback([options] {
     check_output_files({{"--out", options->output.out}, {"--ranef", options->ranef}}, {source_file(options->data.source)});
     const Table table = read_data(options->data, model_columns(options->lmm.formula, options->compare, options->lmm.ar1_time));
     LmmOptions lmm = options->lmm;
     lmm.reml = !options->ml;
+    for (const auto& text : options->ref) lmm.frame.reference_levels.push_back(parse_reference_level(text, "--ref"));
     static const std::map<std::string, DfMethod> df_methods{
         {"satterthwaite", DfMethod::Satterthwaite}, {"residual", DfMethod::Residual}, {"none", DfMethod::None}};
     lmm.df = df_methods.at(options->df);

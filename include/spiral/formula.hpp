@@ -128,6 +128,9 @@ struct FrameOptions {
   std::vector<std::string> numeric_by_design;
 };
 
+// "COL=LEVEL" of --ref as (column, level); InputError naming `option` when it is not of that form.
+std::pair<std::string, std::string> parse_reference_level(const std::string& text, const std::string& option);
+
 // Builds the model frame. InputError for unknown columns, a factor response, Inf values,
 // or no complete rows; missing rows are dropped and counted in n_dropped.
 ModelFrame build_model_frame(const Formula& formula, const Table& table, const FrameOptions& options = {});

@@ -46,6 +46,7 @@ struct LmmCall {
   std::string df = "satterthwaite";
   std::string compare;
   RanefOption ranef;
+  std::vector<std::string> factor, ref;  // --factor columns, --ref COL=LEVEL each
 };
 
 std::vector<Option<LmmCall>> lmm_options() {
@@ -57,6 +58,8 @@ std::vector<Option<LmmCall>> lmm_options() {
       option("level", &LmmCall::lmm, &LmmOptions::level),
       option("ranef", &LmmCall::ranef),
       option("compare", &LmmCall::compare),
+      option("factor", &LmmCall::factor),
+      option("ref", &LmmCall::ref),
   };
   add_data_options(table);
   return table;
@@ -98,6 +101,8 @@ Result run_lmm(const Json& options, const Table* data) {
       {"satterthwaite", DfMethod::Satterthwaite}, {"residual", DfMethod::Residual}, {"none", DfMethod::None}};
   call.lmm.df = df_methods.at(call.df);
   call.lmm.reml = !call.ml;
+  call.lmm.frame.factors = call.factor;
+  for (const auto& text : call.ref) call.lmm.frame.reference_levels.push_back(parse_reference_level(text, "ref"));
   Table storage;
   const Table& table = load_table(call.data, data, storage);
   if (!call.compare.empty()) {

@@ -567,6 +567,13 @@ std::vector<int> new_levels_of_rows(const RandomTerm& term, const Table& newdata
 
 }  // namespace
 
+std::pair<std::string, std::string> parse_reference_level(const std::string& text, const std::string& option) {
+  const std::size_t equals = text.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+    throw InputError(option + ": expected COLUMN=LEVEL, got '" + text + "'");
+  return {text.substr(0, equals), text.substr(equals + 1)};
+}
+
 NewDataFrame build_new_data_frame(const Formula& formula, const ModelFrame& fitted, const Table& newdata,
                                   bool with_random) {
   if (!fitted.recipe) throw InputError("new data: the fitted model frame keeps no coding of its variables");

@@ -137,5 +137,25 @@ TEST(LmmCli, ConstantResponseIsAnAnalysisFailure) {
   EXPECT_NE(r.err.find("spiral: error: lmm: the fixed effects fit the response exactly"), std::string::npos) << r.err;
 }
 
+TEST(LmmCli, FactorAndReferenceLevelOptions) {
+  // R: lmer(weight ~ factor(Time) + relevel(Diet, "d2") + (1 | Rat), BodyWeight): the terms
+  // Time8 ... and Dietd1, Dietd3; no number-coded warning for a column read as a factor.
+  const auto r = run_spiral("lmm " + data_option("bodyweight.csv") +
+                            " --formula 'weight ~ Time + Diet + (1 | Rat)' --factor Time --ref Diet=d2 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  std::vector<std::string> terms;
+  for (const auto& f : j["fixed"]) terms.push_back(f["term"]);
+  EXPECT_EQ(terms, (std::vector<std::string>{"(Intercept)", "Time8", "Time15", "Time22", "Time29", "Time36", "Time43",
+                                             "Time44", "Time50", "Time57", "Time64", "Dietd1", "Dietd3"}));
+  EXPECT_EQ(r.err.find("distinct whole numbers"), std::string::npos) << r.err;
+  const auto bad = run_spiral("lmm " + data_option("bodyweight.csv") + " --formula 'weight ~ Diet + (1 | Rat)' --ref Diet=d9");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "spiral: error: --ref Diet=d9: column 'Diet' has no level 'd9' (its levels: d1, d2, d3)\n");
+  const auto malformed = run_spiral("lmm " + data_option("bodyweight.csv") + " --formula 'weight ~ Diet + (1 | Rat)' --ref Diet");
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_EQ(malformed.err, "spiral: error: --ref: expected COLUMN=LEVEL, got 'Diet'\n");
+}
+
 }  // namespace
 }  // namespace spiral

@@ -7,35 +7,14 @@
 namespace spiral::dsem {
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+// The chain's seed: the seed and the stream (chain number) mixed by splitmix64.
+std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream) {
+  return detail::splitmix64(seed) ^ (stream * 0xd1b54a32d192ed03ULL);
 }
-
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 }  // namespace
 
-Rng::Rng(std::uint64_t seed, std::uint64_t stream) {
-  std::uint64_t x = seed;
-  const std::uint64_t mixed = splitmix64(x) ^ (stream * 0xd1b54a32d192ed03ULL);
-  x = mixed;
-  for (auto& s : s_) s = splitmix64(x);
-}
-
-std::uint64_t Rng::next() {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
+Rng::Rng(std::uint64_t seed, std::uint64_t stream) : bits_(stream_seed(seed, stream)) {}
 
 double Rng::uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
 

@@ -7,6 +7,8 @@
 #pragma once
 #include <cstdint>
 
+#include "common/xoshiro.hpp"
+
 #include <Eigen/Dense>
 
 namespace spiral::dsem {
@@ -20,14 +22,14 @@ using Vec = Eigen::Matrix<double, Eigen::Dynamic, 1, Eigen::ColMajor, kMaxDim, 1
 class Rng {
  public:
   Rng(std::uint64_t seed, std::uint64_t stream);
-  std::uint64_t next();
+  std::uint64_t next() { return bits_.next(); }
   double uniform();   // in (0, 1)
   double normal();    // standard normal
   double gamma(double shape);  // scale 1
   double chi_square(double df) { return 2 * gamma(df / 2); }
 
  private:
-  std::uint64_t s_[4];
+  detail::Xoshiro256 bits_;
   double spare_ = 0;
   bool has_spare_ = false;
 };

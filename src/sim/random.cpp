@@ -4,13 +4,6 @@
 
 namespace spiral::sim {
 
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 std::uint64_t replication_seed(std::uint64_t master_seed, std::uint64_t replication) {
   std::uint64_t state = master_seed;
   const std::uint64_t mixed_master = splitmix64(state);
@@ -34,30 +27,6 @@ double portable_log(double x) {
   for (int k = 14; k >= 0; --k) sum = 1.0 / (2 * k + 1) + z2 * sum;  // Horner form
   constexpr double kLog2 = 0.69314718055994530942;
   return exponent * kLog2 + 2.0 * z * sum;
-}
-
-namespace {
-
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-}  // namespace
-
-Random::Random(std::uint64_t seed) {
-  std::uint64_t state = seed;
-  for (auto& word : s_) word = splitmix64(state);
-}
-
-std::uint64_t Random::next() {
-  // xoshiro256** 1.0 (https://prng.di.unimi.it/xoshiro256starstar.c)
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
 }
 
 double Random::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }

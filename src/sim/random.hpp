@@ -7,10 +7,11 @@
 #pragma once
 #include <cstdint>
 
+#include "common/xoshiro.hpp"
+
 namespace spiral::sim {
 
-// splitmix64 step (Steele, Lea & Flood 2014): advances state, returns a well-mixed word.
-std::uint64_t splitmix64(std::uint64_t& state);
+using detail::splitmix64;
 
 // The seed of replication r of a power analysis: a splitmix64 mix of the master seed and r,
 // independent of how replications are spread over threads or MPI ranks; below 2^63.
@@ -22,9 +23,9 @@ double portable_log(double x);
 
 class Random {
  public:
-  explicit Random(std::uint64_t seed);
+  explicit Random(std::uint64_t seed) : bits_(seed) {}
 
-  std::uint64_t next();
+  std::uint64_t next() { return bits_.next(); }
   // Uniform on [0, 1): the 53 high bits of a word times 2^-53.
   double uniform();
   // Uniform on (0, 1): never exactly 0.
@@ -39,7 +40,7 @@ class Random {
   bool bernoulli(double p) { return uniform() < p; }
 
  private:
-  std::uint64_t s_[4];
+  detail::Xoshiro256 bits_;
   bool has_spare_ = false;
   double spare_ = 0.0;
 };

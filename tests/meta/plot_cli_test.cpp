@@ -13,7 +13,11 @@
 namespace spiral::test {
 namespace {
 
-std::string data(const std::string& file) { return "'" + test_path("data/meta/" + file) + "'"; }
+std::string data(const std::string& file) {
+  std::string quoted = "'";  // (appended: GCC 12 gives a false -Wrestrict on "'" + string)
+  quoted += test_path("data/meta/" + file);
+  return quoted + "'";
+}
 
 const char* const kYusufOr = " --measure OR --ai ai --n1i n1i --ci ci --n2i n2i --slab trial";
 

@@ -83,9 +83,14 @@ def test_errors_are_input_and_analysis_errors():
     d = data("sleepstudy.csv")
     with pytest.raises(spiral.InputError, match="Dayz"):
         spiral.lmm("Reaction ~ Dayz + (1 | Subject)", d)
-    bad = pd.DataFrame({"yi": [0.1, 0.1, 0.1], "sei": [0.1, 0.1, 0.1]})
-    with pytest.raises(spiral.AnalysisError, match="egger"):
-        spiral.meta(bad, yi="yi", sei="sei", egger=True)
+    constant = pd.DataFrame({"y": [1.0] * 6, "x": [1.0, 2, 1, 5, 1, 2], "g": list("aabbcc")})
+    with pytest.raises(spiral.AnalysisError, match="the fixed effects fit the response exactly"):
+        spiral.lmm("y ~ x + (1 | g)", constant)
+    # A failing diagnostic is a warning and None, the fit kept (Egger's test with equal SEs).
+    equal_se = pd.DataFrame({"yi": [0.1, 0.2, 0.3], "sei": [0.1, 0.1, 0.1]})
+    with pytest.warns(spiral.SpiralWarning, match="egger"):
+        fit = spiral.meta(equal_se, yi="yi", sei="sei", egger=True)
+    assert fit["egger"] is None
 
 
 def test_bad_input_names_the_argument():

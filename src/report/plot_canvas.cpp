@@ -192,10 +192,8 @@ void Canvas::line(double x1, double y1, double x2, double y2, double width, Colo
   if (dashed) cairo().set_dash(cr_, nullptr, 0, 0);
 }
 
-void Canvas::path(const std::vector<Point>& points, Color fill, double stroke_width, Color stroke) {
-  cairo().move_to(cr_, points.front().x, points.front().y);
-  for (std::size_t i = 1; i < points.size(); ++i) cairo().line_to(cr_, points[i].x, points[i].y);
-  cairo().close_path(cr_);
+// Fills the current path, then strokes its outline when stroke_width > 0.
+void Canvas::fill_and_stroke(Color fill, double stroke_width, Color stroke) {
   set_color(cr_, fill);
   if (stroke_width <= 0) {
     cairo().fill(cr_);
@@ -205,6 +203,13 @@ void Canvas::path(const std::vector<Point>& points, Color fill, double stroke_wi
   set_color(cr_, stroke);
   cairo().set_line_width(cr_, stroke_width);
   cairo().stroke(cr_);
+}
+
+void Canvas::path(const std::vector<Point>& points, Color fill, double stroke_width, Color stroke) {
+  cairo().move_to(cr_, points.front().x, points.front().y);
+  for (std::size_t i = 1; i < points.size(); ++i) cairo().line_to(cr_, points[i].x, points[i].y);
+  cairo().close_path(cr_);
+  fill_and_stroke(fill, stroke_width, stroke);
 }
 
 namespace {
@@ -250,15 +255,7 @@ void Canvas::circle(double x, double y, double radius, Color fill, double stroke
   }
   cairo().new_path(cr_);
   cairo().arc(cr_, x, y, radius, 0, 2 * M_PI);
-  set_color(cr_, fill);
-  if (stroke_width <= 0) {
-    cairo().fill(cr_);
-    return;
-  }
-  cairo().fill_preserve(cr_);
-  set_color(cr_, stroke);
-  cairo().set_line_width(cr_, stroke_width);
-  cairo().stroke(cr_);
+  fill_and_stroke(fill, stroke_width, stroke);
 }
 
 void Canvas::begin_clip(double x, double y, double w, double h) {

@@ -57,6 +57,7 @@ class Canvas {
 
  private:
   void path(const std::vector<Point>& points, Color fill, double stroke_width, Color stroke);
+  void fill_and_stroke(Color fill, double stroke_width, Color stroke);
 
   Format format_;
   double width_, height_;

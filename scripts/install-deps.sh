@@ -8,7 +8,7 @@
 #   package    + what `make r-package` and `make python-wheel` need (roxygen2, python3-build)
 set -eu
 
-BUILD="cmake make g++ pkg-config libeigen3-dev libsuitesparse-dev libnlopt-cxx-dev libboost-dev \
+BUILD="cmake make g++ pkg-config libeigen3-dev libnlopt-cxx-dev libboost-dev \
 libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev libreadstat-dev libsqlite3-dev \
 libcairo2-dev libgtest-dev libbenchmark-dev libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
 R_PKGS="r-base-core r-base-dev r-cran-rcpp r-cran-testthat r-cran-jsonlite r-cran-generics r-cran-nlme"

@@ -206,7 +206,7 @@ Eigen::MatrixXd PanelModel::complete_data_information(const Eigen::VectorXd& the
   return information.selfadjointView<Eigen::Lower>();  // (the linear parameters follow the lagged ones)
 }
 
-Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y, double within_share) const {
+Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y, double within_share, double autoregression) const {
   Eigen::VectorXd theta = Eigen::VectorXd::Zero(size_);
   Eigen::VectorXd variance(p_);
   for (long j = 0; j < p_; ++j) {
@@ -222,7 +222,9 @@ Eigen::VectorXd PanelModel::start(const Eigen::MatrixXd& y, double within_share)
     double mean_variance = 0;
     for (int t = 0; t < waves_; ++t) mean_variance += variance(t * k_ + v) / waves_;
     if (random_intercepts_) theta(phi_index(v, v)) = (1 - within_share) * mean_variance;
-    for (int t = 0; t < waves_; ++t) theta(psi_index(t, v, v)) = within_share * variance(t * k_ + v);
+    theta(b_index(v, v)) = autoregression;
+    for (int t = 0; t < waves_; ++t)
+      theta(psi_index(t, v, v)) = within_share * variance(t * k_ + v) * (t == 0 ? 1 : 1 - autoregression * autoregression);
   }
   return theta;
 }

@@ -57,11 +57,12 @@ class PanelModel {
   // something is.
   Eigen::MatrixXd complete_data_information(const Eigen::VectorXd& theta) const;
 
-  // Starting values: observed means, B = 0, and the observed per-wave covariance split
-  // between the random intercepts and the within parts.
-  // within_share: the part of each variable's observed variance given to the within parts
-  // (the rest to the random intercept; 1 in the CLPM).
-  Eigen::VectorXd start(const Eigen::MatrixXd& y, double within_share = 0.5) const;
+  // Starting values: observed means, the autoregressive effects `autoregression` (cross-lagged
+  // 0), and the observed per-wave variances split between the random intercepts and the within
+  // parts. within_share: the part of each variable's observed variance given to the within
+  // parts (the rest to the random intercept; 1 in the CLPM), of which the residuals of waves
+  // 2.. keep 1 - autoregression^2 (the stationary share of an AR(1)).
+  Eigen::VectorXd start(const Eigen::MatrixXd& y, double within_share = 0.5, double autoregression = 0) const;
 
   // The factor by which each parameter moves when variable v is multiplied by scale(v):
   // means s_v, the effect of `from` on `to` s_to / s_from, a covariance of a and b s_a s_b.

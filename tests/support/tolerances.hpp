@@ -11,6 +11,10 @@
 
 namespace spiral::test::tolerance {
 
+// ---- data as R codes it (closed form) -----------------------------------------------------
+inline constexpr double kModelFrame = 1e-12;         // relative (floor 1): model frames and matrices, R's model.matrix()
+inline constexpr double kPrepColumn = 1e-10;         // absolute: prepared columns (standardized, centred, lagged) vs R
+
 // ---- linear mixed models against lme4 / lmerTest ----------------------------------------
 inline constexpr double kLmmCriterion = 1e-6;        // relative: REML criterion, deviance, logLik, AIC, BIC
 inline constexpr double kLmmEstimate = 1e-4;         // relative to max(|R|, SE): fixed effects; sigma
@@ -46,6 +50,7 @@ inline constexpr double kPanelStandardErrorTarget = 1e-4;  // target: standard e
 // ---- two-stage IPD against lme4 + lm + metafor -----------------------------------------
 inline constexpr double kIpdStage1 = 2e-4;           // relative: stage-1 estimates and SEs (or 1e-3 SE near zero)
 inline constexpr double kIpdStage2 = 2e-4;           // relative: pooled estimates (or 1e-3 SE near zero)
+inline constexpr double kIpdNearZeroInSe = 1e-3;     // absolute in SEs: the floor of both for an estimate near zero
 
 // ---- MCMC (dsem) against rstan and posterior -------------------------------------------
 inline constexpr double kMcmcDiagnostics = 1e-9;     // relative: R-hat, bulk/tail ESS of the same stored draws

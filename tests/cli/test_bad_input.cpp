@@ -1,5 +1,5 @@
 // Issue 8's bad-input suite across commands: each case asserts the exit code, the single
-// `spiral: error:` line and what it names. (Reader-level cases are in general_test.cpp.)
+// `spiral: error:` line and what it names. (Reader-level cases are in test_general.cpp.)
 #include <fstream>
 
 #include <gtest/gtest.h>

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "meta_test_util.hpp"
+#include "tolerances.hpp"
 
 namespace spiral::test {
 namespace {
@@ -38,9 +39,9 @@ TEST(MetaTransf, JsonAndTextCarryTheBackTransformedEstimate) {
   const auto& ref = all.at("OR");  // predict(rma(yi, vi, data = escalc("OR", ...)), transf = exp)
   EXPECT_EQ(j["transformed"]["transf"], "exp");
   for (const char* key : {"estimate", "conf_low", "conf_high", "pi_low", "pi_high"})
-    EXPECT_TRUE(near_relative(j["transformed"][key].get<double>(), ref["transformed"][key].get<double>(), 1e-8)) << key;
-  EXPECT_TRUE(near_relative(j["logLik"].get<double>(), ref["fit"]["logLik"].get<double>(), 1e-8));
-  EXPECT_TRUE(near_relative(j["AICc"].get<double>(), ref["fit"]["AICc"].get<double>(), 1e-8));
+    EXPECT_TRUE(near_relative(j["transformed"][key].get<double>(), ref["transformed"][key].get<double>(), tolerance::kMetaMeasure)) << key;
+  EXPECT_TRUE(near_relative(j["logLik"].get<double>(), ref["fit"]["logLik"].get<double>(), tolerance::kMetaMeasure));
+  EXPECT_TRUE(near_relative(j["AICc"].get<double>(), ref["fit"]["AICc"].get<double>(), tolerance::kMetaMeasure));
   EXPECT_EQ(j["n_dropped"], 2);  // the two trials without counts
   const RunResult text = run_spiral("meta --data " + data("yusuf1985_t9.csv") + kYusufOr + " --transf exp");
   EXPECT_NE(text.out.find("Back-transformed (exp):"), std::string::npos) << text.out;

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "meta_test_util.hpp"
+#include "tolerances.hpp"
 
 namespace spiral::test {
 namespace {
@@ -23,7 +24,7 @@ TEST_P(EveryEstimator, MatchesMetafor) {
   const MetaResult r = fit_meta(bcg_input(), options);
   EXPECT_EQ(r.method, method);
   EXPECT_EQ(r.test, test);
-  expect_fit_matches(r, ref, is_iterative(method) ? 1e-4 : 1e-6);
+  expect_fit_matches(r, ref, is_iterative(method) ? tolerance::kMetaIterative : tolerance::kMetaClosedForm);
   if (test == "knha") {
     EXPECT_EQ(r.df, 12.0);
   } else {
@@ -41,7 +42,7 @@ TEST(Rma, Level90) {
   MetaOptions options;
   options.test = "knha";
   options.level = 90;
-  expect_fit_matches(fit_meta(bcg_input(), options), reference_json("meta/rma_extra.json").at("level90"), 1e-4);
+  expect_fit_matches(fit_meta(bcg_input(), options), reference_json("meta/rma_extra.json").at("level90"), tolerance::kMetaIterative);
 }
 
 // rma_extra.json: rma(yi, vi, data = bcg, subset = c(5, 11, 13)): tau² = 0, CI [0, x].
@@ -54,7 +55,7 @@ TEST(Rma, HomogeneousSubset) {
   }
   const MetaResult r = fit_meta(subset, {});
   EXPECT_EQ(r.tau2, 0.0);
-  expect_fit_matches(r, reference_json("meta/rma_extra.json").at("homogeneous"), 1e-4);
+  expect_fit_matches(r, reference_json("meta/rma_extra.json").at("homogeneous"), tolerance::kMetaIterative);
 }
 
 TEST(Rma, InterceptOnlyRepeatsFirstCoefficientInJson) {

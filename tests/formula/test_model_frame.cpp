@@ -12,6 +12,7 @@
 #include "spiral/error.hpp"
 #include "spiral/formula.hpp"
 #include "test_support.hpp"
+#include "tolerances.hpp"
 
 namespace spiral {
 namespace {
@@ -32,7 +33,7 @@ void expect_columns_near(const Eigen::MatrixXd& m, const nlohmann::json& columns
       if (columns[j][i].is_null()) {
         EXPECT_TRUE(std::isnan(got)) << what << " column " << j << " row " << i;
       } else {
-        EXPECT_NEAR(got, columns[j][i].get<double>(), 1e-12 * (1 + std::fabs(got))) << what << " column " << j << " row " << i;
+        EXPECT_NEAR(got, columns[j][i].get<double>(), test::tolerance::kModelFrame * (1 + std::fabs(got))) << what << " column " << j << " row " << i;
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "meta_test_util.hpp"
+#include "tolerances.hpp"
 
 namespace spiral::test {
 namespace {
@@ -28,8 +29,8 @@ TEST(MetaCli, JsonHasEveryContractKeyAndMetaforsNumbers) {
     EXPECT_TRUE(j.contains(key)) << key;
   // rma_bcg.json REML_z: rma(yi, vi, data = bcg)
   const auto ref = reference_json("meta/rma_bcg.json").at("REML_z");
-  EXPECT_TRUE(near_relative(j["estimate"].get<double>(), ref["estimate"].get<double>(), 1e-6));
-  EXPECT_TRUE(near_relative(j["tau2_conf_high"].get<double>(), ref["tau2_conf_high"].get<double>(), 1e-4));
+  EXPECT_TRUE(near_relative(j["estimate"].get<double>(), ref["estimate"].get<double>(), tolerance::kMetaClosedForm));
+  EXPECT_TRUE(near_relative(j["tau2_conf_high"].get<double>(), ref["tau2_conf_high"].get<double>(), tolerance::kMetaIterative));
   EXPECT_EQ(j["method"], "REML");
   EXPECT_EQ(j["k"], 13);
   EXPECT_EQ(j["n_dropped"], 0);

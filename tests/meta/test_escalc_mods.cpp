@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "meta_test_util.hpp"
+#include "tolerances.hpp"
 
 namespace spiral::test {
 namespace {
@@ -50,8 +51,8 @@ void expect_escalc(const std::string& measure, const std::string& file, const Me
       continue;
     }
     ASSERT_LT(row, input.yi.size());
-    EXPECT_TRUE(near_relative(input.yi[row], ref["yi"][i].get<double>(), 1e-10)) << "yi " << i;
-    EXPECT_TRUE(near_relative(input.vi[row], ref["vi"][i].get<double>(), 1e-10)) << "vi " << i;
+    EXPECT_TRUE(near_relative(input.yi[row], ref["yi"][i].get<double>(), tolerance::kEscalc)) << "yi " << i;
+    EXPECT_TRUE(near_relative(input.vi[row], ref["vi"][i].get<double>(), tolerance::kEscalc)) << "vi " << i;
     ++row;
   }
   EXPECT_EQ(row, input.yi.size());
@@ -90,15 +91,15 @@ TEST(Escalc, MissingColumnIsAnInputError) {
 TEST(Escalc, PooledSmdZcorOr) {
   const auto ref = reference_json("meta/escalc_pooled.json");
   expect_fit_matches(fit_meta(meta_input_from_table(meta_data("normand1999.csv"), two_groups("SMD")), {}),
-                     ref.at("SMD_REML"), 1e-4);
+                     ref.at("SMD_REML"), tolerance::kMetaIterative);
   MetaOptions knha;
   knha.test = "knha";
   expect_fit_matches(fit_meta(meta_input_from_table(meta_data("molloy2014.csv"), correlation("ZCOR")), knha),
-                     ref.at("ZCOR_REML_knha"), 1e-4);
+                     ref.at("ZCOR_REML_knha"), tolerance::kMetaIterative);
   MetaOptions dl;
   dl.method = "DL";
   expect_fit_matches(fit_meta(meta_input_from_table(meta_data("bcg_2x2.csv"), two_by_two("OR")), dl), ref.at("OR_DL"),
-                     1e-6);
+                     tolerance::kMetaClosedForm);
 }
 
 // mods.json: rma(yi, vi, mods = ~ ..., data = bcg, method = M, test = T).
@@ -119,7 +120,7 @@ TEST_P(MetaRegression, MatchesMetafor) {
   options.test = c.test;
   const MetaResult r = fit_meta(bcg_input(c.mods), options);
   EXPECT_TRUE(r.has_mods);
-  expect_fit_matches(r, reference_json("meta/mods.json").at(c.name), std::string(c.method) == "DL" ? 1e-6 : 1e-4);
+  expect_fit_matches(r, reference_json("meta/mods.json").at(c.name), std::string(c.method) == "DL" ? tolerance::kMetaClosedForm : tolerance::kMetaIterative);
   if (std::string(c.test) == "knha") {
     EXPECT_EQ(r.QM_df2, static_cast<double>(r.k - r.p));
   }

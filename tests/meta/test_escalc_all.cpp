@@ -6,6 +6,7 @@
 #include <map>
 
 #include "meta_test_util.hpp"
+#include "tolerances.hpp"
 
 namespace spiral::test {
 namespace {
@@ -43,8 +44,8 @@ TEST_P(EveryMeasure, EscalcYiViMatchMetafor) {
       continue;
     }
     ASSERT_LT(row, input.yi.size());
-    EXPECT_TRUE(near_relative(input.yi[row], c["yi"][i].get<double>(), 1e-10)) << "yi " << i;
-    EXPECT_TRUE(near_relative(input.vi[row], c["vi"][i].get<double>(), 1e-10)) << "vi " << i;
+    EXPECT_TRUE(near_relative(input.yi[row], c["yi"][i].get<double>(), tolerance::kEscalc)) << "yi " << i;
+    EXPECT_TRUE(near_relative(input.vi[row], c["vi"][i].get<double>(), tolerance::kEscalc)) << "vi " << i;
     ++row;
   }
   EXPECT_EQ(row, input.yi.size());
@@ -58,18 +59,18 @@ TEST_P(EveryMeasure, PooledFitFitstatsAndBackTransformMatchMetafor) {
   if (c.contains("transf")) options.transf = c.at("transf").get<std::string>();
   const MetaResult r = fit_meta(input_of(c), options);
   const auto& fit = c.at("fit");
-  expect_fit_matches(r, fit, 1e-8);
-  EXPECT_REF(r.logLik, fit, "logLik", 1e-8);
-  EXPECT_REF(r.AIC, fit, "AIC", 1e-8);
-  EXPECT_REF(r.BIC, fit, "BIC", 1e-8);
-  EXPECT_REF(r.AICc, fit, "AICc", 1e-8);
+  expect_fit_matches(r, fit, tolerance::kMetaMeasure);
+  EXPECT_REF(r.logLik, fit, "logLik", tolerance::kMetaMeasure);
+  EXPECT_REF(r.AIC, fit, "AIC", tolerance::kMetaMeasure);
+  EXPECT_REF(r.BIC, fit, "BIC", tolerance::kMetaMeasure);
+  EXPECT_REF(r.AICc, fit, "AICc", tolerance::kMetaMeasure);
   if (!c.contains("transformed")) return;
   const auto& t = c.at("transformed");
-  EXPECT_REF(r.transf_estimate, t, "estimate", 1e-8);
-  EXPECT_REF(r.transf_conf_low, t, "conf_low", 1e-8);
-  EXPECT_REF(r.transf_conf_high, t, "conf_high", 1e-8);
-  EXPECT_REF(r.transf_pi_low, t, "pi_low", 1e-8);
-  EXPECT_REF(r.transf_pi_high, t, "pi_high", 1e-8);
+  EXPECT_REF(r.transf_estimate, t, "estimate", tolerance::kMetaMeasure);
+  EXPECT_REF(r.transf_conf_low, t, "conf_low", tolerance::kMetaMeasure);
+  EXPECT_REF(r.transf_conf_high, t, "conf_high", tolerance::kMetaMeasure);
+  EXPECT_REF(r.transf_pi_low, t, "pi_low", tolerance::kMetaMeasure);
+  EXPECT_REF(r.transf_pi_high, t, "pi_high", tolerance::kMetaMeasure);
 }
 
 std::vector<std::string> case_names() {

@@ -52,15 +52,43 @@ double Rng::gamma(double shape) {
   }
 }
 
-Vec draw_normal_precision(const Mat& precision, const Vec& linear, Rng& rng) {
-  const Eigen::LLT<Mat> llt(precision);
+namespace {
+
+template <class Matrix, class Vector>
+Vector normal_from_precision(const Matrix& precision, const Vector& linear, Rng& rng) {
+  const Eigen::LLT<Matrix> llt(precision);
   if (llt.info() != Eigen::Success) throw AnalysisError("a conditional precision matrix is not positive definite");
-  Vec z(precision.rows());
+  Vector z(precision.rows());
   for (long j = 0; j < z.size(); ++j) z(j) = rng.normal();
   // P = L L': mean P^-1 h; L' e = z gives e ~ N(0, P^-1).
-  const Vec mean = llt.solve(linear);
-  const Vec noise = llt.matrixU().solve(z);
+  const Vector mean = llt.solve(linear);
+  const Vector noise = llt.matrixU().solve(z);
   return mean + noise;
+}
+
+}  // namespace
+
+Vec draw_normal_precision(const Mat& precision, const Vec& linear, Rng& rng) {
+  return normal_from_precision(precision, linear, rng);
+}
+
+Eigen::VectorXd draw_normal_precision(const Eigen::MatrixXd& precision, const Eigen::VectorXd& linear, Rng& rng) {
+  return normal_from_precision(precision, linear, rng);
+}
+
+double draw_scale(double power, double quadratic, double linear, Rng& rng) {
+  // The mode solves power / a - quadratic a + linear = 0. With g(a) = log f(a) + quadratic a^2 / 2
+  // concave, log f(a) <= log f(mode) - quadratic (a - mode)^2 / 2.
+  const double root = std::sqrt(linear * linear + 4 * quadratic * power);
+  const double mode = linear >= 0 ? (linear + root) / (2 * quadratic) : 2 * power / (root - linear);
+  const double sd = 1 / std::sqrt(quadratic);
+  const auto log_f = [&](double a) { return power * std::log(a) - quadratic * a * a / 2 + linear * a; };
+  for (;;) {
+    const double z = rng.normal();
+    const double a = mode + sd * z;
+    if (a <= 0) continue;
+    if (std::log(rng.uniform()) <= log_f(a) - log_f(mode) + z * z / 2) return a;
+  }
 }
 
 Mat draw_inverse_wishart(const Mat& scale, double df, Rng& rng) {

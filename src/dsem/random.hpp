@@ -34,8 +34,14 @@ class Rng {
   bool has_spare_ = false;
 };
 
-// x ~ N(P^-1 h, P^-1) for a symmetric positive definite precision P.
+// x ~ N(P^-1 h, P^-1) for a symmetric positive definite precision P (small and any size).
 Vec draw_normal_precision(const Mat& precision, const Vec& linear, Rng& rng);
+Eigen::VectorXd draw_normal_precision(const Eigen::MatrixXd& precision, const Eigen::VectorXd& linear, Rng& rng);
+// a > 0 with density proportional to a^power exp(-quadratic a^2 / 2 + linear a), power >= 0,
+// quadratic > 0: exact, by rejection from N(mode, 1 / quadratic), an envelope because the log
+// density's curvature is below -quadratic everywhere (log-concave; Devroye 1986, Non-Uniform
+// Random Variate Generation, section VII.2).
+double draw_scale(double power, double quadratic, double linear, Rng& rng);
 // X ~ inverse Wishart(scale S, df nu): density proportional to
 // |X|^-(nu + p + 1)/2 exp(-tr(S X^-1) / 2); nu > p - 1.
 Mat draw_inverse_wishart(const Mat& scale, double df, Rng& rng);

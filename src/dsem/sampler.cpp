@@ -5,6 +5,13 @@
 // Priors (Mplus's defaults, Asparouhov & Muthen 2010, "Bayesian analysis using Mplus:
 // technical implementation"): flat for Gamma and the common lagged effects, IW(0, -p-1)
 // (flat) for Psi, Sigma and Tau; w_i,-1 ~ N(0, diag(s0)).
+// Mixing: a patient's random lagged effects are weakly identified by a short series (their
+// likelihood's SD is often many times their SD across patients), so the blocks phi_i | Gamma,
+// Psi and Gamma, Psi | phi_i move little per iteration (the centred parametrization's slow
+// mixing; Papaspiliopoulos, Roberts & Skold 2007, Statistical Science 22, 59-73). Two group
+// moves (Liu & Sabatti 2000, JASA 95, 1025-1034, generalized Gibbs; the parameter expansion of
+// Liu, Rubin & Wu 1998 and Liu & Wu 1999) shift all patients' effects with Gamma and rescale
+// their deviations from Gamma' x_i with Psi, each drawn from its exact conditional.
 #include "dsem/sampler.hpp"
 
 #include <cmath>
@@ -28,6 +35,13 @@ struct MissingCells {
   std::vector<int> missing, observed;
 };
 
+// The likelihood of a patient's random lagged effects given everything else, as a normal
+// kernel exp(-phi' P phi / 2 + g' phi).
+struct LagLikelihood {
+  Mat precision;
+  Vec linear;
+};
+
 class Sampler {
  public:
   Sampler(const DsemData& data, const ModelSpec& spec, const ChainSettings& settings)
@@ -49,6 +63,11 @@ class Sampler {
       if (r_ > 0) draw_random_lagged_effects(i);
     }
     if (!s_.fixed.empty()) draw_fixed_lagged_effects();
+    if (r_ > 0) {
+      for (long i = 0; i < n_; ++i) likelihoods_[static_cast<std::size_t>(i)] = lag_likelihood(i);
+      shift_random_lagged_effects();
+      for (long j = 0; j < r_; ++j) scale_random_lagged_effect(j);
+    }
     draw_innovation_covariance();
     sigma_precision_ = inverse(sigma_);
     draw_between_coefficients();
@@ -80,6 +99,7 @@ class Sampler {
   Mat psi_, sigma_, tau_;
   Mat psi_precision_, sigma_precision_;
   std::vector<LagSums> sums_;
+  std::vector<LagLikelihood> likelihoods_;
 
   static Mat inverse(const Mat& m) { return Eigen::LLT<Mat>(m).solve(Mat::Identity(m.rows(), m.cols())); }
 
@@ -111,11 +131,14 @@ class Sampler {
   void between_design();
   void initial_values();
   LagSums lag_sums(long i) const;
+  LagLikelihood lag_likelihood(long i) const;
 
   void draw_missing_values(long i);
   void draw_presample_values(long i);
   void draw_person_means(long i);
   void draw_random_lagged_effects(long i);
+  void shift_random_lagged_effects();
+  void scale_random_lagged_effect(long j);
   void draw_fixed_lagged_effects();
   void draw_innovation_covariance();
   void draw_between_coefficients();
@@ -178,6 +201,7 @@ void Sampler::initial_values() {
   tau_ = Mat(psi_.topLeftCorner(k_, k_)) * 0.1;
   gamma_ = xtx_inverse_xt_ * between_responses();
   sums_.resize(static_cast<std::size_t>(n_));
+  likelihoods_.resize(static_cast<std::size_t>(n_));
 }
 
 LagSums Sampler::lag_sums(long i) const {
@@ -261,26 +285,81 @@ void Sampler::draw_person_means(long i) {
   mu_.row(i) = draw_normal_precision(precision, linear, rng_).transpose();
 }
 
-// phi_i | mu_i, w_i: w_t - Phi_common w_t-1 = Z_t phi_i + zeta_t, Z_t's column j =
-// e_to(j) w_t-1[from(j)], so sum Z'Sigma^-1 Z = Sigma^-1[to, to'] sxx[from, from'] and
-// sum Z'Sigma^-1 d_t = (Sigma^-1 (syx - Phi_common sxx))[to, from]; prior the conditional of
-// b_i's normal given mu_i.
-void Sampler::draw_random_lagged_effects(long i) {
+// The likelihood of phi_i given mu_i, w_i: w_t - Phi_common w_t-1 = Z_t phi_i + zeta_t, Z_t's
+// column j = e_to(j) w_t-1[from(j)], so P = sum Z'Sigma^-1 Z = Sigma^-1[to, to'] sxx[from, from']
+// and g = sum Z'Sigma^-1 d_t = (Sigma^-1 (syx - Phi_common sxx))[to, from].
+LagLikelihood Sampler::lag_likelihood(long i) const {
   const LagSums& s = sums_[static_cast<std::size_t>(i)];
-  const Vec m = prior_mean(i);
   const KMat g = sigma_precision_ * (s.syx - phi_fixed_part() * s.sxx);
-  Mat precision = psi_precision_.bottomRightCorner(r_, r_);
-  Vec linear = psi_precision_.bottomRightCorner(r_, r_) * m.tail(r_) -
-               psi_precision_.bottomLeftCorner(r_, k_) * (mu_of(i) - m.head(k_));
+  LagLikelihood out{Mat(r_, r_), Vec(r_)};
   for (long a = 0; a < r_; ++a) {
     const auto [to_a, from_a] = s_.random[static_cast<std::size_t>(a)];
-    linear(a) += g(to_a, from_a);
+    out.linear(a) = g(to_a, from_a);
     for (long b = 0; b < r_; ++b) {
       const auto [to_b, from_b] = s_.random[static_cast<std::size_t>(b)];
-      precision(a, b) += sigma_precision_(to_a, to_b) * s.sxx(from_a, from_b);
+      out.precision(a, b) = sigma_precision_(to_a, to_b) * s.sxx(from_a, from_b);
     }
   }
+  return out;
+}
+
+// phi_i | mu_i, w_i: the likelihood above times the prior, the conditional of b_i's normal
+// given mu_i.
+void Sampler::draw_random_lagged_effects(long i) {
+  const LagLikelihood like = lag_likelihood(i);
+  const Vec m = prior_mean(i);
+  const Mat precision = psi_precision_.bottomRightCorner(r_, r_) + like.precision;
+  const Vec linear = psi_precision_.bottomRightCorner(r_, r_) * m.tail(r_) -
+                     psi_precision_.bottomLeftCorner(r_, k_) * (mu_of(i) - m.head(k_)) + like.linear;
   phi_.row(i) = draw_normal_precision(precision, linear, rng_).transpose();
+}
+
+// Shift move: phi_i -> phi_i + C' x_i for every patient and Gamma's lagged columns -> + C.
+// The between-level density and the flat prior on Gamma do not change and the Jacobian is 1,
+// so C's conditional is the likelihood alone: normal in vec C with precision
+// sum_i P_i (x) x_i x_i' and linear term sum_i (g_i - P_i phi_i) (x) x_i.
+void Sampler::shift_random_lagged_effects() {
+  const long q = d_.x.cols();
+  Eigen::MatrixXd precision = Eigen::MatrixXd::Zero(q * r_, q * r_);
+  Eigen::VectorXd linear = Eigen::VectorXd::Zero(q * r_);
+  for (long i = 0; i < n_; ++i) {
+    const LagLikelihood& like = likelihoods_[static_cast<std::size_t>(i)];
+    const Eigen::RowVectorXd x = d_.x.row(i);
+    const Vec residual = like.linear - like.precision * phi_.row(i).transpose();
+    const Eigen::MatrixXd xx = x.transpose() * x;
+    for (long a = 0; a < r_; ++a) {
+      linear.segment(a * q, q) += residual(a) * x.transpose();
+      for (long b = 0; b < r_; ++b) precision.block(a * q, b * q, q, q) += like.precision(a, b) * xx;
+    }
+  }
+  const Eigen::VectorXd c = draw_normal_precision(precision, linear, rng_);
+  const Eigen::MatrixXd shift = Eigen::Map<const Eigen::MatrixXd>(c.data(), q, r_);  // column a: effect a
+  phi_ += d_.x * shift;
+  gamma_.rightCols(r_) += shift;
+}
+
+// Scale move for random lagged effect j: u_ij = phi_ij - (Gamma' x_i)_j -> a u_ij for every
+// patient and Psi's row and column of j -> times a. The between density gains a^-n, the
+// Jacobian is a^(n + p + 1) (n effects; Psi's p elements in that row and column, the diagonal
+// twice) and the Haar measure of the scalings is da / a, so a has density
+// a^p exp(-A a^2 / 2 + B a) on a > 0 with A = sum_i P_i,jj u_ij^2 and
+// B = sum_i u_ij (g_i - P_i phi_i)_j + A.
+void Sampler::scale_random_lagged_effect(long j) {
+  const Eigen::VectorXd centre = d_.x * gamma_.col(k_ + j);
+  double a_quadratic = 0, b_linear = 0;
+  for (long i = 0; i < n_; ++i) {
+    const LagLikelihood& like = likelihoods_[static_cast<std::size_t>(i)];
+    const double u = phi_(i, j) - centre(i);
+    const double residual = like.linear(j) - like.precision.row(j).dot(phi_.row(i));
+    a_quadratic += like.precision(j, j) * u * u;
+    b_linear += u * residual;
+  }
+  b_linear += a_quadratic;
+  if (!(a_quadratic > 0)) return;
+  const double a = draw_scale(static_cast<double>(p_), a_quadratic, b_linear, rng_);
+  phi_.col(j) = centre + a * (phi_.col(j) - centre);
+  psi_.row(k_ + j) *= a;
+  psi_.col(k_ + j) *= a;
 }
 
 // The common lagged effects | everything: the same regression summed over patients, flat prior.

@@ -40,7 +40,7 @@ TEST(DsemCli, JsonHasTheContractKeys) {
   const auto keys = keys_of(json);
   for (const char* key : {"fixed", "moderators", "random", "innovations", "diagnostics", "warnings", "n_patients"})
     EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
-  EXPECT_EQ(json["n_patients"], 100);
+  EXPECT_EQ(json["n_patients"], 150);
   ASSERT_EQ(json["fixed"].size(), 6u);  // 2 means, 4 lagged effects
   EXPECT_TRUE(json["fixed"][0]["from"].is_null());
   EXPECT_EQ(json["fixed"][3]["from"], "symptoms");  // to-major: alliance<-alliance, alliance<-symptoms, ...

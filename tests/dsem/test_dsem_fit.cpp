@@ -39,9 +39,9 @@ TEST(DsemFit, RecordsFollowTheContract) {
   DsemOptions o = quick_options();
   o.standardized = true;
   const DsemResult r = fit_dsem(small_table(), o);
-  EXPECT_EQ(r.n_patients, 100);
+  EXPECT_EQ(r.n_patients, 150);
   EXPECT_EQ(r.n_occasions, 7);
-  EXPECT_EQ(r.n_observed + r.n_missing, 100 * 7 * 2);
+  EXPECT_EQ(r.n_observed + r.n_missing, 150 * 7 * 2);
   ASSERT_EQ(r.fixed.size(), 6u);
   EXPECT_FALSE(r.fixed[0].from.has_value());
   EXPECT_EQ(*r.fixed[4].from, "alliance");

@@ -64,7 +64,7 @@ void expect_agreement(const std::string& name, const DsemOptions& options) {
     EXPECT_TRUE(test::near_relative(r.presample_variance[v], reference["s0"][v].get<double>(), 1e-12));
 }
 
-// reference("small"): 100 patients x 7 sessions, --between baseline (Stan: 4 chains x 2000 draws).
+// reference("small"): 150 patients x 7 sessions, --between baseline (Stan: 4 chains x 2000 draws).
 TEST(DsemStan, SmallCaseWithAModerator) {
   DsemOptions options;
   options.between = {"baseline"};

@@ -29,51 +29,77 @@ dir.create(ref_dir, recursive = TRUE, showWarnings = FALSE)
 vars <- c("alliance", "symptoms")
 
 stan_code <- "
+// Two variables, every lagged effect random (--random all), optional cluster effect on the
+// means. Vectorised over patients; random effects non-centred (b = X Gamma + (L_psi z)').
 data {
-  int<lower=1> N; int<lower=3> T; int<lower=1> K;
-  int<lower=0> R; int rand_to[R]; int rand_from[R];
-  int<lower=0> F; int fixed_to[F]; int fixed_from[F];
-  int<lower=1> Q; matrix[N, Q] X;
-  int<lower=0> C; int<lower=0> KC; int cluster[N];   // KC = K with clusters, else 0
-  vector[K] y_obs[N, T];            // missing cells hold 0 and are listed in mis
-  int<lower=0> M; int mis[M, 3];    // patient, occasion, variable
-  vector<lower=0>[K] s0;
+  int<lower=1> N; int<lower=3> T; int<lower=1> Q;
+  matrix[N, Q] X;
+  int<lower=0> C; int cluster[N];          // C = 0: no third level
+  matrix[N, T] ya; matrix[N, T] ys;        // alliance, symptoms; missing cells hold 0
+  int<lower=0> M; int mis[M, 3];           // missing cells: patient, occasion, variable (1, 2)
+  vector<lower=0>[2] s0;
 }
-transformed data { int P = K + R; }
+transformed data { int KC = C > 0 ? 2 : 0; }
 parameters {
-  matrix[Q, P] Gamma;
-  cholesky_factor_cov[P] L_psi;
-  matrix[P, N] z;
-  vector[F] phi_fixed;
-  cov_matrix[K] Sigma;
+  matrix[Q, 6] Gamma;                      // columns: mu_a, mu_s, a->a, s->a, a->s, s->s
+  cholesky_factor_cov[6] L_psi;
+  matrix[6, N] z;
+  cov_matrix[2] Sigma;
   vector[M] y_mis;
   cholesky_factor_cov[KC] L_tau;
   matrix[KC, C] zv;
 }
 model {
-  matrix[N, P] b = X * Gamma + (L_psi * z)';
-  matrix[K, K] L_sigma = cholesky_decompose(Sigma);
-  vector[K] y[N, T] = y_obs;
-  for (m in 1:M) y[mis[m, 1], mis[m, 2]][mis[m, 3]] = y_mis[m];
-  // Jacobians of L -> L L': flat priors on Psi and Tau themselves
-  for (j in 1:P) target += (P - j + 1) * log(L_psi[j, j]);
-  for (j in 1:KC) target += (KC - j + 1) * log(L_tau[j, j]);
+  matrix[N, 6] b = X * Gamma + (L_psi * z)';
+  vector[N] mua = col(b, 1);
+  vector[N] mus = col(b, 2);
+  vector[N] p11 = col(b, 3);
+  vector[N] p12 = col(b, 4);
+  vector[N] p21 = col(b, 5);
+  vector[N] p22 = col(b, 6);
+  matrix[N, T] wa = ya;
+  matrix[N, T] ws = ys;
+  for (m in 1:M) {
+    if (mis[m, 3] == 1) wa[mis[m, 1], mis[m, 2]] = y_mis[m];
+    else ws[mis[m, 1], mis[m, 2]] = y_mis[m];
+  }
+  if (C > 0) {
+    matrix[C, 2] v = (L_tau * zv)';
+    mua += v[cluster, 1];
+    mus += v[cluster, 2];
+  }
+  wa -= rep_matrix(mua, T);
+  ws -= rep_matrix(mus, T);
+  // Flat priors on Psi, Tau: the Jacobian of L -> L L' is prod L_jj^(P - j + 1).
+  for (j in 1:6) target += (7 - j) * log(L_psi[j, j]);
+  for (j in 1:KC) target += (KC + 1 - j) * log(L_tau[j, j]);
   to_vector(z) ~ std_normal();
   to_vector(zv) ~ std_normal();
-  for (i in 1:N) {
-    matrix[K, K] A = rep_matrix(0, K, K);
-    vector[K] mu = b[i, 1:K]';
-    if (C > 0) mu += L_tau * zv[, cluster[i]];
-    for (f in 1:F) A[fixed_to[f], fixed_from[f]] = phi_fixed[f];
-    for (r in 1:R) A[rand_to[r], rand_from[r]] = b[i, K + r];
-    y[i, 1] - mu ~ multi_normal(rep_vector(0, K), quad_form_sym(diag_matrix(s0), A') + Sigma);
-    for (t in 2:T)
-      y[i, t] - mu ~ multi_normal_cholesky(A * (y[i, t - 1] - mu), L_sigma);
+  {
+    // First occasion, the pre-sample value integrated out: w_1 ~ N(0, A diag(s0) A' + Sigma).
+    vector[N] c11 = square(p11) * s0[1] + square(p12) * s0[2] + Sigma[1, 1];
+    vector[N] c12 = p11 .* p21 * s0[1] + p12 .* p22 * s0[2] + Sigma[1, 2];
+    vector[N] c22 = square(p21) * s0[1] + square(p22) * s0[2] + Sigma[2, 2];
+    vector[N] e1 = col(wa, 1);
+    vector[N] e2 = col(ws, 1);
+    vector[N] det = c11 .* c22 - square(c12);
+    target += -0.5 * sum(log(det)) -
+              0.5 * sum((c22 .* square(e1) - 2 * c12 .* e1 .* e2 + c11 .* square(e2)) ./ det);
+  }
+  {
+    // Occasions 2..T: bivariate normal innovations, summed.
+    matrix[N, T - 1] la = block(wa, 1, 1, N, T - 1);
+    matrix[N, T - 1] ls = block(ws, 1, 1, N, T - 1);
+    matrix[N, T - 1] ea = block(wa, 1, 2, N, T - 1) - diag_pre_multiply(p11, la) - diag_pre_multiply(p12, ls);
+    matrix[N, T - 1] es = block(ws, 1, 2, N, T - 1) - diag_pre_multiply(p21, la) - diag_pre_multiply(p22, ls);
+    real det = Sigma[1, 1] * Sigma[2, 2] - square(Sigma[1, 2]);
+    target += -0.5 * N * (T - 1) * log(det) -
+              0.5 * (Sigma[2, 2] * sum(square(ea)) - 2 * Sigma[1, 2] * sum(ea .* es) + Sigma[1, 1] * sum(square(es))) / det;
   }
 }
 generated quantities {
-  matrix[P, P] Psi = multiply_lower_tri_self_transpose(L_psi);
-  matrix[K, K] Tau = rep_matrix(0, K, K);
+  matrix[6, 6] Psi = multiply_lower_tri_self_transpose(L_psi);
+  matrix[2, 2] Tau = rep_matrix(0, 2, 2);
   if (C > 0) Tau = multiply_lower_tri_self_transpose(L_tau);
 }
 "
@@ -121,9 +147,11 @@ write_case <- function(long, patients, name) {
 
 # ------------------------------------------------------------------------- Stan's fit
 
-# The Stan data for --random all, the window = every session in the data.
+# The Stan data for --random all, the window = every session in the data; patients in order of
+# first appearance (as spiral keeps them), x's rows named by patient.
 stan_data <- function(data, x, cluster = NULL) {
   ids <- unique(data$patient)
+  x <- x[ids, , drop = FALSE]
   first <- min(data$session); last <- max(data$session)
   n <- length(ids); nt <- last - first + 1; k <- length(vars)
   y <- array(0, c(n, nt, k)); observed <- array(FALSE, c(n, nt, k))
@@ -145,10 +173,9 @@ stan_data <- function(data, x, cluster = NULL) {
     }
     ss / df
   })
-  list(N = n, T = nt, K = k, R = 4, rand_to = c(1, 1, 2, 2), rand_from = c(1, 2, 1, 2),
-       F = 0, fixed_to = integer(0), fixed_from = integer(0), Q = ncol(x), X = x,
-       C = if (is.null(cluster)) 0 else max(cluster), KC = if (is.null(cluster)) 0 else k, cluster = if (is.null(cluster)) rep(0, n) else cluster,
-       y_obs = y, M = nrow(mis), mis = mis, s0 = s0)
+  list(N = n, T = nt, Q = ncol(x), X = x,
+       C = if (is.null(cluster)) 0 else max(cluster), cluster = if (is.null(cluster)) rep(0, n) else cluster,
+       ya = y[, , 1], ys = y[, , 2], M = nrow(mis), mis = mis, s0 = s0)
 }
 
 # Per parameter, named as spiral's --draws columns: posterior mean, sd, MCSE of the mean,
@@ -181,15 +208,21 @@ stan_summary <- function(fit, sd_names, moderators, cluster_name = NULL) {
   out
 }
 
+# 4 chains one after the other (cores = 1: the machine's 2 cores are shared), after the model
+# compiled once per R session.
 run_stan <- function(sdata, iter, warmup, seed) {
   model <- stan_model(model_code = stan_code, model_name = "dsem")
-  sampling(model, data = sdata, chains = 4, cores = 2, iter = iter, warmup = warmup, seed = seed,
+  sampling(model, data = sdata, chains = 4, cores = 1, iter = iter, warmup = warmup, seed = seed,
            refresh = 0, control = list(adapt_delta = 0.9))
 }
 
+# Stan's summaries, divergences and wall time (the sum of the chains' warmup and sampling
+# seconds, which bench/ compares with spiral's).
 write_reference <- function(name, call, summary, fit, extra = list()) {
   sp <- get_sampler_params(fit, inc_warmup = FALSE)
   out <- c(list(call = call, stan_divergences = sum(sapply(sp, function(s) sum(s[, "divergent__"]))),
+                stan_seconds = sum(get_elapsed_time(fit)),
+                stan_iter = fit@sim$iter, stan_warmup = fit@sim$warmup,
                 parameters = summary), extra)
   write_json(out, file.path(ref_dir, paste0(name, ".json")), auto_unbox = TRUE, digits = NA, pretty = TRUE)
 }
@@ -203,12 +236,13 @@ gamma_matrix <- function(q) {
 psi_sd <- c(0.6, 0.7, 0.10, 0.08, 0.08, 0.10)
 sigma <- matrix(c(0.25, -0.05, -0.05, 0.30), 2)
 
-# 100 patients x 7 sessions, a numeric moderator (baseline): the case to develop on.
+# 150 patients x 7 sessions, a numeric moderator (baseline): the case to develop on.
 case_small <- function() {
-  n <- 100
+  n <- 150
   set.seed(11)
   baseline <- round(rnorm(n), 4)
   x <- cbind(1, baseline)
+  rownames(x) <- sprintf("p%03d", seq_len(n))
   g <- gamma_matrix(2); g[2, ] <- c(0.1, 0.4, 0, 0, -0.05, 0.05)
   long <- simulate_dsem(n, 7, g, psi_sd, matrix(0, 2, 2), sigma, x, seed = 12)
   data <- write_case(long[, c("patient", "session", "alliance", "symptoms")],
@@ -226,6 +260,7 @@ case_trial <- function() {
   baseline <- round(rnorm(n), 4)
   arm <- sample(rep_len(LETTERS[1:5], n))
   x <- cbind(1, baseline, sapply(LETTERS[2:5], function(a) as.numeric(arm == a)))
+  rownames(x) <- sprintf("p%03d", seq_len(n))
   g <- gamma_matrix(6)
   g[2, ] <- c(0.1, 0.4, 0, 0, -0.04, 0.03)
   g[3, ] <- c(0, -0.2, 0, 0, -0.05, 0)
@@ -242,7 +277,7 @@ case_trial <- function() {
 # 300 patients x 7 sessions in 40 therapists (a therapist random effect on the means).
 case_threelevel <- function() {
   n <- 300
-  x <- matrix(1, n, 1)
+  x <- matrix(1, n, 1, dimnames = list(sprintf("p%03d", seq_len(n)), NULL))
   long <- simulate_dsem(n, 7, gamma_matrix(1), psi_sd, matrix(0, 2, 2), sigma, x, therapists = 40,
                         tau_sd = c(0.3, 0.25), seed = 32)
   data <- long[order(long$patient, long$session), ]

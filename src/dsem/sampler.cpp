@@ -19,14 +19,15 @@
 namespace spiral::dsem {
 namespace {
 
-constexpr int kMaxVars = 4;
-using KMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, kMaxVars, kMaxVars>;
-using KVec = Eigen::Matrix<double, Eigen::Dynamic, 1, Eigen::ColMajor, kMaxVars, 1>;
+// Per-patient state is stored one patient per row (contiguous); the sampler is compiled for
+// each number of variables K (2 to 4) so that the K x K algebra has fixed sizes.
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Per-patient sums of the within parts' products over t = 0..T-1:
 // sxx = sum w_t-1 w_t-1', syx = sum w_t w_t-1', syy = sum w_t w_t'.
+template <int K>
 struct LagSums {
-  KMat sxx, syx, syy;
+  Eigen::Matrix<double, K, K> sxx, syx, syy;
 };
 
 // Occasions where a patient has a missing value, with the mask of missing variables.
@@ -42,8 +43,12 @@ struct LagLikelihood {
   Vec linear;
 };
 
+template <int K>
 class Sampler {
  public:
+  using KMat = Eigen::Matrix<double, K, K>;
+  using KVec = Eigen::Matrix<double, K, 1>;
+
   Sampler(const DsemData& data, const ModelSpec& spec, const ChainSettings& settings)
       : d_(data), s_(spec), rng_(settings.seed, static_cast<std::uint64_t>(settings.chain)),
         n_(data.n()), k_(data.k()), nt_(data.occasions_count()), p_(spec.p()), r_(static_cast<long>(spec.random.size())) {
@@ -64,7 +69,9 @@ class Sampler {
     }
     if (!s_.fixed.empty()) draw_fixed_lagged_effects();
     if (r_ > 0) {
-      for (long i = 0; i < n_; ++i) likelihoods_[static_cast<std::size_t>(i)] = lag_likelihood(i);
+      // The likelihoods stored by the draws, unless the common effects have changed them.
+      if (!s_.fixed.empty())
+        for (long i = 0; i < n_; ++i) store_likelihood(i, lag_likelihood(i));
       shift_random_lagged_effects();
       for (long j = 0; j < r_; ++j) scale_random_lagged_effect(j);
     }
@@ -89,32 +96,35 @@ class Sampler {
   std::vector<std::vector<MissingCells>> missing_;
   Eigen::MatrixXd xtx_inverse_factor_, xtx_inverse_xt_;
   // State.
-  Eigen::MatrixXd y_;       // observed values and the current draws of the missing ones
-  Eigen::MatrixXd mu_;      // n x k person means
-  Eigen::MatrixXd phi_;     // n x r random lagged effects
-  Eigen::MatrixXd w0_;      // n x k pre-sample within values
+  RowMatrix y_;             // observed values and the current draws of the missing ones
+  RowMatrix mu_;            // n x k person means
+  RowMatrix phi_;           // n x r random lagged effects
+  RowMatrix w0_;            // n x k pre-sample within values
   Vec phi_fixed_;           // common lagged effects
   Eigen::MatrixXd gamma_;   // q x p between coefficients
   Eigen::MatrixXd v_;       // clusters x k cluster effects on the means
   Mat psi_, sigma_, tau_;
-  Mat psi_precision_, sigma_precision_;
-  std::vector<LagSums> sums_;
-  std::vector<LagLikelihood> likelihoods_;
+  Mat psi_precision_;
+  KMat sigma_precision_;
+  std::vector<LagSums<K>> sums_;
+  // Each patient's lag likelihood (lag_likelihood()): P in r * r rows, g in r rows, one column
+  // per patient.
+  Eigen::MatrixXd like_precision_, like_linear_;
 
   static Mat inverse(const Mat& m) { return Eigen::LLT<Mat>(m).solve(Mat::Identity(m.rows(), m.cols())); }
 
-  KVec y_at(long i, long t) const { return y_.row(i).segment(t * k_, k_).transpose(); }
+  KVec y_at(long i, long t) const { return y_.row(i).template segment<K>(t * K).transpose(); }
   KVec mu_of(long i) const { return mu_.row(i).transpose(); }
   KVec w_at(long i, long t) const { return t < 0 ? KVec(w0_.row(i).transpose()) : KVec(y_at(i, t) - mu_of(i)); }
 
   // Phi_i with the random elements, the common ones, or both.
   KMat phi_random_part(long i) const {
-    KMat phi = KMat::Zero(k_, k_);
+    KMat phi = KMat::Zero();
     for (long j = 0; j < r_; ++j) phi(s_.random[static_cast<std::size_t>(j)].first, s_.random[static_cast<std::size_t>(j)].second) = phi_(i, j);
     return phi;
   }
   KMat phi_fixed_part() const {
-    KMat phi = KMat::Zero(k_, k_);
+    KMat phi = KMat::Zero();
     for (std::size_t j = 0; j < s_.fixed.size(); ++j) phi(s_.fixed[j].first, s_.fixed[j].second) = phi_fixed_(static_cast<long>(j));
     return phi;
   }
@@ -130,8 +140,12 @@ class Sampler {
   void find_missing_cells();
   void between_design();
   void initial_values();
-  LagSums lag_sums(long i) const;
+  LagSums<K> lag_sums(long i) const;
   LagLikelihood lag_likelihood(long i) const;
+  void store_likelihood(long i, const LagLikelihood& like);
+  Eigen::Map<const Eigen::MatrixXd> stored_precision(long i) const {
+    return {like_precision_.col(i).data(), r_, r_};
+  }
 
   void draw_missing_values(long i);
   void draw_presample_values(long i);
@@ -148,7 +162,8 @@ class Sampler {
   Eigen::MatrixXd between_responses() const;
 };
 
-void Sampler::find_missing_cells() {
+template <int K>
+void Sampler<K>::find_missing_cells() {
   missing_.resize(static_cast<std::size_t>(n_));
   for (long i = 0; i < n_; ++i)
     for (long t = 0; t < nt_; ++t) {
@@ -159,7 +174,8 @@ void Sampler::find_missing_cells() {
 }
 
 // Gamma | B, Psi ~ matrix normal((X'X)^-1 X'B, (X'X)^-1, Psi): the factors fixed by X.
-void Sampler::between_design() {
+template <int K>
+void Sampler<K>::between_design() {
   const Eigen::MatrixXd xtx = d_.x.transpose() * d_.x;
   const Eigen::MatrixXd xtx_inverse = xtx.llt().solve(Eigen::MatrixXd::Identity(xtx.rows(), xtx.cols()));
   xtx_inverse_factor_ = xtx_inverse.llt().matrixL();
@@ -169,7 +185,8 @@ void Sampler::between_design() {
 // Start: person means of the observed values (the variable's overall mean where a patient has
 // none), missing values at the person mean, lagged effects at a value drawn per chain in
 // (-0.3, 0.3), Sigma = diag(s0), Psi diagonal from the means' spread.
-void Sampler::initial_values() {
+template <int K>
+void Sampler<K>::initial_values() {
   y_ = d_.y;
   mu_.resize(n_, k_);
   for (long v = 0; v < k_; ++v) {
@@ -201,11 +218,13 @@ void Sampler::initial_values() {
   tau_ = Mat(psi_.topLeftCorner(k_, k_)) * 0.1;
   gamma_ = xtx_inverse_xt_ * between_responses();
   sums_.resize(static_cast<std::size_t>(n_));
-  likelihoods_.resize(static_cast<std::size_t>(n_));
+  like_precision_.resize(r_ * r_, n_);
+  like_linear_.resize(r_, n_);
 }
 
-LagSums Sampler::lag_sums(long i) const {
-  LagSums s{KMat::Zero(k_, k_), KMat::Zero(k_, k_), KMat::Zero(k_, k_)};
+template <int K>
+LagSums<K> Sampler<K>::lag_sums(long i) const {
+  LagSums<K> s{KMat::Zero(), KMat::Zero(), KMat::Zero()};
   KVec previous = w_at(i, -1);
   for (long t = 0; t < nt_; ++t) {
     const KVec w = w_at(i, t);
@@ -221,7 +240,8 @@ LagSums Sampler::lag_sums(long i) const {
 // Q = Sigma^-1 + Phi' Sigma^-1 Phi (no second term at the last occasion) and linear term
 // h = Sigma^-1 Phi w_t-1 + Phi' Sigma^-1 w_t+1; the missing part m given the observed part o
 // has precision Q_mm and linear term h_m - Q_mo w_o.
-void Sampler::draw_missing_values(long i) {
+template <int K>
+void Sampler<K>::draw_missing_values(long i) {
   const auto& cells = missing_[static_cast<std::size_t>(i)];
   if (cells.empty()) return;
   const KMat phi = phi_of(i);
@@ -254,7 +274,8 @@ void Sampler::draw_missing_values(long i) {
 
 // w_i,-1 | w_i0: prior N(0, diag(s0)), w_0 = Phi w_-1 + zeta: precision diag(s0)^-1 +
 // Phi' Sigma^-1 Phi, linear term Phi' Sigma^-1 w_0.
-void Sampler::draw_presample_values(long i) {
+template <int K>
+void Sampler<K>::draw_presample_values(long i) {
   const KMat phi = phi_of(i);
   const KMat sp = sigma_precision_ * phi;
   Mat precision = phi.transpose() * sp;
@@ -266,12 +287,13 @@ void Sampler::draw_presample_values(long i) {
 // mu_i | phi_i, w_i,-1, y_i: prior N(m_mu - Lambda_mm^-1 Lambda_mr (phi_i - m_phi), Lambda_mm^-1)
 // (the conditional of b_i's normal); data y_0 - Phi w_-1 = mu + zeta_0 and
 // y_t - Phi y_t-1 = (I - Phi) mu + zeta_t for t >= 1.
-void Sampler::draw_person_means(long i) {
+template <int K>
+void Sampler<K>::draw_person_means(long i) {
   const KMat phi = phi_of(i);
   const Vec m = prior_mean(i);
-  const KMat b = KMat::Identity(k_, k_) - phi;
+  const KMat b = KMat::Identity() - phi;
   const KMat bs = b.transpose() * sigma_precision_;
-  KVec sum_now = KVec::Zero(k_), sum_before = KVec::Zero(k_);
+  KVec sum_now = KVec::Zero(), sum_before = KVec::Zero();
   for (long t = 1; t < nt_; ++t) {
     sum_now += y_at(i, t);
     sum_before += y_at(i, t - 1);
@@ -288,8 +310,9 @@ void Sampler::draw_person_means(long i) {
 // The likelihood of phi_i given mu_i, w_i: w_t - Phi_common w_t-1 = Z_t phi_i + zeta_t, Z_t's
 // column j = e_to(j) w_t-1[from(j)], so P = sum Z'Sigma^-1 Z = Sigma^-1[to, to'] sxx[from, from']
 // and g = sum Z'Sigma^-1 d_t = (Sigma^-1 (syx - Phi_common sxx))[to, from].
-LagLikelihood Sampler::lag_likelihood(long i) const {
-  const LagSums& s = sums_[static_cast<std::size_t>(i)];
+template <int K>
+LagLikelihood Sampler<K>::lag_likelihood(long i) const {
+  const LagSums<K>& s = sums_[static_cast<std::size_t>(i)];
   const KMat g = sigma_precision_ * (s.syx - phi_fixed_part() * s.sxx);
   LagLikelihood out{Mat(r_, r_), Vec(r_)};
   for (long a = 0; a < r_; ++a) {
@@ -305,8 +328,10 @@ LagLikelihood Sampler::lag_likelihood(long i) const {
 
 // phi_i | mu_i, w_i: the likelihood above times the prior, the conditional of b_i's normal
 // given mu_i.
-void Sampler::draw_random_lagged_effects(long i) {
+template <int K>
+void Sampler<K>::draw_random_lagged_effects(long i) {
   const LagLikelihood like = lag_likelihood(i);
+  store_likelihood(i, like);
   const Vec m = prior_mean(i);
   const Mat precision = psi_precision_.bottomRightCorner(r_, r_) + like.precision;
   const Vec linear = psi_precision_.bottomRightCorner(r_, r_) * m.tail(r_) -
@@ -314,23 +339,36 @@ void Sampler::draw_random_lagged_effects(long i) {
   phi_.row(i) = draw_normal_precision(precision, linear, rng_).transpose();
 }
 
+template <int K>
+void Sampler<K>::store_likelihood(long i, const LagLikelihood& like) {
+  like_precision_.col(i) = Eigen::Map<const Eigen::VectorXd>(like.precision.data(), r_ * r_);
+  like_linear_.col(i) = like.linear;
+}
+
 // Shift move: phi_i -> phi_i + C' x_i for every patient and Gamma's lagged columns -> + C.
 // The between-level density and the flat prior on Gamma do not change and the Jacobian is 1,
 // so C's conditional is the likelihood alone: normal in vec C with precision
 // sum_i P_i (x) x_i x_i' and linear term sum_i (g_i - P_i phi_i) (x) x_i.
-void Sampler::shift_random_lagged_effects() {
+template <int K>
+void Sampler<K>::shift_random_lagged_effects() {
   const long q = d_.x.cols();
   Eigen::MatrixXd precision = Eigen::MatrixXd::Zero(q * r_, q * r_);
   Eigen::VectorXd linear = Eigen::VectorXd::Zero(q * r_);
+  // Patients with the same x_i (the intercept alone, or a factor's level) share x_i x_i': sum P_i
+  // over runs of equal rows first.
+  Mat sum_p = Mat::Zero(r_, r_);
   for (long i = 0; i < n_; ++i) {
-    const LagLikelihood& like = likelihoods_[static_cast<std::size_t>(i)];
-    const Eigen::RowVectorXd x = d_.x.row(i);
-    const Vec residual = like.linear - like.precision * phi_.row(i).transpose();
-    const Eigen::MatrixXd xx = x.transpose() * x;
-    for (long a = 0; a < r_; ++a) {
-      linear.segment(a * q, q) += residual(a) * x.transpose();
-      for (long b = 0; b < r_; ++b) precision.block(a * q, b * q, q, q) += like.precision(a, b) * xx;
-    }
+    const auto p_i = stored_precision(i);
+    const Vec residual = like_linear_.col(i) - p_i * phi_.row(i).transpose();
+    for (long a = 0; a < r_; ++a)
+      for (long m = 0; m < q; ++m) linear(a * q + m) += residual(a) * d_.x(i, m);
+    sum_p += p_i;
+    if (i + 1 < n_ && d_.x.row(i + 1) == d_.x.row(i)) continue;
+    for (long a = 0; a < r_; ++a)
+      for (long b = 0; b < r_; ++b)
+        for (long m = 0; m < q; ++m)
+          for (long l = 0; l < q; ++l) precision(a * q + m, b * q + l) += sum_p(a, b) * d_.x(i, m) * d_.x(i, l);
+    sum_p.setZero();
   }
   const Eigen::VectorXd c = draw_normal_precision(precision, linear, rng_);
   const Eigen::MatrixXd shift = Eigen::Map<const Eigen::MatrixXd>(c.data(), q, r_);  // column a: effect a
@@ -344,14 +382,15 @@ void Sampler::shift_random_lagged_effects() {
 // twice) and the Haar measure of the scalings is da / a, so a has density
 // a^p exp(-A a^2 / 2 + B a) on a > 0 with A = sum_i P_i,jj u_ij^2 and
 // B = sum_i u_ij (g_i - P_i phi_i)_j + A.
-void Sampler::scale_random_lagged_effect(long j) {
+template <int K>
+void Sampler<K>::scale_random_lagged_effect(long j) {
   const Eigen::VectorXd centre = d_.x * gamma_.col(k_ + j);
   double a_quadratic = 0, b_linear = 0;
   for (long i = 0; i < n_; ++i) {
-    const LagLikelihood& like = likelihoods_[static_cast<std::size_t>(i)];
+    const auto p_i = stored_precision(i);
     const double u = phi_(i, j) - centre(i);
-    const double residual = like.linear(j) - like.precision.row(j).dot(phi_.row(i));
-    a_quadratic += like.precision(j, j) * u * u;
+    const double residual = like_linear_(j, i) - p_i.row(j).dot(phi_.row(i));
+    a_quadratic += p_i(j, j) * u * u;
     b_linear += u * residual;
   }
   b_linear += a_quadratic;
@@ -363,12 +402,13 @@ void Sampler::scale_random_lagged_effect(long j) {
 }
 
 // The common lagged effects | everything: the same regression summed over patients, flat prior.
-void Sampler::draw_fixed_lagged_effects() {
+template <int K>
+void Sampler<K>::draw_fixed_lagged_effects() {
   const long f = static_cast<long>(s_.fixed.size());
   Mat precision = Mat::Zero(f, f);
   Vec linear = Vec::Zero(f);
   for (long i = 0; i < n_; ++i) {
-    const LagSums& s = sums_[static_cast<std::size_t>(i)];
+    const LagSums<K>& s = sums_[static_cast<std::size_t>(i)];
     const KMat g = sigma_precision_ * (s.syx - phi_random_part(i) * s.sxx);
     for (long a = 0; a < f; ++a) {
       const auto [to_a, from_a] = s_.fixed[static_cast<std::size_t>(a)];
@@ -384,10 +424,11 @@ void Sampler::draw_fixed_lagged_effects() {
 
 // Sigma | innovations ~ IW(sum zeta zeta', n T - k - 1) (flat prior), with
 // sum_t zeta zeta' = syy - Phi syx' - syx Phi' + Phi sxx Phi'.
-void Sampler::draw_innovation_covariance() {
+template <int K>
+void Sampler<K>::draw_innovation_covariance() {
   Mat scale = Mat::Zero(k_, k_);
   for (long i = 0; i < n_; ++i) {
-    const LagSums& s = sums_[static_cast<std::size_t>(i)];
+    const LagSums<K>& s = sums_[static_cast<std::size_t>(i)];
     const KMat phi = phi_of(i);
     const KMat phi_syx = phi * s.syx.transpose();
     scale += s.syy - phi_syx - phi_syx.transpose() + phi * s.sxx * phi.transpose();
@@ -397,7 +438,8 @@ void Sampler::draw_innovation_covariance() {
 }
 
 // B: n x p, row i = b_i less the cluster effect on the means.
-Eigen::MatrixXd Sampler::between_responses() const {
+template <int K>
+Eigen::MatrixXd Sampler<K>::between_responses() const {
   Eigen::MatrixXd b(n_, p_);
   b.leftCols(k_) = mu_;
   if (d_.n_clusters > 0)
@@ -407,7 +449,8 @@ Eigen::MatrixXd Sampler::between_responses() const {
 }
 
 // Gamma | B, Psi ~ MN(Gamma_hat, (X'X)^-1, Psi): Gamma_hat + L_x Z L_psi' (flat prior).
-void Sampler::draw_between_coefficients() {
+template <int K>
+void Sampler<K>::draw_between_coefficients() {
   const Eigen::MatrixXd gamma_hat = xtx_inverse_xt_ * between_responses();
   const Eigen::MatrixXd psi_factor = Eigen::MatrixXd(Eigen::LLT<Mat>(psi_).matrixL());
   const Eigen::MatrixXd z = standard_normal_matrix(gamma_hat.rows(), p_, rng_);
@@ -415,7 +458,8 @@ void Sampler::draw_between_coefficients() {
 }
 
 // Psi | B, Gamma ~ IW(U'U, n - p - 1), U = B - X Gamma (flat prior).
-void Sampler::draw_between_covariance() {
+template <int K>
+void Sampler<K>::draw_between_covariance() {
   const Eigen::MatrixXd u = between_responses() - d_.x * gamma_;
   Mat scale = u.transpose() * u;
   psi_ = draw_inverse_wishart(scale, static_cast<double>(n_ - p_ - 1), rng_);
@@ -423,7 +467,8 @@ void Sampler::draw_between_covariance() {
 
 // v_c | b, Gamma, Psi, Tau: e_i = b_i - Gamma' x_i = E v_c + u_i, so precision
 // Tau^-1 + n_c Lambda_mm and linear term sum_{i in c} (Lambda e_i)_m.
-void Sampler::draw_cluster_effects() {
+template <int K>
+void Sampler<K>::draw_cluster_effects() {
   const long c_count = d_.n_clusters;
   std::vector<Vec> linear(static_cast<std::size_t>(c_count), Vec::Zero(k_));
   std::vector<double> size(static_cast<std::size_t>(c_count), 0);
@@ -444,12 +489,14 @@ void Sampler::draw_cluster_effects() {
 }
 
 // Tau | v ~ IW(V'V, C - k - 1) (flat prior).
-void Sampler::draw_cluster_covariance() {
+template <int K>
+void Sampler<K>::draw_cluster_covariance() {
   Mat scale = v_.transpose() * v_;
   tau_ = draw_inverse_wishart(scale, static_cast<double>(d_.n_clusters - k_ - 1), rng_);
 }
 
-std::vector<double> Sampler::parameters() const {
+template <int K>
+std::vector<double> Sampler<K>::parameters() const {
   std::vector<double> out;
   for (long v = 0; v < k_; ++v) out.push_back(gamma_(0, v));
   for (int to = 0; to < k_; ++to)
@@ -524,8 +571,11 @@ std::vector<Parameter> model_parameters(const DsemData& data, const ModelSpec& s
   return out;
 }
 
-std::vector<std::vector<double>> run_chain(const DsemData& data, const ModelSpec& spec, const ChainSettings& settings) {
-  Sampler sampler(data, spec, settings);
+namespace {
+
+template <int K>
+std::vector<std::vector<double>> run_chain_of(const DsemData& data, const ModelSpec& spec, const ChainSettings& settings) {
+  Sampler<K> sampler(data, spec, settings);
   std::vector<std::vector<double>> draws;
   for (int it = 0; it < settings.iter; ++it) {
     sampler.iterate();
@@ -533,6 +583,17 @@ std::vector<std::vector<double>> run_chain(const DsemData& data, const ModelSpec
     if (settings.tick) settings.tick();
   }
   return draws;
+}
+
+}  // namespace
+
+std::vector<std::vector<double>> run_chain(const DsemData& data, const ModelSpec& spec, const ChainSettings& settings) {
+  switch (data.k()) {
+    case 2: return run_chain_of<2>(data, spec, settings);
+    case 3: return run_chain_of<3>(data, spec, settings);
+    case 4: return run_chain_of<4>(data, spec, settings);
+    default: throw InputError("--vars: dsem takes 2 to 4 variables");
+  }
 }
 
 }  // namespace spiral::dsem

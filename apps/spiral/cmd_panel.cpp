@@ -25,6 +25,8 @@ void register_panel(CLI::App& app) {
   CLI::Option* first = command->add_option("--first", options->first, "First session used as a wave");
   CLI::Option* last = command->add_option("--last", options->last, "Last session used as a wave");
   command->add_option("--level", options->panel.level, "Confidence level in percent (default 95)");
+  command->add_flag("--standardized", options->panel.standardized,
+                    "lavaan's std.all (standardizedSolution) of every parameter, with delta-method SEs");
   add_output_options(*command, options->output, false);
   command->callback([options, first, last] {
     check_output_files({{"--out", options->output.out}}, {source_file(options->data.source)});

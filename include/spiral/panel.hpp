@@ -22,6 +22,26 @@ struct PanelOptions {
   std::optional<long> first, last; // wave window [first, last]; default: all observed
   double level = 95;               // confidence level in percent
   bool fit_measures = true;        // false skips chisq..RMSEA (the saturated model's EM): faster
+  bool standardized = false;       // lavaan's standardizedSolution() (std.all) beside each estimate
+};
+
+// An estimate with its Wald z-test and confidence interval.
+struct WaldEstimate {
+  double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
+};
+
+// A lagged effect's std.all at one wave pair (wave = the time value of its `to`).
+struct StandardizedLag {
+  long wave = 0;
+  WaldEstimate value;
+};
+
+// One row of lavaan's parameterEstimates() for the model's syntax (README: RI<v>, w<v>_<wave>,
+// <v>_<wave>), with its standardizedSolution() row under PanelOptions::standardized.
+struct PanelParameter {
+  std::string lhs, op, rhs;
+  WaldEstimate value;
+  std::optional<WaldEstimate> standardized;
 };
 
 // One element of the lagged matrix B: the effect of `from` at wave t-1 on `to` at wave t
@@ -29,6 +49,7 @@ struct PanelOptions {
 struct LaggedEffect {
   std::string from, to;
   double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
+  std::vector<StandardizedLag> standardized;  // per wave pair, under PanelOptions::standardized
 };
 
 // Variances and correlations of the random intercepts (RI-CLPM only).
@@ -59,6 +80,7 @@ struct PanelResult {
   // vars {a, b}: a->a, b->a, a->b, b->b.
   std::vector<LaggedEffect> lagged;
   std::optional<RandomIntercepts> random_intercepts;  // nullopt for clpm
+  std::vector<PanelParameter> parameters;             // every free parameter, lavaan's rows
   Warnings warnings;
 };
 

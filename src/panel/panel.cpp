@@ -17,6 +17,7 @@
 #include "panel/likelihood.hpp"
 #include "panel/optimize.hpp"
 #include "panel/panel_data.hpp"
+#include "panel/parameter_table.hpp"
 #include "panel/panel_model.hpp"
 #include "spiral/panel.hpp"
 
@@ -53,30 +54,64 @@ void warn_if_not_positive_definite(const PanelModel& model, const Eigen::VectorX
   }
 }
 
-// Wald z-tests and confidence intervals of the lagged effects from the inverse of the
-// observed information (minus the Hessian of logL).
+double critical_z(double level) { return boost::math::quantile(boost::math::normal(), 1 - (1 - level / 100) / 2); }
+
+// The Wald z-test and confidence interval of an estimate with this sampling variance (from the
+// inverse of the observed information, minus the Hessian of logL).
+WaldEstimate wald(double estimate, double variance, double z_crit) {
+  WaldEstimate w;
+  w.estimate = estimate;
+  w.std_error = variance > 0 ? std::sqrt(variance) : NA;
+  w.statistic = estimate / w.std_error;
+  w.p_value = std::erfc(std::fabs(w.statistic) / std::sqrt(2.0));
+  w.conf_low = estimate - z_crit * w.std_error;
+  w.conf_high = estimate + z_crit * w.std_error;
+  return w;
+}
+
 std::vector<LaggedEffect> lagged_effects(const PanelModel& model, const Eigen::VectorXd& theta,
                                          const Eigen::MatrixXd& covariance, const std::vector<std::string>& vars,
                                          double level) {
-  const double z_crit = boost::math::quantile(boost::math::normal(), 1 - (1 - level / 100) / 2);
+  const double z_crit = critical_z(level);
   std::vector<LaggedEffect> effects;
   const int k = static_cast<int>(vars.size());
   for (int to = 0; to < k; ++to) {
     for (int from = 0; from < k; ++from) {
       const long j = model.b_index(to, from);
-      LaggedEffect e;
-      e.from = vars[static_cast<std::size_t>(from)];
-      e.to = vars[static_cast<std::size_t>(to)];
-      e.estimate = theta(j);
-      e.std_error = covariance(j, j) > 0 ? std::sqrt(covariance(j, j)) : NA;
-      e.statistic = e.estimate / e.std_error;
-      e.p_value = std::erfc(std::fabs(e.statistic) / std::sqrt(2.0));
-      e.conf_low = e.estimate - z_crit * e.std_error;
-      e.conf_high = e.estimate + z_crit * e.std_error;
-      effects.push_back(e);
+      const WaldEstimate w = wald(theta(j), covariance(j, j), z_crit);
+      effects.push_back({vars[std::size_t(from)], vars[std::size_t(to)], w.estimate, w.std_error, w.statistic,
+                         w.p_value, w.conf_low, w.conf_high, {}});
     }
   }
   return effects;
+}
+
+// lavaan's parameterEstimates() rows and, when asked, standardizedSolution() beside them and in
+// the lagged records (per wave pair). A std.all that is 1 by construction has SE 0 and no test.
+void add_parameter_table(const PanelModel& model, const Eigen::VectorXd& theta, const Eigen::MatrixXd& covariance,
+                         const panel::WideData& wide, bool standardized, PanelResult& r) {
+  const double z_crit = critical_z(r.level);
+  const std::vector<panel::TableRow> rows = panel::parameter_rows(model, wide.vars, wide.waves);
+  Eigen::VectorXd std_values;
+  Eigen::MatrixXd std_covariance;
+  if (standardized) {
+    std_values = panel::standardized_values(model, rows, theta);
+    std_covariance = panel::standardized_covariance(model, rows, theta, covariance);
+  }
+  const int k = static_cast<int>(wide.vars.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const panel::TableRow& row = rows[i];
+    PanelParameter parameter{row.lhs, row.op, row.rhs, wald(theta(row.index), covariance(row.index, row.index), z_crit), {}};
+    if (standardized) {
+      const long s = static_cast<long>(i);
+      WaldEstimate w = wald(std_values(s), std_covariance(s, s), z_crit);
+      if (panel::standardized_constant(row)) w = {std_values(s), 0, NA, NA, std_values(s), std_values(s)};
+      parameter.standardized = w;
+      if (row.kind == panel::TableRow::Kind::Lagged)
+        r.lagged[std::size_t(row.a * k + row.b)].standardized.push_back({wide.waves[std::size_t(row.wave)], w});
+    }
+    r.parameters.push_back(std::move(parameter));
+  }
 }
 
 RandomIntercepts random_intercepts(const PanelModel& model, const Eigen::VectorXd& theta,
@@ -252,6 +287,7 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
                  factor.asDiagonal();
   else r.warnings.push_back("the observed information matrix is not positive definite; no standard errors");
   r.lagged = lagged_effects(model, theta, covariance, wide.vars, options.level);
+  add_parameter_table(model, theta, covariance, wide, options.standardized, r);
   if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, theta, wide.vars);
   warn_if_not_positive_definite(model, theta, wide, r.warnings);
   if (options.fit_measures) {
@@ -268,6 +304,19 @@ const LaggedEffect& lagged_effect(const PanelResult& result, const std::string& 
   }
   throw InputError("panel: no lagged effect of '" + from + "' on '" + to + "'");
 }
+
+namespace {
+
+void add_wald(Json& j, const WaldEstimate& w) {
+  j["estimate"] = json_number(w.estimate);
+  j["std_error"] = json_number(w.std_error);
+  j["statistic"] = json_number(w.statistic);
+  j["p_value"] = json_number(w.p_value);
+  j["conf_low"] = json_number(w.conf_low);
+  j["conf_high"] = json_number(w.conf_high);
+}
+
+}  // namespace
 
 Json to_json(const PanelResult& r) {
   Json j;
@@ -289,10 +338,17 @@ Json to_json(const PanelResult& r) {
   j["SRMR"] = json_number(r.SRMR);
   j["lagged"] = Json::array();
   for (const LaggedEffect& e : r.lagged) {
-    j["lagged"].push_back({{"from", e.from}, {"to", e.to}, {"estimate", json_number(e.estimate)},
-                           {"std_error", json_number(e.std_error)}, {"statistic", json_number(e.statistic)},
-                           {"p_value", json_number(e.p_value)}, {"conf_low", json_number(e.conf_low)},
-                           {"conf_high", json_number(e.conf_high)}});
+    Json record = {{"from", e.from}, {"to", e.to}};
+    add_wald(record, {e.estimate, e.std_error, e.statistic, e.p_value, e.conf_low, e.conf_high});
+    if (!e.standardized.empty()) {
+      record["standardized"] = Json::array();
+      for (const StandardizedLag& s : e.standardized) {
+        Json at = {{"wave", s.wave}};
+        add_wald(at, s.value);
+        record["standardized"].push_back(at);
+      }
+    }
+    j["lagged"].push_back(record);
   }
   if (r.random_intercepts) {
     Json ri;
@@ -308,6 +364,17 @@ Json to_json(const PanelResult& r) {
     j["random_intercepts"] = ri;
   } else {
     j["random_intercepts"] = nullptr;
+  }
+  j["parameters"] = Json::array();
+  for (const PanelParameter& p : r.parameters) {
+    Json row = {{"lhs", p.lhs}, {"op", p.op}, {"rhs", p.rhs}};
+    add_wald(row, p.value);
+    if (p.standardized) {
+      Json standardized;
+      add_wald(standardized, *p.standardized);
+      row["standardized"] = standardized;
+    }
+    j["parameters"].push_back(row);
   }
   j["warnings"] = r.warnings;
   return j;
@@ -351,6 +418,17 @@ std::string to_text(const PanelResult& r) {
                        fixed3(e.conf_low), fixed3(e.conf_high));
   }
   out += fmt::format("  ({}% confidence intervals)\n", r.level);
+  if (!r.lagged.empty() && !r.lagged.front().standardized.empty()) {
+    out += "\nStandardized lagged effects (std.all) by wave:\n";
+    out += fmt::format("{:<20}", "");
+    for (const StandardizedLag& s : r.lagged.front().standardized) out += fmt::format("{:>9}", s.wave);
+    out += "\n";
+    for (const LaggedEffect& e : r.lagged) {
+      out += fmt::format("  {:<18}", e.from.substr(0, 8) + " -> " + e.to.substr(0, 8));
+      for (const StandardizedLag& s : e.standardized) out += fmt::format("{:>9}", fixed3(s.value.estimate));
+      out += "\n";
+    }
+  }
   if (r.random_intercepts) {
     out += "\nRandom intercepts:\n";
     out += fmt::format("{:<20}{:>10}", "", "Variance");

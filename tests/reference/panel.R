@@ -1,6 +1,6 @@
 # Reference values for tests/panel: RI-CLPM and CLPM fitted by lavaan with FIML.
 # Run from the repository root:  Rscript tests/reference/panel.R [section ...]
-# (sections: simulated real em; default all of them). PANEL_CASES=name,name limits section
+# (sections: simulated real em parameters lagged_free; default all of them). PANEL_CASES=name,name limits section
 # real to those cases.
 # Writes the long-format data sets to tests/data/panel/*.csv and lavaan's numbers to
 # tests/reference/panel/*.json. Needs lavaan and jsonlite (scripts/install-deps.sh reference).
@@ -223,6 +223,38 @@ if (want("real")) {
   best_loglik("produc_unemp_lpcap_1970", produc, "state", "year", c("unemp", "lpcap"), 1970:1976)
   best_loglik("produc_unemp_lgsp_lpcap", produc, "state", "year", c("unemp", "lgsp", "lpcap"), 1970:1976)
   best_loglik("laborsupply_1979", labor, "id", "year", c("lnhr", "lnwg", "kids"), 1979:1984)
+}
+
+# 8. The full parameter table and the standardized solution: every free parameter of
+#    parameterEstimates(fit) (one row per wave for the equality-labelled lagged effects, as lavaan
+#    lists them) with standardizedSolution(fit) (std.all, delta-method SEs) beside it, for the
+#    RI-CLPM on missing2.csv (2 variables, 7 waves) and the CLPM on missing3.csv (3 variables).
+if (want("parameters")) {
+  parameter_table <- function(name, csv, vars, waves, model) {
+    long <- read.csv(file.path(data_dir, csv))
+    args <- list(model = panel_syntax(vars, waves, model), data = to_wide(long, vars, waves), missing = "ml",
+                 meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE)
+    fit <- do.call(lavaan, args)
+    # nlminb stops ~1e-6 from the optimum (rel.tol below 1e-10 ends "not converged"): two BFGS
+    # refits from its estimates bring the estimates to ~1e-8 (the gradient to ~2e-8).
+    for (refit in 1:2) invisible(capture.output(
+      fit <- do.call(lavaan, c(args, list(start = fit, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 5000))))))
+    stopifnot(lavInspect(fit, "converged"))
+    pe <- parameterEstimates(fit)
+    std <- standardizedSolution(fit)
+    free <- pe$op != "==" & !is.na(pe$se) & pe$se > 0
+    rows <- pe[free, c("lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci.lower", "ci.upper")]
+    key <- paste(rows$lhs, rows$op, rows$rhs)
+    s <- std[match(key, paste(std$lhs, std$op, std$rhs)), c("est.std", "se", "z", "pvalue", "ci.lower", "ci.upper")]
+    names(s) <- paste0("std_", c("est", "se", "z", "pvalue", "ci.lower", "ci.upper"))
+    out <- list(call = paste0("tests/reference/panel.R section parameters: ", CALL, " on ", csv, ", refitted twice with start = fit, optim.method = 'BFGS', control = list(reltol = 1e-16)",
+                              "; parameterEstimates(fit) (free rows); standardizedSolution(fit) (type = 'std.all')"),
+                vars = vars, waves = waves, model = model, parameters = cbind(rows, s))
+    write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"), file.path(ref_dir, paste0(name, ".json")))
+    cat(name, ":", nrow(rows), "free rows\n")
+  }
+  parameter_table("parameters_riclpm_missing2", "missing2.csv", c("alliance", "symptoms"), 1:7, "riclpm")
+  parameter_table("parameters_clpm_missing3", "missing3.csv", c("alliance", "symptoms", "affect"), 1:5, "clpm")
 }
 
 # 7. The saturated model's EM with heavy missingness: 3 variables x 8 waves, 200 patients, a

@@ -88,6 +88,13 @@ struct MetaCoefficient {
   double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
 };
 
+// One study's fitted value x_i' b with metafor predict.rma's intervals: the CI of the fitted
+// value and the prediction interval fitted ± crit sqrt(SE² + tau²), crit from t(k - p) under
+// knha, else normal (Viechtbauer 2010, J Stat Softw 36(3), section 3.4).
+struct MetaFittedValue {
+  double estimate = NA, std_error = NA, conf_low = NA, conf_high = NA, pi_low = NA, pi_high = NA;
+};
+
 struct LeaveOneOutRow {  // leave1out.rma.uni: the model refitted without study `slab`
   std::string slab;
   double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
@@ -140,7 +147,7 @@ struct MetaResult {
 
   // fitstats(): ML or REML (as the method) log-likelihood and information criteria.
   double logLik = NA, AIC = NA, BIC = NA, AICc = NA;
-  std::vector<double> fitted, fitted_se;       // X beta per study and its SE (forest plot of a meta-regression)
+  std::vector<MetaFittedValue> fitted;         // per study, as predict.rma without newmods (fitted(), forest plot)
 
   // --transf: the function's name and the back-transformed estimate, CI and PI.
   std::string transf;

@@ -181,6 +181,27 @@ void write_diagnostics(std::ostringstream& out, const MetaResult& r) {
   }
 }
 
+// Per study: the data, the weight (percent), the fitted value with predict.rma's intervals and
+// the residual yi - fitted (metafor's weights(), fitted(), predict(), residuals()).
+Json studies_json(const MetaResult& r) {
+  Json studies = Json::array();
+  for (std::size_t i = 0; i < r.k; ++i) {
+    const MetaFittedValue& f = r.fitted[i];
+    studies.push_back({{"slab", r.slab[i]},
+                       {"yi", json_number(r.yi[i])},
+                       {"vi", json_number(r.vi[i])},
+                       {"weight", json_number(r.weights[i])},
+                       {"fitted", json_number(f.estimate)},
+                       {"fitted_se", json_number(f.std_error)},
+                       {"fitted_conf_low", json_number(f.conf_low)},
+                       {"fitted_conf_high", json_number(f.conf_high)},
+                       {"pi_low", json_number(f.pi_low)},
+                       {"pi_high", json_number(f.pi_high)},
+                       {"residual", json_number(r.yi[i] - f.estimate)}});
+  }
+  return studies;
+}
+
 }  // namespace
 
 Json to_json(const MetaResult& r) {
@@ -215,6 +236,7 @@ Json to_json(const MetaResult& r) {
   j["BIC"] = json_number(r.BIC);
   j["AICc"] = json_number(r.AICc);
   j["transformed"] = transformed_json(r);
+  j["studies"] = studies_json(r);
   j["coefficients"] = Json::array();
   for (const auto& c : r.coefficients) j["coefficients"].push_back(coefficient_json(c));
   j["QM"] = r.has_mods ? json_number(r.QM) : Json(nullptr);

@@ -50,16 +50,14 @@ PlotLabels with_defaults(const MetaResult& r, PlotLabels labels, bool residuals)
 ForestData forest_data(const MetaResult& r) {
   ForestData data;
   const double z = meta_detail::normal_quantile_upper((100 - r.level) / 200);
-  // The fitted values' CI uses the model's critical value (t under knha), as predict.rma.
-  const double crit = r.test == "knha" ? meta_detail::t_quantile_upper((100 - r.level) / 200, r.df) : z;
   for (std::size_t i = 0; i < r.k; ++i) {
     const double se = std::sqrt(r.vi[i]);
     ForestStudy study{r.slab[i], r.yi[i], r.yi[i] - z * se, r.yi[i] + z * se, r.weights[i], {}};
     for (const auto& column : r.ilab) study.extra.push_back(column[i]);
     if (r.has_mods) {
-      study.fitted = r.fitted[i];
-      study.fitted_low = r.fitted[i] - crit * r.fitted_se[i];
-      study.fitted_high = r.fitted[i] + crit * r.fitted_se[i];
+      study.fitted = r.fitted[i].estimate;   // its CI as predict.rma's (t under knha)
+      study.fitted_low = r.fitted[i].conf_low;
+      study.fitted_high = r.fitted[i].conf_high;
     }
     data.studies.push_back(std::move(study));
   }
@@ -85,7 +83,7 @@ ForestData forest_data(const MetaResult& r) {
 FunnelData funnel_data(const MetaResult& r) {
   FunnelData data;
   for (std::size_t i = 0; i < r.k; ++i) {
-    data.estimate.push_back(r.has_mods ? r.yi[i] - r.fitted[i] : r.yi[i]);
+    data.estimate.push_back(r.has_mods ? r.yi[i] - r.fitted[i].estimate : r.yi[i]);
     data.std_error.push_back(std::sqrt(r.vi[i]));
   }
   data.center = r.has_mods ? 0 : r.estimate;

@@ -166,6 +166,25 @@ void fit_statistics(const Design& d, const std::string& method, double tau2, con
   r.AICc = -2 * r.logLik + 2 * parms * m / (m - parms - 1);
 }
 
+// predict.rma without newmods: each study's fitted value with its CI and, for a random-effects
+// model, its prediction interval (a fixed-effect model has none, as in metafor).
+std::vector<MetaFittedValue> fitted_values(const Design& d, const Eigen::VectorXd& beta, const Eigen::MatrixXd& vb,
+                                           double tau2, double crit, bool random_effects) {
+  std::vector<MetaFittedValue> fitted(static_cast<std::size_t>(d.k()));
+  for (int i = 0; i < d.k(); ++i) {
+    MetaFittedValue& f = fitted[static_cast<std::size_t>(i)];
+    f.estimate = d.x.row(i).dot(beta);
+    f.std_error = std::sqrt((d.x.row(i) * vb * d.x.row(i).transpose())(0, 0));
+    f.conf_low = f.estimate - crit * f.std_error;
+    f.conf_high = f.estimate + crit * f.std_error;
+    if (!random_effects) continue;
+    const double pi_half_width = crit * std::sqrt(f.std_error * f.std_error + tau2);
+    f.pi_low = f.estimate - pi_half_width;
+    f.pi_high = f.estimate + pi_half_width;
+  }
+  return fitted;
+}
+
 }  // namespace
 
 Design intercept_design(const std::vector<double>& yi, const std::vector<double>& vi) {
@@ -249,9 +268,7 @@ MetaResult fit_design(const Design& d, const FitSettings& s) {
   for (int i = 0; i < d.k(); ++i) r.weights[static_cast<std::size_t>(i)] = 100 * w[i] / w.sum();
 
   fit_statistics(d, s.method, r.tau2, w, fit, r);
-  const Eigen::VectorXd fitted = d.x * fit.beta;
-  r.fitted.assign(fitted.data(), fitted.data() + fitted.size());
-  for (int i = 0; i < d.k(); ++i) r.fitted_se.push_back(std::sqrt((d.x.row(i) * r.vcov * d.x.row(i).transpose())(0, 0)));
+  r.fitted = fitted_values(d, fit.beta, r.vcov, r.tau2, crit, is_random_effects(s.method));
 
   r.has_mods = !d.intercept_only();
   if (r.has_mods) moderator_test(d, fit.beta, r.vcov, knha, r);
@@ -266,10 +283,8 @@ MetaResult fit_design(const Design& d, const FitSettings& s) {
     r.p_value = c.p_value;
     r.conf_low = c.conf_low;
     r.conf_high = c.conf_high;
-    // predict.rma: estimate ± crit sqrt(SE² + tau²), crit from t(k - p) under knha.
-    const double half_width = crit * std::sqrt(c.std_error * c.std_error + r.tau2);
-    r.pi_low = c.estimate - half_width;
-    r.pi_high = c.estimate + half_width;
+    r.pi_low = r.fitted.front().pi_low;   // every study's fitted value is the pooled estimate
+    r.pi_high = r.fitted.front().pi_high;
   } else if (d.intercept && s.r2) {
     r.R2 = pseudo_r2(d, s.method, r.tau2, weighted_fit(d, d.v.cwiseInverse()));
   }

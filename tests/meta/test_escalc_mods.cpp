@@ -138,6 +138,47 @@ INSTANTIATE_TEST_SUITE_P(Bcg, MetaRegression,
                                            ModsCase{"ablat_FE_z", "ablat", "FE", "z"}),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// predict.json (tests/reference/meta.R): fitted(fit), residuals(fit), predict(fit) and
+// weights(fit) per study of rma(yi, vi, [mods = ~ ...,] data = bcg, method = M, test = T).
+class FittedValues : public ::testing::TestWithParam<ModsCase> {};
+
+TEST_P(FittedValues, MatchMetaforsPredictFittedAndResiduals) {
+  const ModsCase c = GetParam();
+  MetaOptions options;
+  options.mods = c.mods;
+  options.method = c.method;
+  options.test = c.test;
+  const MetaResult r = fit_meta(bcg_input(c.mods), options);
+  const nlohmann::json ref = reference_json("meta/predict.json").at(c.name);
+  const double tol = std::string(c.method) == "FE" ? tolerance::kMetaClosedForm : tolerance::kMetaIterative;
+  const nlohmann::json studies = to_json(r).at("studies");
+  ASSERT_EQ(r.fitted.size(), ref.at("studies").size());
+  ASSERT_EQ(studies.size(), r.fitted.size());
+  for (std::size_t i = 0; i < r.fitted.size(); ++i) {
+    SCOPED_TRACE("study " + std::to_string(i + 1));
+    const nlohmann::json& row = ref.at("studies")[i];
+    const MetaFittedValue& f = r.fitted[i];
+    EXPECT_REF(f.estimate, row, "fitted", tol);
+    EXPECT_REF(f.estimate, row, "pred", tol);
+    EXPECT_REF(f.std_error, row, "se", tol);
+    EXPECT_REF(f.conf_low, row, "ci_lb", tol);
+    EXPECT_REF(f.conf_high, row, "ci_ub", tol);
+    EXPECT_REF(f.pi_low, row, "pi_lb", tol);
+    EXPECT_REF(f.pi_high, row, "pi_ub", tol);
+    // The residual is compared on the scale of the study's SE (it is near zero for some studies).
+    EXPECT_NEAR(studies[i].at("residual").get<double>(), row.at("residual").get<double>(),
+                tol * std::sqrt(r.vi[i]));
+    EXPECT_TRUE(near_relative(r.weights[i], ref.at("weight")[i].get<double>(), tol)) << "weight";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Bcg, FittedValues,
+                         ::testing::Values(ModsCase{"REML_z", "", "REML", "z"},
+                                           ModsCase{"ablat_REML_knha", "ablat", "REML", "knha"},
+                                           ModsCase{"ablat_alloc_ML_knha", "ablat + alloc", "ML", "knha"},
+                                           ModsCase{"ablat_FE_z", "ablat", "FE", "z"}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
 TEST(MetaRegressionInput, ConstantModeratorIsAnInputError) {
   Table table = meta_data("bcg.csv");
   table.add_numeric("constant", std::vector<double>(table.rows(), 2.0));

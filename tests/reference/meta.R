@@ -224,4 +224,20 @@ write_ref(list(influence_early = data.frame(rstudent = inf_early$rstudent, dffit
                                             tau2_del = inf_early$tau2.del, QE_del = inf_early$QE.del,
                                             hat = inf_early$hat, weight = inf_early$weight)),
           "failing_diagnostics.json")
+# ---- fitted values, residuals and predict() per study ----------------------------------------
+# predict(fit) (without newmods: one row per study, as fitted(fit)), residuals(fit) = yi - fitted.
+predictions <- function(fit) {
+  pr <- predict(fit)
+  n <- fit$k
+  rows <- data.frame(fitted = as.numeric(fitted(fit)), residual = as.numeric(residuals(fit)),
+                     pred = rep_len(as.numeric(pr$pred), n), se = rep_len(as.numeric(pr$se), n),
+                     ci_lb = rep_len(as.numeric(pr$ci.lb), n), ci_ub = rep_len(as.numeric(pr$ci.ub), n),
+                     pi_lb = rep_len(as.numeric(pr$pi.lb), n), pi_ub = rep_len(as.numeric(pr$pi.ub), n))
+  list(studies = rows, weight = as.numeric(weights(fit)))
+}
+write_ref(list(
+  REML_z = predictions(rma(yi, vi, data = bcg, method = "REML")),
+  ablat_REML_knha = predictions(rma(yi, vi, mods = ~ ablat, data = bcg, method = "REML", test = "knha")),
+  ablat_alloc_ML_knha = predictions(rma(yi, vi, mods = ~ ablat + alloc, data = bcg, method = "ML", test = "knha")),
+  ablat_FE_z = predictions(rma(yi, vi, mods = ~ ablat, data = bcg, method = "FE"))), "predict.json")
 cat("done\n")

@@ -5,6 +5,7 @@
 #include "spiral/error.hpp"
 #include "spiral/formula.hpp"
 #include "spiral/lmm.hpp"
+#include "spiral/lmm_predict.hpp"
 
 namespace spiral::cli {
 namespace {
@@ -12,12 +13,13 @@ namespace {
 // The columns the model reads, so that the reader parses no others; all when a formula
 // does not parse (the fit then reports that error, after any error of the data source).
 std::vector<std::string> model_columns(const std::string& formula, const std::string& compare,
-                                       const std::string& ar1_time) {
+                                       const std::string& ar1_time, const std::string& weights) {
   try {
     std::vector<std::string> columns = parse_formula(formula).variables();
     if (!compare.empty())
       for (const auto& name : parse_formula(compare).variables()) columns.push_back(name);
     if (!ar1_time.empty()) columns.push_back(ar1_time);
+    if (!weights.empty()) columns.push_back(weights);
     return columns;
   } catch (const InputError&) {
     return {};
@@ -35,6 +37,7 @@ void register_lmm(CLI::App& app) {
     std::string df = "satterthwaite";
     std::string ranef, compare;
     std::vector<std::string> ref;
+    std::string augment, newdata, predict, re_form = "full";
   };
   auto options = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand("lmm", "Linear mixed model (lme4/lmerTest parity)");
@@ -52,10 +55,25 @@ void register_lmm(CLI::App& app) {
   command->add_option("--factor", options->lmm.frame.factors, "Read these columns as factors even if they hold numbers")
       ->delimiter(',');
   command->add_option("--ref", options->ref, "Reference level of a factor, COL=LEVEL (R's relevel); repeatable");
+  command->add_option("--weights", options->lmm.frame.weights, "Prior weights column, as lmer(weights = )");
+  command->add_option("--augment", options->augment, "Write the model's rows with .fitted .resid .fixed to FILE.csv")
+      ->check(output_path());
+  command->add_option("--newdata", options->newdata, "Data SOURCE to predict for (with --predict)");
+  command->add_option("--predict", options->predict, "Write newdata's rows with .fitted to FILE.csv")
+      ->check(output_path());
+  command->add_option("--re-form", options->re_form, "Random effects in --predict: full (re.form = NULL) or NA")
+      ->check(CLI::IsMember({"full", "NA"}));
   add_output_options(*command, options->output, false);
   command->callback([options] {
-    check_output_files({{"--out", options->output.out}, {"--ranef", options->ranef}}, {source_file(options->data.source)});
-    const Table table = read_data(options->data, model_columns(options->lmm.formula, options->compare, options->lmm.ar1_time));
+    if (options->newdata.empty() != options->predict.empty())
+      throw InputError(options->newdata.empty() ? "--predict: needs --newdata SOURCE" : "--newdata: needs --predict FILE.csv");
+    std::vector<std::string> inputs{source_file(options->data.source)};
+    if (!options->newdata.empty()) inputs.push_back(source_file(options->newdata));
+    check_output_files({{"--out", options->output.out}, {"--ranef", options->ranef}, {"--augment", options->augment},
+                        {"--predict", options->predict}},
+                       inputs);
+    const Table table = read_data(options->data, model_columns(options->lmm.formula, options->compare, options->lmm.ar1_time,
+                                                               options->lmm.frame.weights));
     LmmOptions lmm = options->lmm;
     lmm.reml = !options->ml;
     for (const auto& text : options->ref) lmm.frame.reference_levels.push_back(parse_reference_level(text, "--ref"));
@@ -68,8 +86,17 @@ void register_lmm(CLI::App& app) {
       return;
     }
     lmm.conditional_modes = !options->ranef.empty();
-    const LmmResult result = fit_lmm(table, lmm);
+    lmm.keep_predictor = !options->augment.empty() || !options->predict.empty();
+    LmmResult result = fit_lmm(table, lmm);
     if (!options->ranef.empty()) write_file_atomic(options->ranef, ranef_csv(result));
+    if (!options->augment.empty()) write_file_atomic(options->augment, table_csv(augment_lmm(result, table)));
+    if (!options->predict.empty()) {
+      DataOptions newdata = options->data;
+      newdata.source = options->newdata;
+      const LmmPrediction prediction = predict_lmm(result, read_data(newdata), parse_re_form(options->re_form, "--re-form"));
+      write_file_atomic(options->predict, table_csv(prediction.table));
+      result.warnings.insert(result.warnings.end(), prediction.warnings.begin(), prediction.warnings.end());
+    }
     emit(options->output, {to_text(result), to_json(result), ""}, result.warnings);
   });
 }

@@ -5,6 +5,7 @@
 // lmerTest (Kuznetsova, Brockhoff & Christensen 2017, J Stat Softw 82(13)); optional
 // AR(1) residual correlation within the innermost grouping factor (nlme corCAR1).
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct LmmOptions {
   std::string ar1_time;              // --ar1 TIMECOL; empty = independent residuals
   double level = 95;                 // confidence level of the fixed-effect CIs, percent
   bool conditional_modes = false;    // fill LmmResult::ranef (as ranef(condVar = TRUE))
+  bool keep_predictor = false;       // fill LmmResult::predictor (--augment, --predict)
   // How the data enter the model frame: --factor, --ref, --weights, the number-coded warning
   // (its extra_variables and row_filter are set by the fit).
   FrameOptions frame;
@@ -58,6 +60,8 @@ struct ConditionalMode {
   double estimate = NA, std_error = NA;
 };
 
+struct LmmPredictor;  // spiral/lmm_predict.hpp
+
 struct LmmResult {
   std::string formula;
   std::string method;                // "REML" | "ML"
@@ -74,6 +78,7 @@ struct LmmResult {
   std::vector<double> theta;         // lme4's order
   Eigen::MatrixXd vcov;              // covariance of the fixed effects (vcov(fit)), fixed order
   std::vector<ConditionalMode> ranef;  // only with LmmOptions::conditional_modes
+  std::shared_ptr<LmmPredictor> predictor;  // only with LmmOptions::keep_predictor
   double level = 95;
   Warnings warnings;                 // frame warnings, dropped columns, singular, convergence
 };

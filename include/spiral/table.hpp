@@ -114,4 +114,8 @@ Table read_sqlite(const std::string& source, const ReadOptions& options);
 // Column-wise input (from R / Python data frames): a numeric or text column.
 Table table_from_columns(std::vector<Column> columns, std::string source = "data");
 
+// A table as CSV (RFC 4180 quoting): header, numbers in their shortest round-trip form, "NA"
+// for missing.
+std::string table_csv(const Table& table);
+
 }  // namespace spiral

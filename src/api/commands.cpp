@@ -7,6 +7,7 @@
 #include "api/api_internal.hpp"
 #include "spiral/describe.hpp"
 #include "spiral/lmm.hpp"
+#include "spiral/lmm_predict.hpp"
 #include "spiral/meta.hpp"
 #include "spiral/panel.hpp"
 
@@ -22,7 +23,7 @@ NamedMatrix named_matrix(const std::string& name, std::vector<std::string> names
   return out;
 }
 
-// --ranef: TRUE returns the conditional modes as a table; a file name also writes the CSV.
+// --ranef, --augment, --predict: TRUE returns the table; a file name also writes the CSV.
 struct RanefOption {
   bool wanted = false;
   std::string path;
@@ -46,6 +47,8 @@ struct LmmCall {
   std::string df = "satterthwaite";
   std::string compare;
   RanefOption ranef;
+  RanefOption augment, predict;  // broom.mixed augment(); predict() on newdata
+  std::string weights, newdata, re_form = "full";
   std::vector<std::string> factor, ref;  // --factor columns, --ref COL=LEVEL each
 };
 
@@ -57,6 +60,11 @@ std::vector<Option<LmmCall>> lmm_options() {
       option("ar1", &LmmCall::lmm, &LmmOptions::ar1_time),
       option("level", &LmmCall::lmm, &LmmOptions::level),
       option("ranef", &LmmCall::ranef),
+      option("weights", &LmmCall::weights),
+      option("augment", &LmmCall::augment),
+      option("newdata", &LmmCall::newdata),
+      option("predict", &LmmCall::predict),
+      option("re_form", &LmmCall::re_form),
       option("compare", &LmmCall::compare),
       option("factor", &LmmCall::factor),
       option("ref", &LmmCall::ref),
@@ -102,6 +110,7 @@ Result run_lmm(const Json& options, const Table* data) {
   call.lmm.df = df_methods.at(call.df);
   call.lmm.reml = !call.ml;
   call.lmm.frame.factors = call.factor;
+  call.lmm.frame.weights = call.weights;
   for (const auto& text : call.ref) call.lmm.frame.reference_levels.push_back(parse_reference_level(text, "ref"));
   Table storage;
   const Table& table = load_table(call.data, data, storage);
@@ -110,11 +119,25 @@ Result run_lmm(const Json& options, const Table* data) {
     return {to_json(c), to_text(c), c.warnings, {}, {}};
   }
   call.lmm.conditional_modes = call.ranef.wanted;
-  const LmmResult r = fit_lmm(table, call.lmm);
-  Result out{to_json(r), to_text(r), r.warnings, {}, {named_matrix("vcov", fixed_terms(r), r.vcov)}};
-  if (call.ranef.wanted) out.tables.emplace_back("ranef", ranef_table(r));
+  call.lmm.keep_predictor = call.augment.wanted || call.predict.wanted;
+  const ReForm re_form = parse_re_form(call.re_form, "re_form");
+  if (call.predict.wanted && call.newdata.empty()) throw InputError("predict: needs newdata SOURCE");
+  LmmResult r = fit_lmm(table, call.lmm);
+  std::vector<std::pair<std::string, Table>> tables;
+  if (call.ranef.wanted) tables.emplace_back("ranef", ranef_table(r));
   if (!call.ranef.path.empty()) write_file_atomic(call.ranef.path, ranef_csv(r));
-  return out;
+  if (call.augment.wanted) tables.emplace_back("augment", augment_lmm(r, table));
+  if (!call.augment.path.empty()) write_file_atomic(call.augment.path, table_csv(tables.back().second));
+  if (call.predict.wanted) {
+    DataSource newdata = call.data;
+    newdata.source = call.newdata;
+    Table storage_of_newdata;
+    LmmPrediction prediction = predict_lmm(r, load_table(newdata, nullptr, storage_of_newdata), re_form);
+    if (!call.predict.path.empty()) write_file_atomic(call.predict.path, table_csv(prediction.table));
+    r.warnings.insert(r.warnings.end(), prediction.warnings.begin(), prediction.warnings.end());
+    tables.emplace_back("predict", std::move(prediction.table));
+  }
+  return {to_json(r), to_text(r), r.warnings, std::move(tables), {named_matrix("vcov", fixed_terms(r), r.vcov)}};
 }
 
 // ----------------------------------------------------------------------------- meta
@@ -198,9 +221,6 @@ std::vector<Option<PanelCall>> panel_options() {
       option("first", &PanelCall::panel, &PanelOptions::first),
       option("last", &PanelCall::panel, &PanelOptions::last),
       option("level", &PanelCall::panel, &PanelOptions::level),
-      option("lagged", &PanelCall::panel, &PanelOptions::lagged),
-      option("standardized", &PanelCall::panel, &PanelOptions::standardized),
-      option("compare", &PanelCall::panel, &PanelOptions::compare),
   };
   add_data_options(table);
   return table;
@@ -211,7 +231,6 @@ std::vector<Option<PanelCall>> panel_options() {
 Result run_panel(const Json& options, const Table* data) {
   const PanelCall call = parse_options("panel", options, panel_options());
   check_choice("model", call.panel.model, {"riclpm", "clpm"});
-  check_choice("lagged", call.panel.lagged, {"equal", "free"});
   Table storage;
   const PanelResult r = fit_panel(load_table(call.data, data, storage), call.panel);
   return {to_json(r), to_text(r), r.warnings, {}, {}};

@@ -404,7 +404,9 @@ FrameVariable CallEvaluator::poly(const Expression& e) {
   const std::vector<double> x = numeric(*args[0]).numbers;
   const int degree = whole_argument(e, args[1], 1, 1, "degree");
   const bool raw = logical_argument(e, args[3], false, "raw");
-  if (std::any_of(x.begin(), x.end(), [](double v) { return is_na(v); })) call_error(e, "missing values are not allowed in poly()");
+  // As R's poly(): no missing values when fitting; predict.poly() on new data gives NA for them.
+  if (!new_data_ && std::any_of(x.begin(), x.end(), [](double v) { return is_na(v); }))
+    call_error(e, "missing values are not allowed in poly()");
   const auto n = static_cast<Eigen::Index>(x.size());
   Eigen::MatrixXd z(n, degree);
   if (raw) {

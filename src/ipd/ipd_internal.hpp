@@ -40,9 +40,6 @@ MeanSd mean_sd(std::span<const double> values);
 // numbered 0.. by `patient` (one code per row); the values summed in row order.
 std::vector<double> mean_per_patient(const std::vector<double>& values, const std::vector<int>& patient);
 
-// A table as CSV: header, numbers in their shortest round-trip form, "NA" for missing.
-std::string table_csv(const Table& table);
-
 // The formula text of a random-effects-free OLS of [post], for messages and stage1.csv.
 inline const char* post_formula() { return "post ~ early_process + pre"; }
 

@@ -137,8 +137,9 @@ std::vector<ReTerm> lme4_term_order(const std::vector<RandomBlock>& blocks) {
 }
 
 
-DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, const std::vector<double>& time)
-    : xy_(std::move(xy)), terms_(std::move(terms)) {
+DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, const std::vector<double>& time,
+                             double sum_log_weights)
+    : sum_log_weights_(sum_log_weights), xy_(std::move(xy)), terms_(std::move(terms)) {
   n_ = static_cast<int>(xy_.rows());
   p_ = static_cast<int>(xy_.cols()) - 1;
   ar1_ = !time.empty();
@@ -634,11 +635,12 @@ bool DevianceModel::factor_rest(const Eigen::MatrixXd& c2, Eigen::MatrixXd& schu
   return true;
 }
 
-// Bates et al. (2015) eq. 34 (ML) and eq. 41 (REML), plus log|C| of the AR(1) correlation.
+// Bates et al. (2015) eq. 34 (ML) and eq. 41 (REML), plus log|C| of the AR(1) correlation,
+// minus sum log w of prior weights (lme4's lmerResp::Laplace: ldL2 - ldW + ...).
 double DevianceModel::criterion(const Evaluation& e, bool reml) const {
   if (!e.ok) return HUGE_VAL;
   const double dof = reml ? n_ - p_ : n_;
-  return e.ldL2 + e.ldC + (reml ? e.ldRX2 : 0) + dof * (1 + std::log(kTwoPi * e.r2 / dof));
+  return e.ldL2 + e.ldC - sum_log_weights_ + (reml ? e.ldRX2 : 0) + dof * (1 + std::log(kTwoPi * e.r2 / dof));
 }
 
 Eigen::VectorXd DevianceModel::beta(const Evaluation& e) const {

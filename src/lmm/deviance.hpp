@@ -71,8 +71,11 @@ struct Evaluation {
 class DevianceModel {
  public:
   // xy: the estimable fixed-effects columns, then the response; time: per model row (AR(1))
-  // or empty.
-  DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, const std::vector<double>& time);
+  // or empty. With prior weights w (lmer(weights = )), the rows of xy and of the terms' z come
+  // scaled by sqrt(w_i) (residual variance sigma^2 / w_i) and sum_log_weights is sum log w_i,
+  // which the criterion subtracts as lme4's lmerResp::Laplace does (its ldW).
+  DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, const std::vector<double>& time,
+                double sum_log_weights = 0);
 
   int n_obs() const { return n_; }
   int n_fixed() const { return p_; }
@@ -156,6 +159,7 @@ class DevianceModel {
   bool nested_in_scalar_rest_ = false;
   bool rest_vanishes_ = false;  // at the last evaluation every rest term's Lambda was 0
   double built_phi_ = -1;
+  double sum_log_weights_ = 0;      // sum log w of the prior weights (0 without)
   double ld_c_ = 0;                 // log|C| at built_phi_
   Eigen::MatrixXd xy_;              // [X y]
   std::vector<ReTerm> terms_;

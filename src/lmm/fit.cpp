@@ -12,6 +12,7 @@
 #include "lmm/numeric_derivatives.hpp"
 #include "lmm/satterthwaite.hpp"
 #include "spiral/lmm.hpp"
+#include "spiral/lmm_predict.hpp"
 
 namespace spiral {
 
@@ -423,6 +424,33 @@ std::vector<ConditionalMode> conditional_modes(const DevianceModel& model, const
   return out;
 }
 
+// Prior weights w (lmer(weights = )): Y | b ~ N(X beta + Z b, sigma^2 W^-1) (Bates et al.
+// 2015, eq. 2) is the unweighted model of W^1/2 y with designs W^1/2 X and W^1/2 Z, so the
+// deviance is evaluated on rows scaled by sqrt(w_i) (and every path of DevianceModel serves).
+// These are the random blocks with z so scaled.
+std::vector<RandomBlock> weighted_blocks(const std::vector<RandomBlock>& blocks, const Eigen::VectorXd& sqrt_w) {
+  std::vector<RandomBlock> weighted = blocks;
+  for (auto& block : weighted) block.z = sqrt_w.asDiagonal() * block.z;
+  return weighted;
+}
+
+// beta over every column of X (0 for an aliased one, which lme4 drops) and the conditional
+// modes per random block in `blocks`' (formula) order. Reads the factors of the model's last
+// evaluation, which must be at params.
+std::shared_ptr<LmmPredictor> predictor_of(const DevianceModel& model, const Evaluation& e,
+                                           const std::vector<double>& params, const std::vector<int>& kept,
+                                           Eigen::Index columns, const std::vector<RandomBlock>& blocks) {
+  auto predictor = std::make_shared<LmmPredictor>();
+  const Eigen::VectorXd beta = model.beta(e);
+  predictor->beta = Eigen::VectorXd::Zero(columns);
+  for (std::size_t i = 0; i < kept.size(); ++i) predictor->beta(kept[i]) = beta(Eigen::Index(i));
+  DevianceModel::Modes modes = model.conditional_modes(e, params);
+  predictor->modes.resize(blocks.size());
+  for (std::size_t j = 0; j < model.terms().size(); ++j)
+    predictor->modes[std::size_t(model.terms()[j].block - blocks.data())] = std::move(modes.estimate[j]);
+  return predictor;
+}
+
 }  // namespace
 
 LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std::vector<double>& time) {
@@ -449,12 +477,15 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   std::vector<std::string> names;
   for (int j : kept) names.push_back(frame.x_names[std::size_t(j)]);
   if (Eigen::Index(kept.size()) >= frame.x.rows()) throw InputError("lmm: more fixed effects than observations");
-  if (frame.weights.size() > 0) throw InputError("lmm: prior weights are not supported yet");
   // An offset enters the linear predictor with coefficient 1: the model of y - offset.
   const Eigen::VectorXd y = frame.offset.size() > 0 ? Eigen::VectorXd(frame.y - frame.offset) : frame.y;
   check_residual_variation(estimable.basis, y);
 
-  std::vector<ReTerm> terms = lmm_detail::lme4_term_order(frame.random);
+  const bool weighted = frame.weights.size() > 0;
+  const Eigen::VectorXd sqrt_w = weighted ? Eigen::VectorXd(frame.weights.cwiseSqrt()) : Eigen::VectorXd();
+  const std::vector<RandomBlock> scaled_blocks = weighted ? weighted_blocks(frame.random, sqrt_w) : std::vector<RandomBlock>{};
+  const std::vector<RandomBlock>& blocks = weighted ? scaled_blocks : frame.random;
+  std::vector<ReTerm> terms = lmm_detail::lme4_term_order(blocks);
   const bool ar1 = !options.ar1_time.empty();
   if (ar1) {
     if (time.size() != std::size_t(frame.y.size())) throw InputError("--ar1: the time column was not given per row");
@@ -464,7 +495,9 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   Eigen::MatrixXd xy(frame.x.rows(), Eigen::Index(kept.size()) + 1);
   xy.leftCols(Eigen::Index(kept.size())) = frame.x(Eigen::all, kept);
   xy.rightCols(1) = y;
-  DevianceModel model(std::move(xy), terms, ar1 ? time : std::vector<double>{});
+  if (weighted) xy = sqrt_w.asDiagonal() * xy;
+  DevianceModel model(std::move(xy), terms, ar1 ? time : std::vector<double>{},
+                      weighted ? frame.weights.array().log().sum() : 0.0);
   const CheckedOptimum optimum = minimize_and_check(model, options.reml);
   std::vector<double> params = optimum.optimum.params;
   result.converged = !optimum.optimum.reached_max_eval;
@@ -488,6 +521,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   const Eigen::VectorXd beta = model.beta(e);
   result.vcov = result.sigma * result.sigma * model.unscaled_vcov(e);
   if (options.conditional_modes) result.ranef = conditional_modes(model, e, params, result.sigma);
+  if (options.keep_predictor) result.predictor = predictor_of(model, e, params, kept, frame.x.cols(), blocks);
 
   std::vector<double> df;
   if (options.df == DfMethod::Residual) df.assign(std::size_t(p), double(n - p));
@@ -525,8 +559,20 @@ LmmResult fit_lmm(const Table& table, const LmmOptions& options) {
   const Formula formula = parse_formula(options.formula, true);
   FrameOptions frame_options = options.frame;
   if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
-  const ModelFrame frame = build_model_frame(formula, table, frame_options);
-  return fit_lmm(frame, options, lmm_detail::ar1_times(table, options.ar1_time, frame));
+  ModelFrame frame = build_model_frame(formula, table, frame_options);
+  LmmResult result = fit_lmm(frame, options, lmm_detail::ar1_times(table, options.ar1_time, frame));
+  if (result.predictor) {
+    LmmPredictor& predictor = *result.predictor;
+    predictor.columns = formula.variables();
+    std::vector<std::string> more = frame_options.extra_variables;
+    if (!frame_options.weights.empty()) more.push_back(frame_options.weights);
+    for (const auto& name : more)
+      if (std::find(predictor.columns.begin(), predictor.columns.end(), name) == predictor.columns.end())
+        predictor.columns.push_back(name);
+    predictor.formula = formula;
+    predictor.frame = std::move(frame);
+  }
+  return result;
 }
 
 }  // namespace spiral

@@ -157,5 +157,70 @@ TEST(LmmCli, FactorAndReferenceLevelOptions) {
   EXPECT_EQ(malformed.err, "spiral: error: --ref: expected COLUMN=LEVEL, got 'Diet'\n");
 }
 
+
+TEST(LmmCli, WeightsAugmentAndPredictWriteTheirFiles) {
+  // The numbers are tested against lme4 in test_lmm_predict.cpp; here the files and warnings.
+  const std::string dir = test::temp_dir("lmm-cli-predict");
+  const auto r = run_spiral("lmm " + data_option("sleepstudy_weights.csv") +
+                            " --formula 'Reaction ~ Days + (Days | Subject)' --weights w --augment '" + dir +
+                            "/augment.csv' --newdata '" + test_path("data/lmm/predict_sleepstudy.csv") + "' --predict '" +
+                            dir + "/predict.csv' --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n_obs"], 177);
+  EXPECT_EQ(j["n_dropped"], 3);
+  const std::string augment = test::read_text(dir + "/augment.csv");
+  EXPECT_EQ(augment.substr(0, augment.find('\n')), "Reaction,Days,Subject,w,.fitted,.resid,.fixed");
+  EXPECT_EQ(std::count(augment.begin(), augment.end(), '\n'), 178);
+  const std::string predict = test::read_text(dir + "/predict.csv");
+  EXPECT_EQ(predict.substr(0, predict.find('\n')), "Subject,Days,.fitted");
+  EXPECT_EQ(std::count(predict.begin(), predict.end(), '\n'), 13);
+  EXPECT_NE(r.err.find("spiral: warning: 3 rows with missing values dropped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("spiral: warning: 4 rows of the new data with a grouping level the fit never saw"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(j["warnings"].size(), 3u);  // dropped rows, Days' number coding, the new subject
+}
+
+TEST(LmmCli, PopulationPredictionsNeedNoGroupingColumn) {
+  const std::string dir = test::temp_dir("lmm-cli-predict-na");
+  const std::string newdata = write_csv("days.csv", "Days\n0\n10\n");
+  const auto r = run_spiral("lmm " + data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (Days | Subject)'" +
+                            " --newdata '" + newdata + "' --predict '" + dir + "/p.csv' --re-form NA");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string predict = test::read_text(dir + "/p.csv");
+  // lme4: fixef(fm1) = 251.405104848485, 10.467285959596 (sleepstudy_reml.json).
+  EXPECT_EQ(predict.substr(0, 13), "Days,.fitted\n");
+  const auto fixed = test::reference_json("lmm/sleepstudy_reml.json")["fixed"];
+  const double intercept = fixed[0]["estimate"], slope = fixed[1]["estimate"];
+  const auto values = read_table(dir + "/p.csv").column(".fitted").numbers;
+  ASSERT_EQ(values.size(), 2u);
+  EXPECT_NEAR(values[0], intercept, 1e-4 * intercept);
+  EXPECT_NEAR(values[1], intercept + 10 * slope, 1e-4 * intercept);
+}
+
+TEST(LmmCli, BadWeightsAndNewDataAreInputErrors) {
+  const std::string formula = " --formula 'Reaction ~ Days + (1 | Subject)'";
+  const std::string negative = write_csv("negative.csv", "Reaction,Days,Subject,w\n1,0,a,1\n2,1,a,-1\n3,0,b,1\n5,1,b,2\n4,2,c,1\n");
+  expect_input_error("--data '" + negative + "'" + formula + " --weights w", "weight 'w' is -1");
+  const std::string zero = write_csv("zero.csv", "Reaction,Days,Subject,w\n1,0,a,1\n2,1,a,0\n3,0,b,1\n5,1,b,2\n4,2,c,1\n");
+  expect_input_error("--data '" + zero + "'" + formula + " --weights w", "weight 'w' is 0");
+  const std::string missing = write_csv("missing.csv", "Reaction,Days,Subject,w\n1,0,a,1\n2,1,a,NA\n3,0,b,1\n5,1,b,2\n4,2,c,1\n");
+  expect_input_error("--data '" + missing + "'" + formula + " --weights w", "weight 'w' is missing");
+  expect_input_error(data_option("sleepstudy.csv") + formula + " --weights nosuch", "nosuch");
+  const std::string out = test::temp_dir("lmm-cli-predict-errors") + "/p.csv";
+  const std::string no_days = write_csv("no_days.csv", "Subject\n308\n");
+  expect_input_error(data_option("sleepstudy.csv") + formula + " --newdata '" + no_days + "' --predict '" + out + "'",
+                     "Days");
+  expect_input_error(data_option("cake.csv") + " --formula 'angle ~ factor(temp) + (1 | replicate)' --newdata '" +
+                         write_csv("hot.csv", "replicate,temp\n1,230\n") + "' --predict '" + out + "'",
+                     "230");
+  expect_input_error(data_option("sleepstudy.csv") + formula + " --predict '" + out + "'", "--predict: needs --newdata");
+  expect_input_error(data_option("sleepstudy.csv") + formula + " --newdata '" + no_days + "'", "--newdata: needs --predict");
+  expect_input_error(data_option("sleepstudy.csv") + formula + " --newdata '" + no_days + "' --predict '" + out +
+                         "' --re-form NULL",
+                     "--re-form");
+}
+
 }  // namespace
 }  // namespace spiral

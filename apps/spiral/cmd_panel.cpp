@@ -25,11 +25,16 @@ void register_panel(CLI::App& app) {
   CLI::Option* first = command->add_option("--first", options->first, "First session used as a wave");
   CLI::Option* last = command->add_option("--last", options->last, "Last session used as a wave");
   command->add_option("--level", options->panel.level, "Confidence level in percent (default 95)");
+  command->add_option("--lagged", options->panel.lagged, "equal (default): lagged effects equal over waves; free: one per wave pair")
+      ->check(CLI::IsMember({"equal", "free"}));
+  command->add_option("--compare", options->panel.compare,
+                      "A saved JSON fit of the same data (--format json): likelihood-ratio test against it");
   command->add_flag("--standardized", options->panel.standardized,
                     "lavaan's std.all (standardizedSolution) of every parameter, with delta-method SEs");
   add_output_options(*command, options->output, false);
   command->callback([options, first, last] {
-    check_output_files({{"--out", options->output.out}}, {source_file(options->data.source)});
+    check_output_files({{"--out", options->output.out}},
+                       {source_file(options->data.source), options->panel.compare});
     if (*first) options->panel.first = options->first;
     if (*last) options->panel.last = options->last;
     const PanelResult result = fit_panel(read_data(options->data), options->panel);

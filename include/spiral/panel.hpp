@@ -23,6 +23,19 @@ struct PanelOptions {
   double level = 95;               // confidence level in percent
   bool fit_measures = true;        // false skips chisq..RMSEA (the saturated model's EM): faster
   bool standardized = false;       // lavaan's standardizedSolution() (std.all) beside each estimate
+  std::string lagged = "equal";    // "equal": B equal over waves; "free": one B per wave pair
+  std::string compare;             // a saved JSON fit of the same data: likelihood-ratio test against it
+};
+
+// The likelihood-ratio test of two nested fits of the same data (lavaan's lavTestLRT under ML:
+// the difference of the chi-squares, 2 |logLik_1 - logLik_0|, on the difference of npar).
+struct PanelComparison {
+  std::string file;
+  double other_logLik = NA;
+  long other_n_parameters = 0;
+  double chisq = NA;
+  long chisq_df = 0;
+  double p_value = NA;
 };
 
 // An estimate with its Wald z-test and confidence interval.
@@ -48,6 +61,7 @@ struct PanelParameter {
 // (from == to: autoregressive). Wald z-test and CI from the observed information.
 struct LaggedEffect {
   std::string from, to;
+  std::optional<long> wave;  // under --lagged free: the time value of `to`'s wave
   double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
   std::vector<StandardizedLag> standardized;  // per wave pair, under PanelOptions::standardized
 };
@@ -77,10 +91,11 @@ struct PanelResult {
   double SRMR = NA;                // lavaan's fitMeasures() "srmr" (Bentler's, means included)
   double level = 95;
   // All k x k elements, ordered by `to` then `from` (vars order): for k = 2 and
-  // vars {a, b}: a->a, b->a, a->b, b->b.
+  // vars {a, b}: a->a, b->a, a->b, b->b; under lagged = "free" these for each wave pair in turn.
   std::vector<LaggedEffect> lagged;
   std::optional<RandomIntercepts> random_intercepts;  // nullopt for clpm
   std::vector<PanelParameter> parameters;             // every free parameter, lavaan's rows
+  std::optional<PanelComparison> test;                 // with PanelOptions::compare
   Warnings warnings;
 };
 

@@ -221,6 +221,9 @@ std::vector<Option<PanelCall>> panel_options() {
       option("first", &PanelCall::panel, &PanelOptions::first),
       option("last", &PanelCall::panel, &PanelOptions::last),
       option("level", &PanelCall::panel, &PanelOptions::level),
+      option("lagged", &PanelCall::panel, &PanelOptions::lagged),
+      option("standardized", &PanelCall::panel, &PanelOptions::standardized),
+      option("compare", &PanelCall::panel, &PanelOptions::compare),
   };
   add_data_options(table);
   return table;
@@ -231,6 +234,7 @@ std::vector<Option<PanelCall>> panel_options() {
 Result run_panel(const Json& options, const Table* data) {
   const PanelCall call = parse_options("panel", options, panel_options());
   check_choice("model", call.panel.model, {"riclpm", "clpm"});
+  check_choice("lagged", call.panel.lagged, {"equal", "free"});
   Table storage;
   const PanelResult r = fit_panel(load_table(call.data, data, storage), call.panel);
   return {to_json(r), to_text(r), r.warnings, {}, {}};

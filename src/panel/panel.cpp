@@ -4,6 +4,8 @@
 // the fit indices against lavaan's independence baseline.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <limits>
 #include <system_error>
@@ -70,17 +72,21 @@ WaldEstimate wald(double estimate, double variance, double z_crit) {
 }
 
 std::vector<LaggedEffect> lagged_effects(const PanelModel& model, const Eigen::VectorXd& theta,
-                                         const Eigen::MatrixXd& covariance, const std::vector<std::string>& vars,
+                                         const Eigen::MatrixXd& covariance, const panel::WideData& wide,
                                          double level) {
   const double z_crit = critical_z(level);
   std::vector<LaggedEffect> effects;
-  const int k = static_cast<int>(vars.size());
-  for (int to = 0; to < k; ++to) {
-    for (int from = 0; from < k; ++from) {
-      const long j = model.b_index(to, from);
-      const WaldEstimate w = wald(theta(j), covariance(j, j), z_crit);
-      effects.push_back({vars[std::size_t(from)], vars[std::size_t(to)], w.estimate, w.std_error, w.statistic,
-                         w.p_value, w.conf_low, w.conf_high, {}});
+  const int k = static_cast<int>(wide.vars.size());
+  for (int t = 1; t <= model.lag_sets(); ++t) {
+    for (int to = 0; to < k; ++to) {
+      for (int from = 0; from < k; ++from) {
+        const long j = model.b_index(to, from, t);
+        const WaldEstimate w = wald(theta(j), covariance(j, j), z_crit);
+        LaggedEffect e{wide.vars[std::size_t(from)], wide.vars[std::size_t(to)], std::nullopt, w.estimate, w.std_error,
+                       w.statistic, w.p_value, w.conf_low, w.conf_high, {}};
+        if (model.free_lagged()) e.wave = wide.waves[std::size_t(t)];
+        effects.push_back(e);
+      }
     }
   }
   return effects;
@@ -107,8 +113,11 @@ void add_parameter_table(const PanelModel& model, const Eigen::VectorXd& theta, 
       WaldEstimate w = wald(std_values(s), std_covariance(s, s), z_crit);
       if (panel::standardized_constant(row)) w = {std_values(s), 0, NA, NA, std_values(s), std_values(s)};
       parameter.standardized = w;
-      if (row.kind == panel::TableRow::Kind::Lagged)
-        r.lagged[std::size_t(row.a * k + row.b)].standardized.push_back({wide.waves[std::size_t(row.wave)], w});
+      if (row.kind == panel::TableRow::Kind::Lagged) {
+        const std::size_t set = model.free_lagged() ? std::size_t(row.wave - 1) : 0;
+        r.lagged[set * std::size_t(k * k) + std::size_t(row.a * k + row.b)].standardized.push_back(
+            {wide.waves[std::size_t(row.wave)], w});
+      }
     }
     r.parameters.push_back(std::move(parameter));
   }
@@ -233,6 +242,35 @@ panel::Minimum fit_from_starts(const PanelModel& model, const std::vector<panel:
   return best;
 }
 
+// The saved fit's logLik and npar, checked to be a fit of the same patients and variables.
+PanelComparison compare_with_saved(const std::string& path, const PanelResult& r) {
+  std::ifstream in(path);
+  if (!in) throw InputError("panel: --compare: cannot read '" + path + "'");
+  Json saved;
+  try {
+    saved = Json::parse(in);
+  } catch (const std::exception&) {
+    throw InputError("panel: --compare: '" + path + "' is not JSON (a `spiral panel --format json` result)");
+  }
+  for (const char* key : {"logLik", "n_parameters", "n_patients"})
+    if (!saved.contains(key) || !saved[key].is_number())
+      throw InputError("panel: --compare: '" + path + "' has no number \"" + key + "\" (not a spiral panel fit)");
+  PanelComparison c;
+  c.file = path;
+  c.other_logLik = saved["logLik"].get<double>();
+  c.other_n_parameters = saved["n_parameters"].get<long>();
+  if (saved["n_patients"].get<long>() != r.n_patients)
+    throw InputError("panel: --compare: '" + path + "' is a fit of " + std::to_string(saved["n_patients"].get<long>()) +
+                     " patients, this one of " + std::to_string(r.n_patients) + ": not the same data");
+  c.chisq_df = std::labs(r.n_parameters - c.other_n_parameters);
+  if (c.chisq_df == 0)
+    throw InputError("panel: --compare: '" + path + "' has as many parameters as this fit: the models are not nested");
+  const bool this_larger = r.n_parameters > c.other_n_parameters;
+  c.chisq = 2 * (this_larger ? r.logLik - c.other_logLik : c.other_logLik - r.logLik);
+  c.p_value = upper_chisq(c.chisq, static_cast<double>(c.chisq_df));
+  return c;
+}
+
 }  // namespace
 
 PanelResult fit_panel(const Table& table, const PanelOptions& options) {
@@ -242,7 +280,9 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   // units exactly: theta = center + D theta* (D diagonal), Cov = D Cov* D, logL = logL* - log|J|.
   const panel::Standardized z = panel::standardize(wide.y, k);
   const std::vector<panel::Pattern> patterns = panel::missing_patterns(z.y);
-  const PanelModel model(k, static_cast<int>(wide.waves.size()), options.model == "riclpm");
+  if (options.lagged != "equal" && options.lagged != "free")
+    throw InputError("panel: --lagged must be equal or free, not '" + options.lagged + "'");
+  const PanelModel model(k, static_cast<int>(wide.waves.size()), options.model == "riclpm", options.lagged == "free");
   const double n = static_cast<double>(wide.y.rows());
   // The saturated model (for the fit measures) does not depend on the fit: its EM runs on
   // another core meanwhile, unless this fit is itself one of a parallel loop's tasks.
@@ -286,7 +326,7 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
                  information_llt.solve(Eigen::MatrixXd::Identity(information.rows(), information.cols())) *
                  factor.asDiagonal();
   else r.warnings.push_back("the observed information matrix is not positive definite; no standard errors");
-  r.lagged = lagged_effects(model, theta, covariance, wide.vars, options.level);
+  r.lagged = lagged_effects(model, theta, covariance, wide, options.level);
   add_parameter_table(model, theta, covariance, wide, options.standardized, r);
   if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, theta, wide.vars);
   warn_if_not_positive_definite(model, theta, wide, r.warnings);
@@ -295,6 +335,7 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
     fit_measures(saturated_fit, wide.y, r);
     r.SRMR = standardized_rmr(saturated_fit, model.implied(theta));
   }
+  if (!options.compare.empty()) r.test = compare_with_saved(options.compare, r);
   return r;
 }
 
@@ -339,6 +380,7 @@ Json to_json(const PanelResult& r) {
   j["lagged"] = Json::array();
   for (const LaggedEffect& e : r.lagged) {
     Json record = {{"from", e.from}, {"to", e.to}};
+    if (e.wave) record["wave"] = *e.wave;
     add_wald(record, {e.estimate, e.std_error, e.statistic, e.p_value, e.conf_low, e.conf_high});
     if (!e.standardized.empty()) {
       record["standardized"] = Json::array();
@@ -376,6 +418,11 @@ Json to_json(const PanelResult& r) {
     }
     j["parameters"].push_back(row);
   }
+  if (r.test) {
+    j["test"] = {{"file", r.test->file}, {"other_logLik", json_number(r.test->other_logLik)},
+                 {"other_n_parameters", r.test->other_n_parameters}, {"chisq", json_number(r.test->chisq)},
+                 {"chisq_df", r.test->chisq_df}, {"p_value", json_number(r.test->p_value)}};
+  }
   j["warnings"] = r.warnings;
   return j;
 }
@@ -409,16 +456,17 @@ std::string to_text(const PanelResult& r) {
                      "ci.lower", "ci.upper");
   std::string current;
   for (const LaggedEffect& e : r.lagged) {
-    if (e.to != current) {
-      out += fmt::format("  {} ~\n", e.to);
-      current = e.to;
+    const std::string heading = e.wave ? fmt::format("{} (wave {})", e.to, *e.wave) : e.to;
+    if (heading != current) {
+      out += fmt::format("  {} ~\n", heading);
+      current = heading;
     }
     out += fmt::format("    {:<16}{:>10}{:>9}{:>9}{:>9}{:>9}{:>9}\n", e.from + (e.from == e.to ? " (AR)" : ""),
                        fixed3(e.estimate), fixed3(e.std_error), fixed3(e.statistic), fixed3(e.p_value),
                        fixed3(e.conf_low), fixed3(e.conf_high));
   }
   out += fmt::format("  ({}% confidence intervals)\n", r.level);
-  if (!r.lagged.empty() && !r.lagged.front().standardized.empty()) {
+  if (!r.lagged.empty() && !r.lagged.front().standardized.empty() && !r.lagged.front().wave) {
     out += "\nStandardized lagged effects (std.all) by wave:\n";
     out += fmt::format("{:<20}", "");
     for (const StandardizedLag& s : r.lagged.front().standardized) out += fmt::format("{:>9}", s.wave);
@@ -428,6 +476,12 @@ std::string to_text(const PanelResult& r) {
       for (const StandardizedLag& s : e.standardized) out += fmt::format("{:>9}", fixed3(s.value.estimate));
       out += "\n";
     }
+  }
+  if (r.test) {
+    out += fmt::format("\nLikelihood-ratio test against {} (logLik {}, {} parameters):\n", r.test->file,
+                       fixed3(r.test->other_logLik), r.test->other_n_parameters);
+    out += fmt::format("  Chisq diff {:>12}   Df diff {:>4}   Pr(>Chisq) {}\n", fixed3(r.test->chisq), r.test->chisq_df,
+                       fixed3(r.test->p_value));
   }
   if (r.random_intercepts) {
     out += "\nRandom intercepts:\n";

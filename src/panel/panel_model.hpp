@@ -17,14 +17,21 @@ namespace spiral::panel {
 
 class PanelModel {
  public:
-  PanelModel(int k, int waves, bool random_intercepts);
+  // free_lagged: one B per wave pair (B_t: wave t-1 -> t, t = 1..T-1, 0-based), lavaan's model
+  // without the equality labels; else B equal over the waves.
+  PanelModel(int k, int waves, bool random_intercepts, bool free_lagged = false);
 
-  // Parameter vector layout: mu (k*T) | B (row-major: to, from) | Phi vech (RI-CLPM only)
-  // | Psi_1 vech | ... | Psi_T vech, where vech lists (a, b), a <= b, row by row.
-  // This is lavaan's npar: the equality-labelled lagged effects count once.
+  // Parameter vector layout: mu (k*T) | B (row-major: to, from; one block, or one per wave pair
+  // under free_lagged) | Phi vech (RI-CLPM only) | Psi_1 vech | ... | Psi_T vech, where vech lists
+  // (a, b), a <= b, row by row. This is lavaan's npar: the equality-labelled lagged effects count once.
   long n_parameters() const { return size_; }
   long n_means() const { return p_; }  // the first parameters: mu
-  long b_index(int to, int from) const { return b_offset_ + to * k_ + from; }
+  // The effect of `from` at wave t-1 on `to` at wave t (0-based t >= 1; any t when equal).
+  long b_index(int to, int from, int wave = 1) const {
+    return b_offset_ + (free_lagged_ ? long(wave - 1) * k_ * k_ : 0) + to * k_ + from;
+  }
+  bool free_lagged() const { return free_lagged_; }
+  int lag_sets() const { return free_lagged_ ? waves_ - 1 : 1; }  // distinct B matrices
   long phi_index(int a, int b) const { return phi_offset_ + vech_index(a, b); }
   long psi_index(int wave, int a, int b) const { return psi_offset_ + wave * n_vech_ + vech_index(a, b); }
   bool random_intercepts() const { return random_intercepts_; }
@@ -68,7 +75,7 @@ class PanelModel {
   // means s_v, the effect of `from` on `to` s_to / s_from, a covariance of a and b s_a s_b.
   Eigen::VectorXd parameter_scales(const Eigen::VectorXd& scale) const;
 
-  Eigen::MatrixXd lagged(const Eigen::VectorXd& theta) const;             // B (to, from)
+  Eigen::MatrixXd lagged(const Eigen::VectorXd& theta, int wave = 1) const;  // B_t (to, from)
   Eigen::MatrixXd symmetric(const Eigen::VectorXd& theta, long offset) const;  // from a vech block
   long phi_offset() const { return phi_offset_; }
   long psi_offset(int wave) const { return psi_offset_ + wave * n_vech_; }
@@ -79,14 +86,13 @@ class PanelModel {
   void add_symmetric(const Eigen::VectorXd& theta, long offset, Eigen::Ref<Eigen::MatrixXd> m) const;
   // sigma = the covariance of the within parts w (A Psi A'); K = k or Eigen::Dynamic.
   template <int K>
-  void fill_within_covariance(const Eigen::VectorXd& theta, const Eigen::MatrixXd& lagged_effects,
-                              Eigen::MatrixXd& sigma) const;
+  void fill_within_covariance(const Eigen::VectorXd& theta, Eigen::MatrixXd& sigma) const;
   template <int K>
   Eigen::VectorXd gradient(const Eigen::VectorXd& theta, const Eigen::VectorXd& d_mu, const Eigen::MatrixXd& g) const;
   void add_symmetric_gradient(const Eigen::Ref<const Eigen::MatrixXd>& h, long offset, Eigen::VectorXd& grad) const;
 
   int k_, waves_;
-  bool random_intercepts_;
+  bool random_intercepts_, free_lagged_;
   long p_, n_vech_, b_offset_, phi_offset_, psi_offset_, size_;
 };
 

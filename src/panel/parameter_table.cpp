@@ -34,7 +34,7 @@ std::vector<TableRow> parameter_rows(const PanelModel& model, const std::vector<
   for (int t = 1; t < n_waves; ++t)
     for (int to = 0; to < k; ++to)
       for (int from = 0; from < k; ++from)
-        rows.push_back({name("w", to, t), "~", name("w", from, t - 1), model.b_index(to, from),
+        rows.push_back({name("w", to, t), "~", name("w", from, t - 1), model.b_index(to, from, t),
                         TableRow::Kind::Lagged, to, from, t});
   for (int t = 0; t < n_waves; ++t)
     for (int a = 0; a < k; ++a)

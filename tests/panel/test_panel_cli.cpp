@@ -34,7 +34,8 @@ TEST(PanelCli, JsonHasTheContractKeys) {
   for (const auto& item : json.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"model", "n_patients", "n_waves", "n_dropped", "converged", "logLik", "AIC",
                                             "BIC", "n_parameters", "chisq", "chisq_df", "chisq_p", "CFI", "TLI",
-                                            "RMSEA", "SRMR", "lagged", "random_intercepts", "warnings"}));
+                                            "RMSEA", "SRMR", "lagged", "random_intercepts", "parameters",
+                                            "warnings"}));
   ASSERT_EQ(json["lagged"].size(), 4u);
   std::vector<std::string> lagged_keys;
   for (const auto& item : json["lagged"][0].items()) lagged_keys.push_back(item.key());
@@ -73,6 +74,8 @@ TEST(PanelCli, BadOptionsAreInputErrors) {
   expect_input_error(missing2 + " --id nosuch --time session --vars alliance,symptoms", "unknown column 'nosuch'");
   expect_input_error(missing2 + columns + " --vars alliance,symptoms --first 1 --last 2", "at least 3 waves");
   expect_input_error(missing2 + columns + " --vars alliance,symptoms --model var", "--model");
+  expect_input_error(missing2 + columns + " --vars alliance,symptoms --lagged sometimes", "--lagged");
+  expect_input_error(missing2 + columns + " --vars alliance,symptoms --compare /nonexistent/fit.json", "--compare");
 }
 
 TEST(PanelCli, BadDataAreInputErrors) {

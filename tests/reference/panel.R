@@ -56,7 +56,7 @@ to_wide <- function(long, vars, waves) {
 
 # lavaan syntax of the RI-CLPM (Hamaker et al. 2015) or the CLPM, with lagged
 # coefficients equal over waves (labels) and free residual covariances per wave.
-panel_syntax <- function(vars, waves, model) {
+panel_syntax <- function(vars, waves, model, equal_lagged = TRUE) {
   k <- length(vars)
   ov <- function(v, t) paste0(v, "_", t)
   w <- function(v, t) paste0("w", v, "_", t)
@@ -69,7 +69,7 @@ panel_syntax <- function(vars, waves, model) {
     lines <- c(lines, paste0(w(v, t), " =~ 1*", ov(v, t)), paste0(ov(v, t), " ~~ 0*", ov(v, t)))
   }
   for (i in seq_along(waves)[-1]) for (to in vars) {
-    rhs <- paste0("b_", vars, "_", to, "*", w(vars, waves[i - 1]), collapse = " + ")
+    rhs <- paste0(if (equal_lagged) paste0("b_", vars, "_", to, "*") else "", w(vars, waves[i - 1]), collapse = " + ")
     lines <- c(lines, paste0(w(to, waves[i]), " ~ ", rhs))
   }
   for (t in waves) for (a in seq_len(k)) for (b in a:k) lines <- c(lines, paste0(w(vars[a], t), " ~~ ", w(vars[b], t)))
@@ -255,6 +255,44 @@ if (want("parameters")) {
   }
   parameter_table("parameters_riclpm_missing2", "missing2.csv", c("alliance", "symptoms"), 1:7, "riclpm")
   parameter_table("parameters_clpm_missing3", "missing3.csv", c("alliance", "symptoms", "affect"), 1:5, "clpm")
+}
+
+# 9. Lagged effects free over the waves (the syntax without the equality labels) and the LRT of
+#    the equal model against it (lavTestLRT), for the RI-CLPM on missing2.csv; both fits refitted
+#    by BFGS from nlminb's estimates as in section parameters.
+if (want("lagged_free")) {
+  long <- read.csv(file.path(data_dir, "missing2.csv"))
+  vars <- c("alliance", "symptoms")
+  tight_fit <- function(syntax) {
+    args <- list(model = syntax, data = to_wide(long, vars, 1:7), missing = "ml", meanstructure = TRUE,
+                 int.ov.free = TRUE, auto.var = TRUE)
+    fit <- do.call(lavaan, args)
+    for (refit in 1:2) invisible(capture.output(
+      fit <- do.call(lavaan, c(args, list(start = fit, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 5000))))))
+    stopifnot(lavInspect(fit, "converged"))
+    fit
+  }
+  equal <- tight_fit(panel_syntax(vars, 1:7, "riclpm"))
+  free <- tight_fit(panel_syntax(vars, 1:7, "riclpm", equal_lagged = FALSE))
+  pe <- parameterEstimates(free)
+  lagged <- list()
+  for (t in 2:7) for (to in vars) for (from in vars) {
+    row <- pe[pe$lhs == paste0("w", to, "_", t) & pe$op == "~" & pe$rhs == paste0("w", from, "_", t - 1), ]
+    lagged[[length(lagged) + 1]] <- list(wave = t, from = from, to = to, estimate = row$est, std_error = row$se,
+                                         statistic = row$z, p_value = row$pvalue, conf_low = row$ci.lower,
+                                         conf_high = row$ci.upper)
+  }
+  lrt <- lavTestLRT(equal, free)
+  fm <- fitMeasures(free, c("npar", "logl", "chisq", "df"))
+  out <- list(call = paste0("tests/reference/panel.R section lagged_free: ", CALL, " with the lagged effects ",
+                            "unlabelled (free) and labelled (equal), each refitted twice with start = fit, optim.method = ",
+                            "'BFGS', control = list(reltol = 1e-16); parameterEstimates(free); lavTestLRT(equal, free)"),
+              vars = vars, n_parameters = unname(fm["npar"]), logLik = unname(fm["logl"]), chisq = unname(fm["chisq"]),
+              chisq_df = unname(fm["df"]), lagged = lagged,
+              equal_logLik = fitMeasures(equal, "logl")[[1]], equal_n_parameters = fitMeasures(equal, "npar")[[1]],
+              lrt = list(chisq = lrt[["Chisq diff"]][2], df = lrt[["Df diff"]][2], p_value = lrt[["Pr(>Chisq)"]][2]))
+  write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref_dir, "riclpm_missing2_free.json"))
+  cat("lagged_free: LRT", out$lrt$chisq, out$lrt$df, out$lrt$p_value, "\n")
 }
 
 # 7. The saturated model's EM with heavy missingness: 3 variables x 8 waves, 200 patients, a

@@ -36,11 +36,27 @@ struct MissingCells {
   std::vector<int> missing, observed;
 };
 
-// The likelihood of a patient's random lagged effects given everything else, as a normal
-// kernel exp(-phi' P phi / 2 + g' phi).
-struct LagLikelihood {
+// The likelihood of a patient's means or random lagged effects given everything else, as a
+// normal kernel exp(-b' P b / 2 + g' b).
+struct Likelihood {
   Mat precision;
   Vec linear;
+};
+
+// Every patient's likelihood of d effects: P in d * d rows, g in d rows, one column per patient.
+struct StoredLikelihoods {
+  long d = 0;
+  Eigen::MatrixXd precision, linear;
+  void resize(long effects, long patients) {
+    d = effects;
+    precision.resize(d * d, patients);
+    linear.resize(d, patients);
+  }
+  void store(long i, const Likelihood& like) {
+    precision.col(i) = Eigen::Map<const Eigen::VectorXd>(like.precision.data(), d * d);
+    linear.col(i) = like.linear;
+  }
+  Eigen::Map<const Eigen::MatrixXd> precision_of(long i) const { return {precision.col(i).data(), d, d}; }
 };
 
 template <int K>
@@ -71,10 +87,15 @@ class Sampler {
     if (r_ > 0) {
       // The likelihoods stored by the draws, unless the common effects have changed them.
       if (!s_.fixed.empty())
-        for (long i = 0; i < n_; ++i) store_likelihood(i, lag_likelihood(i));
-      shift_random_lagged_effects();
-      for (long j = 0; j < r_; ++j) scale_random_lagged_effect(j);
+        for (long i = 0; i < n_; ++i) lag_likelihoods_.store(i, lag_likelihood(i));
+      shift_effects(phi_, lag_likelihoods_, k_);
+      for (long j = 0; j < r_; ++j) scale_effect(phi_, lag_likelihoods_, k_, j);
     }
+    // The same moves for the means; the lag sums then follow the moved means.
+    for (long i = 0; i < n_; ++i) mean_likelihoods_.store(i, mean_likelihood(i));
+    shift_effects(mu_, mean_likelihoods_, 0);
+    for (long j = 0; j < k_; ++j) scale_effect(mu_, mean_likelihoods_, 0, j);
+    for (long i = 0; i < n_; ++i) sums_[static_cast<std::size_t>(i)] = lag_sums(i);
     draw_innovation_covariance();
     sigma_precision_ = inverse(sigma_);
     draw_between_coefficients();
@@ -107,9 +128,7 @@ class Sampler {
   Mat psi_precision_;
   KMat sigma_precision_;
   std::vector<LagSums<K>> sums_;
-  // Each patient's lag likelihood (lag_likelihood()): P in r * r rows, g in r rows, one column
-  // per patient.
-  Eigen::MatrixXd like_precision_, like_linear_;
+  StoredLikelihoods lag_likelihoods_, mean_likelihoods_;
 
   static Mat inverse(const Mat& m) { return Eigen::LLT<Mat>(m).solve(Mat::Identity(m.rows(), m.cols())); }
 
@@ -141,18 +160,21 @@ class Sampler {
   void between_design();
   void initial_values();
   LagSums<K> lag_sums(long i) const;
-  LagLikelihood lag_likelihood(long i) const;
-  void store_likelihood(long i, const LagLikelihood& like);
-  Eigen::Map<const Eigen::MatrixXd> stored_precision(long i) const {
-    return {like_precision_.col(i).data(), r_, r_};
+  Likelihood lag_likelihood(long i) const;
+  Likelihood mean_likelihood(long i) const;
+  // The means' (column 0) or the random lagged effects' (column k) centres Gamma' x_i (+ v_c).
+  double centre(long i, long column) const {
+    double c = d_.x.row(i).dot(gamma_.col(column));
+    if (column < k_ && d_.n_clusters > 0) c += v_(d_.cluster[static_cast<std::size_t>(i)], column);
+    return c;
   }
 
   void draw_missing_values(long i);
   void draw_presample_values(long i);
   void draw_person_means(long i);
   void draw_random_lagged_effects(long i);
-  void shift_random_lagged_effects();
-  void scale_random_lagged_effect(long j);
+  void shift_effects(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column);
+  void scale_effect(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column, long j);
   void draw_fixed_lagged_effects();
   void draw_innovation_covariance();
   void draw_between_coefficients();
@@ -218,8 +240,8 @@ void Sampler<K>::initial_values() {
   tau_ = Mat(psi_.topLeftCorner(k_, k_)) * 0.1;
   gamma_ = xtx_inverse_xt_ * between_responses();
   sums_.resize(static_cast<std::size_t>(n_));
-  like_precision_.resize(r_ * r_, n_);
-  like_linear_.resize(r_, n_);
+  lag_likelihoods_.resize(r_, n_);
+  mean_likelihoods_.resize(k_, n_);
 }
 
 template <int K>
@@ -284,13 +306,11 @@ void Sampler<K>::draw_presample_values(long i) {
   w0_.row(i) = draw_normal_precision(precision, linear, rng_).transpose();
 }
 
-// mu_i | phi_i, w_i,-1, y_i: prior N(m_mu - Lambda_mm^-1 Lambda_mr (phi_i - m_phi), Lambda_mm^-1)
-// (the conditional of b_i's normal); data y_0 - Phi w_-1 = mu + zeta_0 and
+// The likelihood of mu_i given phi_i, w_i,-1, y_i: data y_0 - Phi w_-1 = mu + zeta_0 and
 // y_t - Phi y_t-1 = (I - Phi) mu + zeta_t for t >= 1.
 template <int K>
-void Sampler<K>::draw_person_means(long i) {
+Likelihood Sampler<K>::mean_likelihood(long i) const {
   const KMat phi = phi_of(i);
-  const Vec m = prior_mean(i);
   const KMat b = KMat::Identity() - phi;
   const KMat bs = b.transpose() * sigma_precision_;
   KVec sum_now = KVec::Zero(), sum_before = KVec::Zero();
@@ -298,12 +318,20 @@ void Sampler<K>::draw_person_means(long i) {
     sum_now += y_at(i, t);
     sum_before += y_at(i, t - 1);
   }
-  Mat precision = psi_precision_.topLeftCorner(k_, k_);
-  precision += sigma_precision_ + static_cast<double>(nt_ - 1) * bs * b;
-  Vec linear = psi_precision_.topLeftCorner(k_, k_) * m.head(k_);
+  const KMat precision = sigma_precision_ + static_cast<double>(nt_ - 1) * bs * b;
+  const KVec linear = sigma_precision_ * (y_at(i, 0) - phi * w_at(i, -1)) + bs * (sum_now - phi * sum_before);
+  return {precision, linear};
+}
+
+// mu_i | phi_i, w_i,-1, y_i: the likelihood above times the prior
+// N(m_mu - Lambda_mm^-1 Lambda_mr (phi_i - m_phi), Lambda_mm^-1), the conditional of b_i's normal.
+template <int K>
+void Sampler<K>::draw_person_means(long i) {
+  const Likelihood like = mean_likelihood(i);
+  const Vec m = prior_mean(i);
+  const Mat precision = psi_precision_.topLeftCorner(k_, k_) + like.precision;
+  Vec linear = psi_precision_.topLeftCorner(k_, k_) * m.head(k_) + like.linear;
   if (r_ > 0) linear -= psi_precision_.topRightCorner(k_, r_) * (phi_.row(i).transpose() - m.tail(r_));
-  linear += sigma_precision_ * (y_at(i, 0) - phi * w_at(i, -1));
-  linear += bs * (sum_now - phi * sum_before);
   mu_.row(i) = draw_normal_precision(precision, linear, rng_).transpose();
 }
 
@@ -311,10 +339,10 @@ void Sampler<K>::draw_person_means(long i) {
 // column j = e_to(j) w_t-1[from(j)], so P = sum Z'Sigma^-1 Z = Sigma^-1[to, to'] sxx[from, from']
 // and g = sum Z'Sigma^-1 d_t = (Sigma^-1 (syx - Phi_common sxx))[to, from].
 template <int K>
-LagLikelihood Sampler<K>::lag_likelihood(long i) const {
+Likelihood Sampler<K>::lag_likelihood(long i) const {
   const LagSums<K>& s = sums_[static_cast<std::size_t>(i)];
   const KMat g = sigma_precision_ * (s.syx - phi_fixed_part() * s.sxx);
-  LagLikelihood out{Mat(r_, r_), Vec(r_)};
+  Likelihood out{Mat(r_, r_), Vec(r_)};
   for (long a = 0; a < r_; ++a) {
     const auto [to_a, from_a] = s_.random[static_cast<std::size_t>(a)];
     out.linear(a) = g(to_a, from_a);
@@ -330,8 +358,8 @@ LagLikelihood Sampler<K>::lag_likelihood(long i) const {
 // given mu_i.
 template <int K>
 void Sampler<K>::draw_random_lagged_effects(long i) {
-  const LagLikelihood like = lag_likelihood(i);
-  store_likelihood(i, like);
+  const Likelihood like = lag_likelihood(i);
+  lag_likelihoods_.store(i, like);
   const Vec m = prior_mean(i);
   const Mat precision = psi_precision_.bottomRightCorner(r_, r_) + like.precision;
   const Vec linear = psi_precision_.bottomRightCorner(r_, r_) * m.tail(r_) -
@@ -339,66 +367,61 @@ void Sampler<K>::draw_random_lagged_effects(long i) {
   phi_.row(i) = draw_normal_precision(precision, linear, rng_).transpose();
 }
 
+// Shift move (the means: column 0; the random lagged effects: column k): b_i -> b_i + C' x_i for
+// every patient and Gamma's columns -> + C. The between-level density and the flat prior on
+// Gamma do not change and the Jacobian is 1, so C's conditional is the likelihood alone: normal
+// in vec C with precision sum_i P_i (x) x_i x_i' and linear term sum_i (g_i - P_i b_i) (x) x_i.
 template <int K>
-void Sampler<K>::store_likelihood(long i, const LagLikelihood& like) {
-  like_precision_.col(i) = Eigen::Map<const Eigen::VectorXd>(like.precision.data(), r_ * r_);
-  like_linear_.col(i) = like.linear;
-}
-
-// Shift move: phi_i -> phi_i + C' x_i for every patient and Gamma's lagged columns -> + C.
-// The between-level density and the flat prior on Gamma do not change and the Jacobian is 1,
-// so C's conditional is the likelihood alone: normal in vec C with precision
-// sum_i P_i (x) x_i x_i' and linear term sum_i (g_i - P_i phi_i) (x) x_i.
-template <int K>
-void Sampler<K>::shift_random_lagged_effects() {
+void Sampler<K>::shift_effects(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column) {
   const long q = d_.x.cols();
-  Eigen::MatrixXd precision = Eigen::MatrixXd::Zero(q * r_, q * r_);
-  Eigen::VectorXd linear = Eigen::VectorXd::Zero(q * r_);
+  const long d = likelihoods.d;
+  Eigen::MatrixXd precision = Eigen::MatrixXd::Zero(q * d, q * d);
+  Eigen::VectorXd linear = Eigen::VectorXd::Zero(q * d);
   // Patients with the same x_i (the intercept alone, or a factor's level) share x_i x_i': sum P_i
   // over runs of equal rows first.
-  Mat sum_p = Mat::Zero(r_, r_);
+  Mat sum_p = Mat::Zero(d, d);
   for (long i = 0; i < n_; ++i) {
-    const auto p_i = stored_precision(i);
-    const Vec residual = like_linear_.col(i) - p_i * phi_.row(i).transpose();
-    for (long a = 0; a < r_; ++a)
+    const auto p_i = likelihoods.precision_of(i);
+    const Vec residual = likelihoods.linear.col(i) - p_i * effects.row(i).transpose();
+    for (long a = 0; a < d; ++a)
       for (long m = 0; m < q; ++m) linear(a * q + m) += residual(a) * d_.x(i, m);
     sum_p += p_i;
     if (i + 1 < n_ && d_.x.row(i + 1) == d_.x.row(i)) continue;
-    for (long a = 0; a < r_; ++a)
-      for (long b = 0; b < r_; ++b)
+    for (long a = 0; a < d; ++a)
+      for (long b = 0; b < d; ++b)
         for (long m = 0; m < q; ++m)
           for (long l = 0; l < q; ++l) precision(a * q + m, b * q + l) += sum_p(a, b) * d_.x(i, m) * d_.x(i, l);
     sum_p.setZero();
   }
   const Eigen::VectorXd c = draw_normal_precision(precision, linear, rng_);
-  const Eigen::MatrixXd shift = Eigen::Map<const Eigen::MatrixXd>(c.data(), q, r_);  // column a: effect a
-  phi_ += d_.x * shift;
-  gamma_.rightCols(r_) += shift;
+  const Eigen::MatrixXd shift = Eigen::Map<const Eigen::MatrixXd>(c.data(), q, d);  // column a: effect a
+  effects += d_.x * shift;
+  gamma_.middleCols(column, d) += shift;
 }
 
-// Scale move for random lagged effect j: u_ij = phi_ij - (Gamma' x_i)_j -> a u_ij for every
-// patient and Psi's row and column of j -> times a. The between density gains a^-n, the
-// Jacobian is a^(n + p + 1) (n effects; Psi's p elements in that row and column, the diagonal
-// twice) and the Haar measure of the scalings is da / a, so a has density
-// a^p exp(-A a^2 / 2 + B a) on a > 0 with A = sum_i P_i,jj u_ij^2 and
-// B = sum_i u_ij (g_i - P_i phi_i)_j + A.
+// Scale move for effect j: u_ij = b_ij - centre_ij -> a u_ij for every patient and Psi's row and
+// column of j -> times a. The between density gains a^-n, the Jacobian is a^(n + p + 1) (n
+// effects; Psi's p elements in that row and column, the diagonal twice) and the Haar measure of
+// the scalings is da / a, so a has density a^p exp(-A a^2 / 2 + B a) on a > 0 with
+// A = sum_i P_i,jj u_ij^2 and B = sum_i u_ij (g_i - P_i b_i)_j + A.
 template <int K>
-void Sampler<K>::scale_random_lagged_effect(long j) {
-  const Eigen::VectorXd centre = d_.x * gamma_.col(k_ + j);
+void Sampler<K>::scale_effect(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column, long j) {
+  Eigen::VectorXd centres(n_);
   double a_quadratic = 0, b_linear = 0;
   for (long i = 0; i < n_; ++i) {
-    const auto p_i = stored_precision(i);
-    const double u = phi_(i, j) - centre(i);
-    const double residual = like_linear_(j, i) - p_i.row(j).dot(phi_.row(i));
+    const auto p_i = likelihoods.precision_of(i);
+    centres(i) = centre(i, column + j);
+    const double u = effects(i, j) - centres(i);
+    const double residual = likelihoods.linear(j, i) - p_i.row(j).dot(effects.row(i));
     a_quadratic += p_i(j, j) * u * u;
     b_linear += u * residual;
   }
   b_linear += a_quadratic;
   if (!(a_quadratic > 0)) return;
   const double a = draw_scale(static_cast<double>(p_), a_quadratic, b_linear, rng_);
-  phi_.col(j) = centre + a * (phi_.col(j) - centre);
-  psi_.row(k_ + j) *= a;
-  psi_.col(k_ + j) *= a;
+  effects.col(j) = centres + a * (effects.col(j) - centres);
+  psi_.row(column + j) *= a;
+  psi_.col(column + j) *= a;
 }
 
 // The common lagged effects | everything: the same regression summed over patients, flat prior.

@@ -12,12 +12,12 @@ namespace {
 
 // The columns the model reads, so that the reader parses no others; all when a formula
 // does not parse (the fit then reports that error, after any error of the data source).
-std::vector<std::string> model_columns(const std::string& formula, const std::string& compare,
+std::vector<std::string> model_columns(const std::string& formula, const std::vector<std::string>& compare,
                                        const std::string& ar1_time, const std::string& weights) {
   try {
     std::vector<std::string> columns = parse_formula(formula).variables();
-    if (!compare.empty())
-      for (const auto& name : parse_formula(compare).variables()) columns.push_back(name);
+    for (const auto& other : compare)
+      for (const auto& name : parse_formula(other).variables()) columns.push_back(name);
     if (!ar1_time.empty()) columns.push_back(ar1_time);
     if (!weights.empty()) columns.push_back(weights);
     return columns;
@@ -35,7 +35,8 @@ void register_lmm(CLI::App& app) {
     LmmOptions lmm;
     bool ml = false;
     std::string df = "satterthwaite";
-    std::string ranef, compare;
+    std::string ranef;
+    std::vector<std::string> compare;
     std::vector<std::string> ref;
     std::string augment, newdata, predict, re_form = "full";
   };
@@ -51,7 +52,14 @@ void register_lmm(CLI::App& app) {
                       "AR(1) residual correlation within the innermost group, ordered by this time column");
   command->add_option("--level", options->lmm.level, "Confidence level in percent")->check(CLI::Range(0.0, 100.0));
   command->add_option("--ranef", options->ranef, "Write conditional modes and SDs to FILE.csv")->check(output_path());
-  command->add_option("--compare", options->compare, "Likelihood-ratio test against formula F1 (ML refits)");
+  command->add_option("--compare", options->compare,
+                      "Likelihood-ratio tests against formula F1 (repeatable: anova(m0, m1, m2), ML refits)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  command->add_flag("--anova", options->lmm.anova, "Type III F tests with Satterthwaite df (lmerTest's anova())");
+  command->add_flag("--ranova", options->lmm.ranova, "LRT of each random-effect term, reduced (lmerTest's ranova())");
+  command->add_option("--confint", options->lmm.confint, "CIs as lme4's confint(): wald or profile (incl. SDs, cors, sigma)")
+      ->check(CLI::IsMember({"wald", "profile"}));
   command->add_option("--factor", options->lmm.frame.factors, "Read these columns as factors even if they hold numbers")
       ->delimiter(',');
   command->add_option("--ref", options->ref, "Reference level of a factor, COL=LEVEL (R's relevel); repeatable");
@@ -81,7 +89,9 @@ void register_lmm(CLI::App& app) {
         {"satterthwaite", DfMethod::Satterthwaite}, {"residual", DfMethod::Residual}, {"none", DfMethod::None}};
     lmm.df = df_methods.at(options->df);
     if (!options->compare.empty()) {
-      const LmmComparison c = compare_lmm(table, lmm.formula, options->compare, lmm);
+      std::vector<std::string> formulas{lmm.formula};
+      formulas.insert(formulas.end(), options->compare.begin(), options->compare.end());
+      const LmmComparison c = compare_lmm(table, formulas, lmm);
       emit(options->output, {to_text(c), to_json(c), ""}, c.warnings);
       return;
     }

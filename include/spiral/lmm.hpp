@@ -28,6 +28,9 @@ struct LmmOptions {
   std::string ar1_time;              // --ar1 TIMECOL; empty = independent residuals
   double level = 95;                 // confidence level of the fixed-effect CIs, percent
   bool conditional_modes = false;    // fill LmmResult::ranef (as ranef(condVar = TRUE))
+  bool anova = false;                // fill LmmResult::anova (--anova)
+  bool ranova = false;               // fill LmmResult::ranova (--ranova; the Table overload only)
+  std::string confint;               // --confint: "" (t-based CIs), "wald" or "profile"
   bool keep_predictor = false;       // fill LmmResult::predictor (--augment, --predict)
   // How the data enter the model frame: --factor, --ref, --weights, the number-coded warning
   // (its extra_variables and row_filter are set by the fit).
@@ -60,6 +63,25 @@ struct ConditionalMode {
   double estimate = NA, std_error = NA;
 };
 
+// One row of lmerTest's anova(): the type III F test of a fixed-effect term (Satterthwaite df).
+struct AnovaTerm {
+  std::string term;
+  double num_df = NA, den_df = NA, F = NA, p_value = NA;
+};
+
+// One row of lmerTest's ranova(): the model with one random-effect term reduced ("<none>": the fit).
+struct RanovaTerm {
+  std::string term;
+  long npar = 0;
+  double logLik = NA, AIC = NA, LRT = NA, df = NA, p_value = NA;
+};
+
+// A profile confidence interval of an SD, correlation or sigma, named as broom.mixed names them.
+struct RandomCi {
+  std::string group, term;           // "Subject", "sd__(Intercept)"; "Residual", "sd__Observation"
+  double conf_low = NA, conf_high = NA;
+};
+
 struct LmmPredictor;  // spiral/lmm_predict.hpp
 
 struct LmmResult {
@@ -78,6 +100,10 @@ struct LmmResult {
   std::vector<double> theta;         // lme4's order
   Eigen::MatrixXd vcov;              // covariance of the fixed effects (vcov(fit)), fixed order
   std::vector<ConditionalMode> ranef;  // only with LmmOptions::conditional_modes
+  std::optional<std::vector<AnovaTerm>> anova;    // with LmmOptions::anova
+  std::optional<std::vector<RanovaTerm>> ranova;  // with LmmOptions::ranova
+  std::string confint;                            // LmmOptions::confint: how `fixed` CIs were made
+  std::optional<std::vector<RandomCi>> random_ci; // with confint "profile"
   std::shared_ptr<LmmPredictor> predictor;  // only with LmmOptions::keep_predictor
   double level = 95;
   Warnings warnings;                 // frame warnings, dropped columns, singular, convergence
@@ -97,24 +123,30 @@ std::string to_text(const LmmResult& result);       // like lmerTest's summary()
 // Columns group, level, term, estimate, std_error (needs options.conditional_modes).
 std::string ranef_csv(const LmmResult& result);
 
-// Likelihood-ratio test of two nested models refitted with ML, as R's anova(m0, m1).
+// Likelihood-ratio tests of nested models refitted with ML, as R's anova(m0, m1, m2, ...).
 struct LmmComparisonModel {
   std::string formula;
   long df_model = 0;
   double AIC = NA, BIC = NA, logLik = NA, deviance = NA;
 };
-struct LmmComparison {
-  std::vector<LmmComparisonModel> models;  // ordered by df_model, as anova() orders them
+struct LmmLikelihoodRatioTest {
   double chisq = NA;
   long chisq_df = 0;
   double p_value = NA;
+};
+struct LmmComparison {
+  std::vector<LmmComparisonModel> models;  // ordered by df_model, as anova() orders them
+  std::vector<LmmLikelihoodRatioTest> tests;  // one per consecutive pair of models
   Warnings warnings;
 };
-// Both fits use options (ar1_time, data) but with ML; the rows used are those complete for
-// both formulas, so the likelihoods are comparable. InputError when the models use
-// different rows count or the same number of parameters.
-LmmComparison compare_lmm(const Table& table, const std::string& formula0, const std::string& formula1,
-                          const LmmOptions& options);
+// Every fit uses options (ar1_time, data) but with ML; the rows used are those complete for
+// all formulas, so the likelihoods are comparable. InputError when the formulas have different
+// responses, the models use different numbers of rows, or two have the same number of parameters.
+LmmComparison compare_lmm(const Table& table, const std::vector<std::string>& formulas, const LmmOptions& options);
+inline LmmComparison compare_lmm(const Table& table, const std::string& formula0, const std::string& formula1,
+                                 const LmmOptions& options) {
+  return compare_lmm(table, std::vector<std::string>{formula0, formula1}, options);
+}
 Json to_json(const LmmComparison& comparison);
 std::string to_text(const LmmComparison& comparison);
 

@@ -38,6 +38,21 @@ void read(const Json& value, const std::string& name, RanefOption& out) {
   }
 }
 
+// compare: one formula or a list of them (each may hold commas: not split).
+struct CompareOption {
+  std::vector<std::string> formulas;
+};
+
+void read(const Json& value, const std::string& name, CompareOption& out) {
+  if (value.is_array())
+    for (const auto& v : value) out.formulas.push_back(v.get<std::string>());
+  else {
+    std::string formula;
+    detail::read(value, name, formula);
+    out.formulas.push_back(formula);
+  }
+}
+
 // ------------------------------------------------------------------------------ lmm
 
 struct LmmCall {
@@ -45,7 +60,7 @@ struct LmmCall {
   LmmOptions lmm;
   bool ml = false;
   std::string df = "satterthwaite";
-  std::string compare;
+  CompareOption compare;
   RanefOption ranef;
   RanefOption augment, predict;  // broom.mixed augment(); predict() on newdata
   std::string weights, newdata, re_form = "full";
@@ -66,6 +81,9 @@ std::vector<Option<LmmCall>> lmm_options() {
       option("predict", &LmmCall::predict),
       option("re_form", &LmmCall::re_form),
       option("compare", &LmmCall::compare),
+      option("anova", &LmmCall::lmm, &LmmOptions::anova),
+      option("ranova", &LmmCall::lmm, &LmmOptions::ranova),
+      option("confint", &LmmCall::lmm, &LmmOptions::confint),
       option("factor", &LmmCall::factor),
       option("ref", &LmmCall::ref),
   };
@@ -105,6 +123,7 @@ Result run_lmm(const Json& options, const Table* data) {
   LmmCall call = parse_options("lmm", options, lmm_options());
   if (call.lmm.formula.empty()) throw InputError("formula: required");
   check_choice("df", call.df, {"satterthwaite", "residual", "none"});
+  if (!call.lmm.confint.empty()) check_choice("confint", call.lmm.confint, {"wald", "profile"});
   static const std::map<std::string, DfMethod> df_methods{
       {"satterthwaite", DfMethod::Satterthwaite}, {"residual", DfMethod::Residual}, {"none", DfMethod::None}};
   call.lmm.df = df_methods.at(call.df);
@@ -114,8 +133,10 @@ Result run_lmm(const Json& options, const Table* data) {
   for (const auto& text : call.ref) call.lmm.frame.reference_levels.push_back(parse_reference_level(text, "ref"));
   Table storage;
   const Table& table = load_table(call.data, data, storage);
-  if (!call.compare.empty()) {
-    const LmmComparison c = compare_lmm(table, call.lmm.formula, call.compare, call.lmm);
+  if (!call.compare.formulas.empty()) {
+    std::vector<std::string> formulas{call.lmm.formula};
+    formulas.insert(formulas.end(), call.compare.formulas.begin(), call.compare.formulas.end());
+    const LmmComparison c = compare_lmm(table, formulas, call.lmm);
     return {to_json(c), to_text(c), c.warnings, {}, {}};
   }
   call.lmm.conditional_modes = call.ranef.wanted;

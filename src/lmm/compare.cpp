@@ -10,12 +10,12 @@ namespace spiral {
 
 namespace {
 
-// An ML fit on the rows complete for both formulas (anova() needs the same data).
-LmmComparisonModel fit_ml(const Table& table, const std::string& text, const Formula& other,
+// An ML fit on the rows complete for every formula (anova() needs the same data).
+LmmComparisonModel fit_ml(const Table& table, const std::string& text, const std::vector<std::string>& all_variables,
                           const LmmOptions& options, Warnings& warnings, long& n_obs) {
   const Formula formula = parse_formula(text, true);
   FrameOptions frame_options = options.frame;
-  frame_options.extra_variables = other.variables();
+  frame_options.extra_variables.insert(frame_options.extra_variables.end(), all_variables.begin(), all_variables.end());
   if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
   const ModelFrame frame = build_model_frame(formula, table, frame_options);
   const std::vector<double> time = lmm_detail::ar1_times(table, options.ar1_time, frame);
@@ -23,7 +23,8 @@ LmmComparisonModel fit_ml(const Table& table, const std::string& text, const For
   ml.formula = text;
   ml.reml = false;
   ml.df = DfMethod::None;
-  ml.conditional_modes = false;
+  ml.conditional_modes = ml.anova = ml.ranova = false;
+  ml.confint.clear();
   const LmmResult fit = fit_lmm(frame, ml, time);
   for (const auto& w : fit.warnings) warnings.push_back(text + ": " + w);
   n_obs = fit.n_obs;
@@ -32,25 +33,39 @@ LmmComparisonModel fit_ml(const Table& table, const std::string& text, const For
 
 }  // namespace
 
-// R's anova() for merMod objects: models ordered by their number of parameters,
-// Chisq = 2 max(0, logLik1 - logLik0) on (npar1 - npar0) degrees of freedom.
-LmmComparison compare_lmm(const Table& table, const std::string& formula0, const std::string& formula1,
-                          const LmmOptions& options) {
-  const Formula f0 = parse_formula(formula0, true), f1 = parse_formula(formula1, true);
-  if (f0.response != f1.response)  // likelihoods of different data: a test of nothing
-    throw InputError("--compare: the models have different responses ('" + f0.response + "' and '" + f1.response + "')");
+// R's anova() for merMod objects: models ordered by their number of parameters, each tested
+// against the one before it: Chisq = 2 max(0, logLik_i - logLik_i-1) on (npar_i - npar_i-1) df.
+LmmComparison compare_lmm(const Table& table, const std::vector<std::string>& formulas, const LmmOptions& options) {
+  if (formulas.size() < 2) throw InputError("--compare: at least two models are needed");
+  std::vector<std::string> variables;
+  std::string response;
+  for (const auto& text : formulas) {
+    const Formula f = parse_formula(text, true);
+    if (response.empty()) response = f.response;
+    if (f.response != response)  // likelihoods of different data: a test of nothing
+      throw InputError("--compare: the models have different responses ('" + response + "' and '" + f.response + "')");
+    const std::vector<std::string> v = f.variables();
+    variables.insert(variables.end(), v.begin(), v.end());
+  }
   LmmComparison c;
-  long n0 = 0, n1 = 0;
-  c.models.push_back(fit_ml(table, formula0, f1, options, c.warnings, n0));
-  c.models.push_back(fit_ml(table, formula1, f0, options, c.warnings, n1));
-  if (n0 != n1) throw InputError("--compare: the models were not fitted to the same number of observations");
+  std::vector<long> n_obs(formulas.size());
+  for (std::size_t i = 0; i < formulas.size(); ++i)
+    c.models.push_back(fit_ml(table, formulas[i], variables, options, c.warnings, n_obs[i]));
+  if (std::adjacent_find(n_obs.begin(), n_obs.end(), std::not_equal_to<>()) != n_obs.end())
+    throw InputError("--compare: the models were not fitted to the same number of observations");
   std::stable_sort(c.models.begin(), c.models.end(),
                    [](const auto& a, const auto& b) { return a.df_model < b.df_model; });
-  c.chisq_df = c.models[1].df_model - c.models[0].df_model;
-  if (c.chisq_df == 0) throw InputError("--compare: both models have the same number of parameters");
-  c.chisq = 2 * std::max(0.0, c.models[1].logLik - c.models[0].logLik);
-  const boost::math::chi_squared chi2(double(c.chisq_df));
-  c.p_value = boost::math::cdf(boost::math::complement(chi2, c.chisq));
+  for (std::size_t i = 1; i < c.models.size(); ++i) {
+    LmmLikelihoodRatioTest t;
+    t.chisq_df = c.models[i].df_model - c.models[i - 1].df_model;
+    if (t.chisq_df == 0)
+      throw InputError("--compare: '" + c.models[i - 1].formula + "' and '" + c.models[i].formula +
+                       "' have the same number of parameters");
+    t.chisq = 2 * std::max(0.0, c.models[i].logLik - c.models[i - 1].logLik);
+    const boost::math::chi_squared chi2(double(t.chisq_df));
+    t.p_value = boost::math::cdf(boost::math::complement(chi2, t.chisq));
+    c.tests.push_back(t);
+  }
   return c;
 }
 

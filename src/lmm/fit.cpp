@@ -9,6 +9,7 @@
 
 #include "common/confidence_level.hpp"
 #include "lmm/deviance.hpp"
+#include "lmm/inference.hpp"
 #include "lmm/numeric_derivatives.hpp"
 #include "lmm/satterthwaite.hpp"
 #include "spiral/lmm.hpp"
@@ -543,6 +544,9 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
     result.random.push_back(random_sd(terms[j], model.lambda_factor(int(j), params), result.sigma));
   result.theta.assign(params.begin(), params.begin() + model.n_theta());
   if (ar1) result.ar1_phi = DevianceModel::ar1_phi(params);
+  if (options.anova || !options.confint.empty())
+    lmm_detail::add_inference({model, frame, kept, optimum.derivatives ? optimum.optimum.params : params, params},
+                              options, result);
   return result;
 }
 
@@ -561,6 +565,7 @@ LmmResult fit_lmm(const Table& table, const LmmOptions& options) {
   if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
   ModelFrame frame = build_model_frame(formula, table, frame_options);
   LmmResult result = fit_lmm(frame, options, lmm_detail::ar1_times(table, options.ar1_time, frame));
+  if (options.ranova) result.ranova = lmm_detail::ranova(table, formula, frame_options, frame, options, result);
   if (result.predictor) {
     LmmPredictor& predictor = *result.predictor;
     predictor.columns = formula.variables();

@@ -65,6 +65,46 @@ std::string tests_description(const LmmResult& r) {
   return "t-tests use residual df (n - p)";
 }
 
+// lmerTest's print of anova(fit): Sum Sq = F sigma^2 NumDF, Mean Sq = F sigma^2.
+std::string anova_text(const LmmResult& r) {
+  std::string text = "\nType III Analysis of Variance Table with Satterthwaite's method\n";
+  text += fmt::format("{:<24} {:>12} {:>12} {:>6} {:>10} {:>10} {:>10}\n", "", "Sum Sq", "Mean Sq", "NumDF", "DenDF",
+                      "F value", "Pr(>F)");
+  for (const auto& a : *r.anova) {
+    const double mean_square = a.F * r.sigma * r.sigma;
+    text += fmt::format("{:<24} {:>12.5g} {:>12.5g} {:>6} {:>10.3f} {:>10.4f} {:>10} {}\n", a.term, mean_square * a.num_df,
+                        mean_square, a.num_df, a.den_df, a.F, format_p(a.p_value), significance_stars(a.p_value));
+  }
+  return text;
+}
+
+// lmerTest's print of ranova(fit).
+std::string ranova_text(const LmmResult& r) {
+  std::string text = "\nANOVA-like table for random-effects: Single term deletions\n";
+  text += fmt::format("{:<32} {:>5} {:>12} {:>12} {:>10} {:>4} {:>10}\n", "", "npar", "logLik", "AIC", "LRT", "Df",
+                      "Pr(>Chisq)");
+  for (const auto& a : *r.ranova) {
+    text += fmt::format("{:<32} {:>5} {:>12.4f} {:>12.4f}", a.term, a.npar, a.logLik, a.AIC);
+    if (std::isfinite(a.LRT))
+      text += fmt::format(" {:>10.4f} {:>4} {:>10} {}", a.LRT, a.df, format_p(a.p_value), significance_stars(a.p_value));
+    text += "\n";
+  }
+  return text;
+}
+
+// lme4's print of confint(fit): the bounds of every parameter the method gives.
+std::string confint_text(const LmmResult& r) {
+  const double tail = (100 - r.level) / 2;
+  std::string text = fmt::format("\n{} confidence intervals ({:g}%):\n{:<40} {:>12} {:>12}\n",
+                                 r.confint == "profile" ? "Profile" : "Wald", r.level, "", fmt::format("{:g} %", tail),
+                                 fmt::format("{:g} %", 100 - tail));
+  if (r.random_ci)
+    for (const auto& c : *r.random_ci)
+      text += fmt::format("{:<40} {:>12.5g} {:>12.5g}\n", c.group + " " + c.term, c.conf_low, c.conf_high);
+  for (const auto& f : r.fixed) text += fmt::format("{:<40} {:>12.5g} {:>12.5g}\n", f.term, f.conf_low, f.conf_high);
+  return text;
+}
+
 }  // namespace
 
 Json to_json(const LmmResult& r) {
@@ -100,6 +140,34 @@ Json to_json(const LmmResult& r) {
   }
   j["ar1"] = r.ar1_phi ? Json{{"phi", json_number(*r.ar1_phi)}} : Json(nullptr);
   j["theta"] = numbers(r.theta);
+  if (r.anova) {
+    j["anova"] = Json::array();
+    for (const auto& a : *r.anova)
+      j["anova"].push_back({{"term", a.term},
+                            {"num_df", json_number(a.num_df)},
+                            {"den_df", json_number(a.den_df)},
+                            {"F", json_number(a.F)},
+                            {"p_value", json_number(a.p_value)}});
+  }
+  if (r.ranova) {
+    j["ranova"] = Json::array();
+    for (const auto& a : *r.ranova)
+      j["ranova"].push_back({{"term", a.term},
+                             {"npar", a.npar},
+                             {"logLik", json_number(a.logLik)},
+                             {"AIC", json_number(a.AIC)},
+                             {"LRT", json_number(a.LRT)},
+                             {"df", json_number(a.df)},
+                             {"p_value", json_number(a.p_value)}});
+  }
+  if (r.random_ci) {
+    j["random_ci"] = Json::array();
+    for (const auto& c : *r.random_ci)
+      j["random_ci"].push_back({{"group", c.group},
+                                {"term", c.term},
+                                {"conf_low", json_number(c.conf_low)},
+                                {"conf_high", json_number(c.conf_high)}});
+  }
   j["warnings"] = r.warnings;
   return j;
 }
@@ -117,6 +185,9 @@ std::string to_text(const LmmResult& r) {
   text += "Random effects:\n" + random_effects_text(r);
   if (r.ar1_phi) text += fmt::format("AR(1) residual correlation: phi = {:.4f}\n", *r.ar1_phi);
   text += "\nFixed effects:\n" + fixed_effects_text(r);
+  if (r.anova) text += anova_text(r);
+  if (r.ranova) text += ranova_text(r);
+  if (!r.confint.empty()) text += confint_text(r);
   for (const auto& w : r.warnings) text += "warning: " + w + "\n";
   return text;
 }
@@ -139,9 +210,12 @@ Json to_json(const LmmComparison& c) {
                            {"BIC", json_number(m.BIC)},
                            {"logLik", json_number(m.logLik)},
                            {"deviance", json_number(m.deviance)}});
-  j["chisq"] = json_number(c.chisq);
-  j["chisq_df"] = c.chisq_df;
-  j["p_value"] = json_number(c.p_value);
+  const auto test = [](const LmmLikelihoodRatioTest& t) {
+    return Json{{"chisq", json_number(t.chisq)}, {"chisq_df", t.chisq_df}, {"p_value", json_number(t.p_value)}};
+  };
+  if (c.tests.size() == 1) j.update(test(c.tests.front()));  // the keys of a single comparison, as before
+  j["tests"] = Json::array();
+  for (const auto& t : c.tests) j["tests"].push_back(test(t));
   j["warnings"] = c.warnings;
   return j;
 }
@@ -156,7 +230,10 @@ std::string to_text(const LmmComparison& c) {
     const auto& m = c.models[i];
     text += fmt::format("{:<8} {:>5} {:>12.4f} {:>12.4f} {:>12.4f} {:>12.4f}", "Model " + std::to_string(i + 1),
                         m.df_model, m.AIC, m.BIC, m.logLik, m.deviance);
-    if (i > 0) text += fmt::format(" {:>10.4f} {:>5} {:>10}", c.chisq, c.chisq_df, format_p(c.p_value));
+    if (i > 0) {
+      const auto& t = c.tests[i - 1];
+      text += fmt::format(" {:>10.4f} {:>5} {:>10} {}", t.chisq, t.chisq_df, format_p(t.p_value), significance_stars(t.p_value));
+    }
     text += "\n";
   }
   for (const auto& w : c.warnings) text += "warning: " + w + "\n";

@@ -43,34 +43,38 @@ Eigen::MatrixXd varpar_covariance(const Eigen::MatrixXd& hessian, Warnings& warn
 
 }  // namespace
 
-PairFunction criterion_r2_variances(DevianceModel& model, bool reml) {
-  return [&model, reml](const std::vector<double>& params) {
+PairFunction criterion_r2_variances(DevianceModel& model, bool reml, bool full_vcov) {
+  return [&model, reml, full_vcov](const std::vector<double>& params) {
     const Evaluation e = model.evaluate(params);
-    Eigen::VectorXd r2_and_variances(model.n_fixed() + 1);
+    const Eigen::MatrixXd unscaled = model.unscaled_vcov(e);
+    const Eigen::Index entries = full_vcov ? unscaled.size() : unscaled.rows();
+    Eigen::VectorXd r2_and_variances(entries + 1);
     r2_and_variances(0) = e.ok ? e.r2 : std::numeric_limits<double>::quiet_NaN();
-    r2_and_variances.tail(model.n_fixed()) = model.unscaled_vcov(e).diagonal();
+    if (full_vcov) r2_and_variances.tail(entries) = unscaled.reshaped();
+    else r2_and_variances.tail(entries) = unscaled.diagonal();
     return ValueAndVector(model.criterion(e, reml), std::move(r2_and_variances));
   };
 }
 
-Differences satterthwaite_derivatives(DevianceModel& model, bool reml, const std::vector<double>& params) {
-  const PairFunction f = criterion_r2_variances(model, reml);
+Differences satterthwaite_derivatives(DevianceModel& model, bool reml, const std::vector<double>& params,
+                                      bool full_vcov) {
+  const PairFunction f = criterion_r2_variances(model, reml, full_vcov);
   return richardson({central_differences(f, params, 8), central_differences(f, params, 16),
                      central_differences(f, params, 32)});
 }
 
-// Kuznetsova, Brockhoff & Christensen (2017), eqs. 5-7: for the contrast e_i,
-// df_i = 2 Var(beta_i)^2 / (g_i' A g_i), where A = 2 H^-1 is the asymptotic covariance of
-// the variance parameters (theta, sigma) from the Hessian H of the deviance, and g_i the
-// gradient of Var(beta_i) = sigma^2 [(R_X' R_X)^-1]_ii with respect to them.
+// Kuznetsova, Brockhoff & Christensen (2017), eqs. 5-7: for a contrast l,
+// df = 2 Var(l'beta)^2 / (g' A g), where A = 2 H^-1 is the asymptotic covariance of
+// the variance parameters (theta, sigma) from the Hessian H of the deviance, and g the
+// gradient of Var(l'beta) = sigma^2 l'(R_X' R_X)^-1 l with respect to them.
 // lmerTest differentiates the deviance D numerically in (theta, sigma) at sigma-hat; here the
 // differences of the profiled criterion serve. With D = a(theta) + r2(theta) / sigma^2 +
 // c log(2 pi sigma^2) (c = n for ML, n - p for REML) and the profiled criterion
 // P = a + c log r2 + const, at sigma^2 = r2 / c the theta block is
 // H_theta,theta = Hessian(P) + c (d r2 / d theta)(d r2 / d theta)' / r2^2 (the second
 // derivatives of r2 cancel), H_theta,sigma = -2 (d r2 / d theta) / sigma^3 and
-// H_sigma,sigma = 6 r2 / sigma^4 - 2 c / sigma^2; d Var(beta) / d sigma = 2 Var(beta) / sigma.
-std::vector<double> satterthwaite_df(const Differences& d, double c, Warnings& warnings) {
+// H_sigma,sigma = 6 r2 / sigma^4 - 2 c / sigma^2; d Var / d sigma = 2 Var / sigma.
+VarianceParameters variance_parameters(const Differences& d, double c, Warnings& warnings) {
   const Eigen::Index t = d.gradient.size();
   const double r2 = d.at.second(0), sigma = std::sqrt(r2 / c);
   const Eigen::VectorXd r2_gradient = d.jacobian.row(0).transpose();
@@ -79,16 +83,23 @@ std::vector<double> satterthwaite_df(const Differences& d, double c, Warnings& w
   hessian.col(t).head(t) = -2 * r2_gradient / (sigma * sigma * sigma);
   hessian.row(t).head(t) = hessian.col(t).head(t).transpose();
   hessian(t, t) = 6 * r2 / std::pow(sigma, 4) - 2 * c / (sigma * sigma);
-  const Eigen::MatrixXd A = varpar_covariance(hessian, warnings);
+  return {sigma, varpar_covariance(hessian, warnings)};
+}
 
-  const Eigen::VectorXd variance = sigma * sigma * d.at.second.tail(d.at.second.size() - 1);
+double contrast_df(const VarianceParameters& v, double u, const Eigen::VectorXd& u_gradient) {
+  const Eigen::Index t = u_gradient.size();
+  const double variance = v.sigma * v.sigma * u;
+  Eigen::VectorXd gradient(t + 1);  // of Var(l'beta) in (theta, sigma)
+  gradient.head(t) = v.sigma * v.sigma * u_gradient;
+  gradient(t) = 2 * variance / v.sigma;
+  return 2 * variance * variance / gradient.dot(v.covariance * gradient);
+}
+
+std::vector<double> satterthwaite_df(const Differences& d, double c, Warnings& warnings) {
+  const VarianceParameters v = variance_parameters(d, c, warnings);
   std::vector<double> df;
-  for (Eigen::Index i = 0; i < variance.size(); ++i) {
-    Eigen::VectorXd gradient(t + 1);  // of Var(beta_i) in (theta, sigma)
-    gradient.head(t) = sigma * sigma * d.jacobian.row(i + 1).transpose();
-    gradient(t) = 2 * variance(i) / sigma;
-    df.push_back(2 * variance(i) * variance(i) / gradient.dot(A * gradient));
-  }
+  for (Eigen::Index i = 1; i < d.at.second.size(); ++i)
+    df.push_back(contrast_df(v, d.at.second(i), d.jacobian.row(i).transpose()));
   return df;
 }
 

@@ -288,9 +288,10 @@ TEST(LmmFit, LikelihoodRatioTestAsAnova) {
     EXPECT_TRUE(near_relative(c.models[i].BIC, ref["BIC"][i], kCriterionTol));
     EXPECT_TRUE(near_relative(c.models[i].deviance, ref["deviance"][i], kCriterionTol));
   }
-  EXPECT_TRUE(near_relative(c.chisq, ref["chisq"], 1e-5));
-  EXPECT_EQ(c.chisq_df, ref["chisq_df"].get<long>());
-  EXPECT_TRUE(near_relative(c.p_value, ref["p_value"], 1e-3));
+  ASSERT_EQ(c.tests.size(), 1u);
+  EXPECT_TRUE(near_relative(c.tests[0].chisq, ref["chisq"], 1e-5));
+  EXPECT_EQ(c.tests[0].chisq_df, ref["chisq_df"].get<long>());
+  EXPECT_TRUE(near_relative(c.tests[0].p_value, ref["p_value"], 1e-3));
 }
 
 TEST(LmmFit, IpdStageOneShapeWithDroppedRows) {

@@ -75,6 +75,28 @@ TEST(LmmPredict, WeightedFitsMatchLme4) {
   }
 }
 
+TEST(LmmPredict, WeightsWithAr1MatchNlme) {
+  // predict_ar1_weights.json: nlme::lme(distance ~ age * Sex, random = ~ 1 | Subject,
+  // weights = varFixed(~ 1/w), correlation = corAR1(form = ~ occasion | Subject), REML) on
+  // Orthodont: the residual covariance sigma^2 W^-1/2 C W^-1/2 (nlme's phi is negative here).
+  const auto expected = reference_json("lmm/predict_ar1_weights.json");
+  LmmOptions options;
+  options.formula = expected["formula"];
+  options.frame.weights = expected["weights"];
+  options.ar1_time = expected["ar1"];
+  const LmmResult r = fit_lmm(read_lmm_data(expected["data"]), options);
+  EXPECT_TRUE(near_relative(r.logLik, expected["logLik"], tolerance::kLmmCriterion));
+  EXPECT_TRUE(near_relative(r.sigma, expected["sigma"], tolerance::kLmmEstimate));
+  ASSERT_TRUE(r.ar1_phi.has_value());
+  EXPECT_TRUE(near_on_scale(*r.ar1_phi, expected["phi"], 1e-2, tolerance::kLmmVarianceComponent));
+  ASSERT_EQ(r.fixed.size(), expected["fixed"].size());
+  for (std::size_t i = 0; i < r.fixed.size(); ++i) {
+    EXPECT_TRUE(near_on_scale(r.fixed[i].estimate, expected["fixed"][i], expected["std_error"][i],
+                              tolerance::kLmmEstimate));
+    EXPECT_TRUE(near_relative(r.fixed[i].std_error, expected["std_error"][i], tolerance::kLmmStandardError));
+  }
+}
+
 TEST(LmmPredict, AugmentMatchesLme4FittedAndResiduals) {
   // predict_augment.json: fitted(), residuals(type = "response") and predict(re.form = NA) of
   // fits with weights, an offset, poly(), I(), factor(), ns() and log() on sleepstudy,

@@ -7,6 +7,7 @@
 #   predict_weights.json  describe_fit() (tests/reference/lmm.R) of lmer(formula, weights = w, REML)
 #   predict_augment.json  per fit: broom.mixed::augment()'s .fitted, .resid, .fixed
 #                         (= fitted(fit), residuals(fit, type = "response"), predict(fit, re.form = NA))
+#   predict_ar1_weights.json  nlme::lme() with varFixed(~ 1/w) weights and corAR1 residuals
 #   predict_newdata.json  per fit and newdata: predict(fit, newdata, re.form = NULL or NA,
 #                         allow.new.levels = TRUE), NA for an incomplete row
 # Every fit converges tightly (nloptwrap with xtol_abs 1e-12, ftol_abs 1e-14) so that its
@@ -113,3 +114,14 @@ write_ref(unlist(lapply(predicted, function(k) {
     c(k, list(re_form = re_form, fitted = unname(p)))
   })
 }), recursive = FALSE), "predict_newdata.json")
+
+# 4. Prior weights with AR(1) residuals: nlme's lme(weights = varFixed(~ 1/w), correlation =
+# corAR1(form = ~ occasion | Subject), REML), residual covariance sigma^2 W^-1/2 C W^-1/2.
+m <- lme(distance ~ age * Sex, random = ~ 1 | Subject, data = orthodont, weights = varFixed(~ I(1 / w)),
+         correlation = corAR1(form = ~ occasion | Subject), method = "REML",
+         control = lmeControl(opt = "optim", optimMethod = "BFGS", reltol = 1e-14))
+write_ref(list(data = "orthodont_weights.csv", formula = "distance ~ age * Sex + (1 | Subject)", weights = "w",
+               ar1 = "occasion", logLik = as.numeric(logLik(m)), sigma = m$sigma,
+               phi = unname(coef(m$modelStruct$corStruct, unconstrained = FALSE)),
+               fixed = unname(fixef(m)), std_error = unname(sqrt(diag(vcov(m))))),
+          "predict_ar1_weights.json")

@@ -48,10 +48,10 @@ double column_value(const Table& t, const std::string& name, std::size_t row) { 
 
 TEST(LmmPredict, WeightedFitsMatchLme4) {
   // predict_weights.json: lmer(formula, weights = w) on sleepstudy (REML and ML, 3 responses
-  // missing) and Orthodont: criterion with lme4's -sum(log w), sigma, estimates, SEs, lmerTest's
-  // Satterthwaite df and theta.
+  // missing), Orthodont, Penicillin (crossed) and Pastes (nested): criterion with lme4's
+  // -sum(log w), sigma, estimates, SEs, lmerTest's Satterthwaite df and theta.
   const auto reference = reference_json("lmm/predict_weights.json");
-  ASSERT_EQ(reference.size(), 4u);
+  ASSERT_EQ(reference.size(), 6u);
   for (const auto& expected : reference) {
     SCOPED_TRACE(expected["formula"].get<std::string>() + " " + expected["method"].get<std::string>());
     const LmmResult r = fit_case(expected, read_lmm_data(expected["data"]));

@@ -2,7 +2,7 @@
 # section 3.1: --weights, --augment, --newdata/--predict with --re-form) on real data sets from
 # R packages: lme4's sleepstudy and cake, nlme's Orthodont, Oxboys and BodyWeight.
 # Run from the repository root:  Rscript tests/reference/lmm_predict.R
-# Writes the data it adds to tests/data/lmm (sleepstudy_weights.csv, oxboys.csv, predict_*.csv)
+# Writes the data it adds to tests/data/lmm (*_weights.csv, oxboys.csv, predict_*.csv)
 # and the values to tests/reference/lmm:
 #   predict_weights.json  describe_fit() (tests/reference/lmm.R) of lmer(formula, weights = w, REML)
 #   predict_augment.json  per fit: broom.mixed::augment()'s .fitted, .resid, .fixed
@@ -39,12 +39,19 @@ sleepstudy$Subject <- factor(sleepstudy$Subject)
 orthodont <- read("orthodont.csv")
 orthodont$w <- ifelse(orthodont$Sex == "Male", 1, 2) * (1 + orthodont$occasion / 4)
 orthodont <- write_data(orthodont, "orthodont_weights.csv")
+penicillin <- read("penicillin.csv")  # crossed plate x sample; Pastes: casks nested in batches
+penicillin$w <- rep(c(1, 0.5, 2, 1.5), length.out = nrow(penicillin))
+penicillin <- write_data(penicillin, "penicillin_weights.csv")
+pastes <- read("pastes.csv")
+pastes$w <- rep(c(0.8, 1.6, 1.2), length.out = nrow(pastes))
+pastes <- write_data(pastes, "pastes_weights.csv")
 data(Oxboys, package = "nlme")
 oxboys <- write_data(data.frame(Subject = as.character(Oxboys$Subject), age = Oxboys$age,
                                 height = Oxboys$height, Occasion = as.integer(Oxboys$Occasion)), "oxboys.csv")
 cake <- read("cake.csv")
 bodyweight <- read("bodyweight.csv")
 data_sets <- list(sleepstudy_weights.csv = sleepstudy, orthodont_weights.csv = orthodont, oxboys.csv = oxboys,
+                  penicillin_weights.csv = penicillin, pastes_weights.csv = pastes,
                   cake.csv = cake, bodyweight.csv = bodyweight)
 
 fit_of <- function(k) {
@@ -63,7 +70,9 @@ weighted <- list(
   case("sleepstudy_weights.csv", "Reaction ~ Days + (Days | Subject)", "w"),
   case("sleepstudy_weights.csv", "Reaction ~ Days + (Days | Subject)", "w", ml = TRUE),
   case("orthodont_weights.csv", "distance ~ age * Sex + (1 | Subject)", "w"),
-  case("orthodont_weights.csv", "distance ~ poly(age, 2) + Sex + (age | Subject)", "w")
+  case("orthodont_weights.csv", "distance ~ poly(age, 2) + Sex + (age | Subject)", "w"),
+  case("penicillin_weights.csv", "diameter ~ 1 + (1 | plate) + (1 | sample)", "w"),
+  case("pastes_weights.csv", "strength ~ 1 + (1 | batch/cask)", "w")
 )
 write_ref(lapply(weighted, function(k) c(list(data = k$data, weights = k$weights, ml = k$ml), describe_fit(fit_of(k), k$formula))),
           "predict_weights.json")

@@ -7,6 +7,7 @@
 #include "ipd/ipd_internal.hpp"
 #include "spiral/ipd.hpp"
 #include "test_support.hpp"
+#include "tolerances.hpp"
 
 namespace spiral {
 namespace {
@@ -38,7 +39,7 @@ TEST(IpdPrep, ColumnsEqualR) {
       ASSERT_EQ(is_na(ours[i]), is_na(theirs[i])) << name << " row " << i;
       missing += is_na(ours[i]);
       if (!is_na(ours[i])) {
-        ASSERT_NEAR(ours[i], theirs[i], 1e-10) << name << " row " << i;
+        ASSERT_NEAR(ours[i], theirs[i], test::tolerance::kPrepColumn) << name << " row " << i;
       }
     }
     if (name.find("lag") != std::string::npos) {

@@ -29,6 +29,8 @@ void register_panel(CLI::App& app) {
       ->check(CLI::IsMember({"equal", "free"}));
   command->add_option("--compare", options->panel.compare,
                       "A saved JSON fit of the same data (--format json): likelihood-ratio test against it");
+  command->add_option("--se", options->panel.se, "standard (default: observed information) or robust (lavaan's MLR)")
+      ->check(CLI::IsMember({"standard", "robust"}));
   command->add_flag("--standardized", options->panel.standardized,
                     "lavaan's std.all (standardizedSolution) of every parameter, with delta-method SEs");
   add_output_options(*command, options->output, false);

@@ -25,6 +25,7 @@ struct PanelOptions {
   bool standardized = false;       // lavaan's standardizedSolution() (std.all) beside each estimate
   std::string lagged = "equal";    // "equal": B equal over waves; "free": one B per wave pair
   std::string compare;             // a saved JSON fit of the same data: likelihood-ratio test against it
+  std::string se = "standard";     // "standard": observed information; "robust": lavaan's MLR sandwich
 };
 
 // The likelihood-ratio test of two nested fits of the same data (lavaan's lavTestLRT under ML:

@@ -24,4 +24,11 @@ ExactBlock closed_form_hessian(const PanelModel& model, const std::vector<Patter
 // values when the pairwise covariance is not positive definite or that fit fails.
 Eigen::VectorXd starting_values(const PanelModel& model, const Eigen::MatrixXd& y);
 
+// Each patient's score, the gradient of his own FIML log-likelihood with respect to the
+// parameters (rows: patients of y, NaN = missing): with S = Sigma_oo, P = S^-1, d = y_o - mu_o,
+// dlogL_i/dmu_o = P d and dlogL_i = tr(G_i dSigma) with G_i = (P d d' P - P) / 2 on the observed
+// block, carried to the parameters by PanelModel::gradient. Their cross-product is the "meat"
+// of lavaan's MLR sandwich (first-order information; Yuan & Bentler 2000; Savalei 2010).
+Eigen::MatrixXd casewise_scores(const PanelModel& model, const Eigen::MatrixXd& y, const Eigen::VectorXd& theta);
+
 }  // namespace spiral::panel

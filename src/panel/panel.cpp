@@ -280,6 +280,8 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   // units exactly: theta = center + D theta* (D diagonal), Cov = D Cov* D, logL = logL* - log|J|.
   const panel::Standardized z = panel::standardize(wide.y, k);
   const std::vector<panel::Pattern> patterns = panel::missing_patterns(z.y);
+  if (options.se != "standard" && options.se != "robust")
+    throw InputError("panel: --se must be standard or robust, not '" + options.se + "'");
   if (options.lagged != "equal" && options.lagged != "free")
     throw InputError("panel: --lagged must be equal or free, not '" + options.lagged + "'");
   const PanelModel model(k, static_cast<int>(wide.waves.size()), options.model == "riclpm", options.lagged == "free");
@@ -318,14 +320,22 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   r.AIC = -2 * r.logLik + 2 * static_cast<double>(r.n_parameters);
   r.BIC = -2 * r.logLik + static_cast<double>(r.n_parameters) * std::log(n);
 
+  // The inverse observed information, or under --se robust lavaan's MLR sandwich H^-1 B H^-1 with
+  // B the cross-product of the casewise scores (Huber 1967; White 1982; lavaan's "first.order"
+  // meat), on the standardized scale, then carried to the data's units.
   const Eigen::MatrixXd information = fit.hessian * n;
   Eigen::MatrixXd covariance = Eigen::MatrixXd::Constant(information.rows(), information.cols(), NA);
   const Eigen::LLT<Eigen::MatrixXd> information_llt(information);
-  if (information_llt.info() == Eigen::Success)
-    covariance = factor.asDiagonal() *
-                 information_llt.solve(Eigen::MatrixXd::Identity(information.rows(), information.cols())) *
-                 factor.asDiagonal();
-  else r.warnings.push_back("the observed information matrix is not positive definite; no standard errors");
+  if (information_llt.info() == Eigen::Success) {
+    Eigen::MatrixXd inverse = information_llt.solve(Eigen::MatrixXd::Identity(information.rows(), information.cols()));
+    if (options.se == "robust") {
+      const Eigen::MatrixXd scores = panel::casewise_scores(model, z.y, fit.x);
+      inverse = inverse * (scores.transpose() * scores) * inverse;
+    }
+    covariance = factor.asDiagonal() * inverse * factor.asDiagonal();
+  } else {
+    r.warnings.push_back("the observed information matrix is not positive definite; no standard errors");
+  }
   r.lagged = lagged_effects(model, theta, covariance, wide, options.level);
   add_parameter_table(model, theta, covariance, wide, options.standardized, r);
   if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, theta, wide.vars);

@@ -1,6 +1,6 @@
 # Reference values for tests/panel: RI-CLPM and CLPM fitted by lavaan with FIML.
 # Run from the repository root:  Rscript tests/reference/panel.R [section ...]
-# (sections: simulated real em parameters lagged_free; default all of them). PANEL_CASES=name,name limits section
+# (sections: simulated real em parameters lagged_free robust; default all of them). PANEL_CASES=name,name limits section
 # real to those cases.
 # Writes the long-format data sets to tests/data/panel/*.csv and lavaan's numbers to
 # tests/reference/panel/*.json. Needs lavaan and jsonlite (scripts/install-deps.sh reference).
@@ -293,6 +293,25 @@ if (want("lagged_free")) {
               lrt = list(chisq = lrt[["Chisq diff"]][2], df = lrt[["Df diff"]][2], p_value = lrt[["Pr(>Chisq)"]][2]))
   write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref_dir, "riclpm_missing2_free.json"))
   cat("lagged_free: LRT", out$lrt$chisq, out$lrt$df, out$lrt$p_value, "\n")
+}
+
+# 10. Robust (MLR) standard errors: lavaan(..., estimator = "MLR") on missing2.csv (RI-CLPM) and
+#     missing3.csv (CLPM), every free row of parameterEstimates() (estimates as ML, sandwich SEs).
+if (want("robust")) {
+  robust_case <- function(name, csv, vars, waves, model) {
+    long <- read.csv(file.path(data_dir, csv))
+    fit <- lavaan(panel_syntax(vars, waves, model), data = to_wide(long, vars, waves), missing = "ml",
+                  meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE, estimator = "MLR")
+    pe <- parameterEstimates(fit)
+    rows <- pe[pe$op != "==" & !is.na(pe$se) & pe$se > 0, c("lhs", "op", "rhs", "est", "se")]
+    out <- list(call = paste0("tests/reference/panel.R section robust: ", sub("\\)$", ", estimator = \"MLR\")", CALL),
+                              " on ", csv, "; parameterEstimates(fit) (free rows)"),
+                vars = vars, model = model, parameters = rows)
+    write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref_dir, paste0(name, ".json")))
+    cat(name, ": lagged SEs", head(rows$se[rows$op == "~"], 4), "\n")
+  }
+  robust_case("robust_riclpm_missing2", "missing2.csv", c("alliance", "symptoms"), 1:7, "riclpm")
+  robust_case("robust_clpm_missing3", "missing3.csv", c("alliance", "symptoms", "affect"), 1:5, "clpm")
 }
 
 # 7. The saturated model's EM with heavy missingness: 3 variables x 8 waves, 200 patients, a

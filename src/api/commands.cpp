@@ -245,6 +245,7 @@ std::vector<Option<PanelCall>> panel_options() {
       option("lagged", &PanelCall::panel, &PanelOptions::lagged),
       option("standardized", &PanelCall::panel, &PanelOptions::standardized),
       option("compare", &PanelCall::panel, &PanelOptions::compare),
+      option("se", &PanelCall::panel, &PanelOptions::se),
   };
   add_data_options(table);
   return table;
@@ -256,6 +257,7 @@ Result run_panel(const Json& options, const Table* data) {
   const PanelCall call = parse_options("panel", options, panel_options());
   check_choice("model", call.panel.model, {"riclpm", "clpm"});
   check_choice("lagged", call.panel.lagged, {"equal", "free"});
+  check_choice("se", call.panel.se, {"standard", "robust"});
   Table storage;
   const PanelResult r = fit_panel(load_table(call.data, data, storage), call.panel);
   return {to_json(r), to_text(r), r.warnings, {}, {}};

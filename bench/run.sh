@@ -78,6 +78,25 @@ t=$(median_seconds 3 "$spiral" panel --data "$data/panel300.csv" --id patient --
   --vars alliance,symptoms --format json --out "$out/p.json")
 row panel300 "$t" "$(json_value "$out/p.json" logLik)"
 
+# spiral dsem against the same model in Stan on the same data (tests/reference/dsem.R small:
+# rstan, 4 chains of 1000 warmup + 2000 draws, one after the other): the minimum bulk ESS over
+# the parameters per second of wall time. Stan's seconds are those stored by its reference run
+# (sum of the chains' warmup and sampling), not timed here: rstan takes minutes.
+start=$(date +%s.%N)
+"$spiral" dsem --data "$root/tests/reference/dsem/small.csv" --id patient --time session --vars alliance,symptoms \
+  --between baseline --format json --out "$out/dsem.json" 2> /dev/null
+end=$(date +%s.%N)
+/usr/bin/python3 - "$out/dsem.json" "$root/tests/reference/dsem/small.json" "$start" "$end" <<'PY'
+import json, sys
+spiral, stan = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+seconds = float(sys.argv[4]) - float(sys.argv[3])
+ess = min(r["ess_bulk"] for key in ("fixed", "moderators", "random", "innovations") for r in spiral[key])
+stan_ess = min(p["ess_bulk"] for p in stan["parameters"])
+ours, theirs = ess / seconds, stan_ess / stan["stan_seconds"]
+print(f"dsem (150 patients x 7 sessions, 4 chains): min bulk ESS per second {ours:.1f} "
+      f"({ess:.0f} in {seconds:.2f} s), Stan {theirs:.2f} ({stan_ess:.0f} in {stan['stan_seconds']:.0f} s): {ours / theirs:.0f}x")
+PY
+
 # The R package and the Python module in-process against lme4/lmerTest and statsmodels.
 Rscript "$root/bench/bindings.R" "$data" 2>/dev/null | while read -r name s r sv rv; do print_row "$name" "$s" "$r" "$sv" "$rv"; done
 /usr/bin/python3 "$root/bench/bindings.py" "$data" | while read -r name s r sv rv; do print_row "$name" "$s" "$r" "$sv" "$rv"; done

@@ -104,5 +104,21 @@ TEST(DsemCli, BadInputIsAnInputError) {
   expect_input_error(small + " --id patient --time session --vars alliance", "--vars");
 }
 
+// Values whose squares overflow leave the sampler no finite precision: the analysis cannot give
+// a result, exit 1 with one error line (specification section 1).
+TEST(DsemCli, OverflowingValuesAreAnAnalysisError) {
+  std::string text = "patient,session,alliance,symptoms\n";
+  for (int i = 0; i < 30; ++i)
+    for (int t = 1; t <= 4; ++t)
+      text.append("p").append(std::to_string(i)).append(",").append(std::to_string(t)).append(",")
+          .append(std::to_string((i * 7 + t * 3) % 5 + 1)).append("e200,")
+          .append(std::to_string((i * 3 + t * 5) % 7)).append("\n");
+  const std::string path = write_csv("overflow", text);
+  const test::RunResult r = run_spiral("dsem --data '" + path + "'" + columns + " --random none --iter 40 --warmup 20");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("spiral: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+}
+
 }  // namespace
 }  // namespace spiral

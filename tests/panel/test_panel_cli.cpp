@@ -68,6 +68,31 @@ TEST(PanelCli, TextShowsTheLaggedEffects) {
   EXPECT_NE(r.out.find("Random intercepts"), std::string::npos) << r.out;
 }
 
+// The section 7.1 options reach the library from the command line and give the contract's JSON:
+// std.all per wave pair, "wave" under --lagged free, the "test" block of --compare, robust SEs
+// (their values: test_panel_parameters.cpp, test_panel_lagged_free.cpp, test_panel_robust_se.cpp).
+TEST(PanelCli, SectionSevenOneOptionsGiveTheirJson) {
+  const std::string saved = write_csv("equal_fit.json", "");
+  const test::RunResult equal = run_spiral("panel " + missing2 + columns +
+                                           " --vars alliance,symptoms --standardized --se robust --format json --out '" +
+                                           saved + "'");
+  ASSERT_EQ(equal.exit_code, 0) << equal.err;
+  std::ifstream in(saved);
+  const auto fit = nlohmann::json::parse(in);
+  EXPECT_EQ(fit["lagged"][0]["standardized"].size(), 6u);
+  EXPECT_EQ(fit["lagged"][0]["standardized"][0]["wave"].get<long>(), 2);
+  EXPECT_TRUE(fit["parameters"][0].contains("standardized"));
+  const test::RunResult free = run_spiral("panel " + missing2 + columns +
+                                          " --vars alliance,symptoms --lagged free --format json --compare '" + saved + "'");
+  ASSERT_EQ(free.exit_code, 0) << free.err;
+  const auto json = nlohmann::json::parse(free.out);
+  EXPECT_EQ(json["lagged"].size(), 24u);
+  EXPECT_EQ(json["lagged"][23]["wave"].get<long>(), 7);
+  EXPECT_EQ(json["test"]["chisq_df"].get<long>(), 20);
+  EXPECT_GT(json["test"]["chisq"].get<double>(), 0);
+  EXPECT_NE(fit["lagged"][0]["std_error"], json["lagged"][0]["std_error"]);
+}
+
 TEST(PanelCli, BadOptionsAreInputErrors) {
   expect_input_error(missing2 + columns + " --vars alliance", "at least 2 variables");
   expect_input_error(missing2 + columns + " --vars alliance,nosuch", "unknown column 'nosuch'");

@@ -185,13 +185,14 @@ Points evaluation_points(const Structure& s) {
       if (!seen) monomials.push_back(std::move(numeric));
     }
   const std::size_t per_cell = monomials.size() + 2;
-  std::size_t cells = 1;
-  for (const Variable& v : s.variables)
-    if (v.factor) cells *= v.levels.size();
   constexpr std::size_t kMaxPoints = 200000;
-  if (cells * per_cell > kMaxPoints)
-    throw AnalysisError("--anova: too many combinations of factor levels (" + std::to_string(cells) +
-                        ") for the type III contrasts");
+  std::size_t cells = 1;
+  for (const Variable& v : s.variables) {
+    if (v.factor) cells *= v.levels.size();
+    if (cells * per_cell > kMaxPoints)  // checked per factor: the product cannot overflow
+      throw AnalysisError("--anova: too many combinations of factor levels for the type III contrasts (over " +
+                          std::to_string(kMaxPoints / per_cell) + ")");
+  }
   std::mt19937_64 random(20261207);
   Points points;
   std::vector<int> level(s.variables.size(), 0);

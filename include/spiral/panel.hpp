@@ -91,6 +91,7 @@ struct PanelResult {
   double chisq_p = NA, CFI = NA, TLI = NA, RMSEA = NA;
   double SRMR = NA;                // lavaan's fitMeasures() "srmr" (Bentler's, means included)
   double level = 95;
+  std::string se = "standard";     // PanelOptions::se
   // All k x k elements, ordered by `to` then `from` (vars order): for k = 2 and
   // vars {a, b}: a->a, b->a, a->b, b->b; under lagged = "free" these for each wave pair in turn.
   std::vector<LaggedEffect> lagged;

@@ -312,6 +312,7 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   r.n_waves = static_cast<long>(wide.waves.size());
   r.n_dropped = wide.n_dropped;
   r.level = options.level;
+  r.se = options.se;
   r.warnings = std::move(wide.warnings);
   r.converged = fit.converged;
   if (!fit.converged) r.warnings.push_back("the optimizer did not converge: " + fit.message);
@@ -453,7 +454,8 @@ std::string to_text(const PanelResult& r) {
                                                           : fmt::format("{} ({}..{})", r.n_waves, r.waves.front(),
                                                                         r.waves.back()));
   out += fmt::format("  Number of model parameters {:>20}\n", r.n_parameters);
-  out += fmt::format("  Optimizer converged {:>27}\n\n", r.converged ? "yes" : "NO");
+  out += fmt::format("  Optimizer converged {:>27}\n", r.converged ? "yes" : "NO");
+  out += fmt::format("  Standard errors {:>31}\n\n", r.se == "robust" ? "robust (MLR sandwich)" : "observed information");
   out += fmt::format("  Loglikelihood {:>33}\n", fixed3(r.logLik));
   out += fmt::format("  AIC {:>43}\n  BIC {:>43}\n\n", fixed3(r.AIC), fixed3(r.BIC));
   out += "Model Test User Model:\n";

@@ -36,7 +36,9 @@ std::vector<std::string> commands();
 
 // Runs `command` with `options`. The data are `data` when given, else the SOURCE string
 // options["data"] read with the reader options sep, na and labels (commands that read
-// data); `data` for a command without data is an InputError. Throws what the engines throw.
-Result run(const std::string& command, const Json& options, const Table* data = nullptr);
+// data); `data` for a command without data is an InputError. `newdata` (lmm's predict, else
+// an InputError) likewise replaces options["newdata"]. Throws what the engines throw.
+Result run(const std::string& command, const Json& options, const Table* data = nullptr,
+           const Table* newdata = nullptr);
 
 }  // namespace spiral::api

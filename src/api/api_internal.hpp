@@ -82,7 +82,7 @@ Call parse_options(const std::string& command, const Json& options, const std::v
 const Table& load_table(const DataSource& source, const Table* data, Table& storage);
 
 // The commands (one file each).
-Result run_lmm(const Json& options, const Table* data);
+Result run_lmm(const Json& options, const Table* data, const Table* newdata = nullptr);
 Result run_meta(const Json& options, const Table* data);
 Result run_panel(const Json& options, const Table* data);
 Result run_describe(const Json& options, const Table* data);

@@ -119,7 +119,7 @@ std::vector<std::string> fixed_terms(const LmmResult& result) {
 
 }  // namespace
 
-Result run_lmm(const Json& options, const Table* data) {
+Result run_lmm(const Json& options, const Table* data, const Table* newdata) {
   LmmCall call = parse_options("lmm", options, lmm_options());
   if (call.lmm.formula.empty()) throw InputError("formula: required");
   check_choice("df", call.df, {"satterthwaite", "residual", "none"});
@@ -142,7 +142,7 @@ Result run_lmm(const Json& options, const Table* data) {
   call.lmm.conditional_modes = call.ranef.wanted;
   call.lmm.keep_predictor = call.augment.wanted || call.predict.wanted;
   const ReForm re_form = parse_re_form(call.re_form, "re_form");
-  if (call.predict.wanted && call.newdata.empty()) throw InputError("predict: needs newdata SOURCE");
+  if (call.predict.wanted && call.newdata.empty() && newdata == nullptr) throw InputError("predict: needs newdata");
   LmmResult r = fit_lmm(table, call.lmm);
   std::vector<std::pair<std::string, Table>> tables;
   if (call.ranef.wanted) tables.emplace_back("ranef", ranef_table(r));
@@ -150,10 +150,10 @@ Result run_lmm(const Json& options, const Table* data) {
   if (call.augment.wanted) tables.emplace_back("augment", augment_lmm(r, table));
   if (!call.augment.path.empty()) write_file_atomic(call.augment.path, table_csv(tables.back().second));
   if (call.predict.wanted) {
-    DataSource newdata = call.data;
-    newdata.source = call.newdata;
+    DataSource newdata_source = call.data;
+    newdata_source.source = call.newdata;
     Table storage_of_newdata;
-    LmmPrediction prediction = predict_lmm(r, load_table(newdata, nullptr, storage_of_newdata), re_form);
+    LmmPrediction prediction = predict_lmm(r, load_table(newdata_source, newdata, storage_of_newdata), re_form);
     if (!call.predict.path.empty()) write_file_atomic(call.predict.path, table_csv(prediction.table));
     r.warnings.insert(r.warnings.end(), prediction.warnings.begin(), prediction.warnings.end());
     tables.emplace_back("predict", std::move(prediction.table));

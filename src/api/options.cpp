@@ -110,9 +110,11 @@ namespace {
 
 using Runner = Result (*)(const Json&, const Table*);
 
+Result run_lmm(const Json& options, const Table* data) { return detail::run_lmm(options, data); }
+
 const std::map<std::string, Runner>& runners() {
   static const std::map<std::string, Runner> table{
-      {"lmm", detail::run_lmm},
+      {"lmm", run_lmm},
       {"meta", detail::run_meta},
       {"panel", detail::run_panel},
       {"describe", detail::run_describe},
@@ -135,10 +137,12 @@ std::vector<std::string> commands() {
   return names;
 }
 
-Result run(const std::string& command, const Json& options, const Table* data) {
+Result run(const std::string& command, const Json& options, const Table* data, const Table* newdata) {
   const auto it = runners().find(command);
   if (it == runners().end()) throw InputError("unknown command '" + command + "'");
-  return it->second(options, data);
+  if (newdata == nullptr) return it->second(options, data);
+  if (command != "lmm") throw InputError("newdata: only lmm predicts from new data");
+  return detail::run_lmm(options, data, newdata);
 }
 
 }  // namespace spiral::api

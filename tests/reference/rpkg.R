@@ -57,6 +57,23 @@ write_ref(generics_of(m1), "sleepstudy.json")
 a <- suppressMessages(anova(m0, m1))  # refits with ML, as spiral's compare
 write_ref(list(chisq = a$Chisq[2], df = a$Df[2], p_value = a$`Pr(>Chisq)`[2], logLik = a$logLik), "sleepstudy_anova.json")
 
+# fitted(), residuals(), predict() on the model's rows and on new data (re.form NULL / NA, a
+# subject the fit never saw: allow.new.levels = TRUE), anova(m1) (lmerTest type III) and the
+# sequential LRTs of anova(m00, m0, m1) (ML refits).
+m00 <- lmer(Reaction ~ 1 + (1 | Subject), sleep)
+new_rows <- data.frame(Days = c(0, 4.5, 9), Subject = c(308L, 372L, 999L))   # Subject is read as a number
+type3 <- anova(m1)
+seq_lrt <- suppressMessages(anova(m00, m0, m1))
+write_ref(list(fitted = unname(fitted(m1)), residuals = unname(residuals(m1)),
+               predict_fixed = unname(predict(m1, re.form = NA)),
+               newdata = list(Days = new_rows$Days, Subject = new_rows$Subject),
+               predict_new_full = unname(predict(m1, newdata = new_rows, allow.new.levels = TRUE)),
+               predict_new_population = unname(predict(m1, newdata = new_rows, re.form = NA)),
+               anova = list(term = rownames(type3), num_df = type3$NumDF, den_df = type3$DenDF, F = type3$`F value`,
+                            p_value = type3$`Pr(>F)`),
+               lrt = list(chisq = seq_lrt$Chisq[-1], df = seq_lrt$Df[-1], p_value = seq_lrt$`Pr(>Chisq)`[-1])),
+          "sleepstudy_predict.json")
+
 ortho <- write_data(as.data.frame(nlme::Orthodont), "orthodont.csv")
 ortho$Subject <- factor(ortho$Subject, levels = unique(ortho$Subject))
 m2 <- lmer(distance ~ age + Sex + (age | Subject), ortho)
@@ -83,8 +100,16 @@ knha <- rma(yi, vi, mods = ~ ablat, data = bcg, test = "knha")
 ci_knha <- confint(knha, fixed = TRUE)
 plain <- rma(yi, vi, data = bcg)
 ci_plain <- confint(plain)
-write_ref(list(knha = list(coef = unname(coef(knha)), ci_lb = unname(knha$ci.lb), ci_ub = unname(knha$ci.ub),
-                           tau2 = unname(ci_knha$random["tau^2", ]), nobs = nobs(knha)),
-               plain = list(coef = unname(coef(plain)), ci_lb = plain$ci.lb, ci_ub = plain$ci.ub,
-                            tau2 = unname(ci_plain$random["tau^2", ]), tau = unname(ci_plain$random["tau", ]))),
+# fitted(), residuals(), predict() (per study with moderators, one row without), logLik(), AIC(), BIC().
+per_study <- function(fit) {
+  pr <- as.data.frame(predict(fit))
+  list(fitted = unname(fitted(fit)), residuals = unname(residuals(fit)),
+       predict = lapply(pr[, c("pred", "se", "ci.lb", "ci.ub", "pi.lb", "pi.ub")], unname),
+       logLik = as.numeric(logLik(fit)), logLik_df = attr(logLik(fit), "df"), AIC = AIC(fit), BIC = BIC(fit))
+}
+write_ref(list(knha = c(list(coef = unname(coef(knha)), ci_lb = unname(knha$ci.lb), ci_ub = unname(knha$ci.ub),
+                             tau2 = unname(ci_knha$random["tau^2", ]), nobs = nobs(knha)), per_study(knha)),
+               plain = c(list(coef = unname(coef(plain)), ci_lb = plain$ci.lb, ci_ub = plain$ci.ub,
+                              tau2 = unname(ci_plain$random["tau^2", ]), tau = unname(ci_plain$random["tau", ])),
+                         per_study(plain))),
           "bcg.json")

@@ -23,7 +23,9 @@ inline constexpr double kLmmDf = 1e-2;               // relative: Satterthwaite 
 inline constexpr double kLmmVarianceComponent = 1e-4; // relative to max(|R|, 1e-2 scale): theta, random-effect SDs
 inline constexpr double kLmmDfTarget = 1e-6;         // target: Satterthwaite df; already at lme4's theta
 inline constexpr double kLmmFStatistic = 1e-6;       // target: type III F statistics and their df
-inline constexpr double kLmmFitted = 1e-8;           // target: fitted values and residuals
+inline constexpr double kLmmFitted = 1e-6;           // relative: fitted values, residuals, predictions (each
+                                                     //   fit at its own optimum: theta is pinned to ~5e-7 only)
+inline constexpr double kLmmFittedTarget = 1e-8;     // target: fitted values and residuals
 inline constexpr double kLmmProfileCi = 1e-4;        // target: profile confidence intervals
 
 // ---- meta-analysis against metafor -----------------------------------------------------

@@ -34,19 +34,24 @@ class SpiralWarning(UserWarning):
     """A warning of the library (singular fit, dropped rows, ...)."""
 
 
-def _raw(command: str, data: Optional[Data], options: Dict[str, Any]) -> Dict[str, Any]:
+def _raw(command: str, data: Optional[Data], options: Dict[str, Any], newdata: Optional[Data] = None) -> Dict[str, Any]:
     if isinstance(data, (str, _os.PathLike)):
         options = dict(options, data=_os.fspath(data))
         data = None
+    if isinstance(newdata, (str, _os.PathLike)):
+        options = dict(options, newdata=_os.fspath(newdata))
+        newdata = None
     columns = None if data is None else columns_of(data, referenced_names(options))
-    raw = _spiral.run(command, options, columns)
+    new_columns = None if newdata is None else columns_of(newdata)
+    raw = _spiral.run(command, options, columns, new_columns)
     for message in raw["warnings"]:
         _warnings.warn(message, SpiralWarning, stacklevel=4)
     return raw
 
 
-def _run(command: str, data: Optional[Data], options: Dict[str, Any], kind=Result, **extra: Any) -> Result:
-    return kind(_raw(command, data, options), **extra)
+def _run(command: str, data: Optional[Data], options: Dict[str, Any], kind=Result, newdata: Optional[Data] = None,
+         **extra: Any) -> Result:
+    return kind(_raw(command, data, options, newdata), **extra)
 
 
 def _spec(spec: Union[PathLike, str, Dict[str, Any]]) -> Dict[str, Any]:
@@ -110,6 +115,8 @@ def lmm(formula: str, data: Data, **opts: Any) -> Union[LmmResult, Result]:
     AnalysisError
         The model could not be fitted.
     """
+    opts = dict(opts)
+    newdata = opts.pop("newdata", None)
     options = dict(opts, formula=formula)
     if opts.get("compare") is not None:
         return _run("lmm", data, options)
@@ -117,7 +124,7 @@ def lmm(formula: str, data: Data, **opts: Any) -> Union[LmmResult, Result]:
     def rerun(**changes: Any) -> Result:
         return lmm(formula, data, **dict(opts, **changes))
 
-    return _run("lmm", data, options, LmmResult, rerun=rerun, level=float(opts.get("level", 95)))
+    return _run("lmm", data, options, LmmResult, newdata=newdata, rerun=rerun, level=float(opts.get("level", 95)))
 
 
 def meta(data: Data, **opts: Any) -> MetaResult:

@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional
 import pandas as pd
 
 from ._convert import frame_of, with_frames
+from ._spiral import InputError
 
 
 class Summary:
@@ -115,7 +116,25 @@ class Result(dict):
         raise NotImplementedError(f"{what}: not available for a {type(self).__name__}: {why}")
 
 
-class LmmResult(Result):
+class _Likelihood:
+    """``llf``, ``aic`` and ``bic``: the fit's log-likelihood and information criteria, as the
+    command's JSON gives them."""
+
+    @property
+    def llf(self) -> float:
+        """The log-likelihood (REML or ML, as the fit)."""
+        return float(self["logLik"])  # type: ignore[index]
+
+    @property
+    def aic(self) -> float:
+        return float(self["AIC"])  # type: ignore[index]
+
+    @property
+    def bic(self) -> float:
+        return float(self["BIC"])  # type: ignore[index]
+
+
+class LmmResult(_Likelihood, Result):
     """``spiral.lmm()``: a linear mixed model with lme4/lmerTest numbers, in the manner of
     statsmodels' ``MixedLMResults``."""
 
@@ -137,19 +156,6 @@ class LmmResult(Result):
     def df_resid(self) -> pd.Series:
         """The degrees of freedom of each fixed effect's t test (Satterthwaite by default)."""
         return self._column("df")
-
-    @property
-    def llf(self) -> float:
-        """The log-likelihood (REML or ML, as the fit)."""
-        return float(self["logLik"])
-
-    @property
-    def aic(self) -> float:
-        return float(self["AIC"])
-
-    @property
-    def bic(self) -> float:
-        return float(self["BIC"])
 
     @property
     def nobs(self) -> int:
@@ -187,20 +193,43 @@ class LmmResult(Result):
             out[group] = wide
         return out
 
-    @property
-    def fittedvalues(self):
-        self._unavailable("fittedvalues", "the lmm engine does not return fitted values yet")
+    def _model_rows(self) -> pd.DataFrame:
+        """The model's rows with .fitted, .resid and .fixed (refits once with augment=True)."""
+        rows = self.tables.get("augment")
+        if rows is None:
+            if self._rerun is None:
+                self._unavailable("fitted values", "fit with augment=True")
+            rows = self._rerun(augment=True).tables["augment"]
+            self.tables["augment"] = rows
+        return rows
 
     @property
-    def resid(self):
-        self._unavailable("resid", "the lmm engine does not return residuals yet")
+    def fittedvalues(self) -> pd.Series:
+        """The fitted values with the conditional modes (lme4's ``fitted()``), one per model row."""
+        return self._model_rows()[".fitted"].astype(float).rename("fittedvalues")
 
-    def predict(self, exog: Any = None):
-        """Not available yet: the lmm engine does not predict."""
-        self._unavailable("predict", "the lmm engine does not predict yet")
+    @property
+    def resid(self) -> pd.Series:
+        """The response minus the fitted values (lme4's ``residuals()``)."""
+        return self._model_rows()[".resid"].astype(float).rename("resid")
+
+    def predict(self, exog: Any = None, re_form: str = "NA") -> pd.Series:
+        """Predictions: as statsmodels' ``MixedLMResults.predict``, the fixed part alone by
+        default (``re_form="NA"``, lme4's ``re.form = NA``); ``re_form="full"`` adds the
+        conditional modes (a level the fit never saw gets the population prediction, with a
+        warning). ``exog`` is a DataFrame or SOURCE of new rows with the model's columns;
+        None predicts the model's own rows."""
+        if re_form not in ("NA", "full"):
+            raise InputError(f"re_form: expected 'NA' or 'full', got {re_form!r}")
+        if exog is None:
+            return self._model_rows()[".fixed" if re_form == "NA" else ".fitted"].astype(float).rename("predicted")
+        if self._rerun is None:
+            self._unavailable("predict", "this result cannot be refitted")
+        predicted = self._rerun(newdata=exog, predict=True, re_form=re_form).tables["predict"]
+        return predicted[".fitted"].astype(float).rename("predicted")
 
 
-class MetaResult(Result):
+class MetaResult(_Likelihood, Result):
     """``spiral.meta()``: a random-effects meta-analysis with metafor's numbers."""
 
     table_key = "coefficients"
@@ -225,8 +254,37 @@ class MetaResult(Result):
         """k, less the number of coefficients under REML (metafor's nobs.rma)."""
         return int(self["k"]) - (len(self["coefficients"]) if self["method"] == "REML" else 0)
 
+    def _per_study(self, column: str) -> pd.Series:
+        studies = self["studies"]
+        return pd.Series(studies[column].to_numpy(dtype=float), index=list(studies["slab"]), name=column)
 
-class PanelResult(Result):
+    @property
+    def fittedvalues(self) -> pd.Series:
+        """Each study's fitted value (metafor's ``fitted(rma)``), indexed by study label."""
+        return self._per_study("fitted")
+
+    @property
+    def resid(self) -> pd.Series:
+        """Each study's observed minus fitted effect (metafor's ``residuals(rma)``)."""
+        return self._per_study("residual")
+
+    def predict(self, exog: Any = None) -> pd.DataFrame:
+        """metafor's ``predict(rma)``: the fitted values with their confidence and prediction
+        intervals (columns pred, se, ci_lb, ci_ub, pi_lb, pi_ub; no PI for a fixed-effect
+        model), one row for a model without moderators, else one per study. Predictions for
+        new moderator values (``exog``) are not available."""
+        if exog is not None:
+            self._unavailable("predict(exog)", "predictions for new moderator values are not available yet")
+        studies = self["studies"]
+        columns = {"pred": "fitted", "se": "fitted_se", "ci_lb": "fitted_conf_low", "ci_ub": "fitted_conf_high"}
+        if self["method"] != "FE":
+            columns.update({"pi_lb": "pi_low", "pi_ub": "pi_high"})
+        table = pd.DataFrame({name: studies[key].to_numpy(dtype=float) for name, key in columns.items()},
+                             index=list(studies["slab"]))
+        return table.iloc[:1].reset_index(drop=True) if len(self["coefficients"]) == 1 else table
+
+
+class PanelResult(_Likelihood, Result):
     """``spiral.panel()``: an RI-CLPM / CLPM with lavaan's numbers; ``params`` are the lagged
     effects named ``from->to``."""
 
@@ -235,18 +293,6 @@ class PanelResult(Result):
     def _names(self) -> List[str]:
         table = self._table()
         return [f"{a}->{b}" for a, b in zip(table["from"], table["to"])]
-
-    @property
-    def llf(self) -> float:
-        return float(self["logLik"])
-
-    @property
-    def aic(self) -> float:
-        return float(self["AIC"])
-
-    @property
-    def bic(self) -> float:
-        return float(self["BIC"])
 
 
 class IpdResult(Result):

@@ -1,5 +1,7 @@
 // The Python face of spiral::api (specification section 8): converts Python options and
 // columns to the library's JSON and Table, and the results back. No statistics here.
+#include <optional>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -105,15 +107,14 @@ py::list from_table(const spiral::Table& table) {
   return columns;
 }
 
-py::dict run(const std::string& command, const py::dict& options, const py::object& columns) {
+py::dict run(const std::string& command, const py::dict& options, const py::object& columns,
+             const py::object& new_columns) {
   const Json json_options = to_json(options);
-  spiral::api::Result result;
-  if (columns.is_none()) {
-    result = spiral::api::run(command, json_options);
-  } else {
-    const spiral::Table table = to_table(columns.cast<py::list>());
-    result = spiral::api::run(command, json_options, &table);
-  }
+  std::optional<spiral::Table> table, new_table;
+  if (!columns.is_none()) table = to_table(columns.cast<py::list>());
+  if (!new_columns.is_none()) new_table = to_table(new_columns.cast<py::list>());
+  const spiral::api::Result result =
+      spiral::api::run(command, json_options, table ? &*table : nullptr, new_table ? &*new_table : nullptr);
   py::dict out;
   out["json"] = to_python(result.json);
   out["text"] = result.text;
@@ -133,7 +134,8 @@ py::dict run(const std::string& command, const py::dict& options, const py::obje
 
 PYBIND11_MODULE(_spiral, m) {
   m.doc() = "spiral's C++ library (use the functions of the `spiral` package)";
-  m.def("run", &run, py::arg("command"), py::arg("options"), py::arg("columns") = py::none());
+  m.def("run", &run, py::arg("command"), py::arg("options"), py::arg("columns") = py::none(),
+        py::arg("new_columns") = py::none());
   m.def("commands", &spiral::api::commands);
   // The CLI's errors: bad input (exit 2) raises InputError, a failed analysis (exit 1)
   // AnalysisError; both are ValueErrors (spiral/__init__.py exports them).

@@ -56,13 +56,22 @@ def test_random_effects_per_grouping_factor_as_lme4_ranef():
         np.testing.assert_allclose(re["Subject"][term].to_numpy(), r["estimate"][j], atol=1e-3)
 
 
-def test_generics_without_an_answer_raise():
-    fit = spiral.lmm("Reaction ~ Days + (1 | Subject)", data("sleepstudy.csv"))
-    for attribute in ("fittedvalues", "resid"):
-        with pytest.raises(NotImplementedError, match="not available"):
-            getattr(fit, attribute)
-    with pytest.raises(NotImplementedError, match="predict"):
-        fit.predict(data("sleepstudy.csv"))
+def test_lmm_fitted_values_residuals_and_predictions_as_lme4():
+    # lme4's fitted(), residuals(), predict(re.form = NA / NULL, allow.new.levels = TRUE)
+    # (sleepstudy_predict.json, tests/reference/rpkg.R)
+    r = ref("sleepstudy_predict.json")
+    fit = spiral.lmm("Reaction ~ Days + (Days | Subject)", data("sleepstudy.csv"))
+    np.testing.assert_allclose(fit.fittedvalues.to_numpy(), r["fitted"], rtol=1e-6)
+    # residuals on the response's scale (they are differences of numbers near 300)
+    np.testing.assert_allclose(fit.resid.to_numpy(), r["residuals"], atol=1e-6 * np.abs(r["fitted"]).max())
+    np.testing.assert_allclose(fit.predict().to_numpy(), r["predict_fixed"], rtol=1e-6)
+    new_rows = pd.DataFrame(r["newdata"])
+    np.testing.assert_allclose(fit.predict(new_rows).to_numpy(), r["predict_new_population"], rtol=1e-6)
+    with pytest.warns(spiral.SpiralWarning):
+        full = fit.predict(new_rows, re_form="full")
+    np.testing.assert_allclose(full.to_numpy(), r["predict_new_full"], rtol=1e-6)
+    with pytest.raises(spiral.InputError, match="re_form"):
+        fit.predict(new_rows, re_form="NULL")
 
 
 def test_meta_result_with_knapp_hartung_intervals():
@@ -76,6 +85,25 @@ def test_meta_result_with_knapp_hartung_intervals():
     np.testing.assert_allclose(res.conf_int()[1].to_numpy(), r["ci_ub"], rtol=1e-5)
     np.testing.assert_allclose(res.conf_int_tau2().to_numpy(dtype=float), r["tau2"], rtol=1e-4)
     assert res.nobs == r["nobs"]
+
+
+def test_meta_fitted_values_residuals_predictions_and_likelihood():
+    # metafor's fitted(), residuals(), predict(), logLik(), AIC(), BIC() (bcg.json, tests/reference/rpkg.R)
+    d = data("bcg.csv")
+    fits = {"knha": spiral.meta(d, yi="yi", vi="vi", mods="ablat", test="knha"), "plain": spiral.meta(d, yi="yi", vi="vi")}
+    for name, res in fits.items():
+        r = ref("bcg.json")[name]
+        np.testing.assert_allclose(res.fittedvalues.to_numpy(), r["fitted"], rtol=1e-5)
+        np.testing.assert_allclose(res.resid.to_numpy(), r["residuals"], rtol=1e-5, atol=1e-8)
+        predicted = res.predict()
+        for column, key in {"pred": "pred", "se": "se", "ci_lb": "ci.lb", "ci_ub": "ci.ub", "pi_lb": "pi.lb",
+                            "pi_ub": "pi.ub"}.items():
+            np.testing.assert_allclose(predicted[column].to_numpy(), np.atleast_1d(r["predict"][key]), rtol=1e-5)
+        assert res.llf == pytest.approx(r["logLik"], rel=1e-6)
+        assert res.aic == pytest.approx(r["AIC"], rel=1e-6)
+        assert res.bic == pytest.approx(r["BIC"], rel=1e-6)
+    with pytest.raises(NotImplementedError, match="new moderator values"):
+        fits["knha"].predict(pd.DataFrame({"ablat": [30.0]}))
 
 
 def test_errors_are_input_and_analysis_errors():

@@ -46,12 +46,12 @@ vcov_of <- function(object) attr(object, "matrices")$vcov
 #'
 #' The methods a `merMod` fitted by `lme4::lmer()` (with lmerTest) answers, with the same
 #' numbers. `confint()` gives the intervals the summary prints (Wald with Satterthwaite's
-#' t); `anova()` of two fits is the likelihood-ratio test of `anova(m0, m1)` (ML refits);
+#' t); `anova()` of one fit gives lmerTest's type III F tests with Satterthwaite's df, of
+#' several fits the likelihood-ratio tests of `anova(m0, m1, ...)` (ML refits);
 #' `update()` refits with a changed formula or options; `ranef()` returns lme4's list of data
-#' frames, one per grouping factor, with the conditional SDs as attribute `"condsd"`.
-#'
-#' `fitted()`, `residuals()`, `predict()` and `anova()` of one fit stop with an error: the
-#' lmm engine does not return fitted values or F tests yet.
+#' frames, one per grouping factor, with the conditional SDs as attribute `"condsd"`;
+#' `fitted()` and `residuals()` are lme4's (conditional modes included), `predict()` lme4's
+#' with `re.form = NULL` or `NA`, on the model's rows or on `newdata`.
 #'
 #' @param object,x,fitted a `spiral_lmm` result of [lmm()].
 #' @param parm the terms (names or indices); all by default.
@@ -71,6 +71,9 @@ vcov_of <- function(object) attr(object, "matrices")$vcov
 #' ranef(fit)$Subject[1:3, ]
 #' fit0 <- update(fit, . ~ . - age)
 #' anova(fit0, fit)
+#' anova(fit)
+#' head(fitted(fit))
+#' predict(fit, newdata = nlme::Orthodont[1:3, ], re.form = NA)
 #' @name lmm-methods
 NULL
 
@@ -159,15 +162,24 @@ update.spiral_lmm <- function(object, formula., ...) {
 #' @export
 anova.spiral_lmm <- function(object, ...) {
   others <- Filter(function(o) inherits(o, "spiral_lmm"), list(...))
-  if (length(others) == 0L) {
-    no_answer("anova", object, "type III F tests of one fit are not available yet; compare two fits with anova(fit0, fit1)")
-  }
-  if (length(others) > 1L) no_answer("anova", object, "compare two fits at a time")
-  other <- others[[1]]
   args <- attr(object, "call_args")
-  if (!identical(args$data, attr(other, "call_args")$data)) stop("anova(): the two fits have different data", call. = FALSE)
-  options <- utils::modifyList(args$options, list(formula = formula.spiral_lmm(object), compare = formula.spiral_lmm(other)))
+  if (length(others) == 0L) return(type3_table(update.spiral_lmm(object, anova = TRUE)$anova))
+  for (other in others) {
+    if (!identical(args$data, attr(other, "call_args")$data)) stop("anova(): the fits have different data", call. = FALSE)
+  }
+  compare <- lapply(others, formula.spiral_lmm)
+  options <- args$options
+  options$formula <- formula.spiral_lmm(object)
+  options$compare <- if (length(compare) == 1L) compare[[1]] else compare
   do.call(lmm, c(list(data = args$data), options))
+}
+
+# lmerTest's anova() table of type III F tests with Satterthwaite's df (the engine's records).
+type3_table <- function(records) {
+  out <- data.frame(NumDF = records$num_df, DenDF = records$den_df, `F value` = records$F,
+                    `Pr(>F)` = records$p_value, row.names = records$term, check.names = FALSE)
+  structure(out, heading = "Type III Analysis of Variance Table with Satterthwaite's method",
+            class = c("anova", "data.frame"))
 }
 
 #' @rdname lmm-methods
@@ -205,17 +217,37 @@ VarCorr.spiral_lmm <- function(x, sigma = 1, ...) {
   structure(c(stats::setNames(groups, x$random$group), list(Residual = x$sigma)), class = "list")
 }
 
-#' @rdname lmm-methods
-#' @export
-fitted.spiral_lmm <- function(object, ...) no_answer("fitted", object, "the lmm engine does not return fitted values yet")
+# The model's rows with .fitted, .resid and .fixed (the engine's augment table; refits once).
+model_rows <- function(object) {
+  rows <- attr(object, "tables")$augment
+  if (is.null(rows)) rows <- attr(update.spiral_lmm(object, augment = TRUE), "tables")$augment
+  rows
+}
 
 #' @rdname lmm-methods
 #' @export
-residuals.spiral_lmm <- function(object, ...) no_answer("residuals", object, "the lmm engine does not return residuals yet")
+fitted.spiral_lmm <- function(object, ...) model_rows(object)$.fitted
 
 #' @rdname lmm-methods
 #' @export
-predict.spiral_lmm <- function(object, ...) no_answer("predict", object, "the lmm engine does not predict yet")
+residuals.spiral_lmm <- function(object, ...) model_rows(object)$.resid
+
+#' @rdname lmm-methods
+#' @param newdata a data frame or SOURCE string of new rows; NULL: the model's own rows.
+#' @param re.form NULL (every random term: conditional modes; a level the fit never saw gets
+#'   the population prediction, with a warning, as `allow.new.levels = TRUE`) or NA (the fixed
+#'   effects alone).
+#' @export
+predict.spiral_lmm <- function(object, newdata = NULL, re.form = NULL, ...) {
+  population <- identical(re.form, NA)
+  if (!is.null(re.form) && !population) stop_arg("re.form", "expected NULL or NA, got ", what_is(re.form))
+  if (is.null(newdata)) {
+    rows <- model_rows(object)
+    return(if (population) rows$.fixed else rows$.fitted)
+  }
+  refit <- update.spiral_lmm(object, newdata = newdata, predict = TRUE, re_form = if (population) "NA" else "full")
+  attr(refit, "tables")$predict$.fitted
+}
 
 # The lower bounds of theta in lme4's order: 0 for a diagonal element of a relative
 # covariance factor, -Inf below the diagonal (lme4's getME(fit, "lower")).
@@ -241,7 +273,10 @@ getME.spiral_lmm <- function(object, name, ...) {
 
 #' metafor's generics for a meta-analysis
 #'
-#' `coef()`, `vcov()` and `nobs()` (k, less the coefficients under REML) as for `metafor::rma.uni()`. `confint()` gives the
+#' `coef()`, `vcov()` and `nobs()` (k, less the coefficients under REML) as for `metafor::rma.uni()`;
+#' `fitted()`, `residuals()` and `predict()` (fitted values with their confidence and prediction
+#' intervals, one row per study, or one row without moderators), and `logLik()` (with
+#' `AIC()` and `BIC()` from it, as `metafor::fitstats()`). `confint()` gives the
 #' intervals of the coefficients the summary prints (Knapp-Hartung with `test = "knha"`)
 #' as `$fixed`, and the Q-profile interval of tau^2 (and of tau) as `$random`, as
 #' `confint(rma_fit, fixed = TRUE)` does.
@@ -301,17 +336,41 @@ print.spiral_confint <- function(x, ...) {
   invisible(x)
 }
 
-#' @rdname meta-methods
-#' @export
-fitted.spiral_meta <- function(object, ...) no_answer("fitted", object, "the meta engine does not return fitted values yet")
+per_study <- function(object, column) stats::setNames(object$studies[[column]], object$studies$slab)
 
 #' @rdname meta-methods
 #' @export
-residuals.spiral_meta <- function(object, ...) no_answer("residuals", object, "the meta engine does not return residuals yet")
+fitted.spiral_meta <- function(object, ...) per_study(object, "fitted")
 
 #' @rdname meta-methods
 #' @export
-logLik.spiral_meta <- function(object, ...) no_answer("logLik", object, "the meta engine does not return the log-likelihood yet")
+residuals.spiral_meta <- function(object, ...) per_study(object, "residual")
+
+#' @rdname meta-methods
+#' @param newmods new moderator values: not available (an error).
+#' @export
+predict.spiral_meta <- function(object, newmods = NULL, ...) {
+  if (!is.null(newmods)) no_answer("predict", object, "predictions for new moderator values are not available yet")
+  s <- object$studies
+  out <- data.frame(pred = s$fitted, se = s$fitted_se, ci.lb = s$fitted_conf_low, ci.ub = s$fitted_conf_high,
+                    row.names = s$slab)
+  if (!identical(object$method, "FE")) {
+    out$pi.lb <- s$pi_low
+    out$pi.ub <- s$pi_high
+  }
+  if (nrow(object$coefficients) > 1L) return(out)
+  out <- out[1L, , drop = FALSE]   # without moderators every study's fitted value is the pooled one
+  rownames(out) <- NULL
+  out
+}
+
+#' @rdname meta-methods
+#' @export
+logLik.spiral_meta <- function(object, ...) {
+  # metafor's logLik.rma: df = the coefficients, and tau^2 unless the model is fixed-effect
+  parms <- nrow(object$coefficients) + if (identical(object$method, "FE")) 0L else 1L
+  structure(object$logLik, df = parms, nobs = nobs.spiral_meta(object), class = "logLik")
+}
 
 # ---------------------------------------------------------------------------- panel
 

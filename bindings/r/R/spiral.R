@@ -10,8 +10,12 @@ NULL
 # Options as the library reads them: formulas as text, factors as text, NULLs dropped.
 clean_options <- function(options) {
   options <- Filter(Negate(is.null), options)
-  for (name in intersect(names(options), c("formula", "compare", "mods"))) {
+  for (name in intersect(names(options), c("formula", "mods"))) {
     options[[name]] <- formula_text(options[[name]], name)
+  }
+  if (!is.null(options$compare)) {  # one formula, or a list of them (anova of several fits)
+    compare <- options$compare
+    options$compare <- if (is.list(compare)) lapply(compare, formula_text, "compare") else formula_text(compare, "compare")
   }
   lapply(options, function(o) if (is.factor(o)) as.character(o) else o)
 }
@@ -19,7 +23,13 @@ clean_options <- function(options) {
 # Runs `command`; the result keeps its arguments (attribute "call_args": data and options)
 # for update(), anova() and intervals at the fit's level.
 spiral_call <- function(command, data, options, class) {
-  call_args <- list(data = data, options = options)
+  # what predict() and fitted() ask for is not part of the fit update() repeats
+  call_args <- list(data = data, options = options[setdiff(names(options), c("newdata", "predict", "re_form", "augment"))])
+  newdata <- NULL
+  if (is.data.frame(options$newdata)) {
+    newdata <- as_spiral_data(options$newdata, character(), "newdata")
+    options$newdata <- NULL
+  }
   options <- clean_options(options)
   if (is.character(data) && length(data) == 1L) {
     options$data <- data
@@ -27,7 +37,7 @@ spiral_call <- function(command, data, options, class) {
   } else if (!is.null(data)) {
     data <- as_spiral_data(data, referenced_names(options))
   }
-  raw <- .Call(spiral_run, command, options, data)
+  raw <- .Call(spiral_run, command, options, data, newdata)
   for (w in raw$warnings) warning(w, call. = FALSE)
   structure(raw$json, class = c(class, "spiral_result"), text = raw$text,
             tables = raw$tables, matrices = raw$matrices, call_args = call_args)

@@ -4,6 +4,7 @@
 #include <Rcpp.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -258,19 +259,21 @@ Rcpp::List result_to_r(const spiral::api::Result& result) {
 
 }  // namespace
 
-// spiral:::spiral_run(command, options, data): data is a data.frame or NULL.
-extern "C" SEXP spiral_run(SEXP command, SEXP options, SEXP data) {
+// spiral:::spiral_run(command, options, data, newdata): data and newdata (lmm's predict) are
+// data.frames or NULL.
+extern "C" SEXP spiral_run(SEXP command, SEXP options, SEXP data, SEXP newdata) {
   BEGIN_RCPP
   const std::string name = Rcpp::as<std::string>(command);
   const Json json_options = to_json(options);
-  if (Rf_isNull(data)) return result_to_r(spiral::api::run(name, json_options));
-  const spiral::Table table = to_table(data);
-  return result_to_r(spiral::api::run(name, json_options, &table));
+  std::optional<spiral::Table> table, new_table;
+  if (!Rf_isNull(data)) table = to_table(data);
+  if (!Rf_isNull(newdata)) new_table = to_table(newdata);
+  return result_to_r(spiral::api::run(name, json_options, table ? &*table : nullptr, new_table ? &*new_table : nullptr));
   END_RCPP
 }
 
 extern "C" void R_init_spiral(DllInfo* dll) {
-  static const R_CallMethodDef methods[] = {{"spiral_run", reinterpret_cast<DL_FUNC>(&spiral_run), 3},
+  static const R_CallMethodDef methods[] = {{"spiral_run", reinterpret_cast<DL_FUNC>(&spiral_run), 4},
                                             {nullptr, nullptr, 0}};
   R_registerRoutines(dll, nullptr, methods, nullptr, nullptr);
   R_useDynamicSymbols(dll, FALSE);

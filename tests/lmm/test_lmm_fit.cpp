@@ -9,6 +9,7 @@
 
 #include "spiral/lmm.hpp"
 #include "test_support.hpp"
+#include "tolerances.hpp"
 
 namespace spiral {
 namespace {
@@ -17,8 +18,9 @@ using test::near_relative;
 using test::reference_json;
 using test::test_path;
 
-// Tolerances (docs/tolerances.md): criterion 1e-6 relative, estimates 1e-4, SEs 1e-3, df 1e-2.
-constexpr double kCriterionTol = 1e-6, kEstimateTol = 1e-4, kSeTol = 1e-3, kDfTol = 1e-2;
+// Tolerances: docs/tolerances.md, tests/support/tolerances.hpp.
+using test::tolerance::kLmmCriterion, test::tolerance::kLmmEstimate, test::tolerance::kLmmStandardError,
+    test::tolerance::kLmmDf, test::tolerance::kLmmVarianceComponent;
 
 Table read_lmm_data(const std::string& name) { return read_table(test_path("data/lmm/" + name)); }
 
@@ -41,26 +43,26 @@ LmmResult fit(const std::string& data, const std::string& formula, bool reml = t
 void expect_fixed_part_matches(const LmmResult& r, const nlohmann::json& ref) {
   EXPECT_EQ(r.method, ref["method"].get<std::string>());
   EXPECT_EQ(r.n_obs, ref["n_obs"].get<long>());
-  EXPECT_TRUE(near_relative(r.criterion, ref["criterion"], kCriterionTol));
-  EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], kCriterionTol));
-  EXPECT_TRUE(near_relative(r.AIC, ref["AIC"], kCriterionTol));
-  EXPECT_TRUE(near_relative(r.BIC, ref["BIC"], kCriterionTol));
+  EXPECT_TRUE(near_relative(r.criterion, ref["criterion"], kLmmCriterion));
+  EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], kLmmCriterion));
+  EXPECT_TRUE(near_relative(r.AIC, ref["AIC"], kLmmCriterion));
+  EXPECT_TRUE(near_relative(r.BIC, ref["BIC"], kLmmCriterion));
   EXPECT_EQ(r.df_model, ref["df_model"].get<long>());
-  EXPECT_TRUE(near_relative(r.sigma, ref["sigma"], kEstimateTol));
+  EXPECT_TRUE(near_relative(r.sigma, ref["sigma"], kLmmEstimate));
   ASSERT_EQ(r.fixed.size(), ref["fixed"].size());
   for (std::size_t i = 0; i < r.fixed.size(); ++i) {
     const auto& f = r.fixed[i];
     const auto& e = ref["fixed"][i];
     SCOPED_TRACE(f.term);
     EXPECT_EQ(f.term, e["term"].get<std::string>());
-    EXPECT_TRUE(near_estimate(f.estimate, e["estimate"], e["std_error"], kEstimateTol));
-    EXPECT_TRUE(near_relative(f.std_error, e["std_error"], kSeTol));
+    EXPECT_TRUE(near_estimate(f.estimate, e["estimate"], e["std_error"], kLmmEstimate));
+    EXPECT_TRUE(near_relative(f.std_error, e["std_error"], kLmmStandardError));
     if (e["df"].is_null()) EXPECT_TRUE(std::isnan(f.df));
-    else EXPECT_TRUE(near_relative(f.df, e["df"], kDfTol));
-    EXPECT_TRUE(near_estimate(f.statistic, e["statistic"], 1, kSeTol));
+    else EXPECT_TRUE(near_relative(f.df, e["df"], kLmmDf));
+    EXPECT_TRUE(near_estimate(f.statistic, e["statistic"], 1, kLmmStandardError));
     EXPECT_TRUE(near_estimate(f.p_value, e["p_value"], 1e-8, 2e-2));
-    EXPECT_TRUE(near_estimate(f.conf_low, e["conf_low"], e["std_error"], kSeTol));
-    EXPECT_TRUE(near_estimate(f.conf_high, e["conf_high"], e["std_error"], kSeTol));
+    EXPECT_TRUE(near_estimate(f.conf_low, e["conf_low"], e["std_error"], kLmmStandardError));
+    EXPECT_TRUE(near_estimate(f.conf_high, e["conf_high"], e["std_error"], kLmmStandardError));
   }
 }
 
@@ -69,7 +71,7 @@ void expect_matches(const LmmResult& r, const nlohmann::json& ref) {
   EXPECT_EQ(r.singular, ref["singular"].get<bool>());
   ASSERT_EQ(r.theta.size(), ref["theta"].size());
   for (std::size_t i = 0; i < r.theta.size(); ++i)
-    EXPECT_TRUE(near_estimate(r.theta[i], ref["theta"][i], 1e-2, kEstimateTol)) << "theta " << i;
+    EXPECT_TRUE(near_estimate(r.theta[i], ref["theta"][i], 1e-2, kLmmVarianceComponent)) << "theta " << i;
   ASSERT_EQ(r.groups.size(), ref["groups"].size());
   for (std::size_t g = 0; g < r.groups.size(); ++g) {
     EXPECT_EQ(r.groups[g].name, ref["groups"][g]["name"].get<std::string>());
@@ -82,7 +84,7 @@ void expect_matches(const LmmResult& r, const nlohmann::json& ref) {
     EXPECT_EQ(b.group, e["group"].get<std::string>());
     EXPECT_EQ(b.terms, e["terms"].get<std::vector<std::string>>());
     for (std::size_t i = 0; i < b.sd.size(); ++i) {
-      EXPECT_TRUE(near_estimate(b.sd[i], e["sd"][i], 1e-2 * r.sigma, kEstimateTol)) << b.group << " sd " << i;
+      EXPECT_TRUE(near_estimate(b.sd[i], e["sd"][i], 1e-2 * r.sigma, kLmmVarianceComponent)) << b.group << " sd " << i;
       for (std::size_t k = 0; k < b.sd.size(); ++k)
         EXPECT_NEAR(b.cor[i][k], e["cor"][i][k].get<double>(), 1e-3) << b.group << " cor " << i << "," << k;
     }
@@ -186,8 +188,8 @@ LmmResult expect_ranef_matches(const std::string& data, const std::string& formu
     EXPECT_EQ(r.ranef[i].group, ref[i]["group"].get<std::string>());
     EXPECT_EQ(r.ranef[i].level, ref[i]["level"].get<std::string>());
     EXPECT_EQ(r.ranef[i].term, ref[i]["term"].get<std::string>());
-    EXPECT_TRUE(near_estimate(r.ranef[i].estimate, ref[i]["estimate"], ref[i]["std_error"], kEstimateTol)) << i;
-    EXPECT_TRUE(near_relative(r.ranef[i].std_error, ref[i]["std_error"], kSeTol)) << i;
+    EXPECT_TRUE(near_estimate(r.ranef[i].estimate, ref[i]["estimate"], ref[i]["std_error"], kLmmEstimate)) << i;
+    EXPECT_TRUE(near_relative(r.ranef[i].std_error, ref[i]["std_error"], kLmmStandardError)) << i;
   }
   return r;
 }
@@ -268,8 +270,8 @@ TEST(LmmFit, ConditionalModesWhenPatientsAreNotInTherapistOrder) {
     if (ref[i]["group"] != "patient") continue;
     ++patients;
     EXPECT_EQ(r.ranef[i].level, ref[i]["level"].get<std::string>());
-    EXPECT_TRUE(near_estimate(r.ranef[i].estimate, ref[i]["estimate"], ref[i]["std_error"], kEstimateTol)) << i;
-    EXPECT_TRUE(near_relative(r.ranef[i].std_error, ref[i]["std_error"], kSeTol)) << i;
+    EXPECT_TRUE(near_estimate(r.ranef[i].estimate, ref[i]["estimate"], ref[i]["std_error"], kLmmEstimate)) << i;
+    EXPECT_TRUE(near_relative(r.ranef[i].std_error, ref[i]["std_error"], kLmmStandardError)) << i;
   }
   EXPECT_EQ(patients, 80u);  // 40 patients x (intercept, session)
 }
@@ -283,10 +285,10 @@ TEST(LmmFit, LikelihoodRatioTestAsAnova) {
   EXPECT_EQ(c.models[0].formula, "Reaction ~ Days + (1 | Subject)");  // ordered by npar
   for (std::size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(c.models[i].df_model, ref["df_model"][i].get<long>());
-    EXPECT_TRUE(near_relative(c.models[i].logLik, ref["logLik"][i], kCriterionTol));
-    EXPECT_TRUE(near_relative(c.models[i].AIC, ref["AIC"][i], kCriterionTol));
-    EXPECT_TRUE(near_relative(c.models[i].BIC, ref["BIC"][i], kCriterionTol));
-    EXPECT_TRUE(near_relative(c.models[i].deviance, ref["deviance"][i], kCriterionTol));
+    EXPECT_TRUE(near_relative(c.models[i].logLik, ref["logLik"][i], kLmmCriterion));
+    EXPECT_TRUE(near_relative(c.models[i].AIC, ref["AIC"][i], kLmmCriterion));
+    EXPECT_TRUE(near_relative(c.models[i].BIC, ref["BIC"][i], kLmmCriterion));
+    EXPECT_TRUE(near_relative(c.models[i].deviance, ref["deviance"][i], kLmmCriterion));
   }
   ASSERT_EQ(c.tests.size(), 1u);
   EXPECT_TRUE(near_relative(c.tests[0].chisq, ref["chisq"], 1e-5));
@@ -330,12 +332,12 @@ void expect_matches_nlme(const LmmResult& r, const nlohmann::json& ref) {
   if (ref.contains("sd_intercept")) {
     EXPECT_TRUE(near_relative(r.random[0].sd[0], ref["sd_intercept"], 1e-3));
   }
-  EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], kCriterionTol));
+  EXPECT_TRUE(near_relative(r.logLik, ref["logLik"], kLmmCriterion));
   for (std::size_t i = 0; i < r.fixed.size(); ++i) {
     EXPECT_EQ(r.fixed[i].term, ref["terms"][i].get<std::string>());
-    EXPECT_TRUE(near_estimate(r.fixed[i].estimate, ref["estimate"][i], ref["std_error"][i], kEstimateTol));
+    EXPECT_TRUE(near_estimate(r.fixed[i].estimate, ref["estimate"][i], ref["std_error"][i], kLmmEstimate));
     const double se = ref["std_error"][i].get<double>() * ref["se_scale"].get<double>();
-    EXPECT_TRUE(near_relative(r.fixed[i].std_error, se, kSeTol));
+    EXPECT_TRUE(near_relative(r.fixed[i].std_error, se, kLmmStandardError));
   }
 }
 

@@ -442,9 +442,22 @@ Eigen::VectorXd prior_weights(const Table& table, const std::string& name, const
   return w;
 }
 
+// --factor and --ref must name columns of the data (a typo would leave a coded column numeric).
+void check_coding_columns(const Table& table, const FrameOptions& options) {
+  const auto absent = [&](std::string option, const std::string& name) {  // appended: GCC 12's false -Wrestrict
+    option += ": " + table.source() + " has no column '" + name + "'";
+    return InputError(option);
+  };
+  for (const auto& name : options.factors)
+    if (!table.has(name)) throw absent(std::string("--factor ") + name, name);
+  for (const auto& [name, level] : options.reference_levels)
+    if (!table.has(name)) throw absent(std::string("--ref ") + name + "=" + level, name);
+}
+
 }  // namespace
 
 ModelFrame build_model_frame(const Formula& formula, const Table& table, const FrameOptions& options) {
+  check_coding_columns(table, options);
   const std::vector<std::string> names = used_columns(formula, options);
   std::vector<const Column*> columns;
   const std::string response_column = formula.expressions.count(formula.response) ? "" : formula.expression_of(formula.response).name;

@@ -387,6 +387,7 @@ AnovaTerm test_contrast(const std::string& term, const Eigen::MatrixXd& L, const
 std::vector<AnovaTerm> type3_anova(const FittedModel& fit, const LmmOptions& options) {
   if (options.formula.empty()) throw InputError("--anova: the model has no formula");
   const Formula formula = parse_formula(options.formula, true);
+  if (formula.fixed.terms.empty()) return {};  // an intercept alone or none: lmerTest's table is empty
   const std::vector<Eigen::MatrixXd> contrasts = type3_contrasts(formula, fit.frame, fit.kept);
   const Eigen::Index p = fit.model.n_fixed();
   Warnings ignored;  // the fit has warned about the Hessian already

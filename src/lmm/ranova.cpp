@@ -74,15 +74,20 @@ std::pair<double, long> linear_model_loglik(const ModelFrame& frame, bool reml) 
   const Eigen::VectorXd root_w = w.cwiseSqrt();
   const Eigen::VectorXd y = frame.offset.size() > 0 ? Eigen::VectorXd(frame.y - frame.offset) : frame.y;
   const Eigen::MatrixXd x = root_w.asDiagonal() * frame.x;
-  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
-  qr.setThreshold(1e-7);
-  const Eigen::Index p = qr.rank();
-  const Eigen::VectorXd residuals = root_w.cwiseProduct(y) - x * qr.solve(root_w.cwiseProduct(y));
+  Eigen::VectorXd residuals = root_w.cwiseProduct(y);
+  Eigen::Index p = 0;
+  double log_det_r = 0;
+  if (x.cols() > 0) {  // `y ~ 0 + (1 | g)` reduces to a model without coefficients
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(x);
+    qr.setThreshold(1e-7);
+    p = qr.rank();
+    residuals -= x * qr.solve(residuals);
+    for (Eigen::Index i = 0; i < p; ++i) log_det_r += std::log(std::fabs(qr.matrixQR()(i, i)));
+  }
   const double count = reml ? double(n - p) : double(n);
   double loglik = 0.5 * (w.array().log().sum() -
                          count * (std::log(2 * std::numbers::pi) + 1 - std::log(count) + std::log(residuals.squaredNorm())));
-  if (reml)
-    for (Eigen::Index i = 0; i < p; ++i) loglik -= std::log(std::fabs(qr.matrixQR()(i, i)));
+  if (reml) loglik -= log_det_r;
   return {loglik, long(p + 1)};
 }
 

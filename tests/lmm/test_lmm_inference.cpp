@@ -218,6 +218,31 @@ TEST(LmmInferenceCli, AnovaRanovaAndProfileKeys) {
   EXPECT_NE(text.out.find("Days in (Days | Subject)"), std::string::npos);
 }
 
+// inference_no_fixed.json (tests/reference/lmm_inference.R): lmer(Reaction ~ 0 + (1 | Subject));
+// anova() has no rows, ranova() tests the intercept against lm(Reaction ~ 0). It once crashed.
+TEST(LmmInferenceCli, ModelWithoutFixedEffectsHasEmptyAnovaAndRanovaAsLmerTest) {
+  const auto r = test::run_spiral(lmm_command("sleepstudy.csv", "Reaction ~ 0 + (1 | Subject)") +
+                                  " --anova --ranova --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto ref = test::reference_json("lmm/inference_no_fixed.json");
+  EXPECT_EQ(j["anova"].size(), ref["anova_rows"].get<std::size_t>());
+  ASSERT_EQ(j["ranova"].size(), 2u);
+  EXPECT_TRUE(test::near_relative(j["ranova"][0]["logLik"].get<double>(), ref["logLik"][0].get<double>(), kLmmCriterion));
+  EXPECT_TRUE(test::near_relative(j["ranova"][1]["logLik"].get<double>(), ref["logLik"][1].get<double>(), kLmmCriterion));
+  EXPECT_TRUE(test::near_relative(j["ranova"][1]["LRT"].get<double>(), ref["LRT"].get<double>(), kLmmCriterion));
+  EXPECT_EQ(j["ranova"][1]["df"].get<double>(), ref["df"].get<double>());
+}
+
+// --factor and --ref naming a column the data do not have: a typo, one error line.
+TEST(LmmInferenceCli, FactorOrRefOfAnAbsentColumnIsAnInputError) {
+  for (const std::string option : {" --factor Dayz", " --ref Dayz=1"}) {
+    const auto r = test::run_spiral(lmm_command("sleepstudy.csv", "Reaction ~ Days + (1 | Subject)") + option);
+    EXPECT_EQ(r.exit_code, 2) << option;
+    EXPECT_NE(r.err.find("has no column 'Dayz'"), std::string::npos) << r.err;
+  }
+}
+
 TEST(LmmInferenceCli, RepeatedCompareGivesOneTestPerPair) {
   const std::string base = lmm_command("sleepstudy.csv", "Reaction ~ 1 + (1 | Subject)") +
                            " --compare 'Reaction ~ Days + (1 | Subject)' --format json";

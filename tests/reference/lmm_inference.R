@@ -145,3 +145,10 @@ write_ref(lapply(confint_cases, function(k) {
                       fixed = as_fixed(p)),
        wald = list(fixed = as_fixed(w)))
 }), "inference_confint.json")
+
+# A model without fixed effects: lmerTest's anova() has no rows, ranova() tests the random
+# intercept against lm(Reaction ~ 0) (the case once crashed spiral).
+no_fixed <- lmer(Reaction ~ 0 + (1 | Subject), sleepstudy)
+rn <- ranova(no_fixed)
+write_ref(list(anova_rows = nrow(anova(no_fixed)), logLik = rn$logLik, LRT = rn$LRT[2], df = rn$Df[2]),
+          "inference_no_fixed.json")

@@ -38,6 +38,19 @@ no_answer <- function(generic, object, why) {
 
 named_estimates <- function(table, names) stats::setNames(table$estimate, names)
 
+# An argument of lme4's or metafor's method whose other values spiral does not compute: an
+# error rather than an answer to a different question.
+only <- function(generic, arg, value, supported) {
+  if (!identical(value, supported)) {
+    stop(generic, "(): ", arg, " = ", paste(deparse(value), collapse = " "), " is not available; only ", arg, " = ",
+         deparse(supported), call. = FALSE)
+  }
+}
+no_further_arguments <- function(generic, ...) {
+  extra <- names(list(...))
+  if (length(list(...)) > 0L) stop(generic, "(): unused argument(s) ", paste(extra, collapse = ", "), call. = FALSE)
+}
+
 vcov_of <- function(object) attr(object, "matrices")$vcov
 
 # ------------------------------------------------------------------------------ lmm
@@ -59,6 +72,9 @@ vcov_of <- function(object) attr(object, "matrices")$vcov
 #' @param method "Wald" (the summary's intervals).
 #' @param formula. changes to the formula, as in [stats::update.formula()].
 #' @param condVar whether to attach the conditional SDs (attribute `"condsd"`).
+#' @param type,scaled,allow.new.levels,ddf the lme4/lmerTest arguments; only their defaults are
+#'   available (`type = "response"` and `scaled = FALSE` for residuals, `allow.new.levels = TRUE`,
+#'   `type = 3` and `ddf = "Satterthwaite"` for `anova()`): other values are errors.
 #' @param sigma unused (an argument of nlme's generic).
 #' @param name what `getME()` returns: `"theta"` or `"lower"` (for `lme4::isSingular()`).
 #' @param ... further fits (`anova()`), options to change (`update()`), unused otherwise.
@@ -160,8 +176,11 @@ update.spiral_lmm <- function(object, formula., ...) {
 
 #' @rdname lmm-methods
 #' @export
-anova.spiral_lmm <- function(object, ...) {
+anova.spiral_lmm <- function(object, ..., type = 3, ddf = "Satterthwaite") {
+  only("anova", "type", type, 3)
+  only("anova", "ddf", ddf, "Satterthwaite")
   others <- Filter(function(o) inherits(o, "spiral_lmm"), list(...))
+  if (length(others) < length(list(...))) stop("anova(): every further argument must be a spiral lmm fit", call. = FALSE)
   args <- attr(object, "call_args")
   if (length(others) == 0L) return(type3_table(update.spiral_lmm(object, anova = TRUE)$anova))
   for (other in others) {
@@ -226,11 +245,19 @@ model_rows <- function(object) {
 
 #' @rdname lmm-methods
 #' @export
-fitted.spiral_lmm <- function(object, ...) model_rows(object)$.fitted
+fitted.spiral_lmm <- function(object, ...) {
+  no_further_arguments("fitted", ...)
+  model_rows(object)$.fitted
+}
 
 #' @rdname lmm-methods
 #' @export
-residuals.spiral_lmm <- function(object, ...) model_rows(object)$.resid
+residuals.spiral_lmm <- function(object, type = "response", scaled = FALSE, ...) {
+  only("residuals", "type", type, "response")
+  only("residuals", "scaled", scaled, FALSE)
+  no_further_arguments("residuals", ...)
+  model_rows(object)$.resid
+}
 
 #' @rdname lmm-methods
 #' @param newdata a data frame or SOURCE string of new rows; NULL: the model's own rows.
@@ -238,7 +265,9 @@ residuals.spiral_lmm <- function(object, ...) model_rows(object)$.resid
 #'   the population prediction, with a warning, as `allow.new.levels = TRUE`) or NA (the fixed
 #'   effects alone).
 #' @export
-predict.spiral_lmm <- function(object, newdata = NULL, re.form = NULL, ...) {
+predict.spiral_lmm <- function(object, newdata = NULL, re.form = NULL, allow.new.levels = TRUE, ...) {
+  only("predict", "allow.new.levels", allow.new.levels, TRUE)
+  no_further_arguments("predict", ...)
   population <- identical(re.form, NA)
   if (!is.null(re.form) && !population) stop_arg("re.form", "expected NULL or NA, got ", what_is(re.form))
   if (is.null(newdata)) {
@@ -282,6 +311,7 @@ getME.spiral_lmm <- function(object, name, ...) {
 #' `confint(rma_fit, fixed = TRUE)` does.
 #'
 #' @param object a `spiral_meta` result of [meta()].
+#' @param type metafor's residual type: only `"response"` (observed minus fitted) is available.
 #' @param parm the coefficients (names or indices); all by default.
 #' @param level the confidence level (a proportion) of the coefficients' intervals; the
 #'   tau^2 interval is the fit's (`meta(..., level = )`).
@@ -340,17 +370,26 @@ per_study <- function(object, column) stats::setNames(object$studies[[column]], 
 
 #' @rdname meta-methods
 #' @export
-fitted.spiral_meta <- function(object, ...) per_study(object, "fitted")
+fitted.spiral_meta <- function(object, ...) {
+  no_further_arguments("fitted", ...)
+  per_study(object, "fitted")
+}
 
 #' @rdname meta-methods
 #' @export
-residuals.spiral_meta <- function(object, ...) per_study(object, "residual")
+residuals.spiral_meta <- function(object, type = "response", ...) {
+  only("residuals", "type", type, "response")
+  no_further_arguments("residuals", ...)
+  per_study(object, "residual")
+}
 
 #' @rdname meta-methods
-#' @param newmods new moderator values: not available (an error).
+#' @param newmods,transf new moderator values and a back-transformation: not available (errors).
 #' @export
-predict.spiral_meta <- function(object, newmods = NULL, ...) {
+predict.spiral_meta <- function(object, newmods = NULL, transf = NULL, ...) {
   if (!is.null(newmods)) no_answer("predict", object, "predictions for new moderator values are not available yet")
+  if (!is.null(transf)) no_answer("predict", object, "transf is not available; meta(..., transf = ) back-transforms the pooled estimate")
+  no_further_arguments("predict", ...)
   s <- object$studies
   out <- data.frame(pred = s$fitted, se = s$fitted_se, ci.lb = s$fitted_conf_low, ci.ub = s$fitted_conf_high,
                     row.names = s$slab)

@@ -94,6 +94,9 @@ test_that("fitted, residuals, predict, anova of one and of three fits as lme4/lm
   expect_equal(full, ref$predict_new_full, tolerance = 1e-6)
   expect_equal(predict(m1, newdata = new_rows, re.form = NA), ref$predict_new_population, tolerance = 1e-6)
   expect_error(predict(m1, re.form = ~ (1 | Subject)), "^re.form: ")
+  expect_error(residuals(m1, type = "pearson"), "type = \"pearson\" is not available")
+  expect_error(predict(m1, new_rows, allow.new.levels = FALSE), "allow.new.levels")
+  expect_error(anova(m1, ddf = "Kenward-Roger"), "ddf")
   type3 <- anova(m1)   # lmerTest's anova(): type III, Satterthwaite
   expect_s3_class(type3, "anova")
   expect_equal(rownames(type3), ref$anova$term)
@@ -158,6 +161,10 @@ test_that("meta: coef, confint with Knapp-Hartung and the tau^2 interval as meta
     expect_equal(BIC(case$fit), case$ref$BIC, tolerance = 1e-6)
   }
   expect_error(predict(res, newmods = 30), "new moderator values")
+  # arguments of metafor's and lme4's methods whose other values spiral does not compute
+  expect_error(residuals(res, type = "rstandard"), "^residuals\\(\\): type = \"rstandard\" is not available")
+  expect_error(predict(res, transf = exp), "transf")
+  expect_error(predict(res, foo = 1), "unused argument")
   skip_if_not_installed("generics")
   tidied <- generics::tidy(res, conf.int = TRUE)
   expect_equal(names(tidied), c("term", "type", "estimate", "std.error", "statistic", "p.value", "conf.low", "conf.high"))

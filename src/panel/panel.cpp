@@ -2,6 +2,7 @@
 // observed-information standard errors (lavaan's default for missing = "ml": the Hessian
 // of the FIML log-likelihood), the likelihood-ratio test against the saturated model and
 // the fit indices against lavaan's independence baseline.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -255,6 +256,21 @@ PanelComparison compare_with_saved(const std::string& path, const PanelResult& r
   for (const char* key : {"logLik", "n_parameters", "n_patients"})
     if (!saved.contains(key) || !saved[key].is_number())
       throw InputError("panel: --compare: '" + path + "' has no number \"" + key + "\" (not a spiral panel fit)");
+  // The same variables (the lagged records' names) and as many waves; a window of the same
+  // length elsewhere in time cannot be told apart from the saved JSON.
+  std::vector<std::string> saved_vars;
+  for (const auto& record : saved.value("lagged", Json::array()))
+    if (record.contains("from") && std::find(saved_vars.begin(), saved_vars.end(), record["from"]) == saved_vars.end())
+      saved_vars.push_back(record["from"].get<std::string>());
+  std::vector<std::string> vars = r.vars, sorted_saved = saved_vars;
+  std::sort(vars.begin(), vars.end());
+  std::sort(sorted_saved.begin(), sorted_saved.end());
+  if (sorted_saved != vars)
+    throw InputError("panel: --compare: '" + path + "' is a fit of the variables " + Json(saved_vars).dump() +
+                     ", this one of " + Json(r.vars).dump() + ": not the same data");
+  if (!saved.contains("n_waves") || saved["n_waves"] != r.n_waves)
+    throw InputError("panel: --compare: '" + path + "' is a fit of " + saved.value("n_waves", Json()).dump() +
+                     " waves, this one of " + std::to_string(r.n_waves) + ": not the same data");
   PanelComparison c;
   c.file = path;
   c.other_logLik = saved["logLik"].get<double>();

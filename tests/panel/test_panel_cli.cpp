@@ -91,6 +91,14 @@ TEST(PanelCli, SectionSevenOneOptionsGiveTheirJson) {
   EXPECT_EQ(json["test"]["chisq_df"].get<long>(), 20);
   EXPECT_GT(json["test"]["chisq"].get<double>(), 0);
   EXPECT_NE(fit["lagged"][0]["std_error"], json["lagged"][0]["std_error"]);
+  // A saved fit of other waves (or other variables) of the same patients is refused: the LRT
+  // would compare unrelated models.
+  expect_input_error(missing2 + columns + " --vars alliance,symptoms --lagged free --first 2 --compare '" + saved + "'",
+                     "is a fit of 7 waves, this one of 6: not the same data");
+  expect_input_error(missing2 + " --id patient --time session --vars alliance,symptoms --lagged free --compare '" +
+                         write_csv("other_fit.json", R"({"logLik": 1, "n_parameters": 3, "n_patients": 200, "n_waves": 7,
+                             "lagged": [{"from": "a", "to": "b"}]})") + "'",
+                     "is a fit of the variables [\"a\"]");
 }
 
 TEST(PanelCli, BadOptionsAreInputErrors) {

@@ -72,9 +72,11 @@ void register_lmm(CLI::App& app) {
   command->add_option("--re-form", options->re_form, "Random effects in --predict: full (re.form = NULL) or NA")
       ->check(CLI::IsMember({"full", "NA"}));
   add_output_options(*command, options->output, false);
-  command->callback([options] {
+  command->callback([options, command] {
     if (options->newdata.empty() != options->predict.empty())
       throw InputError(options->newdata.empty() ? "--predict: needs --newdata SOURCE" : "--newdata: needs --predict FILE.csv");
+    if (command->count("--re-form") > 0 && options->predict.empty())
+      throw InputError("--re-form: applies to --predict (with --newdata) only");
     std::vector<std::string> inputs{source_file(options->data.source)};
     if (!options->newdata.empty()) inputs.push_back(source_file(options->newdata));
     check_output_files({{"--out", options->output.out}, {"--ranef", options->ranef}, {"--augment", options->augment},

@@ -243,6 +243,13 @@ TEST(LmmInferenceCli, FactorOrRefOfAnAbsentColumnIsAnInputError) {
   }
 }
 
+// --re-form without --predict would be ignored: an input error instead.
+TEST(LmmInferenceCli, ReFormWithoutPredictIsAnInputError) {
+  const auto r = test::run_spiral(lmm_command("sleepstudy.csv", "Reaction ~ Days + (1 | Subject)") + " --re-form NA");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--re-form: applies to --predict"), std::string::npos) << r.err;
+}
+
 TEST(LmmInferenceCli, RepeatedCompareGivesOneTestPerPair) {
   const std::string base = lmm_command("sleepstudy.csv", "Reaction ~ 1 + (1 | Subject)") +
                            " --compare 'Reaction ~ Days + (1 | Subject)' --format json";

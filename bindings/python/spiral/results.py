@@ -286,13 +286,17 @@ class MetaResult(_Likelihood, Result):
 
 class PanelResult(_Likelihood, Result):
     """``spiral.panel()``: an RI-CLPM / CLPM with lavaan's numbers; ``params`` are the lagged
-    effects named ``from->to``."""
+    effects named ``from->to`` (``from->to@wave`` under ``lagged="free"``)."""
 
     table_key = "lagged"
 
     def _names(self) -> List[str]:
+        """``from->to``; under ``lagged="free"`` each wave's effect as ``from->to@wave``."""
         table = self._table()
-        return [f"{a}->{b}" for a, b in zip(table["from"], table["to"])]
+        names = [f"{a}->{b}" for a, b in zip(table["from"], table["to"])]
+        if "wave" in table.columns:
+            names = [f"{name}@{int(wave)}" for name, wave in zip(names, table["wave"])]
+        return names
 
 
 class IpdResult(Result):

@@ -110,6 +110,15 @@ def test_panel_data_frame_gives_the_cli_numbers_and_lavaan(repo, cli):
     assert res["logLik"] == pytest.approx(ref["logLik"], rel=1e-6)
 
 
+def test_panel_params_of_free_lagged_effects_are_named_per_wave(repo):
+    with pytest.warns(spiral.SpiralWarning):
+        res = spiral.panel(read_csv(repo, "panel/missing2.csv"), "patient", "session", ["alliance", "symptoms"],
+                           lagged="free")
+    names = list(res.params.index)
+    assert len(names) == len(set(names)) == len(res["lagged"])
+    assert names[0] == f"alliance->alliance@{int(res['lagged']['wave'][0])}"
+
+
 def test_describe_keeps_categorical_levels_and_sorts_text(repo):
     frame = pd.DataFrame({
         "x": [1.5, None, 3.0],

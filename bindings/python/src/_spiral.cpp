@@ -87,14 +87,15 @@ spiral::Column to_column(const std::string& name, const py::tuple& spec) {
   return column;
 }
 
-spiral::Table to_table(const py::list& columns) {
+// `name` is how messages name the data ("data", "newdata").
+spiral::Table to_table(const py::list& columns, const char* name) {
   std::vector<spiral::Column> out;
   out.reserve(columns.size());
   for (const auto& item : columns) {
     const auto pair = item.cast<py::tuple>();
     out.push_back(to_column(pair[0].cast<std::string>(), pair[1].cast<py::tuple>()));
   }
-  return spiral::table_from_columns(std::move(out), "data");
+  return spiral::table_from_columns(std::move(out), name);
 }
 
 // Table -> [(name, float64 array) | (name, (int32 codes, levels))].
@@ -111,8 +112,8 @@ py::dict run(const std::string& command, const py::dict& options, const py::obje
              const py::object& new_columns) {
   const Json json_options = to_json(options);
   std::optional<spiral::Table> table, new_table;
-  if (!columns.is_none()) table = to_table(columns.cast<py::list>());
-  if (!new_columns.is_none()) new_table = to_table(new_columns.cast<py::list>());
+  if (!columns.is_none()) table = to_table(columns.cast<py::list>(), "data");
+  if (!new_columns.is_none()) new_table = to_table(new_columns.cast<py::list>(), "newdata");
   const spiral::api::Result result =
       spiral::api::run(command, json_options, table ? &*table : nullptr, new_table ? &*new_table : nullptr);
   py::dict out;

@@ -72,6 +72,8 @@ def test_lmm_fitted_values_residuals_and_predictions_as_lme4():
     np.testing.assert_allclose(full.to_numpy(), r["predict_new_full"], rtol=1e-6)
     with pytest.raises(spiral.InputError, match="re_form"):
         fit.predict(new_rows, re_form="NULL")
+    with pytest.raises(spiral.InputError, match="^newdata: unknown column 'Subject'"):
+        fit.predict(pd.DataFrame({"Days": [1.0]}), re_form="full")
 
 
 def test_meta_result_with_knapp_hartung_intervals():

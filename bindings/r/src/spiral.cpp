@@ -88,11 +88,12 @@ spiral::Column to_column(const std::string& name, SEXP x) {
   }
 }
 
-spiral::Table to_table(SEXP frame) {
+// `name` is how messages name the data ("data", "newdata").
+spiral::Table to_table(SEXP frame, const char* name) {
   const SEXP names = Rf_getAttrib(frame, R_NamesSymbol);
   std::vector<spiral::Column> columns;
   for (R_xlen_t j = 0; j < Rf_xlength(frame); ++j) columns.push_back(to_column(CHAR(STRING_ELT(names, j)), VECTOR_ELT(frame, j)));
-  return spiral::table_from_columns(std::move(columns), "data");
+  return spiral::table_from_columns(std::move(columns), name);
 }
 
 // ---------------------------------------------------------------------- JSON -> R
@@ -266,8 +267,8 @@ extern "C" SEXP spiral_run(SEXP command, SEXP options, SEXP data, SEXP newdata) 
   const std::string name = Rcpp::as<std::string>(command);
   const Json json_options = to_json(options);
   std::optional<spiral::Table> table, new_table;
-  if (!Rf_isNull(data)) table = to_table(data);
-  if (!Rf_isNull(newdata)) new_table = to_table(newdata);
+  if (!Rf_isNull(data)) table = to_table(data, "data");
+  if (!Rf_isNull(newdata)) new_table = to_table(newdata, "newdata");
   return result_to_r(spiral::api::run(name, json_options, table ? &*table : nullptr, new_table ? &*new_table : nullptr));
   END_RCPP
 }

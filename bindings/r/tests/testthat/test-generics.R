@@ -97,6 +97,7 @@ test_that("fitted, residuals, predict, anova of one and of three fits as lme4/lm
   expect_error(residuals(m1, type = "pearson"), "type = \"pearson\" is not available")
   expect_error(predict(m1, new_rows, allow.new.levels = FALSE), "allow.new.levels")
   expect_error(anova(m1, ddf = "Kenward-Roger"), "ddf")
+  expect_error(predict(m1, newdata = data.frame(Days = 1)), "^newdata: unknown column 'Subject'")
   type3 <- anova(m1)   # lmerTest's anova(): type III, Satterthwaite
   expect_s3_class(type3, "anova")
   expect_equal(rownames(type3), ref$anova$term)

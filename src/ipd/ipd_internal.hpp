@@ -41,6 +41,13 @@ MeanSd mean_sd(std::span<const double> values);
 std::vector<double> mean_per_patient(const std::vector<double>& values, const std::vector<int>& patient);
 
 // The formula text of a random-effects-free OLS of [post], for messages and stage1.csv.
+// The stage-1 fits of the bundles and how many of them are singular (the stage-2 warning and
+// the report's explanation say the same numbers).
+struct SingularFits {
+  long singular = 0, fits = 0;
+};
+SingularFits count_singular_fits(const std::vector<Bundle>& bundles);
+
 inline const char* post_formula() { return "post ~ early_process + pre"; }
 
 // Model names of the table of specification section 5, step 4.

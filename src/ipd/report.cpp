@@ -405,12 +405,7 @@ std::string method_text(const IpdResult& r, const IpdSpec& spec, Citations& c) {
 // Why stage-1 fits are singular, where some are (the outcome's own patient mean in the
 // model absorbs the patients' differences in level that the random intercept would hold).
 std::string singular_fits_text(const IpdResult& r) {
-  long singular = 0, fits = 0;
-  for (const auto& b : r.studies)
-    for (const auto& m : b.models) {
-      fits += m.converged;
-      singular += m.converged && m.singular;
-    }
+  const auto [singular, fits] = count_singular_fits(r.studies);
   if (singular == 0) return "";
   return fmt::format(
       "<p><strong>Singular fits.</strong> {} of {} stage-1 fits are singular: a random-effect variance was "

@@ -131,20 +131,28 @@ std::optional<PooledTerm> pool_term(const IpdSpec& spec, const std::vector<Bundl
 
 }  // namespace
 
+SingularFits ipd_detail::count_singular_fits(const std::vector<Bundle>& bundles) {
+  SingularFits count;
+  for (const auto& b : bundles)
+    for (const auto& m : b.models) {
+      ++count.fits;
+      count.singular += m.singular;
+    }
+  return count;
+}
+
 // Failed models are reported once per study; singular fits once in total.
 void stage1_warnings(const std::vector<Bundle>& bundles, Warnings& warnings) {
-  long singular = 0, fits = 0;
   for (const auto& b : bundles) {
     for (const auto& w : b.warnings) warnings.push_back("study '" + b.study + "': " + w);
     for (const auto& m : b.models) {
-      ++fits;
-      singular += m.singular;
       if (!m.converged)
         warnings.push_back("study '" + b.study + "', model '" + m.model + "' left out of stage 2: " + m.message);
     }
   }
-  if (singular > 0)
-    warnings.push_back(std::to_string(singular) + " of " + std::to_string(fits) +
+  const SingularFits count = count_singular_fits(bundles);
+  if (count.singular > 0)
+    warnings.push_back(std::to_string(count.singular) + " of " + std::to_string(count.fits) +
                        " stage-1 fits are singular (a random-effect variance at zero)");
 }
 

@@ -274,9 +274,9 @@ TEST(IpdReport, NamesByLabelsCitesItsMethodsAndExplainsSingularFits) {
   EXPECT_EQ(has("(Knapp &amp; Hartung, 2003)"), spec.test == "knha");
   EXPECT_FALSE(has("DerSimonian")) << "cited only for the DL estimator";
   EXPECT_FALSE(has("Hamaker, E. L.")) << "cited only with [model] panel";
-  long singular = 0;
+  long singular = 0;  // as the stage-2 warning counts them
   for (const auto& b : r.studies)
-    for (const auto& m : b.models) singular += m.converged && m.singular;
+    for (const auto& m : b.models) singular += m.singular;
   EXPECT_EQ(has("<strong>Singular fits.</strong> " + std::to_string(singular) + " of "), singular > 0);
   EXPECT_TRUE(has("Stage-1 estimates per study, b (SE)"));
   for (const char* printed_nan : {">nan", "-nan", " nan", "nan<", "NaN"}) EXPECT_FALSE(has(printed_nan)) << printed_nan;

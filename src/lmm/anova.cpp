@@ -347,8 +347,11 @@ struct ContrastDf {
 
 // lmerTest's contestMD (contest1D for one row): F = sum over the eigenvectors P of L V L' with
 // eigenvalues d > sqrt(eps) d_1 of (P'L beta)^2 / d, divided by their number q.
+// The denominator df follow the fit's t tests: Satterthwaite's (Fai & Cornelius), n - p for
+// `--df residual`, none for `--df none` (lmerTest's anova(ddf = "lme4"): F without df or p).
 AnovaTerm test_contrast(const std::string& term, const Eigen::MatrixXd& L, const Eigen::VectorXd& beta,
-                        const Eigen::MatrixXd& vcov, const ContrastDf& satterthwaite) {
+                        const Eigen::MatrixXd& vcov, const ContrastDf& satterthwaite, DfMethod method,
+                        double residual_df) {
   AnovaTerm row{term, NA, NA, NA, NA};
   if (L.rows() == 0) return row;
   Eigen::MatrixXd rows = L;
@@ -370,11 +373,12 @@ AnovaTerm test_contrast(const std::string& term, const Eigen::MatrixXd& L, const
   for (Eigen::Index m = 0; m < q; ++m) {
     const double estimate = rows.row(m).dot(beta);
     sum += estimate * estimate / variances(m);
-    nu.push_back(satterthwaite.df(rows.row(m).transpose()));
+    if (method == DfMethod::Satterthwaite) nu.push_back(satterthwaite.df(rows.row(m).transpose()));
   }
   row.num_df = double(q);
   row.F = sum / double(q);
-  row.den_df = f_denominator_df(nu);
+  if (method == DfMethod::Satterthwaite) row.den_df = f_denominator_df(nu);
+  if (method == DfMethod::Residual) row.den_df = residual_df;
   if (std::isfinite(row.F) && std::isfinite(row.den_df) && row.den_df > 0) {
     const boost::math::fisher_f f(row.num_df, row.den_df);
     row.p_value = boost::math::cdf(boost::math::complement(f, row.F));
@@ -400,7 +404,8 @@ std::vector<AnovaTerm> type3_anova(const FittedModel& fit, const LmmOptions& opt
   const Eigen::MatrixXd vcov = satterthwaite.v.sigma * satterthwaite.v.sigma * unscaled;
   std::vector<AnovaTerm> table;
   for (std::size_t j = 0; j < formula.fixed.terms.size(); ++j)
-    table.push_back(test_contrast(formula.fixed.terms[j].label(), contrasts[j], beta, vcov, satterthwaite));
+    table.push_back(test_contrast(formula.fixed.terms[j].label(), contrasts[j], beta, vcov, satterthwaite, options.df,
+                                  double(fit.model.n_obs() - p)));
   return table;
 }
 

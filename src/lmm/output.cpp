@@ -65,15 +65,23 @@ std::string tests_description(const LmmResult& r) {
   return "t-tests use residual df (n - p)";
 }
 
+// How the F tests' denominator df were taken, as the t tests' (tests_description).
+std::string anova_df_description(const LmmResult& r) {
+  if (r.anova->empty() || !std::isfinite(r.anova->front().den_df)) return "(no denominator df: F only, --df none)";
+  const std::string t_tests = tests_description(r);
+  return t_tests.find("residual") != std::string::npos ? "with residual df (n - p)" : "with Satterthwaite's method";
+}
+
 // lmerTest's print of anova(fit): Sum Sq = F sigma^2 NumDF, Mean Sq = F sigma^2.
 std::string anova_text(const LmmResult& r) {
-  std::string text = "\nType III Analysis of Variance Table with Satterthwaite's method\n";
+  std::string text = "\nType III Analysis of Variance Table " + anova_df_description(r) + "\n";
   text += fmt::format("{:<24} {:>12} {:>12} {:>6} {:>10} {:>10} {:>10}\n", "", "Sum Sq", "Mean Sq", "NumDF", "DenDF",
                       "F value", "Pr(>F)");
   for (const auto& a : *r.anova) {
     const double mean_square = a.F * r.sigma * r.sigma;
-    text += fmt::format("{:<24} {:>12.5g} {:>12.5g} {:>6} {:>10.3f} {:>10.4f} {:>10} {}\n", a.term, mean_square * a.num_df,
-                        mean_square, a.num_df, a.den_df, a.F, format_p(a.p_value), significance_stars(a.p_value));
+    const std::string den_df = std::isfinite(a.den_df) ? fmt::format("{:.3f}", a.den_df) : "NA";
+    text += fmt::format("{:<24} {:>12.5g} {:>12.5g} {:>6} {:>10} {:>10.4f} {:>10} {}\n", a.term, mean_square * a.num_df,
+                        mean_square, a.num_df, den_df, a.F, format_p(a.p_value), significance_stars(a.p_value));
   }
   return text;
 }

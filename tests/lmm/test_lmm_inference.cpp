@@ -82,6 +82,34 @@ TEST(LmmInference, OneDfTermIsTheSquaredTTest) {
   EXPECT_TRUE(near_relative(r.anova->back().den_df, alliance.df, 1e-12));
 }
 
+TEST(LmmInference, AnovaDenominatorDfFollowTheDfOption) {
+  // The F statistics do not depend on --df; the denominator df do: n - p with `--df residual`
+  // (as the t tests), none with `--df none` (lmerTest's anova(fit, ddf = "lme4"): F only, no p).
+  // Before this test `--df none` printed Satterthwaite df and p values.
+  const nlohmann::json cases = reference_json("lmm/inference_anova.json");
+  const nlohmann::json& ref = cases[1];  // Orthodont: distance ~ age * Sex + (age | Subject)
+  const LmmResult satterthwaite = fit_with(ref, [](LmmOptions& o) { o.anova = true; });
+  const LmmResult residual = fit_with(ref, [](LmmOptions& o) {
+    o.anova = true;
+    o.df = DfMethod::Residual;
+  });
+  const LmmResult none = fit_with(ref, [](LmmOptions& o) {
+    o.anova = true;
+    o.df = DfMethod::None;
+  });
+  ASSERT_FALSE(satterthwaite.anova->empty());
+  for (std::size_t i = 0; i < satterthwaite.anova->size(); ++i) {
+    EXPECT_TRUE(near_relative((*residual.anova)[i].F, (*satterthwaite.anova)[i].F, 1e-12));
+    EXPECT_TRUE(near_relative((*none.anova)[i].F, (*satterthwaite.anova)[i].F, 1e-12));
+    EXPECT_EQ((*residual.anova)[i].den_df, double(residual.n_obs) - double(residual.fixed.size()));
+    EXPECT_LT((*residual.anova)[i].p_value, 1.0);
+    EXPECT_TRUE(std::isnan((*none.anova)[i].den_df));
+    EXPECT_TRUE(std::isnan((*none.anova)[i].p_value));
+  }
+  EXPECT_NE(to_text(none).find("no denominator df"), std::string::npos);
+  EXPECT_EQ(to_text(none).find("nan"), std::string::npos);
+}
+
 TEST(LmmInference, SequentialLikelihoodRatioTestsAsAnova) {
   // anova(m0, m1, m2) of lme4 (refit = TRUE) for each case of inference_compare.json.
   for (const auto& ref : reference_json("lmm/inference_compare.json")) {

@@ -20,7 +20,9 @@ std::string eigenvalue_list(const std::vector<double>& values) {
   return text;
 }
 
-// 2 H^+ (Moore-Penrose inverse over the positive eigenvalues), with lmerTest's warnings.
+// 2 H^+ (Moore-Penrose inverse over the positive eigenvalues), with lmerTest's warnings. The
+// caller passes H in scale-free parameters, so that the eigenvalue tolerance means the same in
+// any unit of y.
 Eigen::MatrixXd varpar_covariance(const Eigen::MatrixXd& hessian, Warnings& warnings) {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(hessian);
   std::vector<double> negative, zero;
@@ -83,7 +85,14 @@ VarianceParameters variance_parameters(const Differences& d, double c, Warnings&
   hessian.col(t).head(t) = -2 * r2_gradient / (sigma * sigma * sigma);
   hessian.row(t).head(t) = hessian.col(t).head(t).transpose();
   hessian(t, t) = 6 * r2 / std::pow(sigma, 4) - 2 * c / (sigma * sigma);
-  return {sigma, varpar_covariance(hessian, warnings)};
+  // lmerTest takes H in (theta, sigma) as they are, so its eigenvalue check and its df depend
+  // on the unit of y (y in units of 1e5 gives a "close to zero" warning and df of 1e21). Here
+  // H is taken in (theta, sigma / sigma-hat), whose covariance is scaled back: the same A when
+  // H is well conditioned, and free of y's unit when it is not.
+  Eigen::VectorXd scale = Eigen::VectorXd::Ones(t + 1);
+  scale(t) = sigma;
+  const Eigen::MatrixXd scale_free = scale.asDiagonal() * hessian * scale.asDiagonal();
+  return {sigma, scale.asDiagonal() * varpar_covariance(scale_free, warnings) * scale.asDiagonal()};
 }
 
 double contrast_df(const VarianceParameters& v, double u, const Eigen::VectorXd& u_gradient) {

@@ -123,6 +123,28 @@ TEST(LmmFit, ResidualAndNoDf) {
                  reference_json("lmm/sleepstudy_no_df.json"));
 }
 
+TEST(LmmFit, SatterthwaiteDfAndConvergenceCheckDoNotDependOnTheUnitOfY) {
+  // y in units of 1e5: the same t statistics and df as in y's own unit, and no "eigenvalue close
+  // to zero" warning. lmerTest 3.1 takes its Hessian in (theta, sigma) as they are: it warns
+  // "Model may not have converged with 1 eigenvalue close to zero: 6.7e-11" and gives Days df
+  // 4.95e21 there (spiral did the same: 6.1e26), though lme4's fit is the same model.
+  Table huge = read_lmm_data("sleepstudy.csv");
+  std::vector<double> scaled = huge.numeric("Reaction").numbers;
+  for (double& y : scaled) y *= 1e5;
+  huge.add_numeric("huge_y", std::move(scaled));
+  LmmOptions options;
+  options.formula = "Reaction ~ Days + (1 | Subject)";
+  const LmmResult own_unit = fit_lmm(read_lmm_data("sleepstudy.csv"), options);
+  options.formula = "huge_y ~ Days + (1 | Subject)";
+  const LmmResult r = fit_lmm(huge, options);
+  ASSERT_EQ(r.fixed.size(), own_unit.fixed.size());
+  for (std::size_t i = 0; i < r.fixed.size(); ++i) {
+    EXPECT_TRUE(near_relative(r.fixed[i].df, own_unit.fixed[i].df, kLmmDf)) << r.fixed[i].term;
+    EXPECT_TRUE(near_relative(r.fixed[i].statistic, own_unit.fixed[i].statistic, kLmmStandardError));
+  }
+  for (const std::string& w : r.warnings) EXPECT_EQ(w.find("eigenvalue"), std::string::npos) << w;
+}
+
 TEST(LmmFit, FactorByNumericInteractionWithRandomSlopes) {
   // lmer(y ~ group * session + (session | patient), interaction.csv simulated in lmm.R).
   expect_matches(fit("interaction.csv", "y ~ group * session + (session | patient)"),

@@ -1,5 +1,6 @@
 # Writes the benchmark data sets into the directory given as the first argument.
 #   lmm_lagged.csv  3,000 patients x 7 sessions, the seeds' lagged model's columns
+#   lmm_nonsingular.csv  the same with an outcome y of patient intercepts and lagged slopes
 #   insteval.csv    lme4's InstEval (73,421 rows)
 #   meta17.csv      17 studies' yi / vi
 #   panel300.csv    300 patients x 7 sessions, bivariate VAR(1) with random intercepts, 15% missing
@@ -36,6 +37,13 @@ prep <- function(d) {
 
 lagged <- prep(simulate_var(3000, 7))
 write.csv(lagged, file.path(out, "lmm_lagged.csv"), row.names = FALSE, na = "")
+
+# The same design with an outcome whose patient intercepts (SD 0.5) and lagged slopes (SD 0.1)
+# no fixed effect absorbs: a non-singular fit, where the optimizer runs its full course.
+u <- cbind(rnorm(3000, 0, 0.5), rnorm(3000, 0, 0.1))[lagged$patient, ]
+lagged$y <- 0.2 * lagged$Pw_lag1 - 0.1 * lagged$Ow_lag1 + 0.05 * lagged$session +
+  u[, 1] + u[, 2] * lagged$Pw_lag1 + rnorm(nrow(lagged))
+write.csv(lagged, file.path(out, "lmm_nonsingular.csv"), row.names = FALSE, na = "")
 
 data("InstEval", package = "lme4")
 write.csv(InstEval, file.path(out, "insteval.csv"), row.names = FALSE)

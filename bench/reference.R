@@ -18,6 +18,10 @@ f <- O ~ Pw_lag1 + Ow_lag1 + Pm + Om + session + (1 + Pw_lag1 | patient)
 fit <- NULL
 report("lmm_lagged", median_time(5, function() fit <<- lmer(f, d)), REMLcrit(fit))
 
+d <- read.csv(file.path(dir, "lmm_nonsingular.csv"))
+f <- y ~ Pw_lag1 + Ow_lag1 + session + (1 + Pw_lag1 | patient)
+report("lmm_nonsingular", median_time(5, function() fit <<- lmer(f, d)), REMLcrit(fit))
+
 ie <- read.csv(file.path(dir, "insteval.csv"))
 ie$s <- factor(ie$s); ie$d <- factor(ie$d); ie$dept <- factor(ie$dept)
 report("lmm_insteval", median_time(3, function() fit <<- lmer(y ~ 1 + (1 | s) + (1 | d) + (1 | dept), ie)),

@@ -113,3 +113,16 @@ write_ref(list(knha = c(list(coef = unname(coef(knha)), ci_lb = unname(knha$ci.l
                               tau2 = unname(ci_plain$random["tau^2", ]), tau = unname(ci_plain$random["tau", ])),
                          per_study(plain))),
           "bcg.json")
+
+# confint(m1, method = "profile"): lme4's profile intervals of the SDs, the correlation,
+# sigma and the fixed effects, with lme4's row names (oldNames = TRUE and FALSE), at 95% and 90%.
+profile_ci <- function(fit, level, old_names) {
+  ci <- suppressMessages(confint(fit, method = "profile", level = level, oldNames = old_names))
+  list(names = rownames(ci), low = unname(ci[, 1]), high = unname(ci[, 2]))
+}
+m_split <- lmer(Reaction ~ Days + (1 | Subject) + (0 + Days | Subject), sleep)
+write_ref(list(correlated = list(formula = "Reaction ~ Days + (Days | Subject)", level95 = profile_ci(m1, 0.95, TRUE),
+                                 level90_new_names = profile_ci(m1, 0.90, FALSE)),
+               uncorrelated = list(formula = "Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)",
+                                   level95_new_names = profile_ci(m_split, 0.95, FALSE))),
+          "sleepstudy_profile.json")

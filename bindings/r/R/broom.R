@@ -96,7 +96,7 @@ random_parameters <- function(x) {
 # broom.mixed's ran_vals rows: the conditional modes and their conditional SDs.
 random_values <- function(x) {
   modes <- attr(x, "tables")$ranef
-  if (is.null(modes)) modes <- attr(update.spiral_lmm(x, ranef = TRUE), "tables")$ranef
+  if (is.null(modes)) modes <- attr(refit(x, ranef = TRUE), "tables")$ranef
   data.frame(effect = "ran_vals", group = as.character(modes$group), level = as.character(modes$level),
              term = as.character(modes$term), estimate = modes$estimate, std.error = modes$std_error,
              stringsAsFactors = FALSE)

@@ -53,6 +53,21 @@ no_further_arguments <- function(generic, ...) {
 
 vcov_of <- function(object) attr(object, "matrices")$vcov
 
+# Evaluates `refit`, a refit of `fits` that a generic makes (anova, ranef, fitted, predict),
+# without repeating the warnings those fits gave when they were made (also when a
+# comparison prefixes them with the model's formula); new warnings pass.
+without_repeated_warnings <- function(refit, fits) {
+  known <- unique(as.character(unlist(lapply(fits, function(f) f$warnings))))
+  if (length(known) == 0L) return(refit)
+  withCallingHandlers(refit, warning = function(w) {
+    message <- conditionMessage(w)
+    if (message %in% known || any(endsWith(message, paste0(": ", known)))) invokeRestart("muffleWarning")
+  })
+}
+
+# update() of a fit for a generic's extra output: the fit's own warnings are not repeated.
+refit <- function(object, ...) without_repeated_warnings(update.spiral_lmm(object, ...), list(object))
+
 # ------------------------------------------------------------------------------ lmm
 
 #' lme4's generics for a linear mixed model
@@ -69,7 +84,10 @@ vcov_of <- function(object) attr(object, "matrices")$vcov
 #' @param object,x,fitted a `spiral_lmm` result of [lmm()].
 #' @param parm the terms (names or indices); all by default.
 #' @param level the confidence level (a proportion).
-#' @param method "Wald" (the summary's intervals).
+#' @param method "Wald" (the summary's intervals) or "profile" (lme4's profile intervals of the
+#'   random-effect SDs and correlations, sigma and the fixed effects; refits the model).
+#' @param oldNames for `method = "profile"`: lme4's row names `.sig01`, ..., `.sigma` (TRUE, as
+#'   lme4's default) or `sd_(Intercept)|Subject`, ..., `sigma` (FALSE).
 #' @param formula. changes to the formula, as in [stats::update.formula()].
 #' @param condVar whether to attach the conditional SDs (attribute `"condsd"`).
 #' @param type,scaled,allow.new.levels,ddf the lme4/lmerTest arguments; only their defaults are
@@ -82,6 +100,7 @@ vcov_of <- function(object) attr(object, "matrices")$vcov
 #' @examples
 #' fit <- lmm(distance ~ age + (age | Subject), nlme::Orthodont)
 #' confint(fit)
+#' confint(fit, method = "profile", oldNames = FALSE)
 #' logLik(fit)
 #' c(AIC(fit), BIC(fit), nobs(fit), sigma(fit))
 #' ranef(fit)$Subject[1:3, ]
@@ -129,9 +148,43 @@ table_confint <- function(table, fit_level, parm, level) {
 
 #' @rdname lmm-methods
 #' @export
-confint.spiral_lmm <- function(object, parm, level = 0.95, method = "Wald", ...) {
-  if (!identical(method, "Wald")) no_answer("confint", object, paste0("method = '", method, "' is not available; use \"Wald\""))
+confint.spiral_lmm <- function(object, parm, level = 0.95, method = c("Wald", "profile"), oldNames = TRUE, ...) {
+  if (!is.character(method) || !all(method %in% c("Wald", "profile"))) {
+    no_answer("confint", object, paste0("method = '", paste(method, collapse = "', '"), "' is not available; use \"Wald\" or \"profile\""))
+  }
+  no_further_arguments("confint", ...)
+  if (match.arg(method) == "profile") return(profile_confint(object, parm, level, oldNames))
+  # a fit made with confint = "profile" holds profile intervals in its table: the summary's are a refit away
+  if (identical(attr(object, "call_args")$options$confint, "profile")) object <- refit(object, confint = NULL)
   table_confint(object$fixed, fit_level(object), parm, level)
+}
+
+# lme4's confint(fit, method = "profile"): the profile intervals of the random-effect SDs and
+# correlations, sigma and the fixed effects (the engine's --confint profile, refitted at
+# `level` unless the fit has them), rows named as lme4 names them (oldNames: .sig01, .sigma).
+profile_confint <- function(object, parm, level, old_names) {
+  has_them <- !is.null(object$random_ci) && isTRUE(all.equal(level * 100, fit_level(object)))
+  fit <- if (has_them) object else refit(object, confint = "profile", level = level * 100)
+  names <- c(lme4_parameter_names(fit, old_names), fit$fixed$term)
+  bounds <- rbind(cbind(fit$random_ci$conf_low, fit$random_ci$conf_high), cbind(fit$fixed$conf_low, fit$fixed$conf_high))
+  if (length(names) != nrow(bounds)) no_answer("confint", object, "the profile of this model's parameters has no lme4 names")
+  table <- data.frame(term = names, conf_low = bounds[, 1], conf_high = bounds[, 2])
+  table_confint(table, level * 100, parm, level)
+}
+
+# The names of lme4's confint() rows of the variance parameters: per random term the lower
+# triangle column by column (sd_ on the diagonal, cor_<row>.<column> below), then sigma.
+lme4_parameter_names <- function(object, old_names) {
+  names <- unlist(lapply(seq_len(nrow(object$random)), function(r) {
+    terms <- object$random$terms[[r]]
+    group <- object$random$group[[r]]
+    unlist(lapply(seq_along(terms), function(j) {
+      vapply(j:length(terms), function(i) {
+        if (i == j) paste0("sd_", terms[j], "|", group) else paste0("cor_", terms[i], ".", terms[j], "|", group)
+      }, "")
+    }))
+  }))
+  if (old_names) c(sprintf(".sig%02d", seq_along(names)), ".sigma") else c(names, "sigma")
 }
 
 # The confidence level (percent) the result's tables were computed at.
@@ -182,7 +235,7 @@ anova.spiral_lmm <- function(object, ..., type = 3, ddf = "Satterthwaite") {
   others <- Filter(function(o) inherits(o, "spiral_lmm"), list(...))
   if (length(others) < length(list(...))) stop("anova(): every further argument must be a spiral lmm fit", call. = FALSE)
   args <- attr(object, "call_args")
-  if (length(others) == 0L) return(type3_table(update.spiral_lmm(object, anova = TRUE)$anova))
+  if (length(others) == 0L) return(type3_table(refit(object, anova = TRUE)$anova))
   for (other in others) {
     if (!identical(args$data, attr(other, "call_args")$data)) stop("anova(): the fits have different data", call. = FALSE)
   }
@@ -190,7 +243,7 @@ anova.spiral_lmm <- function(object, ..., type = 3, ddf = "Satterthwaite") {
   options <- args$options
   options$formula <- formula.spiral_lmm(object)
   options$compare <- if (length(compare) == 1L) compare[[1]] else compare
-  do.call(lmm, c(list(data = args$data), options))
+  without_repeated_warnings(do.call(lmm, c(list(data = args$data), options)), c(list(object), others))
 }
 
 # lmerTest's anova() table of type III F tests with Satterthwaite's df (the engine's records).
@@ -206,7 +259,7 @@ type3_table <- function(records) {
 #' @export
 ranef.spiral_lmm <- function(object, condVar = TRUE, ...) {
   modes <- attr(object, "tables")$ranef
-  if (is.null(modes)) modes <- attr(update(object, ranef = TRUE), "tables")$ranef
+  if (is.null(modes)) modes <- attr(refit(object, ranef = TRUE), "tables")$ranef
   groups <- unique(as.character(modes$group))
   out <- lapply(groups, function(g) {
     rows <- modes[modes$group == g, ]
@@ -239,7 +292,7 @@ VarCorr.spiral_lmm <- function(x, sigma = 1, ...) {
 # The model's rows with .fitted, .resid and .fixed (the engine's augment table; refits once).
 model_rows <- function(object) {
   rows <- attr(object, "tables")$augment
-  if (is.null(rows)) rows <- attr(update.spiral_lmm(object, augment = TRUE), "tables")$augment
+  if (is.null(rows)) rows <- attr(refit(object, augment = TRUE), "tables")$augment
   rows
 }
 
@@ -274,8 +327,8 @@ predict.spiral_lmm <- function(object, newdata = NULL, re.form = NULL, allow.new
     rows <- model_rows(object)
     return(if (population) rows$.fixed else rows$.fitted)
   }
-  refit <- update.spiral_lmm(object, newdata = newdata, predict = TRUE, re_form = if (population) "NA" else "full")
-  attr(refit, "tables")$predict$.fitted
+  rows <- refit(object, newdata = newdata, predict = TRUE, re_form = if (population) "NA" else "full")
+  attr(rows, "tables")$predict$.fitted
 }
 
 # The lower bounds of theta in lme4's order: 0 for a diagonal element of a relative

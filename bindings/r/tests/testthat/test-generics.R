@@ -112,7 +112,7 @@ test_that("fitted, residuals, predict, anova of one and of three fits as lme4/lm
 
 test_that("generics without an answer are errors, never NULL", {
   fit <- lmm(Reaction ~ Days + (1 | Subject), rpkg_data("sleepstudy.csv"))
-  expect_error(confint(fit, method = "profile"), "profile")
+  expect_error(confint(fit, method = "boot"), "boot")
   expect_error(lme4::getME(fit, "Zt"), "Zt")
 })
 
@@ -206,4 +206,44 @@ test_that("bad input names the argument", {
   trial <- rpkg_data("five_arm.csv")
   trial$arm <- haven::labelled(trial$arm_code, labels = c(control = 1, feedback = 2))
   expect_error(lmm(outcome ~ arm + (1 | therapist), trial), "^data: labelled column 'arm' has values without a label \\(3, 4, 5\\)")
+})
+
+test_that("the refits of fitted, anova, ranef and predict do not repeat the fit's warnings; new ones pass", {
+  d <- rpkg_data("sleepstudy.csv")
+  d$Reaction[1] <- NA
+  given <- capture_warnings(m1 <- lmm(Reaction ~ Days + (Days | Subject), d))
+  expect_match(given, "1 rows? with missing values dropped", all = FALSE)
+  expect_identical(capture_warnings(fitted(m1)), character())
+  expect_identical(capture_warnings(anova(m1)), character())
+  expect_identical(capture_warnings(ranef(m1)), character())
+  m0 <- suppressWarnings(update(m1, . ~ . - (Days | Subject) + (1 | Subject)))
+  expect_identical(capture_warnings(anova(m0, m1)), character())
+  new_rows <- data.frame(Days = c(1, 2), Subject = c("308", "new subject"))
+  expect_match(capture_warnings(predict(m1, newdata = new_rows)), "never saw|new level|not in the fit")
+})
+
+test_that("confint(method = \"profile\") as lme4's confint(method = \"profile\") (sleepstudy_profile.json)", {
+  d <- rpkg_data("sleepstudy.csv")
+  ref <- rpkg_reference("sleepstudy_profile.json")
+  m1 <- suppressWarnings(lmm(Reaction ~ Days + (Days | Subject), d))
+  check_profile <- function(ci, expected, percent) {
+    expect_equal(dimnames(ci), list(expected$names, percent))
+    # kLmmProfileCi (docs/tolerances.md): relative 1e-4
+    expect_equal(unname(ci[, 1]), expected$low, tolerance = 1e-4)
+    expect_equal(unname(ci[, 2]), expected$high, tolerance = 1e-4)
+  }
+  # confint(m1, method = "profile") and confint(m1, method = "profile", level = 0.9, oldNames = FALSE)
+  check_profile(confint(m1, method = "profile"), ref$correlated$level95, c("2.5 %", "97.5 %"))
+  check_profile(confint(m1, method = "profile", level = 0.9, oldNames = FALSE), ref$correlated$level90_new_names, c("5 %", "95 %"))
+  sigma_ci <- confint(m1, parm = "sigma", method = "profile", oldNames = FALSE)
+  expect_equal(unname(sigma_ci[1, ]), c(ref$correlated$level95$low[4], ref$correlated$level95$high[4]), tolerance = 1e-4)
+  # confint(lmer(Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)), method = "profile", oldNames = FALSE)
+  split <- suppressWarnings(lmm(Reaction ~ Days + (1 | Subject) + (0 + Days | Subject), d))
+  check_profile(confint(split, method = "profile", oldNames = FALSE), ref$uncorrelated$level95_new_names, c("2.5 %", "97.5 %"))
+  # a fit made with confint = "profile" holds the profile intervals; confint() stays the summary's (sleepstudy.json)
+  profiled <- suppressWarnings(lmm(Reaction ~ Days + (Days | Subject), d, confint = "profile"))
+  check_profile(confint(profiled, method = "profile"), ref$correlated$level95, c("2.5 %", "97.5 %"))
+  wald <- confint(profiled)
+  expect_equal(unname(wald[, 1]), rpkg_reference("sleepstudy.json")$confint95$low, tolerance = 1e-4)
+  expect_error(confint(m1, method = "boot"), "method = 'boot' is not available")
 })

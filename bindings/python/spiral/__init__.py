@@ -121,8 +121,8 @@ def lmm(formula: str, data: Data, **opts: Any) -> Union[LmmResult, Result]:
     if opts.get("compare") is not None:
         return _run("lmm", data, options)
 
-    def rerun(**changes: Any) -> Result:
-        return lmm(formula, data, **dict(opts, **changes))
+    def rerun(**changes: Any) -> Result:  # a change to None removes the option
+        return lmm(formula, data, **{k: v for k, v in dict(opts, **changes).items() if v is not None})
 
     return _run("lmm", data, options, LmmResult, newdata=newdata, rerun=rerun, level=float(opts.get("level", 95)))
 

@@ -147,6 +147,36 @@ class LmmResult(_Likelihood, Result):
     def _level(self) -> float:
         return self._fit_level
 
+    def conf_int(self, alpha: float = 0.05, method: str = "wald") -> pd.DataFrame:
+        """Confidence intervals as statsmodels' DataFrame with columns 0 (lower) and 1 (upper).
+
+        ``method="wald"``: the fixed effects' intervals the summary prints (Satterthwaite's t);
+        ``alpha`` must be the fit's (``level=`` percent). ``method="profile"``: lme4's
+        ``confint(fit, method = "profile", oldNames = FALSE)``, rows for the random-effect SDs
+        and correlations (``sd_(Intercept)|Subject``, ``cor_Days.(Intercept)|Subject``, ...),
+        ``sigma`` and the fixed effects, at level ``1 - alpha`` (refits with
+        ``confint="profile"`` unless the fit has them at that level).
+        """
+        if method not in ("wald", "profile"):
+            raise InputError(f"method: expected 'wald' or 'profile', got {method!r}")
+        level = 100 * (1 - alpha)
+        has_profile = self.get("random_ci") is not None
+        if method == "wald":
+            # a fit made with confint="profile" holds profile intervals in its table
+            return (self._refit(confint=None) if has_profile else super()).conf_int(alpha)
+        fit = self if has_profile and abs(level - self._level()) < 1e-9 else self._refit(confint="profile", level=level)
+        bounds = pd.concat([fit["random_ci"][["conf_low", "conf_high"]], fit["fixed"][["conf_low", "conf_high"]]])
+        names = _lme4_parameter_names(fit["random"]) + list(fit["fixed"]["term"])
+        if len(names) != len(bounds):
+            self._unavailable("conf_int", "the profile of this model's parameters has no lme4 names")
+        return pd.DataFrame({0: bounds["conf_low"].to_numpy(dtype=float), 1: bounds["conf_high"].to_numpy(dtype=float)},
+                            index=names)
+
+    def _refit(self, **changes: Any) -> "LmmResult":
+        if self._rerun is None:
+            self._unavailable("refit", "this result cannot be refitted")
+        return self._rerun(**changes)  # type: ignore[return-value]
+
     @property
     def fe_params(self) -> pd.Series:
         """The fixed effects (as ``params``)."""
@@ -227,6 +257,18 @@ class LmmResult(_Likelihood, Result):
             self._unavailable("predict", "this result cannot be refitted")
         predicted = self._rerun(newdata=exog, predict=True, re_form=re_form).tables["predict"]
         return predicted[".fitted"].astype(float).rename("predicted")
+
+
+def _lme4_parameter_names(random: pd.DataFrame) -> List[str]:
+    """lme4's names of the variance parameters (``oldNames = FALSE``): per random term the
+    lower triangle column by column (``sd_`` on the diagonal, ``cor_<row>.<column>`` below),
+    then ``sigma``."""
+    names = []
+    for group, terms in zip(random["group"], random["terms"]):
+        for j, column in enumerate(terms):
+            for i in range(j, len(terms)):
+                names.append(f"sd_{column}|{group}" if i == j else f"cor_{terms[i]}.{column}|{group}")
+    return names + ["sigma"]
 
 
 class MetaResult(_Likelihood, Result):

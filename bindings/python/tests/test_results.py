@@ -147,3 +147,29 @@ def test_prep_takes_a_data_frame_and_a_spec_as_text_or_dict():
     text = "\n".join(["[data]", 'source = "unused.csv"', 'study = "study"', 'patient = "patient"', 'session = "session"',
                       "[variables]", 'process = "alliance"', 'outcome = "symptoms"', "[model]", "lags = [1]"])
     pd.testing.assert_frame_equal(spiral.prep(text, data=sessions), a)
+
+
+def test_profile_conf_int_as_lme4_confint_profile():
+    # confint(lmer(Reaction ~ Days + (Days | Subject), sleepstudy), method = "profile", level = 0.9,
+    # oldNames = FALSE) and of (1 | Subject) + (0 + Days | Subject) at 0.95 (sleepstudy_profile.json);
+    # kLmmProfileCi (docs/tolerances.md): 1e-4 relative to the bound or, if larger, the interval's
+    # width (as tests/lmm/test_lmm_inference.cpp: a correlation's bound can be near 0)
+    def assert_bounds(got, low, high):
+        width = np.asarray(high) - np.asarray(low)
+        for bound, expected in ((got[0].to_numpy(), low), (got[1].to_numpy(), high)):
+            assert np.all(np.abs(bound - expected) <= 1e-4 * np.maximum(np.abs(expected), width))
+
+    r = ref("sleepstudy_profile.json")
+    fit = spiral.lmm("Reaction ~ Days + (Days | Subject)", data("sleepstudy.csv"))
+    for ci, expected in [(fit.conf_int(alpha=0.1, method="profile"), r["correlated"]["level90_new_names"]),
+                         (spiral.lmm("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", data("sleepstudy.csv"))
+                          .conf_int(method="profile"), r["uncorrelated"]["level95_new_names"])]:
+        assert list(ci.index) == expected["names"]
+        assert_bounds(ci, expected["low"], expected["high"])
+    # a fit made with confint="profile" has them; its Wald intervals stay the summary's (sleepstudy.json)
+    profiled = spiral.lmm("Reaction ~ Days + (Days | Subject)", data("sleepstudy.csv"), confint="profile")
+    level95 = r["correlated"]["level95"]
+    assert_bounds(profiled.conf_int(method="profile"), level95["low"], level95["high"])
+    np.testing.assert_allclose(profiled.conf_int()[0].to_numpy(), ref("sleepstudy.json")["confint95"]["low"], rtol=1e-5)
+    with pytest.raises(ValueError, match="method"):
+        fit.conf_int(method="boot")

@@ -1,29 +1,33 @@
 #!/bin/sh
 # Installs the Debian 12 packages spiral needs, and only those that are missing.
-# Usage: scripts/install-deps.sh [build|r|python|reference|package|all]   (default: build)
+# Usage: scripts/install-deps.sh [build|test|r|python|reference|package|all]   (default: build)
 #   build      compilers' libraries for the C++ library, CLI, tests and benchmarks
+#   test       + what the tests use beyond the build: LibreOffice Writer (report.docx opens and
+#              converts to PDF), unzip (the tests read report.docx's XML)
 #   r          + what `make r` needs (R, Rcpp)
 #   python     + what `make python` needs (pybind11, numpy, pandas, pip)
 #   reference  + the R packages that produce reference values and side-by-side benchmarks
-#   package    + what `make r-package` and `make python-wheel` need (roxygen2, python3-build)
+#   package    + what `make r-package` and `make python-wheel` need (roxygen2, knitr, rmarkdown, python3-build)
 set -eu
 
 BUILD="cmake make g++ pkg-config libeigen3-dev libnlopt-cxx-dev libboost-dev \
 libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev libreadstat-dev libsqlite3-dev \
-libcairo2-dev libgtest-dev libbenchmark-dev libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
+libcairo2-dev libzip-dev libgtest-dev libbenchmark-dev libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
 R_PKGS="r-base-core r-base-dev r-cran-rcpp r-cran-testthat r-cran-jsonlite r-cran-generics r-cran-nlme"
 PY_PKGS="python3 python3-dev python3-pybind11 python3-numpy python3-pandas python3-pytest python3-setuptools python3-pip python3-wheel"
-PACKAGE_PKGS="r-cran-roxygen2 python3-build python3-venv"
+PACKAGE_PKGS="r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown pandoc python3-build python3-venv"
+TEST_PKGS="libreoffice-writer unzip"
 REF_PKGS="r-base-core r-cran-lme4 r-cran-lmertest r-cran-nlme r-cran-metafor r-cran-lavaan r-cran-haven r-cran-rsqlite r-cran-jsonlite python3-statsmodels time"
 
 case "${1:-build}" in
   build) want="$BUILD" ;;
+  test) want="$BUILD $TEST_PKGS" ;;
   r) want="$BUILD $R_PKGS" ;;
   python) want="$BUILD $PY_PKGS" ;;
   reference) want="$BUILD $REF_PKGS" ;;
   package) want="$BUILD $R_PKGS $PY_PKGS $PACKAGE_PKGS" ;;
-  all) want="$BUILD $R_PKGS $PY_PKGS $REF_PKGS $PACKAGE_PKGS" ;;
-  *) echo "usage: $0 [build|r|python|reference|package|all]" >&2; exit 2 ;;
+  all) want="$BUILD $TEST_PKGS $R_PKGS $PY_PKGS $REF_PKGS $PACKAGE_PKGS" ;;
+  *) echo "usage: $0 [build|test|r|python|reference|package|all]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -89,8 +89,10 @@ lmm <- function(formula, data, ...) {
 #'   `vcov()`, `confint()` (with the tau^2 interval), `nobs()` and `broom::tidy()` answer.
 #' @examples
 #' bcg <- data.frame(
-#'   yi = c(-0.889, -1.585, -1.348, -1.442, -0.218, -0.786, -1.621, 0.012, -0.469, -1.371, -0.339, 0.446, -0.017),
-#'   vi = c(0.326, 0.195, 0.415, 0.020, 0.051, 0.007, 0.223, 0.004, 0.056, 0.073, 0.012, 0.533, 0.071),
+#'   yi = c(-0.889, -1.585, -1.348, -1.442, -0.218, -0.786, -1.621, 0.012, -0.469, -1.371,
+#'          -0.339, 0.446, -0.017),
+#'   vi = c(0.326, 0.195, 0.415, 0.020, 0.051, 0.007, 0.223, 0.004, 0.056, 0.073, 0.012, 0.533,
+#'          0.071),
 #'   ablat = c(44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33))
 #' res <- meta(bcg, yi = "yi", vi = "vi", mods = ~ ablat, test = "knha")
 #' res
@@ -179,9 +181,9 @@ prep <- function(spec, data = NULL, out = NULL) {
 #' dir <- tempfile()
 #' dir.create(dir)
 #' spec <- file.path(dir, "analysis.toml")
-#' sim <- simulate_sessions(studies = 3, patients = 90, sessions = 5, seed = 1, therapists_per_study = 3,
-#'                          out = file.path(dir, "sessions.csv"), patients_out = file.path(dir, "patients.csv"),
-#'                          spec_out = spec)
+#' sim <- simulate_sessions(studies = 3, patients = 90, sessions = 5, seed = 1,
+#'                          therapists_per_study = 3, out = file.path(dir, "sessions.csv"),
+#'                          patients_out = file.path(dir, "patients.csv"), spec_out = spec)
 #' res <- suppressWarnings(ipd_run(spec))
 #' res$pooled
 #' @export
@@ -234,9 +236,9 @@ simulate_sessions <- function(...) {
 #' dir <- tempfile()
 #' dir.create(dir)
 #' spec <- file.path(dir, "analysis.toml")
-#' sim <- simulate_sessions(studies = 3, patients = 90, sessions = 5, seed = 1, therapists_per_study = 3,
-#'                          out = file.path(dir, "sessions.csv"), patients_out = file.path(dir, "patients.csv"),
-#'                          spec_out = spec)
+#' sim <- simulate_sessions(studies = 3, patients = 90, sessions = 5, seed = 1,
+#'                          therapists_per_study = 3, out = file.path(dir, "sessions.csv"),
+#'                          patients_out = file.path(dir, "patients.csv"), spec_out = spec)
 #' pw <- suppressWarnings(power_analysis(spec, replications = 2, threads = 1))
 #' pw$results
 #' @export

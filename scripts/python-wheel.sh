@@ -9,7 +9,10 @@ set -eu
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 : "${SPIRAL_BUILD_DIR:=$REPO/build}"
 SPIRAL_BUILD_DIR=$(cd "$SPIRAL_BUILD_DIR" && pwd)
-export SPIRAL_BUILD_DIR
+# the wheel compiles against the headers of the checkout whose build it links (setup.py's
+# default, two levels above the staged copy, has none)
+SPIRAL_REPO=$REPO
+export SPIRAL_BUILD_DIR SPIRAL_REPO
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 

@@ -14,7 +14,7 @@ from setuptools import setup
 HERE = Path(__file__).resolve().parent
 VERSION = "0.1.0"
 # Dependants first, as the linker wants them (CMakeLists.txt's spiral_lib).
-MODULES = ["api", "sim", "ipd", "lmm", "meta", "panel", "formula", "data", "report"]
+MODULES = ["api", "sim", "ipd", "lmm", "meta", "panel", "dsem", "formula", "data", "report"]
 SYSTEM_LIBRARIES = ["tomlplusplus", "nlopt", "readstat", "sqlite3", "fmt"]
 DEFINES = [("SPIRAL_VERSION", f'"{VERSION}"'), ("TOML_HEADER_ONLY", "0"), ("TOML_SHARED_LIB", "1")]
 

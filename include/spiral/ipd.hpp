@@ -123,6 +123,14 @@ struct TermEstimate {
   double estimate = NA, std_error = NA;
 };
 
+// The RI-CLPM's test against the saturated model and its fit indices in one study (the
+// panel model only), as `spiral panel` computes them (lavaan's fitMeasures()).
+struct PanelFitMeasures {
+  double chisq = NA;
+  long chisq_df = 0;
+  double chisq_p = NA, CFI = NA, TLI = NA, RMSEA = NA, SRMR = NA;
+};
+
 struct ModelFit {
   std::string model;
   bool converged = false, singular = false;
@@ -130,6 +138,7 @@ struct ModelFit {
   long n_patients = 0, n_obs = 0, n_dropped = 0;
   std::vector<TermEstimate> terms;
   Warnings warnings;
+  std::optional<PanelFitMeasures> fit_measures;  // the panel model's, when it converged
 };
 
 struct StudyCounts {
@@ -208,6 +217,9 @@ std::vector<std::string> ipd_forest_svgs(const IpdResult& result);
 // The self-contained report (inline SVG forest plots, tables, warnings, spec, version);
 // `forests` are ipd_forest_svgs(result), rendered once for the files and the report.
 std::string ipd_report_html(const IpdResult& result, const IpdSpec& spec, const std::vector<std::string>& forests);
+// The same report as a Word document for a manuscript (the tables as Word tables, the Method
+// and its references; no plots): the bytes of report.docx.
+std::string ipd_report_docx(const IpdResult& result, const IpdSpec& spec);
 // File name of a forest plot: "forest-<model>-<term>.svg" with the term made file-safe.
 std::string forest_file_name(const std::string& model, const std::string& term);
 

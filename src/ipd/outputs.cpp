@@ -1,5 +1,5 @@
 // The output directory of `spiral ipd run|stage2`: stage1.csv, stage2.csv, results.json,
-// one forest plot per model x term and report.html, written all-or-nothing.
+// one forest plot per model x term, report.html and report.docx, written all-or-nothing.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -129,6 +129,7 @@ std::vector<std::pair<std::string, std::string>> ipd_files(const IpdResult& resu
   for (std::size_t i = 0; i < result.pooled.size(); ++i)
     files.emplace_back(forest_file_name(result.pooled[i].model, result.pooled[i].term), forests[i]);
   files.emplace_back("report.html", ipd_report_html(result, spec, forests));
+  files.emplace_back("report.docx", ipd_report_docx(result, spec));
   return files;
 }
 
@@ -166,7 +167,7 @@ namespace {
 
 // A name among the files write_directory writes (a previous run's output may be replaced).
 bool is_output_file_name(const std::string& name) {
-  static const std::set<std::string> fixed = {"stage1.csv", "stage2.csv", "results.json", "report.html",
+  static const std::set<std::string> fixed = {"stage1.csv", "stage2.csv", "results.json", "report.html", "report.docx",
                                               "onestage.json", "onestage.txt"};
   return fixed.count(name) > 0 || (name.rfind("forest-", 0) == 0 && name.size() > 11 && name.ends_with(".svg"));
 }

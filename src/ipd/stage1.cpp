@@ -178,8 +178,7 @@ ModelFit fit_panel_model(const IpdSpec& spec, const Table& data) {
   options.vars = {"P", "O"};
   options.first = spec.first;
   options.last = spec.last;
-  options.fit_measures = false;  // stage 1 keeps only the lagged effects
-  const PanelResult r = fit_panel(data, options);
+  const PanelResult r = fit_panel(data, options);  // with the fit measures the report shows
   fit.converged = r.converged;
   fit.n_patients = r.n_patients;
   fit.n_obs = static_cast<long>(data.rows());
@@ -193,6 +192,7 @@ ModelFit fit_panel_model(const IpdSpec& spec, const Table& data) {
     }
   }
   fit.warnings = r.warnings;
+  if (r.converged) fit.fit_measures = PanelFitMeasures{r.chisq, r.chisq_df, r.chisq_p, r.CFI, r.TLI, r.RMSEA, r.SRMR};
   if (!r.converged) fit.message = "the optimizer did not converge";
   return fit;
 }
@@ -205,9 +205,9 @@ ModelFit fit_model(const IpdSpec& spec, const ModelSpec& model, const Table& dat
       case ModelSpec::Kind::Panel: return fit_panel_model(spec, data);
     }
   } catch (const InputError& e) {  // data of this study the model cannot use (e.g. no complete rows)
-    return ModelFit{model.name, false, false, e.what(), 0, 0, 0, {}, {}};
+    return ModelFit{model.name, false, false, e.what(), 0, 0, 0, {}, {}, {}};
   } catch (const AnalysisError& e) {
-    return ModelFit{model.name, false, false, e.what(), 0, 0, 0, {}, {}};
+    return ModelFit{model.name, false, false, e.what(), 0, 0, 0, {}, {}, {}};
   }
   return {};
 }

@@ -199,6 +199,11 @@ Json to_json(const Bundle& b) {
     j["models"].push_back({{"model", m.model}, {"converged", m.converged}, {"singular", m.singular},
                            {"message", m.message}, {"n_patients", m.n_patients}, {"n_obs", m.n_obs},
                            {"n_dropped", m.n_dropped}, {"terms", terms}, {"warnings", m.warnings}});
+    if (const auto& f = m.fit_measures)
+      j["models"].back()["fit_measures"] = {{"chisq", json_number(f->chisq)}, {"chisq_df", f->chisq_df},
+                                            {"chisq_p", json_number(f->chisq_p)}, {"CFI", json_number(f->CFI)},
+                                            {"TLI", json_number(f->TLI)}, {"RMSEA", json_number(f->RMSEA)},
+                                            {"SRMR", json_number(f->SRMR)}};
   }
   j["warnings"] = b.warnings;
   return j;
@@ -227,6 +232,13 @@ ModelFit model_from_json(const Json& m, const std::string& bundle_name) {
                        "': the standard error " + r_number_label(se) + " is not a positive number");
   }
   fit.warnings = m.at("warnings").get<Warnings>();
+  if (m.contains("fit_measures")) {  // the panel model's (older bundles have none)
+    const Json& f = m.at("fit_measures");
+    fit.fit_measures = PanelFitMeasures{number_or_na(f.at("chisq")), f.at("chisq_df").get<long>(),
+                                        number_or_na(f.at("chisq_p")), number_or_na(f.at("CFI")),
+                                        number_or_na(f.at("TLI")), number_or_na(f.at("RMSEA")),
+                                        number_or_na(f.at("SRMR"))};
+  }
   return fit;
 }
 

@@ -72,6 +72,8 @@ TEST(IpdCli, RunWritesEveryOutput) {
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
   EXPECT_NE(html.find("moderators = [&quot;year&quot;]"), std::string::npos);  // the exact spec
   EXPECT_NE(html.find("spiral 0."), std::string::npos);
+  const std::string docx = test::read_text(dir + "/report.docx");  // always beside report.html
+  EXPECT_EQ(docx.substr(0, 4), std::string("PK\x03\x04", 4)) << "a zip archive";
 }
 
 TEST(IpdCli, FederatedStage1AndStage2EqualRun) {

@@ -255,7 +255,7 @@ TEST(IpdPipeline, PanelModelPoolsItsFourLaggedTerms) {
   EXPECT_NEAR(find(r, "panel", "outcome_ar")->meta.estimate, 0.4, 0.1);
   EXPECT_EQ(find(r, "panel", "process_ar")->meta.k, 5u);
   const std::string html = ipd_report_html(r, spec, ipd_forest_svgs(r));
-  EXPECT_NE(html.find("The same effects in the mixed models and in the RI-CLPM"), std::string::npos);
+  EXPECT_NE(html.find("The Same Effects in the Mixed Models and in the RI-CLPM"), std::string::npos);
 }
 
 // The report for a manuscript (specification section 5.1): terms and variables by their
@@ -268,8 +268,8 @@ TEST(IpdReport, NamesByLabelsCitesItsMethodsAndExplainsSingularFits) {
   const std::string html = ipd_report_html(r, spec, ipd_forest_svgs(r));
   const auto has = [&](const std::string& text) { return html.find(text) != std::string::npos; };
   EXPECT_TRUE(has("The process measure, Alliance (WAI-SR) (P)"));
-  EXPECT_TRUE(has("Alliance, previous session (within) <code class=\"code\">Pw_lag1</code>"));
-  EXPECT_TRUE(has("<h2>References</h2>"));
+  EXPECT_TRUE(has("Alliance, previous session (within) <code>Pw_lag1</code>"));
+  EXPECT_TRUE(has("<h2 id=\"references\">References</h2>"));
   EXPECT_TRUE(has("(Bates et al., 2015)") && has("Fitting linear mixed-effects models using lme4"));
   EXPECT_EQ(has("(Knapp &amp; Hartung, 2003)"), spec.test == "knha");
   EXPECT_FALSE(has("DerSimonian")) << "cited only for the DL estimator";
@@ -278,7 +278,7 @@ TEST(IpdReport, NamesByLabelsCitesItsMethodsAndExplainsSingularFits) {
   for (const auto& b : r.studies)
     for (const auto& m : b.models) singular += m.singular;
   EXPECT_EQ(has("<strong>Singular fits.</strong> " + std::to_string(singular) + " of "), singular > 0);
-  EXPECT_TRUE(has("Stage-1 estimates per study, b (SE)"));
+  EXPECT_TRUE(has("Stage-1 Estimates of process_to_outcome per Study, b (SE)"));
   for (const char* printed_nan : {">nan", "-nan", " nan", "nan<", "NaN"}) EXPECT_FALSE(has(printed_nan)) << printed_nan;
   for (const auto& p : r.pooled) {
     if (!p.regression) continue;

@@ -1,0 +1,321 @@
+// A document as a Word file (.docx, Office Open XML, ECMA-376 Part 1): the parts
+// [Content_Types].xml, _rels/.rels, word/document.xml, word/_rels/document.xml.rels,
+// word/styles.xml and docProps/core.xml in a zip archive. Styled for a manuscript as the APA
+// Publication Manual (7th ed.) asks: Times New Roman 12 pt, double-spaced text with a
+// half-inch first-line indent, headings bold (level 1 centred), tables with horizontal rules
+// only, "Table N" in bold above an italic title and "Note." below.
+#include <algorithm>
+#include <numeric>
+
+#include "spiral/document.hpp"
+#include "zip_archive.hpp"
+
+namespace spiral::doc {
+namespace {
+
+// Twips (1/1440 inch): US Letter less 1-inch margins, upright and turned (APA allows a wide
+// table on a landscape page).
+constexpr long kPortraitWidth = 9360, kLandscapeWidth = 12960;
+constexpr long kCellMargin = 60;
+
+// Text safe in XML character data and attribute values; control characters XML 1.0 does not
+// allow are left out.
+std::string xml(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 && c != '\t' && c != '\n') continue;
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string run(const std::string& text, const std::string& properties = "") {
+  std::string out = "<w:r>";
+  if (!properties.empty()) out += "<w:rPr>" + properties + "</w:rPr>";
+  return out + "<w:t xml:space=\"preserve\">" + xml(text) + "</w:t></w:r>";
+}
+
+std::string span_run(const Span& s) {
+  switch (s.style) {
+    case Span::Style::Plain: return run(s.text);
+    case Span::Style::Italic: return run(s.text, "<w:i/>");
+    case Span::Style::Bold: return run(s.text, "<w:b/>");
+    case Span::Style::Code: return run(s.text, "<w:rStyle w:val=\"CodeChar\"/>");
+    case Span::Style::Superscript: return run(s.text, "<w:vertAlign w:val=\"superscript\"/>");
+  }
+  return "";
+}
+
+std::string runs(const Text& text) {
+  std::string out;
+  for (const Span& s : text) out += span_run(s);
+  return out;
+}
+
+// A paragraph of `style` (a style id of styles_xml()), with extra paragraph properties.
+std::string paragraph(const std::string& style, const std::string& content, const std::string& properties = "") {
+  return "<w:p><w:pPr><w:pStyle w:val=\"" + style + "\"/>" + properties + "</w:pPr>" + content + "</w:p>";
+}
+
+std::size_t characters(const std::string& utf8) {  // code points, for column widths
+  return static_cast<std::size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+std::string plain(const Text& text) {
+  std::string out;
+  for (const Span& s : text) out += s.text;
+  return out;
+}
+std::size_t characters(const Text& text) { return characters(plain(text)); }
+std::size_t longest_word(const std::string& text) {
+  std::size_t longest = 0, start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(' ', start), text.size());
+    longest = std::max(longest, characters(text.substr(start, end - start)));
+    start = end + 1;
+  }
+  return longest;
+}
+
+// A column's natural width in twips: its widest cell at the tables' 10 pt (about 100 twips
+// a character; numbers do not wrap, text wraps beyond 28 characters, a header between words)
+// and the cell margins.
+std::vector<long> natural_widths(const Table& t) {
+  std::vector<std::size_t> chars(t.header.size(), 3);
+  for (std::size_t c = 0; c < t.header.size(); ++c) chars[c] = std::max(chars[c], longest_word(plain(t.header[c])));
+  for (const auto& row : t.rows)
+    for (std::size_t c = 0; c < row.size() && c < chars.size(); ++c) {
+      const bool numeric = static_cast<int>(c) >= t.first_numeric_column;
+      chars[c] = std::max(chars[c], numeric ? characters(row[c]) : std::min<std::size_t>(characters(row[c]), 28));
+    }
+  std::vector<long> widths;
+  for (std::size_t n : chars) widths.push_back(static_cast<long>(n) * 100 + 2 * kCellMargin);
+  return widths;
+}
+
+// Natural widths stretched or shrunk to fill `text_width`.
+std::vector<long> column_widths(const Table& t, long text_width) {
+  std::vector<long> widths = natural_widths(t);
+  const double total = static_cast<double>(std::accumulate(widths.begin(), widths.end(), 0L));
+  for (long& w : widths) w = static_cast<long>(static_cast<double>(w) * static_cast<double>(text_width) / total);
+  return widths;
+}
+
+bool is_wide(const Table& t) {
+  const std::vector<long> widths = natural_widths(t);
+  return std::accumulate(widths.begin(), widths.end(), 0L) > kPortraitWidth;
+}
+
+std::string rule(const char* side) {
+  return std::string("<w:") + side + " w:val=\"single\" w:sz=\"6\" w:space=\"0\" w:color=\"000000\"/>";
+}
+
+std::string cell(const Text& text, long width, bool numeric, bool header) {
+  std::string out = "<w:tc><w:tcPr><w:tcW w:w=\"" + std::to_string(width) + "\" w:type=\"dxa\"/>";
+  if (header) out += "<w:tcBorders>" + rule("bottom") + "</w:tcBorders><w:vAlign w:val=\"bottom\"/>";
+  out += "</w:tcPr>";
+  return out + paragraph("TableText", runs(text), numeric ? "<w:jc w:val=\"right\"/>" : "") + "</w:tc>";
+}
+
+std::string table_xml(const Table& t, int number, long text_width) {
+  std::string out = paragraph("TableNumber", run("Table " + std::to_string(number)));
+  out += paragraph("TableTitle", run(t.title));
+  const std::vector<long> widths = column_widths(t, text_width);
+  out += "<w:tbl><w:tblPr><w:tblW w:w=\"" + std::to_string(text_width) +
+         "\" w:type=\"dxa\"/><w:tblBorders>" + rule("top") + rule("bottom") +
+         "</w:tblBorders><w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"" + std::to_string(kCellMargin) +
+         "\" w:type=\"dxa\"/><w:right w:w=\"" + std::to_string(kCellMargin) + "\" w:type=\"dxa\"/></w:tblCellMar><w:tblLook w:val=\"0000\"/></w:tblPr><w:tblGrid>";
+  for (long w : widths) out += "<w:gridCol w:w=\"" + std::to_string(w) + "\"/>";
+  out += "</w:tblGrid><w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>";
+  for (std::size_t c = 0; c < t.header.size(); ++c)
+    out += cell(t.header[c], widths[c], static_cast<int>(c) >= t.first_numeric_column, true);
+  out += "</w:tr>";
+  for (const auto& row : t.rows) {
+    out += "<w:tr><w:trPr><w:cantSplit/></w:trPr>";
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
+      out += cell(row[c], widths[c], static_cast<int>(c) >= t.first_numeric_column, false);
+    out += "</w:tr>";
+  }
+  out += "</w:tbl>";
+  if (!t.note.empty()) out += paragraph("TableNote", run("Note.", "<w:i/>") + run(" ") + runs(t.note));
+  return out;
+}
+
+std::string heading_xml(const Heading& h) {
+  const std::string style = h.level <= 1 ? "Title" : "Heading" + std::to_string(h.level - 1);
+  return paragraph(style, run(h.text));
+}
+
+std::string paragraph_xml(const Paragraph& p) {
+  switch (p.kind) {
+    case Paragraph::Kind::Body: return paragraph("BodyText", runs(p.text));
+    case Paragraph::Kind::Small: return paragraph("Small", runs(p.text));
+    case Paragraph::Kind::Reference: return paragraph("Reference", runs(p.text));
+  }
+  return "";
+}
+
+std::string list_xml(const List& l) {
+  std::string out;
+  for (const auto& item : l.items) out += paragraph("ListItem", run("•") + "<w:r><w:tab/></w:r>" + runs(item));
+  return out;
+}
+
+std::string preformatted_xml(const Preformatted& pre) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < pre.text.size()) {
+    const std::size_t end = std::min(pre.text.find('\n', start), pre.text.size());
+    out += paragraph("Code", run(pre.text.substr(start, end - start)));
+    start = end + 1;
+  }
+  return out;
+}
+
+// The page setup that ends a section: US Letter with 1-inch margins, upright or turned.
+std::string section_properties(bool landscape) {
+  const std::string size = landscape ? "<w:pgSz w:w=\"15840\" w:h=\"12240\" w:orient=\"landscape\"/>"
+                                     : "<w:pgSz w:w=\"12240\" w:h=\"15840\"/>";
+  return "<w:sectPr>" + size +
+         "<w:pgMar w:top=\"1440\" w:right=\"1440\" w:bottom=\"1440\" w:left=\"1440\" w:header=\"720\" "
+         "w:footer=\"720\" w:gutter=\"0\"/></w:sectPr>";
+}
+
+// Which blocks are set on landscape pages: every section (from one level-1 or level-2 heading
+// to the next) that holds a table too wide for an upright page.
+std::vector<bool> landscape_blocks(const Document& document) {
+  std::vector<bool> landscape(document.blocks.size(), false);
+  std::size_t start = 0;
+  const auto close_section = [&](std::size_t end) {
+    bool wide = false;
+    for (std::size_t i = start; i < end; ++i)
+      if (const auto* t = std::get_if<Table>(&document.blocks[i])) wide = wide || is_wide(*t);
+    for (std::size_t i = start; i < end; ++i) landscape[i] = wide;
+    start = end;
+  };
+  for (std::size_t i = 0; i < document.blocks.size(); ++i) {
+    const auto* h = std::get_if<Heading>(&document.blocks[i]);
+    if (h && h->level <= 2) close_section(i);
+  }
+  close_section(document.blocks.size());
+  return landscape;
+}
+
+std::string document_xml(const Document& document) {
+  const std::vector<bool> landscape = landscape_blocks(document);
+  std::string body;
+  int tables = 0;
+  for (std::size_t i = 0; i < document.blocks.size(); ++i) {
+    const Block& block = document.blocks[i];
+    // A page turn: a paragraph whose properties end the section before it.
+    if (i > 0 && landscape[i] != landscape[i - 1])
+      body += "<w:p><w:pPr>" + section_properties(landscape[i - 1]) + "</w:pPr></w:p>";
+    if (const auto* h = std::get_if<Heading>(&block)) body += heading_xml(*h);
+    if (const auto* p = std::get_if<Paragraph>(&block)) body += paragraph_xml(*p);
+    if (const auto* l = std::get_if<List>(&block)) body += list_xml(*l);
+    if (const auto* t = std::get_if<Table>(&block))
+      body += table_xml(*t, ++tables, landscape[i] ? kLandscapeWidth : kPortraitWidth);
+    if (const auto* pre = std::get_if<Preformatted>(&block)) body += preformatted_xml(*pre);
+    // Figures, links, boxes and disclosures belong to the page: the document flows on.
+  }
+  const bool last_landscape = !landscape.empty() && landscape.back();
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+         "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>" +
+         body + section_properties(last_landscape) + "</w:body></w:document>\n";
+}
+
+// A paragraph style: id, name, paragraph and run properties (on top of the defaults:
+// Times New Roman 12 pt, double spacing, no space between paragraphs).
+std::string paragraph_style(const std::string& id, const std::string& name, const std::string& paragraph_properties,
+                            const std::string& run_properties) {
+  return "<w:style w:type=\"paragraph\" w:styleId=\"" + id + "\"><w:name w:val=\"" + name +
+         "\"/><w:basedOn w:val=\"Normal\"/><w:qFormat/><w:pPr>" + paragraph_properties + "</w:pPr><w:rPr>" +
+         run_properties + "</w:rPr></w:style>";
+}
+
+std::string styles_xml() {
+  const std::string single = "<w:spacing w:line=\"240\" w:lineRule=\"auto\"/>";
+  return std::string(
+             "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+             "<w:styles xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
+             "<w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii=\"Times New Roman\" w:hAnsi=\"Times New Roman\" "
+             "w:eastAsia=\"Times New Roman\" w:cs=\"Times New Roman\"/><w:sz w:val=\"24\"/><w:szCs w:val=\"24\"/>"
+             "<w:lang w:val=\"en-US\"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after=\"0\" "
+             "w:line=\"480\" w:lineRule=\"auto\"/></w:pPr></w:pPrDefault></w:docDefaults>"
+             "<w:style w:type=\"paragraph\" w:default=\"1\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/>"
+             "<w:qFormat/></w:style>") +
+         paragraph_style("Title", "Title", "<w:keepNext/><w:jc w:val=\"center\"/>", "<w:b/>") +
+         paragraph_style("Heading1", "heading 1", "<w:keepNext/><w:spacing w:before=\"240\"/><w:jc w:val=\"center\"/>"
+                         "<w:outlineLvl w:val=\"0\"/>", "<w:b/>") +
+         paragraph_style("Heading2", "heading 2", "<w:keepNext/><w:outlineLvl w:val=\"1\"/>", "<w:b/>") +
+         paragraph_style("BodyText", "Body Text", "<w:ind w:firstLine=\"720\"/>", "") +
+         paragraph_style("Small", "Byline", "", "<w:color w:val=\"555555\"/><w:sz w:val=\"20\"/>") +
+         paragraph_style("Reference", "Reference", "<w:ind w:left=\"720\" w:hanging=\"720\"/>", "") +
+         paragraph_style("ListItem", "List Item", "<w:ind w:left=\"720\" w:hanging=\"360\"/>", "") +
+         paragraph_style("TableNumber", "Table Number", "<w:keepNext/><w:spacing w:before=\"240\"/>", "<w:b/>") +
+         paragraph_style("TableTitle", "Table Title", "<w:keepNext/><w:spacing w:after=\"120\"/>", "<w:i/>") +
+         paragraph_style("TableText", "Table Text", single, "<w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/>") +
+         paragraph_style("TableNote", "Table Note", "<w:spacing w:before=\"120\" w:after=\"240\" w:line=\"240\" "
+                         "w:lineRule=\"auto\"/>", "<w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/>") +
+         paragraph_style("Code", "Code", single, "<w:rFonts w:ascii=\"Courier New\" w:hAnsi=\"Courier New\"/>"
+                         "<w:sz w:val=\"18\"/><w:szCs w:val=\"18\"/>") +
+         "<w:style w:type=\"character\" w:styleId=\"CodeChar\"><w:name w:val=\"Code Char\"/><w:rPr>"
+         "<w:rFonts w:ascii=\"Courier New\" w:hAnsi=\"Courier New\"/><w:sz w:val=\"18\"/></w:rPr></w:style>"
+         "</w:styles>\n";
+}
+
+std::string core_xml(const Document& document) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+         "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" "
+         "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>" +
+         xml(document.title) + "</dc:title><dc:creator>" + xml(document.author) + "</dc:creator></cp:coreProperties>\n";
+}
+
+const char* content_types_xml() {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+         "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+         "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+         "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+         "<Override PartName=\"/word/document.xml\" "
+         "ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>"
+         "<Override PartName=\"/word/styles.xml\" "
+         "ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml\"/>"
+         "<Override PartName=\"/docProps/core.xml\" "
+         "ContentType=\"application/vnd.openxmlformats-package.core-properties+xml\"/></Types>\n";
+}
+
+const char* package_rels_xml() {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+         "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+         "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+         "officeDocument\" Target=\"word/document.xml\"/>"
+         "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/package/2006/relationships/metadata/"
+         "core-properties\" Target=\"docProps/core.xml\"/></Relationships>\n";
+}
+
+const char* document_rels_xml() {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+         "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+         "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+         "styles\" Target=\"styles.xml\"/></Relationships>\n";
+}
+
+}  // namespace
+
+std::string to_docx(const Document& document) {
+  return report_detail::zip_archive({{"[Content_Types].xml", content_types_xml()},
+                                     {"_rels/.rels", package_rels_xml()},
+                                     {"word/document.xml", document_xml(document)},
+                                     {"word/_rels/document.xml.rels", document_rels_xml()},
+                                     {"word/styles.xml", styles_xml()},
+                                     {"docProps/core.xml", core_xml(document)}});
+}
+
+}  // namespace spiral::doc

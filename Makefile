@@ -24,6 +24,7 @@ demo: build
 test: test-fast test-bindings test-asan
 
 test-fast: build
+	@scripts/install-deps.sh test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The sanitizer build uses clang, which also builds the libFuzzer targets; ctest runs each

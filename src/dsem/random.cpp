@@ -68,8 +68,37 @@ Vector normal_from_precision(const Matrix& precision, const Vector& linear, Rng&
 
 }  // namespace
 
+// The small case without Eigen's general solvers (the sampler's per-patient blocks call it most):
+// P = L L' in place (Cholesky-Banachiewicz), then x = L'^-1 (L^-1 h + z), whose mean is P^-1 h and
+// covariance L'^-1 L^-1 = P^-1.
 Vec draw_normal_precision(const Mat& precision, const Vec& linear, Rng& rng) {
-  return normal_from_precision(precision, linear, rng);
+  const long d = precision.rows();
+  double l[kMaxDim][kMaxDim];
+  Vec x(d);
+  for (long j = 0; j < d; ++j) x(j) = rng.normal();
+  for (long j = 0; j < d; ++j) {
+    double diagonal = precision(j, j);
+    for (long m = 0; m < j; ++m) diagonal -= l[j][m] * l[j][m];
+    if (!(diagonal > 0)) throw AnalysisError("a conditional precision matrix is not positive definite");
+    l[j][j] = std::sqrt(diagonal);
+    for (long i = j + 1; i < d; ++i) {
+      double sum = precision(i, j);
+      for (long m = 0; m < j; ++m) sum -= l[i][m] * l[j][m];
+      l[i][j] = sum / l[j][j];
+    }
+  }
+  double v[kMaxDim];
+  for (long i = 0; i < d; ++i) {  // v = L^-1 h
+    double sum = linear(i);
+    for (long m = 0; m < i; ++m) sum -= l[i][m] * v[m];
+    v[i] = sum / l[i][i];
+  }
+  for (long i = d - 1; i >= 0; --i) {  // x = L'^-1 (v + z), z in x
+    double sum = v[i] + x(i);
+    for (long m = i + 1; m < d; ++m) sum -= l[m][i] * x(m);
+    x(i) = sum / l[i][i];
+  }
+  return x;
 }
 
 Eigen::VectorXd draw_normal_precision(const Eigen::MatrixXd& precision, const Eigen::VectorXd& linear, Rng& rng) {

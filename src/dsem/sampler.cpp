@@ -88,13 +88,11 @@ class Sampler {
       // The likelihoods stored by the draws, unless the common effects have changed them.
       if (!s_.fixed.empty())
         for (long i = 0; i < n_; ++i) lag_likelihoods_.store(i, lag_likelihood(i));
-      shift_effects(phi_, lag_likelihoods_, k_);
-      for (long j = 0; j < r_; ++j) scale_effect(phi_, lag_likelihoods_, k_, j);
+      move_effects(phi_, lag_likelihoods_, k_);
     }
     // The same moves for the means; the lag sums then follow the moved means.
     for (long i = 0; i < n_; ++i) mean_likelihoods_.store(i, mean_likelihood(i));
-    shift_effects(mu_, mean_likelihoods_, 0);
-    for (long j = 0; j < k_; ++j) scale_effect(mu_, mean_likelihoods_, 0, j);
+    move_effects(mu_, mean_likelihoods_, 0);
     for (long i = 0; i < n_; ++i) sums_[static_cast<std::size_t>(i)] = lag_sums(i);
     draw_innovation_covariance();
     sigma_precision_ = inverse(sigma_);
@@ -116,6 +114,7 @@ class Sampler {
   long n_, k_, nt_, p_, r_;
   std::vector<std::vector<MissingCells>> missing_;
   Eigen::MatrixXd xtx_inverse_factor_, xtx_inverse_xt_;
+  Eigen::MatrixXd x_pairs_;  // n x q(q+1)/2: x_im x_il for m <= l
   // State.
   RowMatrix y_;             // observed values and the current draws of the missing ones
   RowMatrix mu_;            // n x k person means
@@ -162,19 +161,13 @@ class Sampler {
   LagSums<K> lag_sums(long i) const;
   Likelihood lag_likelihood(long i) const;
   Likelihood mean_likelihood(long i) const;
-  // The means' (column 0) or the random lagged effects' (column k) centres Gamma' x_i (+ v_c).
-  double centre(long i, long column) const {
-    double c = d_.x.row(i).dot(gamma_.col(column));
-    if (column < k_ && d_.n_clusters > 0) c += v_(d_.cluster[static_cast<std::size_t>(i)], column);
-    return c;
-  }
-
   void draw_missing_values(long i);
   void draw_presample_values(long i);
   void draw_person_means(long i);
   void draw_random_lagged_effects(long i);
+  void move_effects(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column);
   void shift_effects(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column);
-  void scale_effect(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column, long j);
+  void scale_effect(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column, long j, Eigen::MatrixXd& u);
   void draw_fixed_lagged_effects();
   void draw_innovation_covariance();
   void draw_between_coefficients();
@@ -202,6 +195,10 @@ void Sampler<K>::between_design() {
   const Eigen::MatrixXd xtx_inverse = xtx.llt().solve(Eigen::MatrixXd::Identity(xtx.rows(), xtx.cols()));
   xtx_inverse_factor_ = xtx_inverse.llt().matrixL();
   xtx_inverse_xt_ = xtx_inverse * d_.x.transpose();
+  const long q = d_.x.cols();
+  x_pairs_.resize(n_, q * (q + 1) / 2);
+  for (long m = 0, ml = 0; m < q; ++m)
+    for (long l = m; l < q; ++l) x_pairs_.col(ml++) = d_.x.col(m).cwiseProduct(d_.x.col(l));
 }
 
 // Start: person means of the observed values (the variable's overall mean where a patient has
@@ -371,57 +368,69 @@ void Sampler<K>::draw_random_lagged_effects(long i) {
 // every patient and Gamma's columns -> + C. The between-level density and the flat prior on
 // Gamma do not change and the Jacobian is 1, so C's conditional is the likelihood alone: normal
 // in vec C with precision sum_i P_i (x) x_i x_i' and linear term sum_i (g_i - P_i b_i) (x) x_i.
+// The precision's distinct elements sum_i P_i,ab x_im x_il (a <= b, m <= l) are one product of
+// the patients' pair tables: P's pairs (n x d(d+1)/2) by x's pairs (n x q(q+1)/2, fixed).
 template <int K>
 void Sampler<K>::shift_effects(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column) {
   const long q = d_.x.cols();
   const long d = likelihoods.d;
-  Eigen::MatrixXd precision = Eigen::MatrixXd::Zero(q * d, q * d);
-  Eigen::VectorXd linear = Eigen::VectorXd::Zero(q * d);
-  // Patients with the same x_i (the intercept alone, or a factor's level) share x_i x_i': sum P_i
-  // over runs of equal rows first.
-  Mat sum_p = Mat::Zero(d, d);
+  Eigen::MatrixXd p_pairs(n_, d * (d + 1) / 2);
+  Eigen::MatrixXd residuals(n_, d);
   for (long i = 0; i < n_; ++i) {
     const auto p_i = likelihoods.precision_of(i);
-    const Vec residual = likelihoods.linear.col(i) - p_i * effects.row(i).transpose();
-    for (long a = 0; a < d; ++a)
-      for (long m = 0; m < q; ++m) linear(a * q + m) += residual(a) * d_.x(i, m);
-    sum_p += p_i;
-    if (i + 1 < n_ && d_.x.row(i + 1) == d_.x.row(i)) continue;
-    for (long a = 0; a < d; ++a)
-      for (long b = 0; b < d; ++b)
-        for (long m = 0; m < q; ++m)
-          for (long l = 0; l < q; ++l) precision(a * q + m, b * q + l) += sum_p(a, b) * d_.x(i, m) * d_.x(i, l);
-    sum_p.setZero();
+    residuals.row(i) = (likelihoods.linear.col(i) - p_i * effects.row(i).transpose()).transpose();
+    for (long a = 0, at = 0; a < d; ++a)
+      for (long b = a; b < d; ++b) p_pairs(i, at++) = p_i(a, b);
   }
+  const Eigen::MatrixXd sums = p_pairs.transpose() * x_pairs_;
+  const Eigen::MatrixXd linear_terms = residuals.transpose() * d_.x;  // d x q
+  Eigen::MatrixXd precision(q * d, q * d);
+  for (long a = 0, ab = 0; a < d; ++a)
+    for (long b = a; b < d; ++b, ++ab)
+      for (long m = 0, ml = 0; m < q; ++m)
+        for (long l = m; l < q; ++l, ++ml) {
+          const double value = sums(ab, ml);
+          precision(a * q + m, b * q + l) = precision(b * q + l, a * q + m) = value;
+          precision(a * q + l, b * q + m) = precision(b * q + m, a * q + l) = value;
+        }
+  const Eigen::VectorXd linear = Eigen::Map<const Eigen::VectorXd>(Eigen::MatrixXd(linear_terms.transpose()).data(), q * d);
   const Eigen::VectorXd c = draw_normal_precision(precision, linear, rng_);
   const Eigen::MatrixXd shift = Eigen::Map<const Eigen::MatrixXd>(c.data(), q, d);  // column a: effect a
   effects += d_.x * shift;
   gamma_.middleCols(column, d) += shift;
 }
 
-// Scale move for effect j: u_ij = b_ij - centre_ij -> a u_ij for every patient and Psi's row and
-// column of j -> times a. The between density gains a^-n, the Jacobian is a^(n + p + 1) (n
+// The group moves on one block of effects (the random lagged effects, or the means): the shift,
+// then per effect the scale move, on the deviations u = B - X Gamma (- E v).
+template <int K>
+void Sampler<K>::move_effects(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column) {
+  shift_effects(effects, likelihoods, column);
+  Eigen::MatrixXd u = between_responses() - d_.x * gamma_;
+  for (long j = 0; j < likelihoods.d; ++j) scale_effect(effects, likelihoods, column, j, u);
+}
+
+// Scale move for effect j (c = column + j): u_ic -> a u_ic for every patient and Psi's row and
+// column c -> times a. The between density gains a^-n, the Jacobian is a^(n + p + 1) (n
 // effects; Psi's p elements in that row and column, the diagonal twice) and the Haar measure of
 // the scalings is da / a, so a has density a^p exp(-A a^2 / 2 + B a) on a > 0 with
-// A = sum_i P_i,jj u_ij^2 and B = sum_i u_ij (g_i - P_i b_i)_j + A.
+// A = sum_i P_i,jj u_ic^2 and B = sum_i u_ic (g_i - P_i b_i)_j + A.
 template <int K>
-void Sampler<K>::scale_effect(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column, long j) {
-  Eigen::VectorXd centres(n_);
+void Sampler<K>::scale_effect(RowMatrix& effects, const StoredLikelihoods& likelihoods, long column, long j, Eigen::MatrixXd& u) {
+  const long c = column + j;
   double a_quadratic = 0, b_linear = 0;
   for (long i = 0; i < n_; ++i) {
     const auto p_i = likelihoods.precision_of(i);
-    centres(i) = centre(i, column + j);
-    const double u = effects(i, j) - centres(i);
     const double residual = likelihoods.linear(j, i) - p_i.row(j).dot(effects.row(i));
-    a_quadratic += p_i(j, j) * u * u;
-    b_linear += u * residual;
+    a_quadratic += p_i(j, j) * u(i, c) * u(i, c);
+    b_linear += u(i, c) * residual;
   }
   b_linear += a_quadratic;
   if (!(a_quadratic > 0)) return;
   const double a = draw_scale(static_cast<double>(p_), a_quadratic, b_linear, rng_);
-  effects.col(j) = centres + a * (effects.col(j) - centres);
-  psi_.row(column + j) *= a;
-  psi_.col(column + j) *= a;
+  effects.col(j) += (a - 1) * u.col(c);
+  u.col(c) *= a;
+  psi_.row(c) *= a;
+  psi_.col(c) *= a;
 }
 
 // The common lagged effects | everything: the same regression summed over patients, flat prior.

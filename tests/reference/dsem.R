@@ -2,7 +2,7 @@
 # structural equation modelling (Asparouhov, Hamaker & Muthen 2018), written in Stan and
 # sampled by rstan (NUTS), and posterior's rank-normalized split R-hat and bulk/tail ESS
 # (Vehtari et al. 2021) on stored draws.
-# Run from the repository root:  Rscript tests/reference/dsem.R [small|trial|threelevel|diagnostics|all]
+# Run from the repository root:  Rscript tests/reference/dsem.R [small|trial|threelevel|diagnostics|all|trial_data]
 # Writes the data sets to tests/reference/dsem/*.csv and Stan's posterior summaries to
 # tests/reference/dsem/*.json. Needs rstan, posterior and jsonlite.
 #
@@ -254,7 +254,7 @@ case_small <- function() {
 }
 
 # 547 patients x 12 sessions in 5 arms (A-E) with baseline severity: the seed trial's shape.
-case_trial <- function() {
+case_trial <- function(data_only = FALSE) {
   n <- 547
   set.seed(21)
   baseline <- round(rnorm(n), 4)
@@ -268,6 +268,7 @@ case_trial <- function() {
   long <- simulate_dsem(n, 12, g, psi_sd, matrix(0, 2, 2), sigma, x, seed = 22)
   data <- write_case(long[, c("patient", "session", "alliance", "symptoms")],
                      data.frame(patient = sprintf("p%03d", seq_len(n)), baseline = baseline, arm = arm), "trial")
+  if (data_only) return(invisible(data))
   sdata <- stan_data(data, x)
   fit <- run_stan(sdata, 2000, 1000, 23)
   write_reference("trial", "spiral dsem --data trial.csv --id patient --time session --vars alliance,symptoms --random all --between baseline,arm",
@@ -319,3 +320,5 @@ if (what %in% c("diagnostics", "all")) case_diagnostics()
 if (what %in% c("small", "all")) case_small()
 if (what %in% c("threelevel", "all")) case_threelevel()
 if (what %in% c("trial", "all")) case_trial()
+# The trial data alone (bench/ times spiral on it; Stan on it takes the better part of an hour).
+if (what == "trial_data") case_trial(data_only = TRUE)

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -283,7 +285,10 @@ void add_term_columns(const std::vector<VariableColumns>& parts, int assign, Des
 }
 
 // R's model.matrix() of a term list over the frame (treatment contrasts).
-Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, const std::string& source) {
+// The model matrix of `list`'s terms; `after_term(j)` (if given) runs once term j's columns
+// are written, so that the caller may free what no later term uses.
+Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, const std::string& source,
+                     const std::function<void(std::size_t)>& after_term = {}) {
   const auto full = indicator_coding(list, frame);
   std::vector<std::vector<VariableColumns>> term_parts(list.terms.size());
   Eigen::Index columns = list.intercept ? 1 : 0;
@@ -307,9 +312,41 @@ Design design_matrix(const TermList& list, const Frame& frame, std::size_t n, co
     design.names.push_back("(Intercept)");
     design.assign.push_back(0);
   }
-  for (std::size_t j = 0; j < list.terms.size(); ++j) add_term_columns(term_parts[j], static_cast<int>(j) + 1, design, next);
+  for (std::size_t j = 0; j < list.terms.size(); ++j) {
+    add_term_columns(term_parts[j], static_cast<int>(j) + 1, design, next);
+    if (after_term) after_term(j);
+  }
   return design;
 }
+
+// Frees each variable of the frame once no later part of the model reads it: the response
+// once y is copied, a fixed term's variables after the last term using them is written, unless
+// a random term uses them too. At 10M rows the frame's copies are as large as X.
+class FrameReleaser {
+ public:
+  FrameReleaser(const Formula& formula, Frame& frame) : frame_(frame) {
+    for (const RandomTerm& term : formula.random) {
+      for (const Term& t : term.effects.terms) kept_.insert(t.variables.begin(), t.variables.end());
+      kept_.insert(term.group.begin(), term.group.end());
+    }
+    for (std::size_t j = 0; j < formula.fixed.terms.size(); ++j)
+      for (const auto& label : formula.fixed.terms[j].variables) last_use_[label] = j;
+    response_ = formula.response;
+  }
+  void response_copied() {
+    if (!response_.empty() && !kept_.count(response_) && !last_use_.count(response_)) frame_.erase(response_);
+  }
+  void fixed_term_written(std::size_t j) {
+    for (const auto& [label, last] : last_use_)
+      if (last == j && !kept_.count(label)) frame_.erase(label);
+  }
+
+ private:
+  Frame& frame_;
+  std::set<std::string> kept_;
+  std::map<std::string, std::size_t> last_use_;
+  std::string response_;
+};
 
 // --- grouping factors (lme4's factorize() and mkBlist()) ----------------------------
 
@@ -517,7 +554,10 @@ ModelFrame build_model_frame(const Formula& formula, const Table& table, const F
           mf.warnings.push_back(std::move(*warning));
     }
   }
-  Design fixed = design_matrix(formula.fixed, frame, n, table.source());
+  FrameReleaser releaser(formula, frame);
+  releaser.response_copied();
+  Design fixed = design_matrix(formula.fixed, frame, n, table.source(),
+                               [&](std::size_t j) { releaser.fixed_term_written(j); });
   mf.x = std::move(fixed.x);
   mf.x_names = std::move(fixed.names);
   mf.x_assign = std::move(fixed.assign);

@@ -137,11 +137,11 @@ std::vector<ReTerm> lme4_term_order(const std::vector<RandomBlock>& blocks) {
 }
 
 
-DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, const std::vector<double>& time,
+DevianceModel::DevianceModel(Columns xy, std::vector<ReTerm> terms, const std::vector<double>& time,
                              double sum_log_weights)
     : sum_log_weights_(sum_log_weights), xy_(std::move(xy)), terms_(std::move(terms)) {
-  n_ = static_cast<int>(xy_.rows());
-  p_ = static_cast<int>(xy_.cols()) - 1;
+  n_ = static_cast<int>(xy_.front().size());
+  p_ = static_cast<int>(xy_.size()) - 1;
   ar1_ = !time.empty();
   for (const auto& t : terms_) n_theta_ += t.k * (t.k + 1) / 2;
   for (std::size_t j = 1; j < terms_.size(); ++j) q2_ += terms_[j].k * terms_[j].m;
@@ -200,6 +200,7 @@ DevianceModel::DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, cons
   }
   split_coupling();
   build_crossproducts(ar1_ ? 0.2 : 0);
+  if (!ar1_) xy_.clear();  // only AR(1) rebuilds the cross-products (for each phi)
 }
 
 // The threads' shares of the coupling update: rest columns cut where the count of updated
@@ -283,7 +284,7 @@ void DevianceModel::build_crossproducts(double phi) {
     most_rest = std::max(most_rest, g.rest_index.size());
   }
   xyxy_.setZero(p1, p1);  // its lower triangle: the Schur complements use no other
-  if (!ar1_) xyxy_.selfadjointView<Eigen::Lower>().rankUpdate(xy_.transpose());
+  if (!ar1_) add_xy_crossproduct();
   built_phi_ = phi;
   if (!ar1_ && (q2_ == 0 || nested_in_scalar_rest_)) {
     add_group_crossproducts_by_dots(most_rows);
@@ -304,7 +305,7 @@ void DevianceModel::build_crossproducts(double phi) {
     for (int i = 0; i < ng; ++i) {
       const auto r = static_cast<std::size_t>(g.rows[static_cast<std::size_t>(i)]);
       z1.row(i) = first.block->z.row(static_cast<Eigen::Index>(r));
-      xy.row(i) = xy_.row(static_cast<Eigen::Index>(r));
+      for (int j = 0; j < p1; ++j) xy(i, j) = xy_[static_cast<std::size_t>(j)](static_cast<Eigen::Index>(r));
       for (const auto& [j, offset] : g.rest_blocks) {
         const ReTerm& t = terms_[static_cast<std::size_t>(j)];
         const int level = t.block->level_of_row[r];
@@ -344,6 +345,18 @@ void DevianceModel::build_crossproducts(double phi) {
   }
 }
 
+// [X y]'[X y] (its lower triangle), from rows gathered a block at a time.
+void DevianceModel::add_xy_crossproduct() {
+  constexpr Eigen::Index kBlockRows = 1024;
+  const auto p1 = static_cast<Eigen::Index>(xy_.size());
+  Eigen::MatrixXd rows(std::min<Eigen::Index>(kBlockRows, n_), p1);
+  for (Eigen::Index start = 0; start < n_; start += kBlockRows) {
+    const Eigen::Index m = std::min<Eigen::Index>(kBlockRows, n_ - start);
+    for (Eigen::Index j = 0; j < p1; ++j) rows.col(j).head(m) = xy_[static_cast<std::size_t>(j)].segment(start, m);
+    xyxy_.selfadjointView<Eigen::Lower>().rankUpdate(rows.topRows(m).transpose());
+  }
+}
+
 // The groups' products when none or one rest level touches each group and there is no AR(1)
 // (e.g. `(1 + x | patient) + (1 | therapist)` with patients nested in therapists): each
 // group's columns gathered side by side once, then every product one dot product of them,
@@ -357,9 +370,10 @@ void DevianceModel::add_group_crossproducts_by_dots(std::size_t most_rows) {
   std::vector<double> gathered(most_rows * static_cast<std::size_t>(k + p1 + 1));
   // (the sources' addresses in locals: the gathered columns' stores could alias them)
   const double* const z1_all = first.block->z.data();
-  const double* const xy_all = xy_.data();
+  std::vector<const double*> xy_all;
+  for (const auto& column : xy_) xy_all.push_back(column.data());
   const double* const z2_all = rest ? rest->block->z.data() : nullptr;
-  const Eigen::Index ld_z1 = first.block->z.outerStride(), ld_xy = xy_.outerStride();
+  const Eigen::Index ld_z1 = first.block->z.outerStride();
   for (std::size_t position = 0; position < groups_.size(); ++position) {
     const Group& g = groups_[position];
     const auto group = static_cast<Eigen::Index>(position);
@@ -370,7 +384,7 @@ void DevianceModel::add_group_crossproducts_by_dots(std::size_t most_rows) {
     for (Eigen::Index i = 0; i < ng; ++i) {
       const auto r = static_cast<Eigen::Index>(g.rows[static_cast<std::size_t>(i)]);
       for (int c = 0; c < k; ++c) z1[c * ng + i] = z1_all[r + c * ld_z1];
-      for (int j = 0; j < p1; ++j) xy[j * ng + i] = xy_all[r + j * ld_xy];
+      for (int j = 0; j < p1; ++j) xy[j * ng + i] = xy_all[static_cast<std::size_t>(j)][r];
       if (rest) z2[i] = z2_all[r];
     }
     const auto dot = [ng](const double* a, const double* b) { return dot_in_sse2_lanes(a, b, ng); };

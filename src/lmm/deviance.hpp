@@ -70,12 +70,16 @@ struct Evaluation {
 
 class DevianceModel {
  public:
+  // The columns of [X y], each n long, read where they lie (no n x p copy).
+  using Columns = std::vector<Eigen::Map<const Eigen::VectorXd>>;
+
   // xy: the estimable fixed-effects columns, then the response; time: per model row (AR(1))
-  // or empty. With prior weights w (lmer(weights = )), the rows of xy and of the terms' z come
-  // scaled by sqrt(w_i) (residual variance sigma^2 / w_i) and sum_log_weights is sum log w_i,
-  // which the criterion subtracts as lme4's lmerResp::Laplace does (its ldW).
-  DevianceModel(Eigen::MatrixXd xy, std::vector<ReTerm> terms, const std::vector<double>& time,
-                double sum_log_weights = 0);
+  // or empty. Without AR(1) the model reads xy in its constructor only; with AR(1) it reads
+  // them again for each phi, so they must outlive the model. With prior weights w
+  // (lmer(weights = )), the rows of xy and of the terms' z come scaled by sqrt(w_i) (residual
+  // variance sigma^2 / w_i) and sum_log_weights is sum log w_i, which the criterion subtracts
+  // as lme4's lmerResp::Laplace does (its ldW).
+  DevianceModel(Columns xy, std::vector<ReTerm> terms, const std::vector<double>& time, double sum_log_weights = 0);
 
   int n_obs() const { return n_; }
   int n_fixed() const { return p_; }
@@ -145,6 +149,7 @@ class DevianceModel {
   bool factor_rest(const Eigen::MatrixXd& c2, Eigen::MatrixXd& schur, double& log_det);
   void split_coupling();
   void build_crossproducts(double phi);
+  void add_xy_crossproduct();
   void add_group_crossproducts_by_dots(std::size_t most_rows);
   bool rest_is_scalar() const;  // every term after the first has k = 1
   void scale_rest_lower(const std::vector<Eigen::MatrixXd>& T);
@@ -161,7 +166,7 @@ class DevianceModel {
   double built_phi_ = -1;
   double sum_log_weights_ = 0;      // sum log w of the prior weights (0 without)
   double ld_c_ = 0;                 // log|C| at built_phi_
-  Eigen::MatrixXd xy_;              // [X y]
+  Columns xy_;                      // [X y]; empty after construction unless AR(1) needs it again
   std::vector<ReTerm> terms_;
   // The groups' index vectors, from one arena freed with the model: allocated one by one, a
   // few thousand small vectors per model cost more than filling them (the power analysis).

@@ -229,6 +229,15 @@ void check_residual_variation(const Eigen::MatrixXd& basis, const Eigen::VectorX
   }
 }
 
+// The estimable columns of X, once they are known to be fewer than the rows and to leave y
+// some residual variation. Their basis (n x p) is freed before the fit.
+std::vector<int> checked_estimable_columns(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
+  const EstimableColumns estimable = estimable_columns(x);
+  if (Eigen::Index(estimable.kept.size()) >= x.rows()) throw InputError("lmm: more fixed effects than observations");
+  check_residual_variation(estimable.basis, y);
+  return estimable.kept;
+}
+
 bool is_singular(const DevianceModel& model, const std::vector<double>& params) {
   const std::vector<double> lower = model.lower_bounds();
   for (int i = 0; i < model.n_theta(); ++i)
@@ -468,8 +477,11 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
     result.warnings.push_back(std::to_string(frame.n_dropped) + " rows with missing values dropped");
   result.warnings.insert(result.warnings.end(), frame.warnings.begin(), frame.warnings.end());
 
-  const EstimableColumns estimable = estimable_columns(frame.x);
-  const std::vector<int>& kept = estimable.kept;
+  // An offset enters the linear predictor with coefficient 1: the model of y - offset.
+  Eigen::VectorXd y_less_offset;
+  if (frame.offset.size() > 0) y_less_offset = frame.y - frame.offset;
+  const Eigen::VectorXd& y = frame.offset.size() > 0 ? y_less_offset : frame.y;
+  const std::vector<int> kept = checked_estimable_columns(frame.x, y);
   if (kept.size() < std::size_t(frame.x.cols())) {
     const auto dropped = std::size_t(frame.x.cols()) - kept.size();
     result.warnings.push_back("fixed-effect model matrix is rank deficient so dropping " + std::to_string(dropped) +
@@ -477,10 +489,6 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   }
   std::vector<std::string> names;
   for (int j : kept) names.push_back(frame.x_names[std::size_t(j)]);
-  if (Eigen::Index(kept.size()) >= frame.x.rows()) throw InputError("lmm: more fixed effects than observations");
-  // An offset enters the linear predictor with coefficient 1: the model of y - offset.
-  const Eigen::VectorXd y = frame.offset.size() > 0 ? Eigen::VectorXd(frame.y - frame.offset) : frame.y;
-  check_residual_variation(estimable.basis, y);
 
   const bool weighted = frame.weights.size() > 0;
   const Eigen::VectorXd sqrt_w = weighted ? Eigen::VectorXd(frame.weights.cwiseSqrt()) : Eigen::VectorXd();
@@ -493,10 +501,18 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
     check_ar1_nesting(terms);
     check_ar1_times(terms.front(), time);
   }
-  Eigen::MatrixXd xy(frame.x.rows(), Eigen::Index(kept.size()) + 1);
-  xy.leftCols(Eigen::Index(kept.size())) = frame.x(Eigen::all, kept);
-  xy.rightCols(1) = y;
-  if (weighted) xy = sqrt_w.asDiagonal() * xy;
+  Eigen::MatrixXd weighted_xy;  // [X y] scaled by sqrt(w); without weights the model reads X and y in place
+  if (weighted) {
+    weighted_xy.resize(frame.x.rows(), Eigen::Index(kept.size()) + 1);
+    weighted_xy.leftCols(Eigen::Index(kept.size())) = sqrt_w.asDiagonal() * frame.x(Eigen::all, kept);
+    weighted_xy.rightCols(1) = sqrt_w.cwiseProduct(y);
+  }
+  DevianceModel::Columns xy;
+  for (std::size_t j = 0; j <= kept.size(); ++j) {
+    const double* column = weighted ? weighted_xy.col(Eigen::Index(j)).data()
+                           : j < kept.size() ? frame.x.col(kept[j]).data() : y.data();
+    xy.emplace_back(column, frame.x.rows());
+  }
   DevianceModel model(std::move(xy), terms, ar1 ? time : std::vector<double>{},
                       weighted ? frame.weights.array().log().sum() : 0.0);
   const CheckedOptimum optimum = minimize_and_check(model, options.reml);

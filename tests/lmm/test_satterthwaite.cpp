@@ -12,8 +12,9 @@ namespace {
 std::vector<double> df_at_lme4_theta(const std::string& data, const nlohmann::json& ref) {
   const Table table = read_table(test::test_path("data/lmm/" + data));
   const ModelFrame frame = build_model_frame(parse_formula(ref["formula"].get<std::string>(), true), table, {});
-  Eigen::MatrixXd xy(frame.x.rows(), frame.x.cols() + 1);
-  xy << frame.x, frame.y;
+  DevianceModel::Columns xy;
+  for (Eigen::Index j = 0; j < frame.x.cols(); ++j) xy.emplace_back(frame.x.col(j).data(), frame.x.rows());
+  xy.emplace_back(frame.y.data(), frame.y.size());
   DevianceModel model(std::move(xy), lme4_term_order(frame.random), {});
   const std::vector<double> theta = ref["theta"].get<std::vector<double>>();
   Warnings warnings;

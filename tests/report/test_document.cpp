@@ -1,0 +1,102 @@
+// A document rendered as HTML and as .docx (include/spiral/document.hpp): the same text in
+// both, escaped; tables numbered in order; groups closed; a table too wide for an upright
+// page set on a landscape page in the .docx. (No numbers from R here: the renderers print
+// what they are given.)
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "spiral/document.hpp"
+#include "test_support.hpp"
+
+namespace spiral::doc {
+namespace {
+
+bool has_unzip() { return std::system("command -v unzip >/dev/null 2>&1") == 0; }
+
+std::string document_xml(const Document& d) {
+  const std::string path = test::temp_dir("document") + "/d.docx";
+  std::ofstream(path, std::ios::binary) << to_docx(d);
+  std::string out;
+  FILE* pipe = popen(("unzip -p '" + path + "' word/document.xml").c_str(), "r");
+  if (!pipe) return out;
+  char buffer[65536];
+  for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+Table table(const std::string& title, std::size_t columns) {
+  Table t;
+  t.title = title;
+  for (std::size_t c = 0; c < columns; ++c) t.header.push_back({"col" + std::to_string(c)});
+  std::vector<Text> row;
+  for (std::size_t c = 0; c < columns; ++c) row.push_back({"[−0.123, 0.456]"});
+  t.rows.push_back(row);
+  t.note = {em("p"), " < .05 & more"};
+  return t;
+}
+
+Document sample() {
+  Document d;
+  d.title = "A & B";
+  d.author = "spiral test";
+  d.blocks.push_back(Heading{1, "Title <1>", ""});
+  d.blocks.push_back(Paragraph{{"x < y & ", em("b"), " = ", code("O ~ P"), "\x01"}});
+  d.blocks.push_back(Begin{Begin::Kind::Disclosure, "More"});
+  d.blocks.push_back(table("Narrow", 3));
+  d.blocks.push_back(End{});
+  d.blocks.push_back(Heading{2, "Wide", "wide"});
+  d.blocks.push_back(table("Wide", 12));
+  return d;
+}
+
+TEST(Document, HtmlEscapesTextNumbersTablesAndClosesGroups) {
+  const std::string html = to_html(sample());
+  EXPECT_NE(html.find("<title>A &amp; B</title>"), std::string::npos);
+  EXPECT_NE(html.find("<p>x &lt; y &amp; <em>b</em> = <code>O ~ P</code>"), std::string::npos);
+  EXPECT_NE(html.find("<strong>Table 1</strong><br><em>Narrow</em>"), std::string::npos);
+  EXPECT_NE(html.find("<strong>Table 2</strong><br><em>Wide</em>"), std::string::npos);
+  EXPECT_NE(html.find("<details><summary>More</summary>"), std::string::npos);
+  EXPECT_NE(html.find("</figure>\n</details>"), std::string::npos);
+  EXPECT_NE(html.find("<p class=\"note\"><em>Note.</em> <em>p</em> &lt; .05 &amp; more</p>"), std::string::npos);
+  EXPECT_NE(html.find("<h2 id=\"wide\">Wide</h2>"), std::string::npos);
+}
+
+TEST(Document, DocxHoldsTheSameTextAsWordTablesAndTurnsWideOnes) {
+  if (!has_unzip()) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
+  const std::string xml = document_xml(sample());
+  ASSERT_FALSE(xml.empty());
+  EXPECT_NE(xml.find(">x &lt; y &amp; </w:t>"), std::string::npos);
+  EXPECT_EQ(xml.find('\x01'), std::string::npos) << "no character XML 1.0 forbids";
+  EXPECT_NE(xml.find("<w:rStyle w:val=\"CodeChar\"/></w:rPr><w:t xml:space=\"preserve\">O ~ P</w:t>"), std::string::npos);
+  EXPECT_NE(xml.find(">Table 1</w:t>"), std::string::npos);
+  EXPECT_NE(xml.find(">Table 2</w:t>"), std::string::npos);
+  EXPECT_EQ(xml.find("More"), std::string::npos) << "a disclosure's label belongs to the page";
+  // Two tables; the first section upright, the wide table's section turned, then the end.
+  std::size_t tables = 0;
+  for (auto at = xml.find("<w:tbl>"); at != std::string::npos; at = xml.find("<w:tbl>", at + 1)) ++tables;
+  EXPECT_EQ(tables, 2u);
+  const std::size_t turn = xml.find("<w:pPr><w:sectPr><w:pgSz w:w=\"12240\" w:h=\"15840\"/>");
+  ASSERT_NE(turn, std::string::npos) << "the upright section ends before the wide table";
+  EXPECT_LT(xml.find(">Narrow</w:t>"), turn);
+  EXPECT_GT(xml.find(">Wide</w:t>"), turn);
+  EXPECT_NE(xml.find("w:orient=\"landscape\"/>", turn), std::string::npos);
+  EXPECT_NE(xml.find("<w:tblW w:w=\"12960\""), std::string::npos) << "the wide table spans the turned page";
+  EXPECT_NE(xml.find("<w:tblW w:w=\"9360\""), std::string::npos) << "the narrow one the upright page";
+}
+
+TEST(Document, DocxOfADocumentWithoutWideTablesStaysUpright) {
+  if (!has_unzip()) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
+  Document d;
+  d.blocks.push_back(table("Narrow", 4));
+  const std::string xml = document_xml(d);
+  ASSERT_FALSE(xml.empty());
+  EXPECT_EQ(xml.find("landscape"), std::string::npos);
+  EXPECT_NE(xml.find("<w:pgSz w:w=\"12240\" w:h=\"15840\"/>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spiral::doc

@@ -1,34 +1,21 @@
-// The CLI face: each command registers a CLI11 subcommand whose callback calls the
-// library and hands the result to emit(). No statistics here.
+// The CLI face: each command is a CLI11 subcommand whose options are built from the api's
+// table of that command (spiral/api.hpp); its callback calls api::run, the entry point R and
+// Python call too, and hands the result to emit(). No statistics here; the CLI's own
+// concerns are --format, the result's --out, printing, exit codes and MPI.
 #pragma once
+#include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "spiral/api.hpp"
 #include "spiral/error.hpp"
 #include "spiral/report.hpp"
-#include "spiral/table.hpp"
 
 namespace spiral::cli {
-
-// --format and --out, shared by every command that prints a result.
-struct OutputOptions {
-  std::string format = "text";
-  std::string out;
-};
-void add_output_options(CLI::App& command, OutputOptions& output, bool csv = true);
-
-// --data and the reader options of specification section 2.
-struct DataOptions {
-  std::string source;
-  std::string sep;
-  std::vector<std::string> na;
-  bool labels = false;
-  ReadOptions read_options() const;
-};
-void add_data_options(CLI::App& command, DataOptions& data, bool required = true);
-// `columns`: only these are kept (ReadOptions::columns; empty = all).
-Table read_data(const DataOptions& data, const std::vector<std::string>& columns = {});
 
 // Checks of option values as typed, before CLI11 converts them (which would wrap a negative
 // seed around to 2^64 - 5): a whole number >= 0 (--threads), and a seed in 0 .. 2^63 - 1.
@@ -37,31 +24,56 @@ CLI::Validator seed_value();
 // An output path: not empty (`--out ""` fell back to stdout without a word).
 CLI::Validator output_path();
 
-// An output file a command writes: its option and path (empty: not asked for).
-struct OutputFile {
-  std::string option, path;
-};
-// Before anything is read or computed: each output's directory exists and the path is not a
-// directory, no two outputs name one file, and none is one of `inputs` (specification section 1:
-// never a partial output file, never a modified input).
-void check_output_files(const std::vector<OutputFile>& outputs, const std::vector<std::string>& inputs);
+// The options of one api command on a subcommand, `--name-with-dashes` for each entry of
+// api::options(command), with the entry's type, help, choices, range, default and required.
+class ApiOptions {
+ public:
+  ApiOptions(CLI::App& subcommand, std::string command);
+  const std::string& command() const { return command_; }
+  // The options given on the command line, keyed by their api names.
+  Json json() const;
+  // The value of a text option as given ("" when not given).
+  std::string text(const std::string& name) const;
 
-// The result of a command in each format; emit() prints warnings to stderr and
-// writes the chosen format to stdout or, atomically, to --out.
-struct Rendered {
-  std::string text;
-  Json json;
-  std::string csv;  // empty when the command has no CSV form
-};
-void emit(const OutputOptions& output, const Rendered& result, const Warnings& warnings);
+  // Where CLI11 stores one option's value, in the C++ type of its kind.
+  struct Value {
+    const api::OptionSpec* spec = nullptr;
+    CLI::Option* option = nullptr;
+    bool flag = false;
+    std::string text;
+    double number = 0;
+    long integer = 0;
+    int count = 0;
+    std::uint64_t seed = 0;
+    std::vector<std::string> values;
+  };
 
-// Registration of the commands (one file each in apps/spiral/).
-void register_describe(CLI::App& app);
-void register_lmm(CLI::App& app);
-void register_meta(CLI::App& app);
-void register_panel(CLI::App& app);
-void register_dsem(CLI::App& app);
-void register_ipd(CLI::App& app);
-void register_simulate(CLI::App& app);
+ private:
+  std::string command_;
+  std::deque<Value> values_;  // CLI11 holds references into these
+};
+
+// --format and the result's --out.
+struct OutputOptions {
+  std::string format = "text";
+  std::string out;
+};
+// --format with these choices (help: `help`), and --out unless the api command writes its
+// own `out`.
+void add_output_options(CLI::App& subcommand, const ApiOptions& options, OutputOptions& output,
+                        const std::vector<std::string>& formats, const std::string& help = "Output format");
+
+// api::run of the options given, with the command line's spelling and --out.
+api::Result run(const ApiOptions& options, const OutputOptions& output, api::Face face = {});
+
+// Prints the warnings to stderr and the chosen format of `result` to stdout or, atomically,
+// to --out.
+void emit(const OutputOptions& output, const api::Result& result);
+void print_warnings(const Warnings& warnings);
+
+// Registration of the commands.
+void register_data_commands(CLI::App& app);  // describe, lmm, meta, panel, dsem
+void register_ipd(CLI::App& app);            // ipd run|stage1|stage2|onestage, prep
+void register_simulate(CLI::App& app);       // simulate, power
 
 }  // namespace spiral::cli

@@ -1,30 +1,10 @@
+#include <algorithm>
 #include <charconv>
-#include <filesystem>
 #include <iostream>
 
 #include "cli.hpp"
 
 namespace spiral::cli {
-
-namespace fs = std::filesystem;
-
-void check_output_files(const std::vector<OutputFile>& outputs, const std::vector<std::string>& inputs) {
-  std::error_code ec;
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const auto& [option, path] = outputs[i];
-    if (path.empty()) continue;
-    const fs::path parent = fs::path(path).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent, ec))
-      throw InputError(path + ": directory '" + parent.string() + "' does not exist");
-    if (fs::is_directory(path, ec)) throw InputError(path + ": is a directory");
-    for (std::size_t j = 0; j < i; ++j)
-      if (!outputs[j].path.empty() && fs::weakly_canonical(outputs[j].path, ec) == fs::weakly_canonical(path, ec))
-        throw InputError(option + " " + path + ": " + outputs[j].option + " writes the same file");
-    for (const auto& input : inputs)
-      if (fs::exists(path, ec) && fs::exists(input, ec) && fs::equivalent(path, input, ec))
-        throw InputError(option + " " + path + ": is an input of this command; writing it would overwrite it");
-  }
-}
 
 namespace {
 
@@ -57,47 +37,91 @@ CLI::Validator output_path() {
                         "PATH");
 }
 
-void add_output_options(CLI::App& command, OutputOptions& output, bool csv) {
-  command.add_option("--format", output.format, "Output format")
-      ->check(csv ? CLI::IsMember({"text", "json", "csv"}) : CLI::IsMember({"text", "json"}));
-  command.add_option("--out", output.out, "Write the result to FILE (atomically) instead of stdout")
-      ->check(output_path());
-}
+// ------------------------------------------------------------------- api options
 
-void add_data_options(CLI::App& command, DataOptions& data, bool required) {
-  auto* opt = command.add_option("--data", data.source, "Data SOURCE: file.csv|.tsv|.sav|.dta|.sas7bdat or sqlite:FILE?table=T");
-  if (required) opt->required();
-  command.add_option("--sep", data.sep, "Field separator of a text file (default: detected)");
-  command.add_option("--na", data.na, "Extra missing-value token (repeatable)");
-  command.add_flag("--labels", data.labels, "Value labels of SPSS/Stata/SAS files become factor levels");
-}
+using Kind = api::OptionKind;
 
-ReadOptions DataOptions::read_options() const {
-  ReadOptions options;
-  if (!sep.empty()) {
-    if (sep == "\\t" || sep == "tab") options.separator = '\t';
-    else if (sep.size() == 1) options.separator = sep[0];
-    else throw InputError("--sep: expected one character, got '" + sep + "'");
+ApiOptions::ApiOptions(CLI::App& subcommand, std::string command) : command_(std::move(command)) {
+  for (const api::OptionSpec& spec : api::options(command_)) {
+    if (!spec.command_line) continue;
+    Value& v = values_.emplace_back();
+    v.spec = &spec;
+    const std::string name = api::command_line_name(spec.name);
+    switch (spec.kind) {
+      case Kind::flag: v.option = subcommand.add_flag(name, v.flag, spec.help); break;
+      case Kind::text: v.option = subcommand.add_option(name, v.text, spec.help); break;
+      case Kind::number: v.option = subcommand.add_option(name, v.number, spec.help); break;
+      case Kind::integer: v.option = subcommand.add_option(name, v.integer, spec.help); break;
+      case Kind::count: v.option = subcommand.add_option(name, v.count, spec.help)->check(non_negative_integer()); break;
+      case Kind::seed: v.option = subcommand.add_option(name, v.seed, spec.help)->check(seed_value()); break;
+      case Kind::list: v.option = subcommand.add_option(name, v.values, spec.help)->delimiter(','); break;
+      case Kind::repeated: v.option = subcommand.add_option(name, v.values, spec.help); break;
+    }
+    if (!spec.choices.empty()) v.option->check(CLI::IsMember(spec.choices));
+    if (spec.range && spec.kind == Kind::integer)
+      v.option->check(CLI::Range(static_cast<long>(spec.range->first), static_cast<long>(spec.range->second)));
+    else if (spec.range) v.option->check(CLI::Range(spec.range->first, spec.range->second));
+    if (spec.file == api::OptionSpec::File::output || spec.file == api::OptionSpec::File::directory)
+      v.option->check(output_path());
+    if (!spec.shown_default.empty()) v.option->default_str(spec.shown_default);
+    if (spec.required) v.option->required();
   }
-  options.na_tokens = na;
-  options.value_labels = labels;
-  return options;
 }
 
-Table read_data(const DataOptions& data, const std::vector<std::string>& columns) {
-  ReadOptions options = data.read_options();
-  options.columns = columns;
-  return read_table(data.source, options);
+Json ApiOptions::json() const {
+  Json out = Json::object();
+  for (const Value& v : values_) {
+    if (v.option->count() == 0) continue;
+    Json& value = out[v.spec->name];
+    switch (v.spec->kind) {
+      case Kind::flag: value = v.flag; break;
+      case Kind::text: value = v.text; break;
+      case Kind::number: value = v.number; break;
+      case Kind::integer: value = v.integer; break;
+      case Kind::count: value = v.count; break;
+      case Kind::seed: value = v.seed; break;
+      case Kind::list:
+      case Kind::repeated: value = v.values; break;
+    }
+  }
+  return out;
 }
 
-void emit(const OutputOptions& output, const Rendered& result, const Warnings& warnings) {
+std::string ApiOptions::text(const std::string& name) const {
+  for (const Value& v : values_)
+    if (v.spec->name == name) return v.text;
+  return {};
+}
+
+void add_output_options(CLI::App& subcommand, const ApiOptions& options, OutputOptions& output,
+                        const std::vector<std::string>& formats, const std::string& help) {
+  if (formats.size() > 1) subcommand.add_option("--format", output.format, help)->check(CLI::IsMember(formats));
+  else output.format = formats.front();
+  const auto& table = api::options(options.command());
+  const bool writes_its_own_out =
+      std::any_of(table.begin(), table.end(), [](const api::OptionSpec& s) { return s.name == "out"; });
+  if (!writes_its_own_out)
+    subcommand.add_option("--out", output.out, "Write the result to FILE (atomically) instead of stdout")->check(output_path());
+}
+
+api::Result run(const ApiOptions& options, const OutputOptions& output, api::Face face) {
+  face.spelling = api::Face::Spelling::command_line;
+  face.result_file = output.out;
+  return api::run(options.command(), options.json(), nullptr, nullptr, face);
+}
+
+void print_warnings(const Warnings& warnings) {
+  for (const auto& w : warnings) std::cerr << "spiral: warning: " << w << '\n';
+}
+
+void emit(const OutputOptions& output, const api::Result& result) {
   std::string content;
   if (output.format == "json") content = json_dump(result.json);
   else if (output.format == "csv") {
     if (result.csv.empty()) throw InputError("--format csv: this command has no CSV output");
     content = result.csv;
   } else content = result.text;
-  for (const auto& w : warnings) std::cerr << "spiral: warning: " << w << '\n';
+  print_warnings(result.warnings);
   if (output.out.empty()) std::cout << content << std::flush;
   else write_file_atomic(output.out, content);
 }

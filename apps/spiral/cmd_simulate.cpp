@@ -16,62 +16,19 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "spiral/power.hpp"
-#include "spiral/simulate.hpp"
 
 namespace spiral::cli {
 
 namespace {
 
 void register_simulate_command(CLI::App& app) {
-  struct Options {
-    SimulateOptions simulate;
-    SimulateFiles files;
-    OutputOptions output;  // the summary printed on stdout (--out names the sessions file)
-  };
-  auto options = std::make_shared<Options>();
-  SimulateOptions& s = options->simulate;
   CLI::App* command = app.add_subcommand(
       "simulate", "Simulate multi-study session-by-session data (bivariate VAR(1), random intercepts) with known truth");
-  command->add_option("--studies", s.studies, "Number of studies")->capture_default_str();
-  command->add_option("--patients", s.patients, "Patients over all studies (unequal study sizes)")->capture_default_str();
-  command->add_option("--sessions", s.sessions, "Sessions per patient (at least 3)")->capture_default_str();
-  command->add_option("--seed", s.seed, "Random seed (same seed and options -> same bytes)")
-      ->check(seed_value())
-      ->capture_default_str();
-  command->add_option("--process-to-outcome", s.process_to_outcome, "Cross-lagged effect P[t-1] -> O[t]")
-      ->capture_default_str();
-  command->add_option("--outcome-to-process", s.outcome_to_process, "Cross-lagged effect O[t-1] -> P[t]")
-      ->capture_default_str();
-  command->add_option("--process-ar", s.process_ar, "Autoregressive effect of the process")->capture_default_str();
-  command->add_option("--outcome-ar", s.outcome_ar, "Autoregressive effect of the outcome")->capture_default_str();
-  command->add_option("--missing", s.missing, "Share of attended sessions missed (MAR), in [0, 1)")
-      ->capture_default_str();
-  command->add_option("--dropout", s.dropout, "Per-session dropout hazard, in [0, 1)")->capture_default_str();
-  command->add_option("--slope-sd", s.slope_sd, "SD of patients' random cross-lagged slopes")->capture_default_str();
-  command->add_option("--study-sd", s.study_sd, "Between-study SD of the cross-lagged effects")->capture_default_str();
-  command->add_option("--therapists-per-study", s.therapists_per_study, "Therapists per study")->capture_default_str();
-  command->add_option("--out", options->files.sessions, "Sessions file (long CSV)")->required()->check(output_path());
-  command->add_option("--patients-out", options->files.patients, "Per-patient file (pre/post symptoms)")
-      ->check(output_path());
-  command->add_option("--truth", options->files.truth, "Generating values per model x term (JSON)")
-      ->check(output_path());
-  command->add_option("--spec-out", options->files.spec, "Matching analysis spec with a [simulate] table")
-      ->check(output_path());
-  command->add_option("--format", options->output.format, "Format of the summary on stdout")
-      ->check(CLI::IsMember({"text", "json"}));
-  command->callback([options] {
-    const SimulateFiles& f = options->files;
-    check_output_files({{"--out", f.sessions}, {"--patients-out", f.patients}, {"--truth", f.truth},
-                        {"--spec-out", f.spec}},
-                       {});
-    const SimulatedData data = simulate(options->simulate);
-    write_simulation(options->simulate, data, options->files);
-    emit(options->output,
-         {simulation_summary_text(data, options->files), simulation_summary_json(data, options->files), ""}, {});
-  });
+  auto options = std::make_shared<ApiOptions>(*command, "simulate");
+  auto output = std::make_shared<OutputOptions>();  // the summary on stdout (--out names the sessions file)
+  add_output_options(*command, *options, *output, {"text", "json"}, "Format of the summary on stdout");
+  command->callback([options, output] { emit(*output, run(*options, *output)); });
 }
-
 
 // The MPI world when launched by mpirun (OpenMPI, MPICH, PMIx launchers), else one process.
 // The MPI calls live in libspiral_mpi.so beside the executable (apps/spiral/mpi/plugin.cpp),
@@ -164,64 +121,49 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_;
 };
 
-// This rank's replications as text for the gather: the results, or the error and its exit code.
-std::string run_share(const PowerPlan& plan, const MpiWorld& world, int threads, ProgressBar* bar) {
-  std::function<void(int, int)> progress;
-  if (bar != nullptr && bar->enabled()) progress = [bar](int done, int total) { bar->update(done, total); };
-  Json share;
+// The replications of every rank, gathered on rank 0 (api::Face::distribute). A rank whose
+// share fails sends its error and exit code instead, and rank 0 throws the first of them.
+std::vector<Json> gather_shares(const MpiWorld& world, const api::Face::Share& share) {
+  Json mine;
   try {
-    share["results"] = to_json(run_replications(plan, world.rank(), world.size(), threads, progress));
+    mine["results"] = share(world.rank(), world.size());
   } catch (const InputError& e) {
-    share = {{"error", e.what()}, {"code", 2}};
+    mine = {{"error", e.what()}, {"code", 2}};
   } catch (const std::exception& e) {
-    share = {{"error", e.what()}, {"code", 1}};
+    mine = {{"error", e.what()}, {"code", 1}};
   }
-  return json_dump(share, -1);
+  std::vector<Json> results;
+  for (const auto& text : world.gather(json_dump(mine, -1))) {
+    Json part = Json::parse(text);
+    if (part.contains("error")) {
+      const std::string message = part["error"].get<std::string>();
+      if (part["code"].get<int>() == 2) throw InputError(message);
+      throw AnalysisError(message);
+    }
+    results.push_back(std::move(part["results"]));
+  }
+  return results;
 }
 
 void register_power_command(CLI::App& app) {
-  struct Options {
-    PowerOptions power;
-    std::uint64_t seed = 0;
-    OutputOptions output;
-  };
-  auto options = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand(
       "power", "Power, bias, RMSE and CI coverage of the IPD analysis by repeated simulation ([simulate] of the spec)");
-  command->add_option("--spec", options->power.spec, "Analysis spec with a [simulate] table (spiral simulate --spec-out)")
-      ->required();
-  command->add_option("--replications", options->power.replications, "Number of simulated data sets")
-      ->capture_default_str();
-  command->add_option("--threads", options->power.threads, "Worker threads (0 = all cores)")
-      ->check(non_negative_integer())
-      ->capture_default_str();
-  auto* seed = command->add_option("--seed", options->seed, "Master seed (default: the spec's [simulate] seed)")
-                   ->check(seed_value());
-  add_output_options(*command, options->output);
-  command->callback([options, seed] {
-    if (seed->count() > 0) options->power.seed = options->seed;
-    check_output_files({{"--out", options->output.out}}, {options->power.spec});
+  auto options = std::make_shared<ApiOptions>(*command, "power");
+  auto output = std::make_shared<OutputOptions>();
+  add_output_options(*command, *options, *output, {"text", "json", "csv"});
+  command->callback([options, output] {
     MpiWorld world;
-    const PowerPlan plan = plan_power(options->power);
     std::optional<ProgressBar> bar;
-    if (world.rank() == 0) bar.emplace();
-    const std::vector<std::string> shares =
-        world.gather(run_share(plan, world, options->power.threads, bar ? &*bar : nullptr));
-    bar.reset();
-    if (world.rank() != 0) return;
-    std::vector<ReplicationResult> all;
-    for (const auto& text : shares) {
-      const Json share = Json::parse(text);
-      if (share.contains("error")) {
-        const std::string message = share["error"].get<std::string>();
-        if (share["code"].get<int>() == 2) throw InputError(message);
-        throw AnalysisError(message);
-      }
-      auto part = replications_from_json(share["results"]);
-      all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    api::Face face;
+    if (world.rank() == 0) {
+      bar.emplace();
+      if (bar->enabled())
+        face.progress = [&bar](long done, long total) { bar->update(static_cast<int>(done), static_cast<int>(total)); };
     }
-    const PowerResult result = summarize_power(plan, std::move(all));
-    emit(options->output, {to_text(result), to_json(result), to_csv(result)}, result.warnings);
+    if (world.size() > 1) face.distribute = [&world](const api::Face::Share& share) { return gather_shares(world, share); };
+    const api::Result result = run(*options, *output, face);
+    bar.reset();
+    if (world.rank() == 0) emit(*output, result);
   });
 }
 

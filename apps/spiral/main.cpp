@@ -48,11 +48,7 @@ int main(int argc, char** argv) {
   CLI::App app{"spiral: session-by-session psychotherapy process research"};
   app.set_version_flag("--version", std::string("spiral ") + SPIRAL_VERSION);
   app.require_subcommand(1);
-  spiral::cli::register_describe(app);
-  spiral::cli::register_lmm(app);
-  spiral::cli::register_meta(app);
-  spiral::cli::register_panel(app);
-  spiral::cli::register_dsem(app);
+  spiral::cli::register_data_commands(app);
   spiral::cli::register_ipd(app);
   spiral::cli::register_simulate(app);
   try {

@@ -76,6 +76,7 @@ class Sampler {
   void iterate() {
     psi_precision_ = inverse(psi_);
     sigma_precision_ = inverse(sigma_);
+    x_gamma_.noalias() = d_.x * gamma_;
     for (long i = 0; i < n_; ++i) {
       draw_missing_values(i);
       draw_presample_values(i);
@@ -122,6 +123,7 @@ class Sampler {
   RowMatrix w0_;            // n x k pre-sample within values
   Vec phi_fixed_;           // common lagged effects
   Eigen::MatrixXd gamma_;   // q x p between coefficients
+  Eigen::MatrixXd x_gamma_; // n x p: X Gamma at the start of the sweep of the patients
   Eigen::MatrixXd v_;       // clusters x k cluster effects on the means
   Mat psi_, sigma_, tau_;
   Mat psi_precision_;
@@ -148,9 +150,9 @@ class Sampler {
   }
   KMat phi_of(long i) const { return phi_random_part(i) + phi_fixed_part(); }
 
-  // m_i = Gamma' x_i + E v_c.
+  // m_i = Gamma' x_i + E v_c (X Gamma computed once per sweep of the patients: x_gamma_).
   Vec prior_mean(long i) const {
-    Vec m = (d_.x.row(i) * gamma_).transpose();
+    Vec m = x_gamma_.row(i).transpose();
     if (d_.n_clusters > 0) m.head(k_) += v_.row(d_.cluster[static_cast<std::size_t>(i)]).transpose();
     return m;
   }

@@ -7,6 +7,7 @@ Numbers are the library's; nothing is computed here.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Dict, List, Optional
 
 import pandas as pd
@@ -163,8 +164,8 @@ class LmmResult(_Likelihood, Result):
         has_profile = self.get("random_ci") is not None
         if method == "wald":
             # a fit made with confint="profile" holds profile intervals in its table
-            return (self._refit(confint=None) if has_profile else super()).conf_int(alpha)
-        fit = self if has_profile and abs(level - self._level()) < 1e-9 else self._refit(confint="profile", level=level)
+            return (self._refit("conf_int", confint=None) if has_profile else super()).conf_int(alpha)
+        fit = self if has_profile and abs(level - self._level()) < 1e-9 else self._refit("conf_int", confint="profile", level=level)
         bounds = pd.concat([fit["random_ci"][["conf_low", "conf_high"]], fit["fixed"][["conf_low", "conf_high"]]])
         names = _lme4_parameter_names(fit["random"]) + list(fit["fixed"]["term"])
         if len(names) != len(bounds):
@@ -172,10 +173,18 @@ class LmmResult(_Likelihood, Result):
         return pd.DataFrame({0: bounds["conf_low"].to_numpy(dtype=float), 1: bounds["conf_high"].to_numpy(dtype=float)},
                             index=names)
 
-    def _refit(self, **changes: Any) -> "LmmResult":
+    def _refit(self, what: str, why: str = "this result cannot be refitted", **changes: Any) -> "LmmResult":
+        """The fit again with ``changes`` (for an output it does not hold); the warnings this fit
+        gave when it was made are not given again, new ones are."""
         if self._rerun is None:
-            self._unavailable("refit", "this result cannot be refitted")
-        return self._rerun(**changes)  # type: ignore[return-value]
+            self._unavailable(what, why)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = self._rerun(**changes)
+        for warning in caught:
+            if str(warning.message) not in self.warnings:
+                warnings.warn(warning.message, stacklevel=3)
+        return result  # type: ignore[return-value]
 
     @property
     def fe_params(self) -> pd.Series:
@@ -210,9 +219,7 @@ class LmmResult(_Likelihood, Result):
         and a column per term, as lme4's ``ranef()`` (refits with ``ranef=True`` if needed)."""
         modes = self.tables.get("ranef")
         if modes is None:
-            if self._rerun is None:
-                self._unavailable("random_effects", "fit with ranef=True")
-            modes = self._rerun(ranef=True).tables["ranef"]
+            modes = self._refit("random_effects", "fit with ranef=True", ranef=True).tables["ranef"]
         modes = modes.astype({"group": str, "level": str, "term": str})
         out = {}
         for group in pd.unique(modes["group"]):
@@ -227,9 +234,7 @@ class LmmResult(_Likelihood, Result):
         """The model's rows with .fitted, .resid and .fixed (refits once with augment=True)."""
         rows = self.tables.get("augment")
         if rows is None:
-            if self._rerun is None:
-                self._unavailable("fitted values", "fit with augment=True")
-            rows = self._rerun(augment=True).tables["augment"]
+            rows = self._refit("fitted values", "fit with augment=True", augment=True).tables["augment"]
             self.tables["augment"] = rows
         return rows
 
@@ -253,9 +258,7 @@ class LmmResult(_Likelihood, Result):
             raise InputError(f"re_form: expected 'NA' or 'full', got {re_form!r}")
         if exog is None:
             return self._model_rows()[".fixed" if re_form == "NA" else ".fitted"].astype(float).rename("predicted")
-        if self._rerun is None:
-            self._unavailable("predict", "this result cannot be refitted")
-        predicted = self._rerun(newdata=exog, predict=True, re_form=re_form).tables["predict"]
+        predicted = self._refit("predict", newdata=exog, predict=True, re_form=re_form).tables["predict"]
         return predicted[".fitted"].astype(float).rename("predicted")
 
 

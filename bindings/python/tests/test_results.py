@@ -1,6 +1,7 @@
 """statsmodels-style result objects and errors, against the lme4 / metafor values of
 tests/reference/rpkg.R (each test names the R call that made its numbers)."""
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -173,3 +174,15 @@ def test_profile_conf_int_as_lme4_confint_profile():
     np.testing.assert_allclose(profiled.conf_int()[0].to_numpy(), ref("sleepstudy.json")["confint95"]["low"], rtol=1e-5)
     with pytest.raises(ValueError, match="method"):
         fit.conf_int(method="boot")
+
+
+def test_refits_do_not_repeat_the_fits_warnings():
+    # random_effects, fittedvalues and predict refit; the fit's own warnings were given once
+    frame = data("sleepstudy.csv")
+    frame.loc[0, "Reaction"] = np.nan
+    with pytest.warns(spiral.SpiralWarning, match="missing values dropped"):
+        fit = spiral.lmm("Reaction ~ Days + (Days | Subject)", frame)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit.random_effects, fit.fittedvalues, fit.predict(frame.head(3)), fit.conf_int(method="profile")
+    assert [str(w.message) for w in caught] == []

@@ -7,7 +7,8 @@
 #   r          + what `make r` needs (R, Rcpp)
 #   python     + what `make python` needs (pybind11, numpy, pandas, pip)
 #   reference  + the R packages that produce reference values and side-by-side benchmarks
-#   package    + what `make r-package` and `make python-wheel` need (roxygen2, knitr, rmarkdown, python3-build)
+#   package    + what `make r-package` and `make python-wheel` need (roxygen2, knitr, rmarkdown, python3-build),
+#              and R CMD check --as-cran of the tarball (qpdf; checkbashisms from devscripts)
 set -eu
 
 BUILD="cmake make g++ pkg-config libeigen3-dev libnlopt-cxx-dev libboost-dev \
@@ -15,7 +16,7 @@ libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev libreadstat-dev l
 libcairo2-dev libzip-dev libgtest-dev libbenchmark-dev libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
 R_PKGS="r-base-core r-base-dev r-cran-rcpp r-cran-testthat r-cran-jsonlite r-cran-generics r-cran-nlme"
 PY_PKGS="python3 python3-dev python3-pybind11 python3-numpy python3-pandas python3-pytest python3-setuptools python3-pip python3-wheel"
-PACKAGE_PKGS="r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown pandoc python3-build python3-venv"
+PACKAGE_PKGS="r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown pandoc qpdf devscripts python3-build python3-venv"
 TEST_PKGS="libreoffice-writer unzip"
 REF_PKGS="r-base-core r-cran-lme4 r-cran-lmertest r-cran-nlme r-cran-metafor r-cran-lavaan r-cran-haven r-cran-rsqlite r-cran-jsonlite python3-statsmodels time"
 

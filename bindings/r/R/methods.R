@@ -103,6 +103,7 @@ refit <- function(object, ...) without_repeated_warnings(update.spiral_lmm(objec
 #' confint(fit, method = "profile", oldNames = FALSE)
 #' logLik(fit)
 #' c(AIC(fit), BIC(fit), nobs(fit), sigma(fit))
+#' VarCorr(fit)
 #' ranef(fit)$Subject[1:3, ]
 #' fit0 <- update(fit, . ~ . - age)
 #' anova(fit0, fit)

@@ -185,7 +185,14 @@ prep <- function(spec, data = NULL, out = NULL) {
 #'                          therapists_per_study = 3, out = file.path(dir, "sessions.csv"),
 #'                          patients_out = file.path(dir, "patients.csv"), spec_out = spec)
 #' res <- suppressWarnings(ipd_run(spec))
-#' res$pooled
+#' res$pooled[1:3, ]
+#' # the same in parts: a bundle of aggregates per study, then stage 2 over the bundles
+#' bundles <- file.path(dir, paste0(c("S01", "S02", "S03"), ".json"))
+#' for (i in 1:3) suppressWarnings(ipd_stage1(spec, study = sprintf("S%02d", i), out = bundles[i]))
+#' parts <- suppressWarnings(ipd_stage2(spec, bundles))
+#' all.equal(parts$pooled$estimate, res$pooled$estimate)
+#' one <- suppressWarnings(ipd_onestage(spec))   # one model over all studies
+#' one
 #' @export
 ipd_run <- function(spec, out = NULL, ...) {
   spiral_call("ipd_run", NULL, c(spec_options(spec), list(out = out, ...)), "spiral_ipd")

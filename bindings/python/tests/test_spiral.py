@@ -188,7 +188,7 @@ def test_python_values_of_every_kind_reach_the_options(repo):
         assert spiral.panel(frame, "patient", "session", vars)["logLik"] == by_list["logLik"]
     assert spiral.panel(path, "patient", "session", ["alliance", "symptoms"])["logLik"] == by_list["logLik"]
     # An int beyond 64 bits is a number the option's check judges (once a RuntimeError).
-    with pytest.raises(ValueError, match="^--level: expected a percentage between 0 and 100"):
+    with pytest.raises(ValueError, match="^level: expected a percentage between 0 and 100"):
         spiral.panel(frame, "patient", "session", ["alliance", "symptoms"], level=10**30)
 
 

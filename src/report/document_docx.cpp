@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "spiral/document.hpp"
+#include "markup.hpp"
 #include "zip_archive.hpp"
 
 namespace spiral::doc {
@@ -18,29 +19,12 @@ namespace {
 constexpr long kPortraitWidth = 9360, kLandscapeWidth = 12960;
 constexpr long kCellMargin = 60;
 
-// Text safe in XML character data and attribute values; control characters XML 1.0 does not
-// allow are left out.
-std::string xml(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 && c != '\t' && c != '\n') continue;
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+using report_detail::markup_escape;
 
 std::string run(const std::string& text, const std::string& properties = "") {
   std::string out = "<w:r>";
   if (!properties.empty()) out += "<w:rPr>" + properties + "</w:rPr>";
-  return out + "<w:t xml:space=\"preserve\">" + xml(text) + "</w:t></w:r>";
+  return out + "<w:t xml:space=\"preserve\">" + markup_escape(text) + "</w:t></w:r>";
 }
 
 std::string span_run(const Span& s) {
@@ -275,7 +259,7 @@ std::string core_xml(const Document& document) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
          "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" "
          "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>" +
-         xml(document.title) + "</dc:title><dc:creator>" + xml(document.author) + "</dc:creator></cp:coreProperties>\n";
+         markup_escape(document.title) + "</dc:title><dc:creator>" + markup_escape(document.author) + "</dc:creator></cp:coreProperties>\n";
 }
 
 const char* content_types_xml() {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "spiral/document.hpp"
+#include "markup.hpp"
 
 namespace spiral::doc {
 
@@ -44,22 +45,6 @@ std::string interval(double low, double high, int digits) {
 
 namespace {
 
-std::string escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string tagged(const char* tag, const std::string& html) {
   std::string out = "<";
   out += tag;
@@ -71,7 +56,7 @@ std::string tagged(const char* tag, const std::string& html) {
 std::string text_html(const Text& text) {
   std::string out;
   for (const Span& s : text) {
-    const std::string t = escape(s.text);
+    const std::string t = report_detail::markup_escape(s.text);
     switch (s.style) {
       case Span::Style::Plain: out += t; break;
       case Span::Style::Italic: out += tagged("em", t); break;
@@ -91,7 +76,7 @@ std::string cell_tag(const char* tag, bool numeric) {
 
 std::string table_html(const Table& t, int number) {
   std::string out = "<figure class=\"apa-table\">\n<figcaption><strong>Table " + std::to_string(number) +
-                    "</strong><br><em>" + escape(t.title) + "</em></figcaption>\n<div class=\"scroll\"><table>\n<thead><tr>";
+                    "</strong><br><em>" + report_detail::markup_escape(t.title) + "</em></figcaption>\n<div class=\"scroll\"><table>\n<thead><tr>";
   for (std::size_t c = 0; c < t.header.size(); ++c)
     out += cell_tag("th", static_cast<int>(c) >= t.first_numeric_column) + text_html(t.header[c]) + "</th>";
   out += "</tr></thead>\n<tbody>\n";
@@ -111,8 +96,8 @@ std::string heading_html(const Heading& h) {
   tag += std::to_string(h.level);
   std::string out = "<";
   out += tag;
-  if (!h.anchor.empty()) out += " id=\"" + escape(h.anchor) + "\"";
-  return out + ">" + escape(h.text) + "</" + tag + ">\n";
+  if (!h.anchor.empty()) out += " id=\"" + report_detail::markup_escape(h.anchor) + "\"";
+  return out + ">" + report_detail::markup_escape(h.text) + "</" + tag + ">\n";
 }
 
 std::string paragraph_html(const Paragraph& p) {
@@ -132,13 +117,13 @@ std::string list_html(const List& l) {
 
 std::string links_html(const Links& l) {
   std::string out = "<p class=\"links\">";
-  for (const auto& [anchor, text] : l.targets) out += "<a href=\"#" + escape(anchor) + "\">" + escape(text) + "</a> ";
+  for (const auto& [anchor, text] : l.targets) out += "<a href=\"#" + report_detail::markup_escape(anchor) + "\">" + report_detail::markup_escape(text) + "</a> ";
   return out + "</p>\n";
 }
 
 std::string begin_html(const Begin& b) {
   if (b.kind == Begin::Kind::Box) return "<div class=\"key\">\n";
-  return "<details><summary>" + escape(b.summary) + "</summary>\n";
+  return "<details><summary>" + report_detail::markup_escape(b.summary) + "</summary>\n";
 }
 
 const char* style_sheet() {
@@ -194,7 +179,7 @@ std::string to_html(const Document& document) {
     if (const auto* l = std::get_if<List>(&block)) body += list_html(*l);
     if (const auto* t = std::get_if<Table>(&block)) body += table_html(*t, ++tables);
     if (const auto* f = std::get_if<Figure>(&block)) body += "<figure class=\"forest\">" + f->svg + "</figure>\n";
-    if (const auto* pre = std::get_if<Preformatted>(&block)) body += "<pre>" + escape(pre->text) + "</pre>\n";
+    if (const auto* pre = std::get_if<Preformatted>(&block)) body += "<pre>" + report_detail::markup_escape(pre->text) + "</pre>\n";
     if (const auto* l = std::get_if<Links>(&block)) body += links_html(*l);
     if (const auto* b = std::get_if<Begin>(&block)) {
       body += begin_html(*b);
@@ -207,7 +192,7 @@ std::string to_html(const Document& document) {
   }
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
-         escape(document.title) + "</title>\n<style>" + style_sheet() + "</style>\n</head>\n<body>\n" + body +
+         report_detail::markup_escape(document.title) + "</title>\n<style>" + style_sheet() + "</style>\n</head>\n<body>\n" + body +
          "</body>\n</html>\n";
 }
 

@@ -1,4 +1,5 @@
 #include "plot_canvas.hpp"
+#include "markup.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -42,20 +43,6 @@ std::string coordinate(double v) {
 std::string svg_color(Color c) {
   return fmt::format("#{:02x}{:02x}{:02x}", static_cast<int>(std::lround(c.r * 255)), static_cast<int>(std::lround(c.g * 255)),
                      static_cast<int>(std::lround(c.b * 255)));
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // CRC-32 of PNG chunks (ISO 3309, PNG specification section 5.5), bit by bit.
@@ -162,7 +149,7 @@ void Canvas::text(const std::string& s, double x, double y, double align, double
                           coordinate(size), anchor == std::string("start") ? "" : fmt::format(" text-anchor=\"{}\"", anchor),
                           bold ? " font-weight=\"bold\"" : "",
                           vertical ? fmt::format(" transform=\"rotate(-90 {} {})\"", coordinate(x), coordinate(y)) : "",
-                          xml_escape(s));
+                          report_detail::markup_escape(s));
     return;
   }
   const double offset = align * text_width(s, size, bold);

@@ -73,10 +73,12 @@ python:
 
 # spiral_<version>.tar.gz: the self-contained R source package (C++ sources inside, compiled
 # by R's toolchain on R CMD INSTALL; specification section 8.1). Check it with
-# R CMD check --as-cran spiral_<version>.tar.gz (compiles the whole library).
+# R CMD check --as-cran spiral_<version>.tar.gz (compiles the whole library). The recipe is
+# marked recursive (+) so that R's make, compiling the library to build the vignette, gets
+# make's -j job slots (without it R's make runs one job: "jobserver unavailable").
 r-package:
 	@scripts/install-deps.sh package
-	scripts/r-package.sh
+	+scripts/r-package.sh
 
 # bindings/python/dist/: a wheel (linking the release build's static libraries) and an sdist
 # (the C++ sources inside), built offline.

@@ -3,21 +3,16 @@
 // missing2.csv and the CLPM on missing3.csv, every free row of parameterEstimates(fit) with
 // standardizedSolution(fit) (std.all, delta-method SEs) beside it; each file's "call" says so.
 #include <cmath>
-#include <map>
 
-#include "spiral/panel.hpp"
-#include "test_support.hpp"
+#include "panel_reference.hpp"
 #include "tolerances.hpp"
 
 namespace spiral {
 namespace {
 
-struct ParameterCase {
-  const char* reference;
-  const char* data;
-};
+using test::PanelReferenceCase;
 
-class ParameterTable : public ::testing::TestWithParam<ParameterCase> {};
+class ParameterTable : public ::testing::TestWithParam<PanelReferenceCase> {};
 
 void expect_near_or_both_null(double actual, const nlohmann::json& expected, double tolerance, const std::string& what) {
   if (expected.is_null()) {
@@ -28,22 +23,15 @@ void expect_near_or_both_null(double actual, const nlohmann::json& expected, dou
 }
 
 TEST_P(ParameterTable, EveryFreeRowAndItsStdAllEqualLavaans) {
-  const auto reference = test::reference_json(std::string("panel/") + GetParam().reference + ".json");
+  const auto reference = test::panel_reference(GetParam());
   SCOPED_TRACE(reference["call"].get<std::string>());
-  PanelOptions options;
-  options.id = "patient";
-  options.time = "session";
-  options.vars = reference["vars"].get<std::vector<std::string>>();
-  options.model = reference["model"].get<std::string>();
+  PanelOptions options = test::panel_reference_options(reference);
   options.standardized = true;
-  options.fit_measures = false;
-  const PanelResult r = fit_panel(read_table(test::test_path(std::string("data/panel/") + GetParam().data)), options);
-  std::map<std::string, const PanelParameter*> by_key;
-  for (const PanelParameter& p : r.parameters) by_key[p.lhs + " " + p.op + " " + p.rhs] = &p;
+  const PanelResult r = test::fit_panel_reference(GetParam(), options);
+  auto by_key = test::parameters_by_key(r);
   ASSERT_EQ(r.parameters.size(), reference["parameters"].size());
   for (const auto& expected : reference["parameters"]) {
-    const std::string key = expected["lhs"].get<std::string>() + " " + expected["op"].get<std::string>() + " " +
-                            expected["rhs"].get<std::string>();
+    const std::string key = test::parameter_key(expected);
     SCOPED_TRACE(key);
     ASSERT_TRUE(by_key.count(key));
     const PanelParameter& p = *by_key[key];
@@ -69,8 +57,8 @@ TEST_P(ParameterTable, EveryFreeRowAndItsStdAllEqualLavaans) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Panel, ParameterTable,
-                         ::testing::Values(ParameterCase{"parameters_riclpm_missing2", "missing2.csv"},
-                                           ParameterCase{"parameters_clpm_missing3", "missing3.csv"}));
+                         ::testing::Values(PanelReferenceCase{"parameters_riclpm_missing2", "missing2.csv"},
+                                           PanelReferenceCase{"parameters_clpm_missing3", "missing3.csv"}));
 
 TEST(ParameterTable, StandardizedIsOnlyComputedWhenAsked) {
   PanelOptions options;

@@ -3,43 +3,31 @@
 // writes every free row of parameterEstimates() for the RI-CLPM on missing2.csv and the CLPM on
 // missing3.csv; each file's "call" says so.
 #include <cmath>
-#include <map>
 
-#include "spiral/panel.hpp"
-#include "test_support.hpp"
+#include "panel_reference.hpp"
 #include "tolerances.hpp"
 
 namespace spiral {
 namespace {
 
-struct RobustCase {
-  const char* reference;
-  const char* data;
-};
+using test::PanelReferenceCase;
 
-class RobustSe : public ::testing::TestWithParam<RobustCase> {};
+class RobustSe : public ::testing::TestWithParam<PanelReferenceCase> {};
 
-PanelResult fit_case(const nlohmann::json& reference, const std::string& data, const std::string& se) {
-  PanelOptions options;
-  options.id = "patient";
-  options.time = "session";
-  options.vars = reference["vars"].get<std::vector<std::string>>();
-  options.model = reference["model"].get<std::string>();
-  options.fit_measures = false;
+PanelResult fit_with_se(const nlohmann::json& reference, const std::string& se) {
+  PanelOptions options = test::panel_reference_options(reference);
   options.se = se;
-  return fit_panel(read_table(test::test_path("data/panel/" + data)), options);
+  return test::fit_panel_reference(RobustSe::GetParam(), options);
 }
 
 TEST_P(RobustSe, EveryStandardErrorIsLavaansMlr) {
-  const auto reference = test::reference_json(std::string("panel/") + GetParam().reference + ".json");
+  const auto reference = test::panel_reference(GetParam());
   SCOPED_TRACE(reference["call"].get<std::string>());
-  const PanelResult r = fit_case(reference, GetParam().data, "robust");
-  std::map<std::string, const PanelParameter*> by_key;
-  for (const PanelParameter& p : r.parameters) by_key[p.lhs + " " + p.op + " " + p.rhs] = &p;
+  const PanelResult r = fit_with_se(reference, "robust");
+  auto by_key = test::parameters_by_key(r);
   ASSERT_EQ(r.parameters.size(), reference["parameters"].size());
   for (const auto& expected : reference["parameters"]) {
-    const std::string key = expected["lhs"].get<std::string>() + " " + expected["op"].get<std::string>() + " " +
-                            expected["rhs"].get<std::string>();
+    const std::string key = test::parameter_key(expected);
     SCOPED_TRACE(key);
     ASSERT_TRUE(by_key.count(key));
     const double se = expected["se"].get<double>();
@@ -48,16 +36,15 @@ TEST_P(RobustSe, EveryStandardErrorIsLavaansMlr) {
     EXPECT_NEAR(by_key[key]->value.std_error, se, test::tolerance::kPanelStandardErrorTarget * se);
   }
   // the lagged records use the same SEs
-  EXPECT_EQ(r.lagged[0].std_error, by_key[r.model == "riclpm" ? "walliance_2 ~ walliance_1" : "walliance_2 ~ walliance_1"]
-                                       ->value.std_error);
+  EXPECT_EQ(r.lagged[0].std_error, by_key["walliance_2 ~ walliance_1"]->value.std_error);
   // and they differ from the observed-information ones (the test can fail)
-  const PanelResult standard = fit_case(reference, GetParam().data, "standard");
+  const PanelResult standard = fit_with_se(reference, "standard");
   EXPECT_GT(std::fabs(standard.lagged[0].std_error - r.lagged[0].std_error), 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Panel, RobustSe,
-                         ::testing::Values(RobustCase{"robust_riclpm_missing2", "missing2.csv"},
-                                           RobustCase{"robust_clpm_missing3", "missing3.csv"}));
+                         ::testing::Values(PanelReferenceCase{"robust_riclpm_missing2", "missing2.csv"},
+                                           PanelReferenceCase{"robust_clpm_missing3", "missing3.csv"}));
 
 }  // namespace
 }  // namespace spiral

@@ -256,16 +256,34 @@ Eigen::MatrixXd residuals(const Eigen::MatrixXd& x, const Eigen::MatrixXd& y) {
   return y - x * cod.solve(y);
 }
 
+// The columns of X (all of them) as combinations of the kept ones on the data: A (kept x all) with
+// X = X[, kept] A. A kept column is its own; a dropped (aliased) one is its least-squares fit on the
+// kept columns, which is exact on the data (the rank check dropped it as their combination). The
+// relation holds on the data only (I(Time/10) is a combination of the intercept and poly(Time, 2)1
+// there, not as functions of separate variables), so it is found from the data.
+Eigen::MatrixXd kept_combinations(const ModelFrame& frame, const std::vector<int>& kept) {
+  const auto p = Eigen::Index(kept.size());
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(p, frame.x.cols());
+  for (Eigen::Index i = 0; i < p; ++i) a(i, kept[std::size_t(i)]) = 1;
+  if (p == frame.x.cols()) return a;
+  const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(frame.x(Eigen::all, kept));
+  for (Eigen::Index j = 0; j < frame.x.cols(); ++j)
+    if (std::find(kept.begin(), kept.end(), int(j)) == kept.end()) a.col(j) = qr.solve(frame.x.col(j));
+  return a;
+}
+
 // lmerTest's get_contrasts_type3 (extract_contrasts_type3): per term (R's order), the rows of its
-// type III hypothesis L beta = 0 over the estimable fixed effects.
+// type III hypothesis L beta = 0 over the estimable fixed effects, L = t(ginv(X) rdX) with X the
+// kept columns. rdX = X_all B holds as an identity of the variables (B from the evaluation points,
+// where X_all has full column rank) and X_all = X A on the data (kept_combinations), so that
+// ginv(X) rdX = A B.
 std::vector<Eigen::MatrixXd> type3_contrasts(const Formula& formula, const ModelFrame& frame,
                                              const std::vector<int>& kept) {
   Structure s = model_structure(formula, frame);
-  std::vector<Product> x_kept;
-  for (int c : kept) x_kept.push_back(s.x[std::size_t(c)]);
   const Points points = evaluation_points(s);
-  const Eigen::MatrixXd x = evaluate(s, x_kept, points), complete = evaluate(s, s.complete, points);
-  Eigen::MatrixXd L = x.completeOrthogonalDecomposition().solve(complete).transpose();  // rdX columns x kept
+  const Eigen::MatrixXd x = evaluate(s, s.x, points), complete = evaluate(s, s.complete, points);
+  const Eigen::MatrixXd b = x.completeOrthogonalDecomposition().solve(complete);  // all columns x rdX
+  Eigen::MatrixXd L = (kept_combinations(frame, kept) * b).transpose();            // rdX columns x kept
   zapsmall(L);
 
   const std::size_t terms = s.term_variables.size();
@@ -353,7 +371,6 @@ AnovaTerm test_contrast(const std::string& term, const Eigen::MatrixXd& L, const
                         const Eigen::MatrixXd& vcov, const ContrastDf& satterthwaite, DfMethod method,
                         double residual_df) {
   AnovaTerm row{term, NA, NA, NA, NA};
-  if (L.rows() == 0) return row;
   Eigen::MatrixXd rows = L;
   Eigen::VectorXd variances(1);
   if (L.rows() == 1) variances(0) = L.row(0).dot(vcov * L.row(0).transpose());
@@ -402,10 +419,16 @@ std::vector<AnovaTerm> type3_anova(const FittedModel& fit, const LmmOptions& opt
   const Eigen::VectorXd beta = fit.model.beta(fit.model.evaluate(fit.satterthwaite_params));
   const Eigen::Map<const Eigen::MatrixXd> unscaled(satterthwaite.d.at.second.data() + 1, p, p);
   const Eigen::MatrixXd vcov = satterthwaite.v.sigma * satterthwaite.v.sigma * unscaled;
-  std::vector<AnovaTerm> table;
-  for (std::size_t j = 0; j < formula.fixed.terms.size(); ++j)
-    table.push_back(test_contrast(formula.fixed.terms[j].label(), contrasts[j], beta, vcov, satterthwaite, options.df,
-                                  double(fit.model.n_obs() - p)));
+  // A term left without a hypothesis (its columns all aliased and dropped) is listed last, all NA:
+  // lmerTest's single_anova appends the terms contestMD gave no row.
+  std::vector<AnovaTerm> table, untested;
+  for (std::size_t j = 0; j < formula.fixed.terms.size(); ++j) {
+    const std::string term = formula.fixed.terms[j].label();
+    if (contrasts[j].rows() == 0) untested.push_back({term, NA, NA, NA, NA});
+    else table.push_back(test_contrast(term, contrasts[j], beta, vcov, satterthwaite, options.df,
+                                       double(fit.model.n_obs() - p)));
+  }
+  table.insert(table.end(), untested.begin(), untested.end());
   return table;
 }
 

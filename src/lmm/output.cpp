@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -72,16 +73,24 @@ std::string anova_df_description(const LmmResult& r) {
   return t_tests.find("residual") != std::string::npos ? "with residual df (n - p)" : "with Satterthwaite's method";
 }
 
-// lmerTest's print of anova(fit): Sum Sq = F sigma^2 NumDF, Mean Sq = F sigma^2.
+// lmerTest's print of anova(fit): Sum Sq = F sigma^2 NumDF, Mean Sq = F sigma^2. A term without a
+// hypothesis (aliased, no columns left) has empty cells, as R prints its NA row.
 std::string anova_text(const LmmResult& r) {
+  std::size_t width = 24;
+  for (const auto& a : *r.anova) width = std::max(width, a.term.size());
   std::string text = "\nType III Analysis of Variance Table " + anova_df_description(r) + "\n";
-  text += fmt::format("{:<24} {:>12} {:>12} {:>6} {:>10} {:>10} {:>10}\n", "", "Sum Sq", "Mean Sq", "NumDF", "DenDF",
-                      "F value", "Pr(>F)");
+  text += fmt::format("{:<{}} {:>12} {:>12} {:>6} {:>10} {:>10} {:>10}\n", "", width, "Sum Sq", "Mean Sq", "NumDF",
+                      "DenDF", "F value", "Pr(>F)");
   for (const auto& a : *r.anova) {
+    if (!std::isfinite(a.num_df)) {
+      text += fmt::format("{}\n", a.term);
+      continue;
+    }
     const double mean_square = a.F * r.sigma * r.sigma;
     const std::string den_df = std::isfinite(a.den_df) ? fmt::format("{:.3f}", a.den_df) : "NA";
-    text += fmt::format("{:<24} {:>12.5g} {:>12.5g} {:>6} {:>10} {:>10.4f} {:>10} {}\n", a.term, mean_square * a.num_df,
-                        mean_square, a.num_df, den_df, a.F, format_p(a.p_value), significance_stars(a.p_value));
+    text += fmt::format("{:<{}} {:>12.5g} {:>12.5g} {:>6} {:>10} {:>10.4f} {:>10} {}\n", a.term, width,
+                        mean_square * a.num_df, mean_square, a.num_df, den_df, a.F, format_p(a.p_value),
+                        significance_stars(a.p_value));
   }
   return text;
 }

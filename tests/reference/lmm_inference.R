@@ -3,8 +3,8 @@
 # ML refits), lmerTest's ranova() and lme4's confint(method = "Wald" | "profile").
 # Run from the repository root:  Rscript tests/reference/lmm_inference.R
 # Reads tests/data/lmm/{sleepstudy,orthodont,bodyweight,machines}.csv (written by
-# tests/reference/lmm.R), writes tests/data/lmm/{cake,five_arm}.csv and
-# tests/reference/lmm/inference_{anova,compare,ranova,confint}.json.
+# tests/reference/lmm.R), writes tests/data/lmm/{cake,five_arm,chick,aliased}.csv and
+# tests/reference/lmm/inference_{anova,anova_aliased,compare,ranova,confint}.json.
 suppressPackageStartupMessages({
   library(lmerTest)
   library(jsonlite)
@@ -77,6 +77,39 @@ write_ref(lapply(anova_cases, function(k) {
          list(term = rownames(a)[i], num_df = a$NumDF[i], den_df = a$DenDF[i], F = a[["F value"]][i],
               p_value = a[["Pr(>F)"]][i])))
 }), "inference_anova.json")
+
+# --anova with an aliased (dropped) fixed-effect column: lme4 drops the column, lmerTest builds
+# the type III hypotheses over the kept columns (extract_contrasts_type3: L = ginv(X) rdX on the
+# data, X without the dropped column) and lists a term left without columns last, all NA.
+# ChickWeight (Chick as text, prior weights w): I(Time/10) is aliased with poly(Time, 2)1.
+chick <- as.data.frame(ChickWeight)
+chick <- write_data(data.frame(weight = chick$weight, Time = chick$Time, Chick = as.character(chick$Chick),
+                               Diet = as.integer(chick$Diet),
+                               w = 1 + (as.integer(as.character(chick$Chick)) %% 3) / 2), "chick.csv")
+# A small simulated case: I(2 * x) aliased with x; h crossed with f with the cell (f = c, h = v)
+# empty, so that f:h keeps one of its two columns.
+set.seed(20261207)
+aliased <- data.frame(g = rep(sprintf("g%d", 1:8), each = 6), x = round(rnorm(48), 3), f = rep(c("a", "b", "c"), 16),
+                      h = rep(c("u", "v"), each = 24))
+aliased$y <- round(1 + aliased$x + 0.3 * as.integer(factor(aliased$f)) + rep(rnorm(8), each = 6) + rnorm(48), 4)
+aliased <- write_data(aliased[!(aliased$f == "c" & aliased$h == "v"), ], "aliased.csv")
+aliased_cases <- list(
+  list(data = "chick.csv", weights = "w",
+       formula = "log(weight) ~ poly(Time, 2) * factor(Diet) + I(Time/10) + (1 + Time | Chick)"),
+  list(data = "aliased.csv", weights = "", formula = "y ~ x + I(2*x) + f + (1 | g)"),
+  list(data = "aliased.csv", weights = "", formula = "y ~ f * h + x + (1 | g)"),
+  list(data = "aliased.csv", weights = "", formula = "y ~ f * h + I(2*x) + x + (1 | g)")
+)
+write_ref(lapply(aliased_cases, function(k) {
+  d <- read(k$data)
+  m <- if (!nzchar(k$weights)) lmer(as.formula(k$formula), d) else lmer(as.formula(k$formula), d, weights = d[[k$weights]])
+  a <- suppressMessages(anova(m))  # type III, Satterthwaite; "Missing cells for: fc:hv" is a message
+  list(data = k$data, weights = k$weights, formula = k$formula, 
+       dropped = I(setdiff(names(fixef(m, add.dropped = TRUE)), names(fixef(m)))),
+       anova = lapply(seq_len(nrow(a)), function(i)
+         list(term = rownames(a)[i], num_df = a$NumDF[i], den_df = a$DenDF[i], F = a[["F value"]][i],
+              p_value = a[["Pr(>F)"]][i])))
+}), "inference_anova_aliased.json")
 
 # --compare: anova(m0, m1, ...) of lme4 (ML refits, models ordered by their number of parameters).
 compare_cases <- list(

@@ -31,6 +31,13 @@ std::string format_p(double p) {
   return fmt::format("{:.3g}", p);
 }
 
+// The width of a table's first column: `minimum`, or the longest of `names` (poly(Time, 2)1:factor(Diet)2).
+template <class Rows, class Name>
+std::size_t name_width(std::size_t minimum, const Rows& rows, Name name) {
+  for (const auto& row : rows) minimum = std::max(minimum, std::string(name(row)).size());
+  return minimum;
+}
+
 std::string random_effects_text(const LmmResult& r) {
   std::string text = fmt::format(" {:<12} {:<14} {:>10}  {}\n", "Groups", "Name", "Std.Dev.", "Corr");
   for (const auto& block : r.random)
@@ -48,11 +55,12 @@ std::string random_effects_text(const LmmResult& r) {
 
 std::string fixed_effects_text(const LmmResult& r) {
   const bool has_df = !r.fixed.empty() && std::isfinite(r.fixed.front().df);
-  std::string text = fmt::format("{:<20} {:>12} {:>12} {:>10} {:>10} {:>10}\n", "", "Estimate", "Std. Error",
+  const std::size_t width = name_width(20, r.fixed, [](const FixedEffect& f) { return f.term; });
+  std::string text = fmt::format("{:<{}} {:>12} {:>12} {:>10} {:>10} {:>10}\n", "", width, "Estimate", "Std. Error",
                                  has_df ? "df" : "", has_df ? "t value" : "z value", has_df ? "Pr(>|t|)" : "Pr(>|z|)");
   for (const auto& f : r.fixed)
-    text += fmt::format("{:<20} {:>12.5g} {:>12.5g} {:>10} {:>10.3f} {:>10} {}\n", f.term, f.estimate, f.std_error,
-                        has_df ? fmt::format("{:.2f}", f.df) : "", f.statistic, format_p(f.p_value),
+    text += fmt::format("{:<{}} {:>12.5g} {:>12.5g} {:>10} {:>10.3f} {:>10} {}\n", f.term, width, f.estimate,
+                        f.std_error, has_df ? fmt::format("{:.2f}", f.df) : "", f.statistic, format_p(f.p_value),
                         significance_stars(f.p_value));
   return text;
 }
@@ -76,8 +84,7 @@ std::string anova_df_description(const LmmResult& r) {
 // lmerTest's print of anova(fit): Sum Sq = F sigma^2 NumDF, Mean Sq = F sigma^2. A term without a
 // hypothesis (aliased, no columns left) has empty cells, as R prints its NA row.
 std::string anova_text(const LmmResult& r) {
-  std::size_t width = 24;
-  for (const auto& a : *r.anova) width = std::max(width, a.term.size());
+  const std::size_t width = name_width(24, *r.anova, [](const AnovaTerm& a) { return a.term; });
   std::string text = "\nType III Analysis of Variance Table " + anova_df_description(r) + "\n";
   text += fmt::format("{:<{}} {:>12} {:>12} {:>6} {:>10} {:>10} {:>10}\n", "", width, "Sum Sq", "Mean Sq", "NumDF",
                       "DenDF", "F value", "Pr(>F)");
@@ -98,10 +105,11 @@ std::string anova_text(const LmmResult& r) {
 // lmerTest's print of ranova(fit).
 std::string ranova_text(const LmmResult& r) {
   std::string text = "\nANOVA-like table for random-effects: Single term deletions\n";
-  text += fmt::format("{:<32} {:>5} {:>12} {:>12} {:>10} {:>4} {:>10}\n", "", "npar", "logLik", "AIC", "LRT", "Df",
-                      "Pr(>Chisq)");
+  const std::size_t width = name_width(32, *r.ranova, [](const RanovaTerm& a) { return a.term; });
+  text += fmt::format("{:<{}} {:>5} {:>12} {:>12} {:>10} {:>4} {:>10}\n", "", width, "npar", "logLik", "AIC", "LRT",
+                      "Df", "Pr(>Chisq)");
   for (const auto& a : *r.ranova) {
-    text += fmt::format("{:<32} {:>5} {:>12.4f} {:>12.4f}", a.term, a.npar, a.logLik, a.AIC);
+    text += fmt::format("{:<{}} {:>5} {:>12.4f} {:>12.4f}", a.term, width, a.npar, a.logLik, a.AIC);
     if (std::isfinite(a.LRT))
       text += fmt::format(" {:>10.4f} {:>4} {:>10} {}", a.LRT, a.df, format_p(a.p_value), significance_stars(a.p_value));
     text += "\n";
@@ -112,13 +120,17 @@ std::string ranova_text(const LmmResult& r) {
 // lme4's print of confint(fit): the bounds of every parameter the method gives.
 std::string confint_text(const LmmResult& r) {
   const double tail = (100 - r.level) / 2;
-  std::string text = fmt::format("\n{} confidence intervals ({:g}%):\n{:<40} {:>12} {:>12}\n",
-                                 r.confint == "profile" ? "Profile" : "Wald", r.level, "", fmt::format("{:g} %", tail),
-                                 fmt::format("{:g} %", 100 - tail));
+  const auto random_name = [](const RandomCi& c) { return c.group + " " + c.term; };
+  std::size_t width = name_width(40, r.fixed, [](const FixedEffect& f) { return f.term; });
+  if (r.random_ci) width = name_width(width, *r.random_ci, random_name);
+  std::string text = fmt::format("\n{} confidence intervals ({:g}%):\n{:<{}} {:>12} {:>12}\n",
+                                 r.confint == "profile" ? "Profile" : "Wald", r.level, "", width,
+                                 fmt::format("{:g} %", tail), fmt::format("{:g} %", 100 - tail));
   if (r.random_ci)
     for (const auto& c : *r.random_ci)
-      text += fmt::format("{:<40} {:>12.5g} {:>12.5g}\n", c.group + " " + c.term, c.conf_low, c.conf_high);
-  for (const auto& f : r.fixed) text += fmt::format("{:<40} {:>12.5g} {:>12.5g}\n", f.term, f.conf_low, f.conf_high);
+      text += fmt::format("{:<{}} {:>12.5g} {:>12.5g}\n", random_name(c), width, c.conf_low, c.conf_high);
+  for (const auto& f : r.fixed)
+    text += fmt::format("{:<{}} {:>12.5g} {:>12.5g}\n", f.term, width, f.conf_low, f.conf_high);
   return text;
 }
 

@@ -107,6 +107,42 @@ TEST(LmmInference, Type3AnovaWithAnAliasedColumnAsLmerTest) {
   }
 }
 
+// Whether every row of the text table whose header line holds `column` ends that column's field
+// where the header's name ends (the rows: the lines after the header up to an empty one).
+::testing::AssertionResult column_aligned(const std::string& text, const std::string& column) {
+  const std::size_t at = text.find(column);
+  if (at == std::string::npos) return ::testing::AssertionFailure() << "no column " << column;
+  const std::size_t line_start = text.rfind('\n', at) + 1;
+  const std::size_t end = at - line_start + column.size() - 1;  // the last character of the name
+  std::size_t row = text.find('\n', at) + 1;
+  for (int rows = 0; row < text.size() && text[row] != '\n'; ++rows) {
+    const std::string line = text.substr(row, text.find('\n', row) - row);
+    const bool untested = line.find(' ') == std::string::npos;  // an anova row with empty cells
+    if (!untested && (line.size() <= end || line[end] == ' ' || (line.size() > end + 1 && line[end + 1] != ' ')))
+      return ::testing::AssertionFailure() << "'" << line << "' does not end " << column << " at " << end;
+    row += line.size() + 1;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(LmmInference, TextTablesWidenTheTermColumnToTheLongestName) {
+  // ChickWeight's poly(Time, 2)1:factor(Diet)2 (28 characters) is wider than the tables' default
+  // term columns (20 in summary, 24 in anova): each number still ends under its column's name.
+  const auto ref = reference_json("lmm/inference_anova_aliased.json").front();
+  LmmOptions options;
+  options.formula = ref["formula"].get<std::string>();
+  options.frame.weights = ref["weights"].get<std::string>();
+  options.anova = true;
+  options.confint = "wald";
+  const std::string text = to_text(fit_lmm(read_lmm_data(ref["data"].get<std::string>()), options));
+  ASSERT_NE(text.find("poly(Time, 2)1:factor(Diet)2"), std::string::npos);
+  EXPECT_TRUE(column_aligned(text, "Estimate"));
+  EXPECT_TRUE(column_aligned(text, "Pr(>|t|)"));
+  EXPECT_TRUE(column_aligned(text, "Sum Sq"));
+  EXPECT_TRUE(column_aligned(text, "DenDF"));
+  EXPECT_TRUE(column_aligned(text, "97.5 %"));
+}
+
 TEST(LmmInference, OneDfTermIsTheSquaredTTest) {
   // A term of one column in a model without interactions: F = t^2 on the t-test's df (summary()).
   LmmOptions options;

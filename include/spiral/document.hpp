@@ -42,9 +42,11 @@ struct List {
 };
 
 // An APA 7 table: "Table N" (bold) and its title (italic) above, "Note." below; numbered in
-// the order of the document. Only horizontal rules, at the top, below the header, at the bottom.
+// the order of the document unless it has a number of its own (an appendix's "A1"). Only
+// horizontal rules, at the top, below the header, at the bottom.
 struct Table {
   std::string title;
+  std::string number;           // "" = the next number in document order
   std::vector<Text> header;
   std::vector<std::vector<Text>> rows;
   Text note;                    // without the leading "Note."

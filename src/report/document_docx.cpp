@@ -6,6 +6,7 @@
 // only, "Table N" in bold above an italic title and "Note." below.
 #include <algorithm>
 #include <numeric>
+#include <string_view>
 
 #include "spiral/document.hpp"
 #include "markup.hpp"
@@ -20,6 +21,7 @@ constexpr long kPortraitWidth = 9360, kLandscapeWidth = 12960;
 constexpr long kCellMargin = 60;
 
 using report_detail::markup_escape;
+using report_detail::table_number;
 
 std::string run(const std::string& text, const std::string& properties = "") {
   std::string out = "<w:r>";
@@ -49,69 +51,107 @@ std::string paragraph(const std::string& style, const std::string& content, cons
   return "<w:p><w:pPr><w:pStyle w:val=\"" + style + "\"/>" + properties + "</w:pPr>" + content + "</w:p>";
 }
 
-std::size_t characters(const std::string& utf8) {  // code points, for column widths
-  return static_cast<std::size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+// Width of text at the tables' 10 pt in twips: Times New Roman's digits and most letters are
+// about half an em (100 twips), punctuation and the space about a quarter (50); a tenth more
+// for safety (a number that does not fit its cell breaks in two).
+long text_twips(const std::string& utf8) {
+  long twips = 0;
+  for (char c : utf8) {
+    if ((c & 0xC0) == 0x80) continue;  // a UTF-8 continuation byte
+    twips += std::string_view(" .,;:()[]'|").find(c) == std::string_view::npos ? 110 : 55;
+  }
+  return twips;
 }
 std::string plain(const Text& text) {
   std::string out;
   for (const Span& s : text) out += s.text;
   return out;
 }
-std::size_t characters(const Text& text) { return characters(plain(text)); }
-std::size_t longest_word(const std::string& text) {
-  std::size_t longest = 0, start = 0;
-  while (start <= text.size()) {
-    const std::size_t end = std::min(text.find(' ', start), text.size());
-    longest = std::max(longest, characters(text.substr(start, end - start)));
+// The widest piece the text breaks into at spaces and after hyphens.
+long longest_word(const std::string& text) {
+  long longest = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find_first_of(" -", start), text.size());
+    longest = std::max(longest, text_twips(text.substr(start, end + (end < text.size() && text[end] == '-') - start)));
     start = end + 1;
   }
   return longest;
 }
 
-// A column's natural width in twips: its widest cell at the tables' 10 pt (about 100 twips
-// a character; numbers do not wrap, text wraps beyond 28 characters, a header between words)
-// and the cell margins.
-std::vector<long> natural_widths(const Table& t) {
-  std::vector<std::size_t> chars(t.header.size(), 3);
-  for (std::size_t c = 0; c < t.header.size(); ++c) chars[c] = std::max(chars[c], longest_word(plain(t.header[c])));
+// The tables' text: 10 pt, or 9 pt for a table that fits an upright page only so.
+struct TableFont {
+  const char* style;  // of styles_xml()
+  double scale;       // width of its text relative to 10 pt
+};
+constexpr TableFont kTableFont{"TableText", 1.0}, kSmallTableFont{"TableTextSmall", 0.9};
+
+// A column's width in twips: its widest cell and the cell margins. Numbers never wrap; a
+// header wraps between words; other text wraps beyond 28 characters, or with `narrowest`
+// between any words (a table too wide otherwise).
+std::vector<long> column_needs(const Table& t, bool narrowest, const TableFont& font) {
+  std::vector<long> widths(t.header.size(), 300);
+  for (std::size_t c = 0; c < t.header.size(); ++c) widths[c] = std::max(widths[c], longest_word(plain(t.header[c])));
   for (const auto& row : t.rows)
-    for (std::size_t c = 0; c < row.size() && c < chars.size(); ++c) {
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) {
+      const std::string text = plain(row[c]);
       const bool numeric = static_cast<int>(c) >= t.first_numeric_column;
-      chars[c] = std::max(chars[c], numeric ? characters(row[c]) : std::min<std::size_t>(characters(row[c]), 28));
+      widths[c] = std::max(widths[c], numeric      ? text_twips(text)
+                                      : narrowest ? longest_word(text)
+                                                  : std::min(text_twips(text), 2800L));
     }
-  std::vector<long> widths;
-  for (std::size_t n : chars) widths.push_back(static_cast<long>(n) * 100 + 2 * kCellMargin);
+  for (long& w : widths) w = static_cast<long>(static_cast<double>(w) * font.scale) + 2 * kCellMargin;
   return widths;
 }
 
-// Natural widths stretched or shrunk to fill `text_width`.
-std::vector<long> column_widths(const Table& t, long text_width) {
-  std::vector<long> widths = natural_widths(t);
-  const double total = static_cast<double>(std::accumulate(widths.begin(), widths.end(), 0L));
-  for (long& w : widths) w = static_cast<long>(static_cast<double>(w) * static_cast<double>(text_width) / total);
+long sum(const std::vector<long>& widths) { return std::accumulate(widths.begin(), widths.end(), 0L); }
+
+// Columns that fill `text_width`: the natural widths stretched when they fit; else each column
+// between its narrowest and natural width, the room there is shared in proportion to what
+// each lacks; else the narrowest widths shrunk.
+std::vector<long> column_widths(const Table& t, long text_width, const TableFont& font) {
+  const std::vector<long> natural = column_needs(t, false, font), narrowest = column_needs(t, true, font);
+  const auto scaled = [&](std::vector<long> widths) {
+    const double factor = static_cast<double>(text_width) / static_cast<double>(sum(widths));
+    for (long& w : widths) w = static_cast<long>(static_cast<double>(w) * factor);
+    return widths;
+  };
+  if (sum(natural) <= text_width) return scaled(natural);
+  if (sum(narrowest) >= text_width) return scaled(narrowest);
+  const double share = static_cast<double>(text_width - sum(narrowest)) / static_cast<double>(sum(natural) - sum(narrowest));
+  std::vector<long> widths(natural.size());
+  for (std::size_t c = 0; c < widths.size(); ++c)
+    widths[c] = narrowest[c] + static_cast<long>(share * static_cast<double>(natural[c] - narrowest[c]));
   return widths;
 }
 
-bool is_wide(const Table& t) {
-  const std::vector<long> widths = natural_widths(t);
-  return std::accumulate(widths.begin(), widths.end(), 0L) > kPortraitWidth;
+// Too wide for an upright page even at 9 pt with its text broken between words: set on a
+// landscape page (APA allows it). A table that fits upright so stays in the flow of the text,
+// which a page turn would break with a part-empty page.
+bool is_wide(const Table& t) { return sum(column_needs(t, true, kSmallTableFont)) > kPortraitWidth; }
+
+// 9 pt for a table on an upright page that needs it; 10 pt else.
+const TableFont& table_font(const Table& t, long text_width) {
+  return text_width == kPortraitWidth && sum(column_needs(t, true, kTableFont)) > kPortraitWidth ? kSmallTableFont
+                                                                                               : kTableFont;
 }
 
 std::string rule(const char* side) {
   return std::string("<w:") + side + " w:val=\"single\" w:sz=\"6\" w:space=\"0\" w:color=\"000000\"/>";
 }
 
-std::string cell(const Text& text, long width, bool numeric, bool header) {
+std::string cell(const Text& text, long width, bool numeric, bool header, const TableFont& font) {
   std::string out = "<w:tc><w:tcPr><w:tcW w:w=\"" + std::to_string(width) + "\" w:type=\"dxa\"/>";
   if (header) out += "<w:tcBorders>" + rule("bottom") + "</w:tcBorders><w:vAlign w:val=\"bottom\"/>";
   out += "</w:tcPr>";
-  return out + paragraph("TableText", runs(text), numeric ? "<w:jc w:val=\"right\"/>" : "") + "</w:tc>";
+  return out + paragraph(font.style, runs(text), numeric ? "<w:jc w:val=\"right\"/>" : "") + "</w:tc>";
 }
 
-std::string table_xml(const Table& t, int number, long text_width) {
-  std::string out = paragraph("TableNumber", run("Table " + std::to_string(number)));
+std::string table_xml(const Table& t, const std::string& number, long text_width) {
+  std::string out = paragraph("TableNumber", run("Table " + number));
   out += paragraph("TableTitle", run(t.title));
-  const std::vector<long> widths = column_widths(t, text_width);
+  const TableFont& font = table_font(t, text_width);
+  const std::vector<long> widths = column_widths(t, text_width, font);
   out += "<w:tbl><w:tblPr><w:tblW w:w=\"" + std::to_string(text_width) +
          "\" w:type=\"dxa\"/><w:tblBorders>" + rule("top") + rule("bottom") +
          "</w:tblBorders><w:tblLayout w:type=\"fixed\"/><w:tblCellMar><w:left w:w=\"" + std::to_string(kCellMargin) +
@@ -119,12 +159,12 @@ std::string table_xml(const Table& t, int number, long text_width) {
   for (long w : widths) out += "<w:gridCol w:w=\"" + std::to_string(w) + "\"/>";
   out += "</w:tblGrid><w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>";
   for (std::size_t c = 0; c < t.header.size(); ++c)
-    out += cell(t.header[c], widths[c], static_cast<int>(c) >= t.first_numeric_column, true);
+    out += cell(t.header[c], widths[c], static_cast<int>(c) >= t.first_numeric_column, true, font);
   out += "</w:tr>";
   for (const auto& row : t.rows) {
     out += "<w:tr><w:trPr><w:cantSplit/></w:trPr>";
     for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
-      out += cell(row[c], widths[c], static_cast<int>(c) >= t.first_numeric_column, false);
+      out += cell(row[c], widths[c], static_cast<int>(c) >= t.first_numeric_column, false, font);
     out += "</w:tr>";
   }
   out += "</w:tbl>";
@@ -205,7 +245,7 @@ std::string document_xml(const Document& document) {
     if (const auto* p = std::get_if<Paragraph>(&block)) body += paragraph_xml(*p);
     if (const auto* l = std::get_if<List>(&block)) body += list_xml(*l);
     if (const auto* t = std::get_if<Table>(&block))
-      body += table_xml(*t, ++tables, landscape[i] ? kLandscapeWidth : kPortraitWidth);
+      body += table_xml(*t, table_number(*t, tables), landscape[i] ? kLandscapeWidth : kPortraitWidth);
     if (const auto* pre = std::get_if<Preformatted>(&block)) body += preformatted_xml(*pre);
     // Figures, links, boxes and disclosures belong to the page: the document flows on.
   }
@@ -246,6 +286,7 @@ std::string styles_xml() {
          paragraph_style("TableNumber", "Table Number", "<w:keepNext/><w:spacing w:before=\"240\"/>", "<w:b/>") +
          paragraph_style("TableTitle", "Table Title", "<w:keepNext/><w:spacing w:after=\"120\"/>", "<w:i/>") +
          paragraph_style("TableText", "Table Text", single, "<w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/>") +
+         paragraph_style("TableTextSmall", "Table Text Small", single, "<w:sz w:val=\"18\"/><w:szCs w:val=\"18\"/>") +
          paragraph_style("TableNote", "Table Note", "<w:spacing w:before=\"120\" w:after=\"240\" w:line=\"240\" "
                          "w:lineRule=\"auto\"/>", "<w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/>") +
          paragraph_style("Code", "Code", single, "<w:rFonts w:ascii=\"Courier New\" w:hAnsi=\"Courier New\"/>"

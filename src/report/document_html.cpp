@@ -74,8 +74,8 @@ std::string cell_tag(const char* tag, bool numeric) {
   return out + (numeric ? " class=\"num\">" : ">");
 }
 
-std::string table_html(const Table& t, int number) {
-  std::string out = "<figure class=\"apa-table\">\n<figcaption><strong>Table " + std::to_string(number) +
+std::string table_html(const Table& t, const std::string& number) {
+  std::string out = "<figure class=\"apa-table\">\n<figcaption><strong>Table " + number +
                     "</strong><br><em>" + report_detail::markup_escape(t.title) + "</em></figcaption>\n<div class=\"scroll\"><table>\n<thead><tr>";
   for (std::size_t c = 0; c < t.header.size(); ++c)
     out += cell_tag("th", static_cast<int>(c) >= t.first_numeric_column) + text_html(t.header[c]) + "</th>";
@@ -177,7 +177,7 @@ std::string to_html(const Document& document) {
     if (const auto* h = std::get_if<Heading>(&block)) body += heading_html(*h);
     if (const auto* p = std::get_if<Paragraph>(&block)) body += paragraph_html(*p);
     if (const auto* l = std::get_if<List>(&block)) body += list_html(*l);
-    if (const auto* t = std::get_if<Table>(&block)) body += table_html(*t, ++tables);
+    if (const auto* t = std::get_if<Table>(&block)) body += table_html(*t, report_detail::table_number(*t, tables));
     if (const auto* f = std::get_if<Figure>(&block)) body += "<figure class=\"forest\">" + f->svg + "</figure>\n";
     if (const auto* pre = std::get_if<Preformatted>(&block)) body += "<pre>" + report_detail::markup_escape(pre->text) + "</pre>\n";
     if (const auto* l = std::get_if<Links>(&block)) body += links_html(*l);

@@ -20,4 +20,8 @@ std::string markup_escape(std::string_view text) {
   return out;
 }
 
+std::string table_number(const doc::Table& table, int& counter) {
+  return table.number.empty() ? std::to_string(++counter) : table.number;
+}
+
 }  // namespace spiral::report_detail

@@ -88,6 +88,43 @@ TEST(Document, DocxHoldsTheSameTextAsWordTablesAndTurnsWideOnes) {
   EXPECT_NE(xml.find("<w:tblW w:w=\"9360\""), std::string::npos) << "the narrow one the upright page";
 }
 
+// A table with a number of its own (an appendix's "A1") keeps it and does not take one of
+// the text's numbers: the next unnumbered table is Table 2, on the page and in the .docx.
+TEST(Document, AppendixTablesKeepTheirOwnNumbers) {
+  Document d;
+  d.blocks.push_back(table("First", 3));
+  Table appendix = table("Appendix", 3);
+  appendix.number = "A1";
+  d.blocks.push_back(appendix);
+  d.blocks.push_back(table("Second", 3));
+  const std::string html = to_html(d);
+  EXPECT_NE(html.find("<strong>Table 1</strong><br><em>First</em>"), std::string::npos);
+  EXPECT_NE(html.find("<strong>Table A1</strong><br><em>Appendix</em>"), std::string::npos);
+  EXPECT_NE(html.find("<strong>Table 2</strong><br><em>Second</em>"), std::string::npos);
+  if (!has_unzip()) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
+  const std::string xml = document_xml(d);
+  const std::size_t a1 = xml.find(">Table A1</w:t>");
+  ASSERT_NE(a1, std::string::npos);
+  EXPECT_LT(xml.find(">Table 1</w:t>"), a1);
+  EXPECT_GT(xml.find(">Table 2</w:t>"), a1);
+  EXPECT_EQ(xml.find(">Table 3</w:t>"), std::string::npos);
+}
+
+// A table that fits an upright page at 9 pt (numbers unbroken) stays in the flow of the text:
+// no page turn, which would leave the page before it part empty.
+TEST(Document, DocxKeepsATableThatFitsAt9PtUpright) {
+  if (!has_unzip()) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
+  Document d;
+  d.blocks.push_back(Heading{2, "Results", "results"});
+  d.blocks.push_back(table("Seven columns", 7));
+  const std::string xml = document_xml(d);
+  ASSERT_FALSE(xml.empty());
+  EXPECT_EQ(xml.find("landscape"), std::string::npos);
+  EXPECT_NE(xml.find("<w:pStyle w:val=\"TableTextSmall\"/>"), std::string::npos);
+  EXPECT_EQ(xml.find("<w:pStyle w:val=\"TableText\"/>"), std::string::npos);
+  EXPECT_NE(xml.find("<w:tblW w:w=\"9360\""), std::string::npos);
+}
+
 TEST(Document, DocxOfADocumentWithoutWideTablesStaysUpright) {
   if (!has_unzip()) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
   Document d;

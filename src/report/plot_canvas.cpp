@@ -1,5 +1,6 @@
 #include "plot_canvas.hpp"
 #include "markup.hpp"
+#include "spiral/document.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -286,21 +287,18 @@ std::vector<double> pretty_ticks(double low, double high, int target) {
 }
 
 std::string tick_label(double value, double step) {
-  const int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
+  return doc::number(value, std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9))));
 }
 
 namespace {
 
-// The shortest fixed notation of a tick value (0.05, 0.5, 2, 10).
+// The shortest fixed notation of a tick value (0.05, 0.5, 2, 10), minus signs as the tables'.
 std::string short_label(double value) {
   for (int decimals = 0; decimals < 8; ++decimals) {
-    const std::string s = fmt::format("{:.{}f}", value, decimals);
-    if (std::fabs(std::stod(s) - value) <= 1e-9 * std::max(1.0, std::fabs(value))) return s;
+    const double rounded = std::stod(fmt::format("{:.{}f}", value, decimals));
+    if (std::fabs(rounded - value) <= 1e-9 * std::max(1.0, std::fabs(value))) return doc::number(value, decimals);
   }
-  return fmt::format("{:g}", value);
+  return doc::number(value, 8);
 }
 
 // Ticks of a ratio scale (shown = exp(model)) inside shown values [low, high]: 1, 2, 5 x 10^k,
@@ -349,10 +347,18 @@ Axis effect_axis(double low, double high, const AxisScale& scale, int target) {
     for (double t : ratio_ticks(shown_low, shown_high, target)) axis.ticks.emplace_back(scale.inverse(t), short_label(t));
     return axis;
   }
+  const std::vector<double> pretty = pretty_ticks(shown_low, shown_high, target);
+  // The axis reaches the pretty values just beyond the intervals (a lowest CI of 0.203 gets a
+  // tick at 0.2), as metafor's forest() extends its limits to pretty values.
+  const double reach = 0.1 * (high - low);
+  if (const double p = scale.inverse(pretty.front()); std::isfinite(p) && p < low && low - p <= reach) low = p;
+  if (const double p = scale.inverse(pretty.back()); std::isfinite(p) && p > high && p - high <= reach) high = p;
+  axis.low = low;
+  axis.high = high;
   // Other scales (proportions from logits or arcsines, correlations from z): pretty values of
   // the shown scale first, then 1, 2, 5 x 10^k near its ends (0.01, 0.05, 0.95, 0.99), each
   // kept when it lies far enough from those kept on the model's scale.
-  const double min_gap = (high - low) / (target + 3);
+  const double min_gap = (high - low) / (2 * target + 2);
   std::vector<double> kept;
   const auto keep_if_apart = [&](double t, double gap) {
     const double position = scale.inverse(t);
@@ -361,11 +367,11 @@ Axis effect_axis(double low, double high, const AxisScale& scale, int target) {
       return;
     kept.push_back(t);
   };
-  for (double t : pretty_ticks(shown_low, shown_high, target)) keep_if_apart(t, min_gap);
+  for (double t : pretty) keep_if_apart(t, min_gap);
   const auto [first, last] = std::minmax_element(kept.begin(), kept.end());
   const double inner_low = kept.empty() ? INFINITY : *first, inner_high = kept.empty() ? -INFINITY : *last;
-  for (int power = -4; power <= 0; ++power)
-    for (double m : {1.0, 2.0, 5.0})
+  for (int power = -1; power >= -4; --power)  // from the middle outwards: 0.05, 0.02, 0.01 ...
+    for (double m : {5.0, 2.0, 1.0})
       for (double t : {m * std::pow(10.0, power), 1 - m * std::pow(10.0, power)})
         if (t < inner_low || t > inner_high) keep_if_apart(t, 2 * min_gap);  // only where the ends need them
   std::sort(kept.begin(), kept.end());

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "plot_canvas.hpp"
+#include "spiral/document.hpp"
 #include "spiral/plot.hpp"
 #include "spiral/report.hpp"
 
@@ -91,8 +92,8 @@ class ForestLayout {
 
   std::string interval_text(double estimate, double low, double high) const {
     const int d = data_.digits;
-    return fmt::format("{:.{}f} [{:.{}f}, {:.{}f}]", shown_value(data_.scale, estimate), d, shown_value(data_.scale, low), d,
-                       shown_value(data_.scale, high), d);
+    return doc::number(shown_value(data_.scale, estimate), d) + " " +
+           doc::interval(shown_value(data_.scale, low), shown_value(data_.scale, high), d);
   }
 
   void build_columns() {

@@ -22,12 +22,13 @@ std::string data(const std::string& file) {
 
 const char* const kYusufOr = " --measure OR --ai ai --n1i n1i --ci ci --n2i n2i --slab trial";
 
-// The numbers of every tick label on an axis: the text elements centred below the plot.
+// The numbers of every tick label on an axis: the text elements centred below the plot
+// (a negative one with the typographic minus, U+2212, as the report's tables print it).
 std::vector<double> centred_numbers(const std::string& svg) {
   std::vector<double> values;
-  const std::regex tick("text-anchor=\"middle\">(-?[0-9.]+)</text>");
+  const std::regex tick("text-anchor=\"middle\">((?:−)?)([0-9.]+)</text>");  // (?:) : − is 3 bytes
   for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tick); it != std::sregex_iterator(); ++it)
-    values.push_back(std::stod((*it)[1].str()));
+    values.push_back(((*it)[1].length() ? -1 : 1) * std::stod((*it)[2].str()));
   return values;
 }
 
@@ -85,6 +86,49 @@ TEST(MetaPlots, FunnelAxisFitsTheStudiesWithNiceTicks) {
   ASSERT_GE(ticks.size(), 3u);
   EXPECT_GE(ticks.front(), -4);
   EXPECT_LE(ticks.back(), 4);
+}
+
+// Negative values and ticks with the typographic minus (U+2212) as in the tables, never a
+// hyphen, and never a "−0.00" (a value that rounds to zero has no sign).
+TEST(MetaPlots, NegativeNumbersUseTheMinusSign) {
+  const std::string dir = temp_dir("meta-minus");
+  const RunResult r = run_spiral("meta --data " + data("yusuf1985_t9.csv") + kYusufOr + " --transf none --forest '" + dir +
+                                 "/f.svg' --funnel '" + dir + "/u.svg'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file : {"/f.svg", "/u.svg"}) {
+    const std::string svg = read_text(dir + file);
+    EXPECT_FALSE(std::regex_search(svg, std::regex(">([^<]*[ \\[])?-[0-9]"))) << file << ": a hyphen for a minus";
+    EXPECT_EQ(svg.find("−0.00<"), std::string::npos) << file;
+    EXPECT_EQ(svg.find("−0.00]"), std::string::npos) << file;
+    EXPECT_EQ(svg.find("−0.00,"), std::string::npos) << file;
+    const std::vector<double> ticks = centred_numbers(svg);
+    EXPECT_TRUE(std::any_of(ticks.begin(), ticks.end(), [](double t) { return t < 0; })) << file;
+  }
+  EXPECT_NE(read_text(dir + "/f.svg").find(">−"), std::string::npos);
+}
+
+// Back-transformed proportions (metadat's dat.pritz1997, PLO, transf = ilogit): ticks at
+// pretty proportions (0.2, 0.4, 0.6, 0.8) placed at their logits, the lowest at the lowest CI
+// (metafor: summary(escalc("PLO", ...), transf = transf.ilogit)$ci.lb, min 0.2001; written by
+// tests/reference/report.R), then 1, 2, 5 x 10^k towards 1 in the order of the scale.
+TEST(MetaPlots, BackTransformedProportionTicksArePretty) {
+  const std::string dir = temp_dir("meta-plo-axis");
+  const RunResult r = run_spiral("meta --data '" + test_path("reference/report/pritz1997.csv") +
+                                 "' --measure PLO --xi xi --ni ni --transf ilogit --forest '" + dir + "/f.svg'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto ref = reference_json("report/pritz1997.json");
+  const std::vector<double> ticks = centred_numbers(read_text(dir + "/f.svg"));
+  ASSERT_GE(ticks.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(ticks.begin(), ticks.end()));
+  EXPECT_NEAR(ticks.front(), ref["ci_lb_min"].get<double>(), 0.01) << "a tick at the lowest CI";
+  std::vector<double> below_09;
+  for (double t : ticks)
+    if (t < 0.9) below_09.push_back(t);
+  EXPECT_EQ(below_09, (std::vector<double>{0.2, 0.4, 0.6, 0.8}));
+  for (double t : ticks) {
+    EXPECT_LE(t, ref["ci_ub_max"].get<double>());
+    EXPECT_TRUE(t < 0.9 || t == 0.9 || t == 0.95 || t == 0.98 || t == 0.99) << t;
+  }
 }
 
 // A narrow range gets ticks at non-integer values (0.2 steps of a correlation).

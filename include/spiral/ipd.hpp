@@ -212,10 +212,11 @@ std::string stage1_csv(const IpdResult& result);
 std::string stage2_csv(const IpdResult& result);
 Json to_json(const IpdResult& result);
 std::string to_text(const IpdResult& result);
-// The forest plot (SVG) of each pooled term, in the order of result.pooled.
-std::vector<std::string> ipd_forest_svgs(const IpdResult& result);
+// The forest plot (SVG) of each pooled term, in the order of result.pooled, named as the
+// report names models and terms (the spec's [labels]).
+std::vector<std::string> ipd_forest_svgs(const IpdResult& result, const IpdSpec& spec);
 // The self-contained report (inline SVG forest plots, tables, warnings, spec, version);
-// `forests` are ipd_forest_svgs(result), rendered once for the files and the report.
+// `forests` are ipd_forest_svgs(result, spec), rendered once for the files and the report.
 std::string ipd_report_html(const IpdResult& result, const IpdSpec& spec, const std::vector<std::string>& forests);
 // The same report as a Word document for a manuscript (the tables as Word tables, the Method
 // and its references; no plots): the bytes of report.docx.

@@ -125,7 +125,7 @@ std::vector<std::pair<std::string, std::string>> ipd_files(const IpdResult& resu
   std::vector<std::pair<std::string, std::string>> files = {{"stage1.csv", stage1_csv(result)},
                                                             {"stage2.csv", stage2_csv(result)},
                                                             {"results.json", json_dump(to_json(result))}};
-  const std::vector<std::string> forests = ipd_forest_svgs(result);
+  const std::vector<std::string> forests = ipd_forest_svgs(result, spec);
   for (std::size_t i = 0; i < result.pooled.size(); ++i)
     files.emplace_back(forest_file_name(result.pooled[i].model, result.pooled[i].term), forests[i]);
   files.emplace_back("report.html", ipd_report_html(result, spec, forests));

@@ -39,12 +39,6 @@ std::string reader_name(const IpdSpec& spec, const std::string& name) {
   const auto label = spec.labels.find(name);
   return label == spec.labels.end() ? name : label->second;
 }
-// A term in a table: its label with the code beside it, or the code alone.
-Text term_cell(const IpdSpec& spec, const std::string& term) {
-  const auto label = spec.labels.find(term);
-  if (label == spec.labels.end()) return {code(term)};
-  return {label->second + " ", code(term)};
-}
 // The process and the outcome as readers know them: [labels] process / outcome, else the
 // column's own label or name.
 std::string variable_name(const IpdSpec& spec, const std::string& role, const std::string& column) {
@@ -53,6 +47,55 @@ std::string variable_name(const IpdSpec& spec, const std::string& role, const st
 }
 std::string process_name(const IpdSpec& spec) { return variable_name(spec, "process", spec.process); }
 std::string outcome_name(const IpdSpec& spec) { return variable_name(spec, "outcome", spec.outcome); }
+
+std::string capitalized(std::string text) {
+  if (!text.empty() && text[0] >= 'a' && text[0] <= 'z') text[0] = static_cast<char>(text[0] - 'a' + 'A');
+  return text;
+}
+
+// A stage-1 term as readers say it: its [labels] entry, else the words for the names the
+// recipe gives (Pw_lag1, Om, the RI-CLPM's process_ar ...), else the column's label or name;
+// an interaction's parts joined by "×".
+std::string term_name(const IpdSpec& spec, const std::string& term) {
+  if (spec.labels.count(term)) return spec.labels.at(term);
+  if (const auto colon = term.find(':'); colon != std::string::npos)
+    return term_name(spec, term.substr(0, colon)) + " × " + term_name(spec, term.substr(colon + 1));
+  const std::string P = process_name(spec), O = outcome_name(spec);
+  if (term.size() > 6 && (term.rfind("Pw_lag", 0) == 0 || term.rfind("Ow_lag", 0) == 0)) {
+    const std::string lag = term.substr(6);
+    return capitalized(term[0] == 'P' ? P : O) + ", within-patient, " + (lag == "1" ? "previous session" : lag + " sessions before");
+  }
+  static const std::map<std::string, std::string> fixed{{"(Intercept)", "Intercept"}, {"intrcpt", "Intercept"}};
+  if (fixed.count(term)) return fixed.at(term);
+  const std::map<std::string, std::string> words{
+      {"Pm", capitalized(P) + ", patient mean"}, {"Om", capitalized(O) + ", patient mean"},
+      {"early_process", "Early " + P}, {"pre", "Pre-treatment " + O},
+      {"process_to_outcome", capitalized(P) + " → " + O + " (cross-lagged)"},
+      {"outcome_to_process", capitalized(O) + " → " + P + " (cross-lagged)"},
+      {"process_ar", capitalized(P) + " autoregression"}, {"outcome_ar", capitalized(O) + " autoregression"}};
+  if (words.count(term)) return words.at(term);
+  if (term == spec.session) return capitalized(reader_name(spec, term));
+  return reader_name(spec, term);
+}
+Text term_cell(const IpdSpec& spec, const std::string& term) { return {term_name(spec, term)}; }
+
+// A stage-1 model as readers say it: "Alliance → next-session symptoms", "RI-CLPM of ..."; a
+// model of the spec's own under its [labels] entry or name (the recipe's model names are not
+// looked up: the RI-CLPM's terms share them).
+std::string model_title(const IpdSpec& spec, const std::string& model) {
+  const std::string P = process_name(spec), O = outcome_name(spec);
+  if (model == panel_model_name()) return "RI-CLPM of " + P + " and " + O;
+  if (model == post_model_name()) return "Early " + P + " → post-treatment " + O;
+  for (const auto& [code_name, to_outcome] : {std::pair{"process_to_outcome", true}, {"outcome_to_process", false}}) {
+    if (model.rfind(code_name, 0) != 0) continue;
+    const std::string from = capitalized(to_outcome ? P : O), to = to_outcome ? O : P;
+    const std::string variant = model.substr(std::string(code_name).size());
+    if (variant.empty()) return from + " → next-session " + to;
+    if (variant == "_cross") return from + " → next-session " + to + ", with cross-level interactions";
+    if (variant == "_lag2") return from + " → " + to + " two sessions later";
+  }
+  return reader_name(spec, model);
+}
 
 const PooledTerm* find_pooled(const IpdResult& r, const std::string& model, const std::string& term) {
   for (const auto& p : r.pooled) {
@@ -132,7 +175,7 @@ doc::Table studies_table(const IpdResult& r) {
 
 doc::Table pooled_table(const IpdResult& r, const IpdSpec& spec, const std::string& model) {
   doc::Table t;
-  t.title = "Pooled Stage-1 Coefficients of " + model;
+  t.title = "Pooled Stage-1 Coefficients: " + model_title(spec, model);
   t.header = {{"Term"}, {em("k")}, {em("b")}, {em("SE")}, {"95% CI"}, {em("p")}, {"95% PI"}, {"τ²"}, {em("I"), "² (%)"},
               {em("Q"), " (", em("df"), ")"}, {em("p"), " (", em("Q"), ")"}};
   for (const auto& p : r.pooled) {
@@ -163,9 +206,10 @@ doc::Table stage1_table(const IpdResult& r, const IpdSpec& spec, const std::stri
   for (const auto& p : r.pooled)
     if (p.model == model) terms.push_back(p.term);
   doc::Table t;
-  t.title = "Stage-1 Estimates of " + model + " per Study, b (SE)";
+  t.title = "Stage-1 Estimates per Study, b (SE): " + model_title(spec, model);
   t.header = {{"Study"}};
-  for (const auto& term : terms) t.header.push_back({reader_name(spec, term)});
+  for (const auto& term : terms) t.header.push_back({term_name(spec, term)});
+  bool missing = false, singular = false;
   for (const auto& b : r.studies) {
     std::vector<Text> row{{b.study}};
     for (const auto& m : b.models) {
@@ -174,29 +218,33 @@ doc::Table stage1_table(const IpdResult& r, const IpdSpec& spec, const std::stri
         const TermEstimate* e = find_term(m, term);
         if (!m.converged || !e) {
           row.push_back({"–"});
+          missing = true;
           continue;
         }
         row.push_back({doc::number(e->estimate, 3) + " (" + doc::number(e->std_error, 3) + ")"});
         if (m.singular) row.back() << doc::sup("s");
+        singular = singular || m.singular;
       }
     }
     if (row.size() == terms.size() + 1) t.rows.push_back(std::move(row));
   }
-  t.note = {"– = the model was not fitted in this study (see Warnings). ", doc::sup("s"),
-            " = a singular fit (a random-effect variance estimated at zero; see Method)."};
+  // The note explains only the marks this table holds.
+  if (missing) t.note << "– = the model was not fitted in this study (see Warnings). ";
+  if (singular)
+    t.note << doc::sup("s") << " = a singular fit (a random-effect variance estimated at zero; see Method).";
   return t;
 }
 
 doc::Table regression_table(const IpdResult& r, const IpdSpec& spec, const std::string& model) {
   doc::Table t;
-  t.title = "Meta-Regression of " + model + " on Study-Level Moderators";
+  t.title = "Meta-Regression on Study-Level Moderators: " + model_title(spec, model);
   t.header = {{"Term"}, {"Coefficient"}, {em("b")}, {em("SE")}, {"95% CI"}, {em("p")}, {em("Q"), "M (", em("df"), ")"},
               {em("p"), " (", em("Q"), "M)"}};
   t.first_numeric_column = 2;
   for (const auto& p : r.pooled) {
     if (p.model != model || !p.regression) continue;
     for (const auto& c : p.regression->coefficients) {
-      t.rows.push_back({term_cell(spec, p.term), {reader_name(spec, c.term)}, {doc::number(c.estimate, 3)},
+      t.rows.push_back({term_cell(spec, p.term), term_cell(spec, c.term), {doc::number(c.estimate, 3)},
                         {doc::number(c.std_error, 3)}, {doc::interval(c.conf_low, c.conf_high, 3)},
                         {doc::p_value(c.p_value)},
                         {doc::number(p.regression->QM) + " (" + std::to_string(p.regression->QM_df) + ")"},
@@ -255,20 +303,17 @@ void add_table(doc::Document& d, doc::Table t) {
   if (!t.rows.empty()) d.blocks.push_back(std::move(t));
 }
 
-// `forests`: the SVG of each pooled term (the page), or null (the .docx has no figures).
+// `forests`: the SVG of each pooled term (the page), or null (the .docx has no figures);
+// `appendix_table`: the number of the model's per-study table in the appendix ("" = none).
 void model_section(doc::Document& d, const IpdResult& r, const IpdSpec& spec, const std::vector<std::string>* forests,
-                   const std::string& model) {
-  d.blocks.push_back(doc::Heading{3, model, "model-" + model});
+                   const std::string& model, const std::string& appendix_table) {
+  d.blocks.push_back(doc::Heading{3, model_title(spec, model), "model-" + model});
   d.blocks.push_back(doc::Paragraph{{code(model_formula(spec, model))}});
   add_table(d, pooled_table(r, spec, model));
   add_table(d, regression_table(r, spec, model));
   if (model == panel_model_name()) add_table(d, panel_fit_table(r));
-  const doc::Table per_study = stage1_table(r, spec, model);
-  if (!per_study.rows.empty()) {
-    d.blocks.push_back(doc::Begin{doc::Begin::Kind::Disclosure, "Stage-1 estimates per study"});
-    d.blocks.push_back(per_study);
-    d.blocks.push_back(doc::End{});
-  }
+  if (!appendix_table.empty())
+    d.blocks.push_back(doc::Paragraph{{"Each study's stage-1 estimates are in Table " + appendix_table + " (Appendix)."}});
   if (!forests) return;
   std::vector<doc::Block> other;
   for (std::size_t i = 0; i < r.pooled.size(); ++i) {
@@ -303,14 +348,14 @@ doc::Table panel_comparison(const IpdResult& r) {
   return t;
 }
 
-doc::Table failures_table(const IpdResult& r) {
+doc::Table failures_table(const IpdResult& r, const IpdSpec& spec) {
   doc::Table t;
   t.title = "Stage-1 Fits Left Out of Stage 2";
   t.header = {{"Study"}, {"Model"}, {"Reason"}};
   t.first_numeric_column = 3;
   for (const auto& b : r.studies) {
     for (const auto& m : b.models) {
-      if (!m.converged) t.rows.push_back({{b.study}, {m.model}, {m.message}});
+      if (!m.converged) t.rows.push_back({{b.study}, {model_title(spec, m.model)}, {m.message}});
     }
   }
   return t;
@@ -365,12 +410,20 @@ const Reference kKnappHartung2003{"Knapp & Hartung, 2003",
                                   "Knapp, G., & Hartung, J. (2003). Improved tests for a random effects "
                                   "meta-regression with a single covariate. ",
                                   "Statistics in Medicine, 22", "(17), 2693–2710. https://doi.org/10.1002/sim.1482"};
+const Reference kKuznetsova2017{"Kuznetsova et al., 2017",
+                                "Kuznetsova, A., Brockhoff, P. B., & Christensen, R. H. B. (2017). lmerTest package: "
+                                "Tests in linear mixed effects models. ",
+                                "Journal of Statistical Software, 82",
+                                "(13), 1–26. https://doi.org/10.18637/jss.v082.i13"};
 const Reference kNickell1981{"Nickell, 1981", "Nickell, S. (1981). Biases in dynamic models with fixed effects. ",
                              "Econometrica, 49", "(6), 1417–1426. https://doi.org/10.2307/1911408"};
 const Reference kRiley2010{"Riley et al., 2010",
                            "Riley, R. D., Lambert, P. C., & Abo-Zaid, G. (2010). Meta-analysis of individual "
                            "participant data: Rationale, conduct, and reporting. ",
                            "BMJ, 340", ", c221. https://doi.org/10.1136/bmj.c221"};
+const Reference kRosseel2012{"Rosseel, 2012",
+                             "Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. ",
+                             "Journal of Statistical Software, 48", "(2), 1–36. https://doi.org/10.18637/jss.v048.i02"};
 const Reference kViechtbauer2005{"Viechtbauer, 2005",
                                  "Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators "
                                  "in the random-effects model. ",
@@ -483,10 +536,13 @@ void method_text(doc::Document& d, const IpdResult& r, const IpdSpec& spec, Cita
   d.blocks.push_back(doc::Paragraph{preparation_paragraph(spec, c)});
   d.blocks.push_back(doc::Paragraph{stage1_paragraph(spec, c)});
   d.blocks.push_back(doc::Paragraph{stage2_paragraph(spec, c)});
-  d.blocks.push_back(doc::Paragraph{{strong("Software."),
-                                     " The analysis was run with " + r.spiral_version +
-                                         ", whose numbers equal those of the R packages lme4, lmerTest, metafor and "
-                                         "lavaan on the same data (its test suite compares them)."}});
+  std::string packages = "lme4 (";
+  packages += c.cite(kBates2015) + "), lmerTest (" + c.cite(kKuznetsova2017) + ")" + (spec.panel ? ", " : ", and ");
+  packages += "metafor (" + c.cite(kViechtbauer2010) + ")";
+  if (spec.panel) packages += ", and lavaan (" + c.cite(kRosseel2012) + ")";
+  d.blocks.push_back(doc::Paragraph{{strong("Software."), " The analysis was run with " + r.spiral_version +
+                                                             ", whose numbers equal those of the R packages " +
+                                                             packages + " on the same data (its test suite compares them)."}});
 }
 
 // Why stage-1 fits are singular, where some are (the outcome's own patient mean in the
@@ -533,20 +589,36 @@ doc::Document ipd_report(const IpdResult& r, const IpdSpec& spec, const std::vec
   singular_fits_text(d, r);
   d.blocks.push_back(doc::Heading{2, "Results per Model", "results"});
   doc::Links links;
-  for (const auto& m : model_names(r)) links.targets.emplace_back("model-" + m, m);
+  for (const auto& m : model_names(r)) links.targets.emplace_back("model-" + m, model_title(spec, m));
   d.blocks.push_back(std::move(links));
-  for (const auto& m : model_names(r)) model_section(d, r, spec, forests, m);
+  // The per-study tables go to the appendix (A1, A2 ...), so that the tables of the text
+  // are numbered in the order it shows them, on the page and in the .docx alike.
+  std::vector<doc::Table> appendix;
+  for (const auto& m : model_names(r)) {
+    doc::Table per_study = stage1_table(r, spec, m);
+    std::string number;
+    if (!per_study.rows.empty()) {
+      number = "A";
+      per_study.number = number += std::to_string(appendix.size() + 1);
+      appendix.push_back(std::move(per_study));
+    }
+    model_section(d, r, spec, forests, m, number);
+  }
   if (spec.panel) {
     d.blocks.push_back(doc::Heading{2, "Mixed Models and RI-CLPM Side by Side", "side-by-side"});
     d.blocks.push_back(panel_comparison(r));
   }
   d.blocks.push_back(doc::Heading{2, "Warnings", "warnings"});
-  add_table(d, failures_table(r));
+  add_table(d, failures_table(r, spec));
   warnings_list(d, r);
   d.blocks.push_back(doc::Heading{2, "Analysis Spec", "spec"});
   d.blocks.push_back(doc::Preformatted{spec.text});
   d.blocks.push_back(doc::Heading{2, "References", "references"});
   citations.reference_list(d);
+  if (!appendix.empty()) {
+    d.blocks.push_back(doc::Heading{2, "Appendix: Stage-1 Estimates per Study", "appendix"});
+    for (auto& t : appendix) d.blocks.push_back(std::move(t));
+  }
   d.blocks.push_back(doc::Paragraph{{"Made by " + r.spiral_version +
                                      ". Stage-1 estimates per study are in stage1.csv, the pooled values with full "
                                      "precision in stage2.csv and results.json."},
@@ -556,12 +628,13 @@ doc::Document ipd_report(const IpdResult& r, const IpdSpec& spec, const std::vec
 
 }  // namespace
 
-std::vector<std::string> ipd_forest_svgs(const IpdResult& result) {
+std::vector<std::string> ipd_forest_svgs(const IpdResult& result, const IpdSpec& spec) {
   std::vector<std::string> svgs(result.pooled.size());
   detail::parallel_for(svgs.size(), 0, [&](std::size_t i) {  // cairo: one surface per thread
     PlotLabels labels;
-    labels.title = fmt::format("{}: {}", result.pooled[i].model, result.pooled[i].term);
-    labels.x_label = "Stage-1 coefficient";
+    const std::string term = term_name(spec, result.pooled[i].term);
+    labels.title = model_title(spec, result.pooled[i].model) + ": " + term;
+    labels.x_label = "Stage-1 coefficient of " + term;
     svgs[i] = forest_svg(result.pooled[i].meta, labels);
   });
   return svgs;

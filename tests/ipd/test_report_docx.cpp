@@ -39,7 +39,7 @@ const Fixture& fixture() {
     x.spec.labels = {{"process", "Alliance (WAI-SR)"}, {"Pw_lag1", "Alliance, previous session (within)"}};
     const IpdData data = load_data(x.spec);
     x.result = run_ipd(x.spec, data.sessions, data.patients_or_null(), 2);
-    x.html = ipd_report_html(x.result, x.spec, ipd_forest_svgs(x.result));
+    x.html = ipd_report_html(x.result, x.spec, ipd_forest_svgs(x.result, x.spec));
     x.docx = ipd_report_docx(x.result, x.spec);
     return x;
   }();
@@ -97,8 +97,10 @@ TEST(IpdReportDocx, HoldsEveryTableOfThePageAsAWordTable) {
   EXPECT_EQ(occurrences(xml, "<w:tbl>"), static_cast<long>(titles.size()));
   EXPECT_EQ(occurrences(fixture().html, "<figure class=\"apa-table\">"), static_cast<long>(titles.size()));
   for (const auto& title : titles) EXPECT_NE(xml.find("<w:t xml:space=\"preserve\">" + title + "</w:t>"), std::string::npos) << title;
-  for (const char* table : {"Fit of the RI-CLPM per Study", "Meta-Regression of process_to_outcome on Study-Level Moderators",
-                            "Stage-1 Estimates of panel per Study, b (SE)", "Pooled Stage-1 Coefficients of panel"})
+  for (const char* table : {"Fit of the RI-CLPM per Study",
+                            "Meta-Regression on Study-Level Moderators: Alliance (WAI-SR) → next-session symptoms",
+                            "Stage-1 Estimates per Study, b (SE): RI-CLPM of Alliance (WAI-SR) and symptoms",
+                            "Pooled Stage-1 Coefficients: RI-CLPM of Alliance (WAI-SR) and symptoms"})
     EXPECT_NE(xml.find(table), std::string::npos) << table;
   // The Method with its citations, the singular fits explained, the software and its version.
   for (const char* text : {"The process measure, Alliance (WAI-SR) (P)", "Hamaker et al., 2015", "Singular fits.",
@@ -193,7 +195,7 @@ TEST(IpdReportDocx, RiclpmFitTableShowsEachStudy) {
     s.post.reset();
     return s;
   }();
-  const std::string html = ipd_report_html(example(), spec, ipd_forest_svgs(example()));
+  const std::string html = ipd_report_html(example(), spec, ipd_forest_svgs(example(), spec));
   const std::size_t table = html.find("Fit of the RI-CLPM per Study");
   ASSERT_NE(table, std::string::npos);
   const std::string rows = html.substr(table, html.find("</table>", table) - table);
@@ -231,6 +233,100 @@ TEST(IpdReportDocx, BundlesCarryTheRiclpmFit) {
   long with_fit = 0;
   for (const auto& m : b.models) with_fit += m.fit_measures.has_value();
   EXPECT_EQ(with_fit, 1) << "the panel model's";
+}
+
+// The tables' numbers as the page and the .docx print them, in document order.
+std::vector<std::string> table_numbers(const std::string& text, const std::string& pattern) {
+  std::vector<std::string> numbers;
+  const std::regex number(pattern);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), number); it != std::sregex_iterator(); ++it)
+    numbers.push_back((*it)[1]);
+  return numbers;
+}
+
+// APA numbers tables in the order the text shows them: 1, 2, 3 ... in the text, then the
+// per-study tables in the appendix as A1, A2 ...; the page and the .docx number alike.
+TEST(IpdReport, TablesAreNumberedInReadingOrderWithTheAppendixLast) {
+  const std::vector<std::string> page = table_numbers(fixture().html, "<strong>Table ([A-Z]?[0-9]+)</strong>");
+  ASSERT_GE(page.size(), 10u);
+  std::size_t in_text = 0;
+  while (in_text < page.size() && page[in_text] == std::to_string(in_text + 1)) ++in_text;
+  ASSERT_GT(in_text, 3u);
+  ASSERT_LT(in_text, page.size()) << "the per-study tables are in the appendix";
+  for (std::size_t i = in_text; i < page.size(); ++i) {
+    std::string appendix_number = "A";  // (appended: GCC 12 gives a false -Wrestrict on "A" + string)
+    EXPECT_EQ(page[i], appendix_number += std::to_string(i - in_text + 1));
+  }
+  EXPECT_LT(fixture().html.find(">References</h2>"), fixture().html.find("<strong>Table A1</strong>"));
+  EXPECT_NE(fixture().html.find("Each study&#39;s stage-1 estimates are in Table A1 (Appendix)."), std::string::npos);
+  if (!has_program("unzip")) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
+  EXPECT_EQ(table_numbers(docx_part("word/document.xml"), ">Table ([A-Z]?[0-9]+)</w:t>"), page);
+}
+
+// Models and terms by readable names: no code names in the tables' titles, header or cells,
+// and no code font in a table of the .docx.
+TEST(IpdReport, NamesModelsAndTermsForReaders) {
+  const std::string& html = fixture().html;
+  for (const auto& title : page_table_titles(html))
+    for (const char* code_name : {"process_to_outcome", "outcome_to_process", "panel", "_lag", "early_process"})
+      EXPECT_EQ(title.find(code_name), std::string::npos) << title;
+  std::string tables;  // but the failed fits' messages, which quote the formula
+  for (auto at = html.find("<table>"); at != std::string::npos; at = html.find("<table>", at + 1))
+    if (html.substr(html.rfind("<figcaption>", at), at - html.rfind("<figcaption>", at)).find("Left Out") == std::string::npos)
+      tables += html.substr(at, html.find("</table>", at) - at);
+  for (const char* code_name : {"<code>", "Pw_lag", "Ow_lag", "process_ar", "outcome_ar", ">Pm<", ">Om<", "process_to_outcome"})
+    EXPECT_EQ(tables.find(code_name), std::string::npos) << code_name;
+  for (const char* name : {"Alliance, previous session (within)", "Symptoms, within-patient, previous session",
+                           "Alliance (WAI-SR) → symptoms (cross-lagged)", "Symptoms autoregression",
+                           "Alliance (WAI-SR), patient mean", "Alliance (WAI-SR), within-patient, 2 sessions before"})
+    EXPECT_NE(tables.find(name), std::string::npos) << name;
+  EXPECT_NE(html.find("<h3 id=\"model-panel\">RI-CLPM of Alliance (WAI-SR) and symptoms</h3>"), std::string::npos);
+  EXPECT_NE(html.find("Alliance (WAI-SR) → symptoms two sessions later"), std::string::npos);
+  if (!has_program("unzip")) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
+  const std::string xml = docx_part("word/document.xml");
+  for (auto at = xml.find("<w:tbl>"); at != std::string::npos; at = xml.find("<w:tbl>", at + 1))
+    EXPECT_EQ(xml.substr(at, xml.find("</w:tbl>", at) - at).find("CodeChar"), std::string::npos);
+}
+
+// A table's note explains only what that table shows: the RI-CLPM's and the post-treatment
+// regression's per-study tables have no singular fits to explain.
+TEST(IpdReport, NotesBelongToTheirTable) {
+  const std::string& html = fixture().html;
+  const auto note_of = [&](const std::string& title) {
+    const std::size_t at = html.find("<em>" + title + "</em>");
+    if (at == std::string::npos) return std::string("(no table)");
+    const std::size_t end = html.find("</figure>", at);
+    const std::size_t note = html.find("<p class=\"note\">", at);
+    return note < end ? html.substr(note, end - note) : std::string();
+  };
+  EXPECT_EQ(note_of("Stage-1 Estimates per Study, b (SE): RI-CLPM of Alliance (WAI-SR) and symptoms").find("singular"),
+            std::string::npos);
+  EXPECT_NE(note_of("Stage-1 Estimates per Study, b (SE): Alliance (WAI-SR) → next-session symptoms").find("singular"),
+            std::string::npos)
+      << "the mixed models of the test data have singular fits";
+}
+
+// The Method says its numbers equal lmerTest's and lavaan's: both are cited and listed.
+TEST(IpdReport, CitesLmerTestAndLavaan) {
+  const std::string& html = fixture().html;
+  for (const char* text : {"lmerTest (Kuznetsova et al., 2017)", "lavaan (Rosseel, 2012)",
+                           "Kuznetsova, A., Brockhoff, P. B., &amp; Christensen, R. H. B. (2017).",
+                           "Journal of Statistical Software, 82</em>(13)", "Rosseel, Y. (2012).",
+                           "Journal of Statistical Software, 48</em>(2)"})
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+}
+
+// The forest plots name their coefficient and print minus signs as the tables do.
+TEST(IpdReport, ForestPlotsNameTheCoefficient) {
+  const std::vector<std::string> svgs = ipd_forest_svgs(fixture().result, fixture().spec);
+  ASSERT_EQ(svgs.size(), fixture().result.pooled.size());
+  for (const auto& svg : svgs) {
+    EXPECT_NE(svg.find("Stage-1 coefficient of "), std::string::npos);
+    EXPECT_EQ(svg.find("-0.00"), std::string::npos);
+    EXPECT_EQ(svg.find("−0.00<"), std::string::npos);
+    EXPECT_FALSE(std::regex_search(svg, std::regex(">([^<]*[ \\[])?-[0-9]"))) << "a hyphen for a minus";
+  }
+  EXPECT_NE(svgs.front().find("Stage-1 coefficient of Intercept"), std::string::npos);
 }
 
 TEST(ApaNumbers, SignsLeadingZerosAndMissingValues) {

@@ -114,6 +114,9 @@ struct LmmResult {
 // InputError: bad formula/columns, factor response, Inf, a grouping factor with one level,
 // at least as many random effects as observations. AnalysisError: optimizer failure.
 LmmResult fit_lmm(const Table& table, const LmmOptions& options);
+// The same, freeing the table once the model frame is built (unless options.ranova refits
+// from it): a caller that reads the data only for this fit keeps one copy less at its peak.
+LmmResult fit_lmm(Table&& table, const LmmOptions& options);
 // For callers that built the frame themselves. `time` holds the AR(1) time value per model
 // row when options.ar1_time is set (otherwise ignored; may be empty).
 LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std::vector<double>& time = {});

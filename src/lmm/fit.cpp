@@ -4,10 +4,10 @@
 #include <string>
 
 #include <boost/math/distributions/normal.hpp>
-#include <boost/math/distributions/students_t.hpp>
 #include <nlopt.h>
 
 #include "common/confidence_level.hpp"
+#include "common/quiet_distributions.hpp"
 #include "lmm/deviance.hpp"
 #include "lmm/inference.hpp"
 #include "lmm/numeric_derivatives.hpp"
@@ -335,12 +335,15 @@ CheckedOptimum minimize_and_check(DevianceModel& model, bool reml) {
 }
 
 // lme4's checkConv: not converged, with its warning, when that statistic is above 0.002 or
-// cannot be had.
-void check_convergence(const lmm_detail::Differences& d, LmmResult& result) {
+// cannot be had, or when the Hessian has an eigenvalue of about 0 (a criterion flat along some
+// theta, e.g. a random intercept whose grouping factor is also a fixed effect).
+void check_convergence(const lmm_detail::Differences& d, const std::vector<double>& params, LmmResult& result) {
   const std::optional<ScaledGradient> g = max_scaled_gradient(d);
-  if (!g) {
+  const bool flat = lmm_detail::is_flat(d, params);
+  if (!g || flat) {
     result.converged = false;
-    result.warnings.push_back("unable to evaluate scaled gradient");
+    if (!g) result.warnings.push_back("unable to evaluate scaled gradient");
+    result.warnings.push_back("Hessian is numerically singular: parameters are not uniquely determined");
   } else if (g->value > kGradientTolerance) {
     result.converged = false;
     char buffer[160];
@@ -387,7 +390,7 @@ std::vector<FixedEffect> fixed_effects(const Eigen::VectorXd& beta, const Eigen:
       f.p_value = 2 * boost::math::cdf(boost::math::complement(normal, std::fabs(f.statistic)));
       quantile = boost::math::quantile(boost::math::complement(normal, alpha / 2));
     } else if (std::isfinite(f.df) && f.df > 0) {
-      const boost::math::students_t t(f.df);
+      const detail::quiet::StudentT t(f.df);  // df near 0 (a fixed effect aliased with a grouping factor): an infinite CI
       f.p_value = 2 * boost::math::cdf(boost::math::complement(t, std::fabs(f.statistic)));
       quantile = boost::math::quantile(boost::math::complement(t, alpha / 2));
     }
@@ -522,7 +525,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
     result.warnings.push_back("lmm: the optimizer reached its maximum number of evaluations");
 
   if (optimum.derivatives) {
-    check_convergence(*optimum.derivatives, result);
+    check_convergence(*optimum.derivatives, optimum.optimum.params, result);
     newton_polish(model, options.reml, *optimum.derivatives, params);
   }
   // Judged where the fit ends: the polish can take a variance from above lme4's tolerance to
@@ -575,12 +578,18 @@ std::vector<double> lmm_detail::ar1_times(const Table& table, const std::string&
   return time;
 }
 
-LmmResult fit_lmm(const Table& table, const LmmOptions& options) {
+namespace {
+
+// fit_lmm of a table; `owned` (the same table, when the caller gives it up) is freed once the
+// frame is built unless --ranova refits from it.
+LmmResult fit_table(const Table& table, const LmmOptions& options, Table* owned) {
   const Formula formula = parse_formula(options.formula, true);
   FrameOptions frame_options = options.frame;
   if (!options.ar1_time.empty()) frame_options.extra_variables.push_back(options.ar1_time);
   ModelFrame frame = build_model_frame(formula, table, frame_options);
-  LmmResult result = fit_lmm(frame, options, lmm_detail::ar1_times(table, options.ar1_time, frame));
+  const std::vector<double> time = lmm_detail::ar1_times(table, options.ar1_time, frame);
+  if (owned && !options.ranova) *owned = Table();
+  LmmResult result = fit_lmm(frame, options, time);
   if (options.ranova) result.ranova = lmm_detail::ranova(table, formula, frame_options, frame, options, result);
   if (result.predictor) {
     LmmPredictor& predictor = *result.predictor;
@@ -595,5 +604,11 @@ LmmResult fit_lmm(const Table& table, const LmmOptions& options) {
   }
   return result;
 }
+
+}  // namespace
+
+LmmResult fit_lmm(const Table& table, const LmmOptions& options) { return fit_table(table, options, nullptr); }
+
+LmmResult fit_lmm(Table&& table, const LmmOptions& options) { return fit_table(table, options, &table); }
 
 }  // namespace spiral

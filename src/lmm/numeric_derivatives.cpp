@@ -1,7 +1,10 @@
 #include "lmm/numeric_derivatives.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
+
+#include <Eigen/Eigenvalues>
 
 namespace spiral::lmm_detail {
 
@@ -21,6 +24,15 @@ std::vector<double> shifted(std::vector<double> x, std::size_t i, double hi, std
 }
 
 }  // namespace
+
+bool is_flat(const Differences& d, const std::vector<double>& x) {
+  if (d.hessian.size() == 0 || !d.hessian.allFinite()) return false;
+  Eigen::VectorXd h(d.hessian.rows());
+  for (Eigen::Index i = 0; i < h.size(); ++i) h(i) = step_for(x[std::size_t(i)]);
+  const Eigen::MatrixXd change = h.asDiagonal() * d.hessian * h.asDiagonal() / 2;
+  const double resolution = 1e3 * DBL_EPSILON * std::max(std::fabs(d.at.first), 1.0);
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(change).eigenvalues().minCoeff() < resolution;
+}
 
 Differences central_differences(const PairFunction& f, const std::vector<double>& x, double step_scale) {
   const std::size_t n = x.size();

@@ -36,6 +36,13 @@ Differences central_differences(const PairFunction& f, const std::vector<double>
 // lmerTest's df use).
 Differences richardson(std::vector<Differences> levels);
 
+// Whether the criterion is flat along some direction at x (d from central_differences at x):
+// the smallest change H h^2 / 2 its Hessian predicts over the steps h is below what the
+// criterion's rounding (1e3 eps |criterion|) lets second differences resolve. A random
+// intercept whose grouping factor is also a fixed effect leaves the REML criterion exactly flat
+// in its theta; lme4's check then finds "Hessian is numerically singular".
+bool is_flat(const Differences& d, const std::vector<double>& x);
+
 // lme4's checkConv gradient test for one parameter (check.conv.grad, tol 0.002): failed when
 // the smaller of |gradient| and the scaled |gradient| / sqrt(curvature) exceeds the tolerance
 // (the raw gradient alone when the curvature is not positive; a NaN gradient does not fail).

@@ -4,10 +4,7 @@
 #include <cfloat>
 #include <cmath>
 
-#include <boost/math/distributions/chi_squared.hpp>
-#include <boost/math/distributions/fisher_f.hpp>
-#include <boost/math/distributions/normal.hpp>
-#include <boost/math/distributions/students_t.hpp>
+#include "common/quiet_distributions.hpp"
 
 #include "meta/meta_internal.hpp"
 
@@ -15,15 +12,7 @@ namespace spiral::meta_detail {
 
 namespace {
 
-// Out-of-domain arguments give NaN/Inf, as R's functions do, instead of throwing; double
-// arithmetic throughout (long double promotion costs 5x the time for no visible digit).
-namespace policies = boost::math::policies;
-using Quiet = policies::policy<policies::domain_error<policies::ignore_error>, policies::overflow_error<policies::ignore_error>,
-                               policies::evaluation_error<policies::ignore_error>, policies::promote_double<false>>;
-using Normal = boost::math::normal_distribution<double, Quiet>;
-using StudentT = boost::math::students_t_distribution<double, Quiet>;
-using ChiSquared = boost::math::chi_squared_distribution<double, Quiet>;
-using FisherF = boost::math::fisher_f_distribution<double, Quiet>;
+using detail::quiet::ChiSquared, detail::quiet::FisherF, detail::quiet::Normal, detail::quiet::StudentT;
 
 bool usable(double x) { return !std::isnan(x); }
 

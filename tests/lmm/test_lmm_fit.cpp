@@ -145,6 +145,27 @@ TEST(LmmFit, SatterthwaiteDfAndConvergenceCheckDoNotDependOnTheUnitOfY) {
   for (const std::string& w : r.warnings) EXPECT_EQ(w.find("eigenvalue"), std::string::npos) << w;
 }
 
+TEST(LmmFit, FixedEffectOfTheGroupingFactorIsWarnedNotACrash) {
+  // Reaction ~ Days + factor(Subject) + (1 | Subject): the random intercept lies in the span of
+  // the fixed effects, so the REML criterion is flat in its theta. lme4 warns "Hessian is
+  // numerically singular: parameters are not uniquely determined"; lmerTest's df of the subject
+  // effects are ~4e-9 (p = 1). spiral stopped with an internal Boost overflow error (the t
+  // quantile on df ~ 0) before this test.
+  LmmResult r;
+  ASSERT_NO_THROW(r = fit("sleepstudy.csv", "Reaction ~ Days + factor(Subject) + (1 | Subject)"));
+  EXPECT_FALSE(r.converged);
+  EXPECT_NE(std::find(r.warnings.begin(), r.warnings.end(),
+                      "Hessian is numerically singular: parameters are not uniquely determined"),
+            r.warnings.end());
+  const FixedEffect& subject = r.fixed.back();
+  EXPECT_LT(subject.df, 1e-3) << subject.term;
+  EXPECT_GT(subject.p_value, 0.999);
+  EXPECT_FALSE(std::isfinite(subject.conf_low));
+  // Days, estimated within subjects, keeps its residual-like df and a finite interval
+  EXPECT_GT(r.fixed[1].df, 100);
+  EXPECT_TRUE(std::isfinite(r.fixed[1].conf_low));
+}
+
 TEST(LmmFit, FactorByNumericInteractionWithRandomSlopes) {
   // lmer(y ~ group * session + (session | patient), interaction.csv simulated in lmm.R).
   expect_matches(fit("interaction.csv", "y ~ group * session + (session | patient)"),

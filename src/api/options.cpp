@@ -375,8 +375,12 @@ Result run(const std::string& command, const Json& opts, const Table* data, cons
     if (newdata != nullptr && command != "lmm") throw InputError("newdata: only lmm predicts from new data");
     detail::check_declared_files(specs, opts, face.result_file);
     Result result = c.run(opts, data, newdata, face);
-    if (face.spelling == Face::Spelling::language)
+    if (face.spelling == Face::Spelling::language) {  // the warnings given and those the result keeps alike
       for (auto& warning : result.warnings) warning = language_spelling(warning, specs);
+      if (result.json.is_object() && result.json.contains("warnings") && result.json["warnings"].is_array())
+        for (auto& warning : result.json["warnings"])
+          if (warning.is_string()) warning = language_spelling(warning.get<std::string>(), specs);
+    }
     return result;
   } catch (const InputError& e) {
     if (face.spelling == Face::Spelling::command_line) throw;

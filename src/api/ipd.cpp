@@ -34,7 +34,7 @@ std::vector<Option<SpecCall>> prep_options() {
 
 std::vector<Option<SpecCall>> run_options() {
   return {option(kSpec, &SpecCall::spec), option(kSpecText, &SpecCall::spec_text),
-          directory_option("Output directory: stage1.csv, stage2.csv, results.json, forest plots, report.html"),
+          directory_option("Output directory: stage1.csv, stage2.csv, results.json, forest plots, report.html, report.docx"),
           option(count("threads", "Studies fitted in parallel (default: all cores)"), &SpecCall::threads)};
 }
 

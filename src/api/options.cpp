@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -321,9 +322,11 @@ const Command& find_command(const std::string& command) {
 }
 
 bool option_character(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+bool value_character(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; }
 
 // The message (or warning) with each `--name-with-dashes` of a declared option spelled
-// `name_with_underscores`, as R and Python name their arguments.
+// `name_with_underscores`, as R and Python name their arguments; `--name=VALUE` becomes the
+// argument as written in a call, `name = "VALUE"`.
 std::string language_spelling(const std::string& message, const std::vector<OptionSpec>& specs) {
   std::string out;
   for (std::size_t i = 0; i < message.size();) {
@@ -335,8 +338,14 @@ std::string language_spelling(const std::string& message, const std::vector<Opti
       const auto spec = std::find_if(specs.begin(), specs.end(),
                                      [&](const OptionSpec& s) { return command_line_name(s.name) == shown; });
       if (spec != specs.end()) {
-        out += spec->name;
         i = end;
+        out += spec->name;
+        if (i < message.size() && message[i] == '=') {  // `--factor=Days` reads `factor = "Days"`
+          std::size_t value_end = i + 1;
+          while (value_end < message.size() && value_character(message[value_end])) ++value_end;
+          out += " = \"" + message.substr(i + 1, value_end - i - 1) + '"';
+          i = value_end;
+        }
         continue;
       }
     }

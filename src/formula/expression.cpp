@@ -282,7 +282,7 @@ FrameVariable CallEvaluator::column(const std::string& name) const {
   }
   for (const auto& [column_name, level] : recipe_.options.reference_levels) {
     if (column_name != name || new_data_) continue;  // new data are coded by the fitted levels' names
-    if (!v.factor) throw InputError("--ref " + name + "=" + level + ": column '" + name + "' is not a factor (--factor " + name + " reads it as one)");
+    if (!v.factor) throw InputError("--ref " + name + "=" + level + ": column '" + name + "' is not a factor (--factor=" + name + " reads it as one)");
     const auto it = std::find(v.levels.begin(), v.levels.end(), level);
     if (it == v.levels.end()) {
       std::string list;

@@ -157,7 +157,7 @@ std::optional<std::string> number_coded_warning(const std::string& name, const F
   if (distinct.size() < 3) return std::nullopt;  // a 0/1 indicator is a numeric predictor as much as a factor
   return "column '" + name + "' holds " + std::to_string(distinct.size()) +
          " distinct whole numbers and enters the model as one numeric slope; if it codes categories, "
-         "--factor " + name + " makes it a factor";
+         "--factor=" + name + " makes it a factor";
 }
 
 // --- model.matrix() ---------------------------------------------------------------

@@ -183,7 +183,7 @@ TEST(ApiRun, LmmAndDescribe) {
   EXPECT_EQ(r.tables[0].second.rows(), 36u);  // 18 subjects x 2 terms
   // Warnings too name options as arguments: Days enters as a slope unless `factor` names it.
   ASSERT_FALSE(r.warnings.empty());
-  EXPECT_NE(r.warnings[0].find(", factor Days makes it a factor"), std::string::npos) << r.warnings[0];
+  EXPECT_NE(r.warnings[0].find(", factor = \"Days\" makes it a factor"), std::string::npos) << r.warnings[0];
   // and the result keeps them as they were given (R's refits leave out the warnings a fit gave
   // by comparing them with these; they said --factor, so every refit repeated them)
   EXPECT_EQ(r.json.at("warnings").at(0).get<std::string>(), r.warnings[0]);

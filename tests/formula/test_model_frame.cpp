@@ -349,14 +349,14 @@ TEST(ModelFrame, FactorOptionAndReferenceLevel) {
   EXPECT_EQ(frame_error("y ~ grp", fixture(), options), "--ref grp=E: column 'grp' has no level 'E' (its levels: A, B, C, D)");
   options.reference_levels = {{"x", "1"}};
   EXPECT_EQ(frame_error("y ~ x", fixture(), options),
-            "--ref x=1: column 'x' is not a factor (--factor x reads it as one)");
+            "--ref x=1: column 'x' is not a factor (--factor=x reads it as one)");
 }
 
 TEST(ModelFrame, NumberCodedPredictorIsWarnedAbout) {
   const ModelFrame mf = build_model_frame(parse_formula("y ~ session + x + (1 | patient)"), fixture());
   ASSERT_EQ(mf.warnings.size(), 1u);
   EXPECT_EQ(mf.warnings[0], "column 'session' holds 4 distinct whole numbers and enters the model as one numeric slope; "
-                            "if it codes categories, --factor session makes it a factor");
+                            "if it codes categories, --factor=session makes it a factor");
   FrameOptions quiet;
   quiet.numeric_by_design = {"session"};
   EXPECT_TRUE(build_model_frame(parse_formula("y ~ session"), fixture(), quiet).warnings.empty());

@@ -46,6 +46,9 @@ generics_of <- function(fit) {
        theta = unname(getME(fit, "theta")), lower = unname(getME(fit, "lower")),
        confint95 = satterthwaite_ci(fit, 0.95), confint90 = satterthwaite_ci(fit, 0.90),
        ranef = ranef_list(fit),
+       coef = lapply(coef(fit), function(frame) list(levels = rownames(frame), terms = names(frame),
+                                                      values = lapply(names(frame), function(t) frame[[t]]))),
+       varcorr = as.list(as.data.frame(VarCorr(fit))),
        tidy_ran_pars = list(group = tidy_rp$group, term = tidy_rp$term, estimate = tidy_rp$estimate),
        tidy_fixed_names = names(broom.mixed::tidy(fit, effects = "fixed", conf.int = TRUE)))
 }

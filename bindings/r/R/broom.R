@@ -112,9 +112,22 @@ glance.spiral_lmm <- function(x, ...) {
 }
 
 #' @rdname spiral-tidiers
+#' @param data,newdata for `augment()` of an [lmm()] fit: the model's own rows (NULL; lme4's model
+#'   frame with `.fitted`, `.resid` and `.fixed`, as broom.mixed's `augment()`) or new rows
+#'   (`newdata`: its columns with `.fitted`, lme4's `predict(fit, newdata)`).
+#' @exportS3Method generics::augment
+augment.spiral_lmm <- function(x, data = NULL, newdata = NULL, ...) {
+  if (!is.null(data)) stop("augment(): data = is not available; the fit's own rows come with augment(fit)", call. = FALSE)
+  no_further_arguments("augment", ...)
+  if (is.null(newdata)) return(model_rows(x))
+  cbind(as.data.frame(newdata), .fitted = predict.spiral_lmm(x, newdata = newdata))
+}
+
+#' @rdname spiral-tidiers
 #' @exportS3Method generics::tidy
 tidy.spiral_meta <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
   table <- broom_names(x$coefficients)
+  table$term[table$term == "intrcpt"] <- "intercept"  # as broom's tidy() of an rma fit
   table <- with_conf_int(table, conf.int, conf.level, x, function(l) confint.spiral_meta(x, level = l)$fixed[, 2:3])
   cbind(table[1], type = "summary", table[-1], stringsAsFactors = FALSE)
 }
@@ -122,7 +135,9 @@ tidy.spiral_meta <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
 #' @rdname spiral-tidiers
 #' @exportS3Method generics::glance
 glance.spiral_meta <- function(x, ...) {
-  one_row(nobs = nobs.spiral_meta(x), method = x$method, tau.squared = x$tau2, tau.squared.se = x$tau2_se,
+  # as broom's glance() of an rma fit: nobs is k (metafor's nobs() is k less the coefficients under REML)
+  one_row(nobs = as.integer(x$k), df.residual = as.integer(x$k - nrow(x$coefficients)),
+          method = x$method, tau.squared = x$tau2, tau.squared.se = x$tau2_se,
           i.squared = x$I2, h.squared = x$H2, cochran.qe = x$Q, p.value.cochran.qe = x$Q_p,
           cochran.qm = x$QM, p.value.cochran.qm = x$QM_p)
 }

@@ -115,7 +115,21 @@ NULL
 
 #' @rdname lmm-methods
 #' @export
-coef.spiral_lmm <- function(object, ...) named_estimates(object$fixed, object$fixed$term)
+coef.spiral_lmm <- function(object, ...) {
+  no_further_arguments("coef", ...)
+  fixed <- fixef.spiral_lmm(object)
+  per_group <- lapply(ranef.spiral_lmm(object, condVar = FALSE), function(modes) {
+    # as lme4's coef(): each level's coefficients, the fixed effects plus that level's modes
+    coefficients <- as.data.frame(matrix(fixed, nrow(modes), length(fixed), byrow = TRUE,
+                                         dimnames = list(rownames(modes), names(fixed))), check.names = FALSE)
+    for (term in names(modes)) {
+      if (is.null(coefficients[[term]])) coefficients[[term]] <- 0
+      coefficients[[term]] <- coefficients[[term]] + modes[[term]]
+    }
+    coefficients
+  })
+  structure(per_group, class = "coef.mer")
+}
 
 #' @rdname lmm-methods
 #' @export
@@ -124,7 +138,7 @@ vcov.spiral_lmm <- function(object, ...) vcov_of(object)
 #' @rdname lmm-methods
 #' @importFrom nlme fixef
 #' @export
-fixef.spiral_lmm <- function(object, ...) coef.spiral_lmm(object)
+fixef.spiral_lmm <- function(object, ...) named_estimates(object$fixed, object$fixed$term)
 
 # The intervals of a table with columns term, estimate, std_error, df, conf_low, conf_high
 # at the fit's level `fit_level` (percent): the table's own at that level, else Wald with the
@@ -221,11 +235,11 @@ formula.spiral_lmm <- function(x, ...) {
 
 #' @rdname lmm-methods
 #' @export
-update.spiral_lmm <- function(object, formula., ...) {
+update.spiral_lmm <- function(object, formula., data, ...) {
   args <- attr(object, "call_args")
   formula <- if (missing(formula.)) formula.spiral_lmm(object) else stats::update.formula(formula.spiral_lmm(object), formula.)
   options <- utils::modifyList(args$options, c(list(formula = formula), list(...)))
-  do.call(lmm, c(list(data = args$data), options))
+  do.call(lmm, c(list(data = if (missing(data)) args$data else data), options))
 }
 
 #' @rdname lmm-methods
@@ -236,7 +250,7 @@ anova.spiral_lmm <- function(object, ..., type = 3, ddf = "Satterthwaite") {
   others <- Filter(function(o) inherits(o, "spiral_lmm"), list(...))
   if (length(others) < length(list(...))) stop("anova(): every further argument must be a spiral lmm fit", call. = FALSE)
   args <- attr(object, "call_args")
-  if (length(others) == 0L) return(type3_table(refit(object, anova = TRUE)$anova))
+  if (length(others) == 0L) return(type3_table(refit(object, anova = TRUE)$anova, object$sigma))
   for (other in others) {
     if (!identical(args$data, attr(other, "call_args")$data)) stop("anova(): the fits have different data", call. = FALSE)
   }
@@ -248,9 +262,11 @@ anova.spiral_lmm <- function(object, ..., type = 3, ddf = "Satterthwaite") {
 }
 
 # lmerTest's anova() table of type III F tests with Satterthwaite's df (the engine's records).
-type3_table <- function(records) {
-  out <- data.frame(NumDF = records$num_df, DenDF = records$den_df, `F value` = records$F,
-                    `Pr(>F)` = records$p_value, row.names = records$term, check.names = FALSE)
+type3_table <- function(records, sigma) {
+  mean_square <- records$F * sigma^2  # lmerTest's print: Mean Sq = F sigma^2, Sum Sq = NumDF Mean Sq
+  out <- data.frame(`Sum Sq` = mean_square * records$num_df, `Mean Sq` = mean_square, NumDF = records$num_df,
+                    DenDF = records$den_df, `F value` = records$F, `Pr(>F)` = records$p_value,
+                    row.names = records$term, check.names = FALSE)
   structure(out, heading = "Type III Analysis of Variance Table with Satterthwaite's method",
             class = c("anova", "data.frame"))
 }
@@ -287,7 +303,54 @@ VarCorr.spiral_lmm <- function(x, sigma = 1, ...) {
     cor <- matrix(unlist(x$random$cor[[i]]), length(terms), dimnames = list(terms, terms))
     list(sd = stats::setNames(unlist(x$random$sd[[i]]), terms), cor = cor)
   })
-  structure(c(stats::setNames(groups, x$random$group), list(Residual = x$sigma)), class = "list")
+  structure(c(stats::setNames(groups, x$random$group), list(Residual = x$sigma)), class = "VarCorr.spiral_lmm")
+}
+
+#' @rdname lmm-methods
+#' @param row.names,optional unused (arguments of the generic).
+#' @param order `"cov.last"` (lme4's default: per group the variances, then the covariances)
+#'   or `"lower.tri"` (the lower triangle column by column).
+#' @export
+as.data.frame.VarCorr.spiral_lmm <- function(x, row.names = NULL, optional = FALSE, order = c("cov.last", "lower.tri"), ...) {
+  order <- match.arg(order)
+  groups <- setdiff(names(x), "Residual")
+  rows <- lapply(groups, function(g) {
+    sd <- x[[g]]$sd
+    cor <- x[[g]]$cor
+    terms <- names(sd)
+    cells <- which(lower.tri(cor, diag = TRUE), arr.ind = TRUE)  # column by column
+    if (order == "cov.last") cells <- cells[order(cells[, "row"] != cells[, "col"]), , drop = FALSE]
+    diagonal <- cells[, "row"] == cells[, "col"]
+    i <- cells[, "row"]
+    j <- cells[, "col"]
+    data.frame(grp = g, var1 = terms[j], var2 = ifelse(diagonal, NA_character_, terms[i]),
+               vcov = ifelse(diagonal, sd[i]^2, cor[cbind(i, j)] * sd[i] * sd[j]),
+               sdcor = ifelse(diagonal, sd[i], cor[cbind(i, j)]), stringsAsFactors = FALSE)
+  })
+  residual <- data.frame(grp = "Residual", var1 = NA_character_, var2 = NA_character_, vcov = x$Residual^2,
+                         sdcor = x$Residual, stringsAsFactors = FALSE)
+  do.call(rbind, c(rows, list(residual)))
+}
+
+#' @rdname lmm-methods
+#' @export
+print.VarCorr.spiral_lmm <- function(x, ...) {
+  table <- as.data.frame.VarCorr.spiral_lmm(x, order = "lower.tri")
+  variances <- table[is.na(table$var2), ]
+  # each term's correlations with the terms before it in its group, as lme4 prints them
+  correlations <- vapply(seq_len(nrow(variances)), function(r) {
+    g <- variances$grp[r]
+    if (g == "Residual") return("")
+    k <- match(variances$var1[r], names(x[[g]]$sd))
+    if (k == 1L) "" else paste(sprintf("%.3f", x[[g]]$cor[k, seq_len(k - 1L)]), collapse = " ")
+  }, "")
+  shown <- data.frame(Groups = ifelse(duplicated(variances$grp), "", variances$grp),
+                      Name = ifelse(is.na(variances$var1), "", variances$var1),
+                      `Std.Dev.` = format(variances$sdcor, digits = 5),
+                      check.names = FALSE)
+  if (any(correlations != "")) shown$Corr <- correlations
+  print(shown, row.names = FALSE, right = FALSE)
+  invisible(x)
 }
 
 # The model's rows with .fitted, .resid and .fixed (the engine's augment table; refits once).
@@ -420,7 +483,10 @@ print.spiral_confint <- function(x, ...) {
   invisible(x)
 }
 
-per_study <- function(object, column) stats::setNames(object$studies[[column]], object$studies$slab)
+per_study <- function(object, column) stats::setNames(object$studies[[column]], study_labels(object))
+
+# The studies' labels, made unique (two studies by the same authors) as names and row names need.
+study_labels <- function(object) make.unique(as.character(object$studies$slab))
 
 #' @rdname meta-methods
 #' @export
@@ -446,7 +512,7 @@ predict.spiral_meta <- function(object, newmods = NULL, transf = NULL, ...) {
   no_further_arguments("predict", ...)
   s <- object$studies
   out <- data.frame(pred = s$fitted, se = s$fitted_se, ci.lb = s$fitted_conf_low, ci.ub = s$fitted_conf_high,
-                    row.names = s$slab)
+                    row.names = study_labels(object))
   if (!identical(object$method, "FE")) {
     out$pi.lb <- s$pi_low
     out$pi.ub <- s$pi_high

@@ -43,6 +43,23 @@ check_lmm_generics <- function(fit, ref) {
       expect_equal(attr(re[[g]], "condsd")[[j]], row_of(ref$ranef[[g]]$condsd, j), tolerance = 1e-4)
     }
   }
+  # coef(fit): lme4's list per grouping factor, each level's fixed effects plus its modes
+  co <- coef(fit)
+  expect_equal(names(co), names(ref$coef))
+  for (g in names(co)) {
+    expect_equal(rownames(co[[g]]), ref$coef[[g]]$levels)
+    expect_equal(names(co[[g]]), ref$coef[[g]]$terms)
+    for (j in seq_along(co[[g]])) expect_equal(co[[g]][[j]], row_of(ref$coef[[g]]$values, j), tolerance = 1e-4)
+  }
+  # as.data.frame(VarCorr(fit)): lme4's grp, var1, var2, vcov, sdcor rows
+  vc <- as.data.frame(VarCorr(fit))
+  expect_equal(names(vc), c("grp", "var1", "var2", "vcov", "sdcor"))
+  expect_equal(vc$grp, ref$varcorr$grp)
+  expect_equal(vc$var1, ref$varcorr$var1)
+  expect_equal(vc$var2, ref$varcorr$var2)
+  expect_equal(vc$sdcor, ref$varcorr$sdcor, tolerance = 1e-4)
+  expect_equal(vc$vcov, ref$varcorr$vcov, tolerance = 1e-3)
+  expect_output(print(VarCorr(fit)), "Groups +Name +Std.Dev.")
   # broom.mixed::tidy(fit, effects = "ran_pars") rows and column names
   skip_if_not_installed("generics")
   rp <- generics::tidy(fit, effects = "ran_pars")
@@ -103,6 +120,18 @@ test_that("fitted, residuals, predict, anova of one and of three fits as lme4/lm
   expect_equal(rownames(type3), ref$anova$term)
   expect_equal(type3[["F value"]], ref$anova$F, tolerance = 1e-6)
   expect_equal(type3$DenDF, ref$anova$den_df, tolerance = 1e-5)
+  expect_equal(names(type3), c("Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"))
+  expect_equal(type3[["Mean Sq"]], type3[["F value"]] * sigma(m1)^2)  # lmerTest's print
+  # update(fit, data = ): a refit on other rows (lme4 users refit on a subset so)
+  subset <- droplevels(d[d$Days > 0, ])
+  expect_identical(nobs(suppressWarnings(update(m1, data = subset))), nrow(subset))
+  # broom.mixed's augment(): the model's rows with .fitted, .resid, .fixed
+  skip_if_not_installed("generics")
+  rows <- generics::augment(m1)
+  expect_equal(names(rows), c("Reaction", "Days", "Subject", ".fitted", ".resid", ".fixed"))
+  expect_equal(rows$.fitted, ref$fitted, tolerance = 1e-6)
+  expect_equal(rows$.fixed, ref$predict_fixed, tolerance = 1e-6)
+  expect_equal(generics::augment(m1, newdata = d[1:2, ])$.fitted, ref$fitted[1:2], tolerance = 1e-6)
   m0 <- update(m1, . ~ . - (Days | Subject) + (1 | Subject))
   m00 <- update(m1, . ~ 1 + (1 | Subject))
   lrt <- anova(m00, m0, m1)
@@ -170,6 +199,14 @@ test_that("meta: coef, confint with Knapp-Hartung and the tau^2 interval as meta
   tidied <- generics::tidy(res, conf.int = TRUE)
   expect_equal(names(tidied), c("term", "type", "estimate", "std.error", "statistic", "p.value", "conf.low", "conf.high"))
   expect_equal(tidied$conf.low, ref$knha$ci_lb, tolerance = 1e-5)
+  expect_equal(tidied$term, c("intercept", "ablat"))  # broom's tidy() of an rma fit
+  glanced <- generics::glance(res)
+  expect_identical(glanced$nobs, 13L)  # broom's glance(): k, where nobs() is k - p under REML
+  expect_identical(glanced$df.residual, 11L)
+  # two studies with one label (dat.bcg's author): predictions get unique row names
+  twice <- meta(cbind(bcg, slab = c("A", "A", LETTERS[2:12])), yi = "yi", vi = "vi", mods = ~ablat, slab = "slab")
+  expect_equal(rownames(predict(twice))[1:3], c("A", "A.1", "B"))
+  expect_equal(names(fitted(twice))[1:2], c("A", "A.1"))
 })
 
 test_that("each warning is shown once", {

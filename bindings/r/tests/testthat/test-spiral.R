@@ -10,7 +10,8 @@ test_that("lmm on a data frame gives lme4's numbers", {
   expect_equal(fit$fixed$estimate, ref$fixed$estimate, tolerance = 1e-4)
   expect_equal(fit$fixed$std_error, ref$fixed$std_error, tolerance = 1e-3)
   expect_equal(unname(fixef(fit)), ref$fixed$estimate, tolerance = 1e-4)
-  expect_equal(names(coef(fit)), c("(Intercept)", "Days"))
+  expect_equal(names(coef(fit)), "Subject")  # lme4: a list per grouping factor
+  expect_equal(names(fixef(fit)), c("(Intercept)", "Days"))
   expect_equal(sqrt(diag(vcov(fit))), stats::setNames(fit$fixed$std_error, fit$fixed$term))
   vc <- VarCorr(fit)
   expect_equal(unname(vc$Subject$sd), ref$random$sd[[1]], tolerance = 1e-3)

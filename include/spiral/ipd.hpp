@@ -11,6 +11,7 @@
 // Federated: run_stage1(spec, sessions, patients, "site A") -> Bundle (aggregates only),
 // bundle_to_json / bundle_from_json, then run_stage2(spec, bundles) = run_ipd's numbers.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +38,15 @@ struct PostSpec {
   long early_first = 1, early_last = 3;
 };
 
+// [dsem]: how the stage-1 model `dsem` (`spiral dsem` of specification section 9 on P and O) is
+// sampled; every study with the same seed, so that a site's bundle is the run's.
+struct IpdDsemSettings {
+  std::string random = "all";        // lagged effects that vary across patients: lagged|ar|all|none
+  std::vector<std::string> between;  // patient-level moderators (columns of the sessions file)
+  int chains = 4, iter = 2000, warmup = 1000;
+  std::uint64_t seed = 1;
+};
+
 struct IpdSpec {
   std::string path;              // the spec file ("" when parsed from text without a file)
   std::string text;              // the exact text, shown in the report
@@ -57,7 +67,10 @@ struct IpdSpec {
   // [model]
   std::vector<int> lags = {1};   // subset of {1, 2}, must contain 1
   bool cross_level = true, random_slopes = true, panel = false;
+  bool dsem = false;             // adds the DSEM of P and O as model `dsem`
   std::vector<CustomModel> custom;
+  // [dsem]
+  IpdDsemSettings dsem_settings;
   // [meta]
   std::string method = "REML", test = "knha";
   std::vector<std::string> moderators;  // study-level columns (sessions or patients file)
@@ -111,10 +124,11 @@ std::string prepared_to_csv(const Table& prepared);
 
 // A stage-1 model: its name and formula as the table of specification section 5 defines them.
 struct ModelSpec {
-  enum class Kind { Lmm, Post, Panel };
+  enum class Kind { Lmm, Post, Panel, Dsem };
   std::string name;
   Kind kind = Kind::Lmm;
-  std::string formula;  // Lmm: lme4 formula; Post: "post ~ early_process + pre"; Panel: ""
+  // Lmm: lme4 formula; Post: "post ~ early_process + pre"; Panel: ""; Dsem: its `spiral dsem` options
+  std::string formula;
 };
 std::vector<ModelSpec> stage1_models(const IpdSpec& spec);
 

@@ -53,5 +53,6 @@ inline const char* post_formula() { return "post ~ early_process + pre"; }
 // Model names of the table of specification section 5, step 4.
 inline const char* panel_model_name() { return "panel"; }
 inline const char* post_model_name() { return "early_process_to_post"; }
+inline const char* dsem_model_name() { return "dsem"; }
 
 }  // namespace spiral::ipd_detail

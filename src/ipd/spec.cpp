@@ -199,7 +199,8 @@ void read_custom_models(const SpecReader& r, const toml::table& model, IpdSpec& 
   // Every stage-1 model's name (stage1_models) is its key in the outputs and its plots' file names.
   std::set<std::string> names = {"process_to_outcome", "outcome_to_process", "process_to_outcome_cross",
                                  "outcome_to_process_cross", "process_to_outcome_lag2", "outcome_to_process_lag2",
-                                 ipd_detail::post_model_name(), ipd_detail::panel_model_name()};
+                                 ipd_detail::post_model_name(), ipd_detail::panel_model_name(),
+                                 ipd_detail::dsem_model_name()};
   for (std::size_t i = 0; i < custom->size(); ++i) {
     const toml::node& node = *custom->get(i);
     const std::string key = "model.custom[" + std::to_string(i + 1) + "]";
@@ -222,7 +223,7 @@ void read_custom_models(const SpecReader& r, const toml::table& model, IpdSpec& 
 void read_model(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
   const toml::table* t = r.table(root, "model", false);
   if (!t) return;
-  r.check_keys(*t, "model.", {"lags", "cross_level", "random_slopes", "panel", "custom"});
+  r.check_keys(*t, "model.", {"lags", "cross_level", "random_slopes", "panel", "dsem", "custom"});
   if (t->get("lags")) {
     const std::vector<long> lags = r.integers(*t, "model.", "lags");
     const std::set<long> unique(lags.begin(), lags.end());
@@ -233,7 +234,39 @@ void read_model(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
   spec.cross_level = r.boolean(*t, "model.", "cross_level").value_or(spec.cross_level);
   spec.random_slopes = r.boolean(*t, "model.", "random_slopes").value_or(spec.random_slopes);
   spec.panel = r.boolean(*t, "model.", "panel").value_or(spec.panel);
+  spec.dsem = r.boolean(*t, "model.", "dsem").value_or(spec.dsem);
   read_custom_models(r, *t, spec);
+}
+
+// A whole number of [dsem] in [low, high], or the default.
+int bounded_integer(const SpecReader& r, const toml::table& t, const std::string& key, long low, long high, int value) {
+  const std::optional<long> v = r.integer(t, "dsem.", key);
+  if (!v) return value;
+  if (*v < low || *v > high)
+    r.fail(t.get(key), "dsem." + key, "expected " + std::to_string(low) + " to " + std::to_string(high) + ", got " + std::to_string(*v));
+  return static_cast<int>(*v);
+}
+
+// [dsem]: the sampler's settings of the stage-1 model `dsem` (the options of `spiral dsem`).
+void read_dsem(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
+  const toml::table* t = r.table(root, "dsem", false);
+  if (!t) return;
+  if (!spec.dsem) r.fail(root.get("dsem"), "[dsem]", "its settings need [model] dsem = true");
+  r.check_keys(*t, "dsem.", {"random", "between", "chains", "iter", "warmup", "seed"});
+  IpdDsemSettings& d = spec.dsem_settings;
+  d.random = r.string(*t, "dsem.", "random", false).value_or(d.random);
+  if (d.random != "all" && d.random != "lagged" && d.random != "ar" && d.random != "none")
+    r.fail(t->get("random"), "dsem.random", "'" + d.random + "' is not one of all, lagged, ar, none");
+  d.between = r.strings(*t, "dsem.", "between");
+  d.chains = bounded_integer(r, *t, "chains", 1, 64, d.chains);
+  d.iter = bounded_integer(r, *t, "iter", 1, 100000000, d.iter);
+  d.warmup = bounded_integer(r, *t, "warmup", 0, 100000000, d.warmup);
+  if (d.iter - d.warmup < 4)
+    r.fail(t->get(t->get("iter") ? "iter" : "warmup"), "dsem.iter",
+           "iter " + std::to_string(d.iter) + " leaves fewer than 4 draws per chain after warmup " + std::to_string(d.warmup));
+  const std::optional<long> seed = r.integer(*t, "dsem.", "seed");
+  if (seed && *seed < 0) r.fail(t->get("seed"), "dsem.seed", "expected a whole number >= 0, got " + std::to_string(*seed));
+  if (seed) d.seed = static_cast<std::uint64_t>(*seed);
 }
 
 void read_meta(const SpecReader& r, const toml::table& root, IpdSpec& spec) {
@@ -299,13 +332,14 @@ IpdSpec parse_spec(const std::string& text, const std::string& name, const std::
     throw InputError(name + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
   }
   const SpecReader r(name, base_dir);
-  r.check_keys(root, "", {"data", "variables", "window", "model", "meta", "post", "privacy", "simulate", "labels"});
+  r.check_keys(root, "", {"data", "variables", "window", "model", "dsem", "meta", "post", "privacy", "simulate", "labels"});
   IpdSpec spec;
   spec.text = text;
   read_data(r, root, spec);
   read_variables(r, root, spec);
   read_window(r, root, spec);
   read_model(r, root, spec);
+  read_dsem(r, root, spec);
   read_meta(r, root, spec);
   read_labels(r, root, spec);
   read_post(r, root, spec);
@@ -334,6 +368,10 @@ std::string IpdSpec::hash() const {
   j["window"] = {first ? Json(*first) : Json(nullptr), last ? Json(*last) : Json(nullptr)};
   j["model"] = {lags, cross_level, random_slopes, panel};
   for (const auto& m : custom) j["custom"].push_back({m.name, m.formula});
+  if (dsem) {  // only then, so that the hashes of specs without it stay as they were
+    const IpdDsemSettings& d = dsem_settings;
+    j["dsem"] = {d.random, d.between, d.chains, d.iter, d.warmup, d.seed};
+  }
   j["meta"] = {method, test, moderators};
   if (value_labels || !factors.empty() || !reference.empty()) j["coding"] = {value_labels, factors, reference};
   if (post) j["post"] = {post->pre, post->post, post->early_first, post->early_last};

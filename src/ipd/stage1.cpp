@@ -5,9 +5,11 @@
 #include <unordered_map>
 
 #include <Eigen/Dense>
+#include <fmt/format.h>
 
 #include "common/parallel.hpp"
 #include "ipd/ipd_internal.hpp"
+#include "spiral/dsem.hpp"
 #include "spiral/ipd.hpp"
 #include "spiral/lmm.hpp"
 #include "spiral/panel.hpp"
@@ -31,6 +33,43 @@ std::string lagged_formula(const IpdSpec& spec, bool to_outcome, int lag, bool c
   return f;
 }
 
+// The options of `spiral dsem` that fit the stage-1 model `dsem` (P and O of each study,
+// therapists as its third level), as the spec's [dsem] sets the sampler.
+DsemOptions dsem_options(const IpdSpec& spec) {
+  DsemOptions o;
+  o.id = spec.patient;
+  o.time = spec.session;
+  o.vars = {"P", "O"};
+  o.random = spec.dsem_settings.random;
+  o.between = spec.dsem_settings.between;
+  o.cluster = spec.therapist;
+  o.chains = spec.dsem_settings.chains;
+  o.iter = spec.dsem_settings.iter;
+  o.warmup = spec.dsem_settings.warmup;
+  o.seed = spec.dsem_settings.seed;
+  o.first = spec.first;
+  o.last = spec.last;
+  o.threads = 1;  // the studies already run on threads
+  return o;
+}
+
+// The same options as a command line, for stage1.csv's readers and the report.
+std::string dsem_command(const IpdSpec& spec) {
+  const DsemOptions o = dsem_options(spec);
+  std::string c = "spiral dsem --id ";
+  c.append(o.id).append(" --time ").append(o.time).append(" --vars P,O --random ").append(o.random);
+  if (!o.between.empty()) {
+    c += " --between ";
+    for (std::size_t i = 0; i < o.between.size(); ++i) c.append(i ? "," : "").append(o.between[i]);
+  }
+  if (!o.cluster.empty()) c.append(" --cluster ").append(o.cluster);
+  if (o.first) c.append(" --first ").append(std::to_string(*o.first));
+  if (o.last) c.append(" --last ").append(std::to_string(*o.last));
+  c.append(" --chains ").append(std::to_string(o.chains)).append(" --iter ").append(std::to_string(o.iter));
+  c.append(" --warmup ").append(std::to_string(o.warmup)).append(" --seed ").append(std::to_string(o.seed));
+  return c;
+}
+
 }  // namespace
 
 std::vector<ModelSpec> stage1_models(const IpdSpec& spec) {
@@ -50,6 +89,7 @@ std::vector<ModelSpec> stage1_models(const IpdSpec& spec) {
   }
   if (spec.post) models.push_back({post_model_name(), ModelSpec::Kind::Post, post_formula()});
   if (spec.panel) models.push_back({panel_model_name(), ModelSpec::Kind::Panel, ""});
+  if (spec.dsem) models.push_back({dsem_model_name(), ModelSpec::Kind::Dsem, dsem_command(spec)});
   for (const auto& m : spec.custom) lmm(m.name, m.formula);
   return models;
 }
@@ -168,6 +208,15 @@ ModelFit fit_post_model(const IpdSpec& spec, const Table& data, const Table& pat
   return fit;
 }
 
+// The stage-1 term of the lagged effect from -> to of P and O (the panel and dsem models), in
+// the order the terms are listed.
+const std::vector<std::pair<std::pair<std::string, std::string>, std::string>>& lagged_terms() {
+  static const std::vector<std::pair<std::pair<std::string, std::string>, std::string>> terms = {
+      {{"P", "O"}, "process_to_outcome"}, {{"O", "P"}, "outcome_to_process"},
+      {{"P", "P"}, "process_ar"}, {{"O", "O"}, "outcome_ar"}};
+  return terms;
+}
+
 // The RI-CLPM of P and O (specification section 7) with the window's sessions as waves.
 ModelFit fit_panel_model(const IpdSpec& spec, const Table& data) {
   ModelFit fit;
@@ -183,17 +232,69 @@ ModelFit fit_panel_model(const IpdSpec& spec, const Table& data) {
   fit.n_patients = r.n_patients;
   fit.n_obs = static_cast<long>(data.rows());
   fit.n_dropped = r.n_dropped;
-  const std::map<std::pair<std::string, std::string>, std::string> names = {
-      {{"P", "O"}, "process_to_outcome"}, {{"O", "P"}, "outcome_to_process"},
-      {{"P", "P"}, "process_ar"}, {{"O", "O"}, "outcome_ar"}};
-  for (const char* term : {"process_to_outcome", "outcome_to_process", "process_ar", "outcome_ar"}) {
+  for (const auto& [from_to, term] : lagged_terms()) {
     for (const auto& l : r.lagged) {
-      if (names.at({l.from, l.to}) == term) fit.terms.push_back({term, l.estimate, l.std_error});
+      if (std::pair{l.from, l.to} == from_to) fit.terms.push_back({term, l.estimate, l.std_error});
     }
   }
   fit.warnings = r.warnings;
   if (r.converged) fit.fit_measures = PanelFitMeasures{r.chisq, r.chisq_df, r.chisq_p, r.CFI, r.TLI, r.RMSEA, r.SRMR};
   if (!r.converged) fit.message = "the optimizer did not converge";
+  return fit;
+}
+
+// Chains whose largest R-hat exceeds this have not mixed: the study's dsem is left out of stage 2
+// (Gelman & Rubin's 1.1; R-hat above 1.01, the contract's warning, only warns).
+constexpr double kDsemUnmixedRhat = 1.1;
+// How `spiral dsem`'s warning of R-hat above 1.01 begins (dsem.cpp), and the stage-1 one too.
+constexpr const char* kDsemRhatWarning = "R-hat above 1.01";
+
+// The record of the lagged effect from -> to in `list` with that moderator ("" for none).
+const DsemSummary* find_lagged(const std::vector<DsemSummary>& list, const std::pair<std::string, std::string>& from_to,
+                               const std::string& moderator) {
+  for (const auto& s : list)
+    if (s.from && s.moderator == moderator && std::pair{*s.from, s.to} == from_to) return &s;
+  return nullptr;
+}
+
+// The DSEM of P and O (specification section 9): the average lagged effects (process_to_outcome,
+// outcome_to_process, process_ar, outcome_ar), their SDs across patients (sd_process_to_outcome,
+// ...) and each moderator's effect on each random lagged effect (process_to_outcome:baseline, ...),
+// each with its posterior mean as the estimate and its posterior SD as the standard error.
+ModelFit fit_dsem_model(const IpdSpec& spec, const Table& data) {
+  ModelFit fit;
+  fit.model = dsem_model_name();
+  const DsemResult r = fit_dsem(data, dsem_options(spec));
+  fit.n_patients = r.n_patients;
+  fit.n_obs = static_cast<long>(data.rows());
+  fit.n_dropped = r.n_dropped;
+  std::vector<std::pair<std::string, const DsemSummary*>> records;
+  const auto add = [&](const std::vector<DsemSummary>& list, const std::string& prefix, const std::string& moderator) {
+    for (const auto& [from_to, term] : lagged_terms())
+      if (const DsemSummary* s = find_lagged(list, from_to, moderator))
+        records.emplace_back(moderator.empty() ? prefix + term : prefix + term + std::string(":") + moderator, s);
+  };
+  add(r.fixed, "", "");
+  add(r.random_sd, "sd_", "");
+  std::vector<std::string> moderators;  // the terms in order of appearance
+  for (const auto& m : r.moderators)
+    if (std::find(moderators.begin(), moderators.end(), m.moderator) == moderators.end()) moderators.push_back(m.moderator);
+  for (const auto& name : moderators) add(r.moderators, "", name);
+  std::string unmixed;
+  double max_rhat = 0;
+  for (const auto& [term, s] : records) {
+    fit.terms.push_back({term, s->mean, s->sd});
+    if (s->rhat > 1.01) unmixed.append(unmixed.empty() ? "" : ", ").append(term);
+    max_rhat = std::max(max_rhat, s->rhat);
+  }
+  // The sampler's warnings, its R-hat one in the stage-1 terms' names and the spec's words.
+  for (const auto& w : r.warnings)
+    if (w.rfind(kDsemRhatWarning, 0) != 0) fit.warnings.push_back(w);
+  if (!unmixed.empty())
+    fit.warnings.push_back(std::string(kDsemRhatWarning).append(" (the chains have not mixed; raise [dsem] iter): ").append(unmixed));
+  fit.converged = max_rhat <= kDsemUnmixedRhat;
+  if (!fit.converged)
+    fit.message = fmt::format("the chains have not mixed (largest R-hat of its terms {:.3f} > 1.1; raise [dsem] iter)", max_rhat);
   return fit;
 }
 
@@ -203,6 +304,7 @@ ModelFit fit_model(const IpdSpec& spec, const ModelSpec& model, const Table& dat
       case ModelSpec::Kind::Lmm: return fit_lmm_model(spec, model, data);
       case ModelSpec::Kind::Post: return fit_post_model(spec, data, *patients);
       case ModelSpec::Kind::Panel: return fit_panel_model(spec, data);
+      case ModelSpec::Kind::Dsem: return fit_dsem_model(spec, data);
     }
   } catch (const InputError& e) {  // data of this study the model cannot use (e.g. no complete rows)
     return ModelFit{model.name, false, false, e.what(), 0, 0, 0, {}, {}, {}};
@@ -238,10 +340,37 @@ Bundle stage1_of_study(const IpdSpec& spec, const std::string& study, const Tabl
   b.counts.missing_process = count_missing(data.column(spec.process));
   b.counts.missing_outcome = count_missing(data.column(spec.outcome));
   for (const auto& model : stage1_models(spec)) b.models.push_back(fit_model(spec, model, data, patients));
+  for (const auto& m : b.models)  // a stage-1 dsem that has not mixed is said in the run's warnings
+    if (m.model == dsem_model_name())
+      for (const auto& w : m.warnings)
+        if (w.rfind(kDsemRhatWarning, 0) == 0) b.warnings.push_back(std::string("model 'dsem': ").append(w));
   b.counts.n_obs = b.models.front().n_obs;
   b.counts.n_dropped = b.counts.n_sessions - b.counts.n_obs;
   b.moderators = moderator_values(spec, data, patients);
   return b;
+}
+
+// [dsem] between: columns of the sessions file, each constant within every patient of a study
+// (InputError naming the first row where it is not), checked before any study is fitted.
+void check_dsem_moderators(const IpdSpec& spec, const Table& sessions) {
+  if (!spec.dsem || spec.dsem_settings.between.empty()) return;
+  const RowIds studies = row_ids(sessions, spec.study), patients = row_ids(sessions, spec.patient);
+  for (const auto& name : spec.dsem_settings.between) {
+    if (!sessions.has(name))
+      throw InputError(sessions.source() + ": [dsem] between: no column '" + name + "' in the sessions file");
+    const Column& c = sessions.column(name);
+    std::map<std::pair<int, int>, std::size_t> first;  // (study, patient) -> its first row with a value
+    for (std::size_t i = 0; i < sessions.rows(); ++i) {
+      if (c.missing(i)) continue;
+      const auto [it, added] = first.try_emplace({studies.code[i], patients.code[i]}, i);
+      if (added || c.text(i) == c.text(it->second)) continue;
+      const long line = sessions.line_of(i);
+      const std::string where = line > 0 ? std::string(":").append(std::to_string(line)) : std::string(" row ").append(std::to_string(i + 1));
+      throw InputError(sessions.source() + where + ": [dsem] between column '" +
+                       name + "' varies within patient '" + patients.text[static_cast<std::size_t>(patients.code[i])] +
+                       "' ('" + c.text(it->second) + "', then '" + c.text(i) + "'); it must be constant within a patient");
+    }
+  }
 }
 
 Table study_patients(const IpdSpec& spec, const Table* patients, const std::string& study) {
@@ -252,6 +381,7 @@ Table study_patients(const IpdSpec& spec, const Table* patients, const std::stri
 
 Bundle run_stage1(const IpdSpec& spec, const Table& sessions, const Table* patients, const std::string& study) {
   validate_data(spec, sessions, patients);
+  check_dsem_moderators(spec, sessions);
   const auto ids = study_ids(spec, sessions);
   if (!std::count(ids.begin(), ids.end(), study))
     throw InputError(sessions.source() + ": study '" + study + "' does not exist in column '" + spec.study + "'");
@@ -272,6 +402,7 @@ Bundle run_stage1_federated(const IpdSpec& spec, const Table& sessions, const Ta
 
 IpdResult run_ipd(const IpdSpec& spec, const Table& sessions, const Table* patients, int threads) {
   validate_data(spec, sessions, patients);
+  check_dsem_moderators(spec, sessions);
   const Table prepared = prepare_validated(spec, sessions);
   const std::vector<std::string> ids = study_ids(spec, sessions);
   const unsigned workers = threads > 0 ? unsigned(threads) : 0u;

@@ -85,6 +85,7 @@ Text term_cell(const IpdSpec& spec, const std::string& term) { return {term_name
 std::string model_title(const IpdSpec& spec, const std::string& model) {
   const std::string P = process_name(spec), O = outcome_name(spec);
   if (model == panel_model_name()) return "RI-CLPM of " + P + " and " + O;
+  if (model == dsem_model_name()) return "DSEM of " + P + " and " + O + " (random lagged effects)";
   if (model == post_model_name()) return "Early " + P + " → post-treatment " + O;
   for (const auto& [code_name, to_outcome] : {std::pair{"process_to_outcome", true}, {"outcome_to_process", false}}) {
     if (model.rfind(code_name, 0) != 0) continue;

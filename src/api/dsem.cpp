@@ -42,6 +42,42 @@ std::vector<Option<DsemCall>> dsem_options() {
   return table;
 }
 
+// The kept draws as a table for R and Python (chain, iteration, then one column per parameter,
+// named as the --draws columns).
+Table draws_table(const DsemResult& r) {
+  std::vector<double> chain, iteration;
+  std::vector<std::vector<double>> values(r.draw_names.size());
+  for (std::size_t c = 0; c < r.draws.size(); ++c)
+    for (std::size_t d = 0; d < r.draws[c].size(); ++d) {
+      chain.push_back(static_cast<double>(c + 1));
+      iteration.push_back(static_cast<double>(r.warmup + 1 + static_cast<long>(d) * r.thin));
+      for (std::size_t j = 0; j < values.size(); ++j) values[j].push_back(r.draws[c][d][j]);
+    }
+  Table table("draws");
+  table.add_numeric("chain", std::move(chain));
+  table.add_numeric("iteration", std::move(iteration));
+  for (std::size_t j = 0; j < values.size(); ++j) table.add_numeric(r.draw_names[j], std::move(values[j]));
+  return table;
+}
+
+// Every parameter's posterior summary, one row each in the order of the draws' columns (the
+// JSON's fixed, moderators, random, innovations), for R's summary() and Python's.
+Table posterior_table(const DsemResult& r) {
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> columns(8);
+  for (const auto* list : {&r.fixed, &r.moderators, &r.random_sd, &r.innovations})
+    for (const auto& s : *list) {
+      names.push_back(s.name);
+      const double values[] = {s.mean, s.median, s.sd, s.conf_low, s.conf_high, s.rhat, s.ess_bulk, s.ess_tail};
+      for (std::size_t j = 0; j < columns.size(); ++j) columns[j].push_back(values[j]);
+    }
+  Table table("posterior");
+  table.add_factor_from_strings("parameter", names, std::vector<bool>(names.size(), false));
+  const char* keys[] = {"mean", "median", "sd", "conf_low", "conf_high", "rhat", "ess_bulk", "ess_tail"};
+  for (std::size_t j = 0; j < columns.size(); ++j) table.add_numeric(keys[j], std::move(columns[j]));
+  return table;
+}
+
 }  // namespace
 
 Declaration dsem_declaration() { return declaration("dsem", dsem_options); }
@@ -52,7 +88,12 @@ Result run_dsem(const Json& options, const Table* data, const Face& face) {
   Table storage;
   const DsemResult r = fit_dsem(load_table(call.data, data, storage), call.dsem);
   if (!call.draws.empty()) write_file_atomic(call.draws, draws_csv(r));
-  return {to_json(r), to_text(r), r.warnings, {}, {}, {}};
+  Result result{to_json(r), to_text(r), r.warnings, {}, {}, {}};
+  if (face.spelling == Face::Spelling::language) {  // R and Python: the summaries and the draws as data frames
+    result.tables.emplace_back("posterior", posterior_table(r));
+    result.tables.emplace_back("draws", draws_table(r));
+  }
+  return result;
 }
 
 }  // namespace spiral::api::detail

@@ -124,6 +124,74 @@ panel <- function(data, id, time, vars, ...) {
   spiral_call("panel", data, list(id = id, time = time, vars = as.list(vars), ...), "spiral_panel")
 }
 
+#' Lagged effects that differ between patients: dynamic structural equation model (`spiral dsem`)
+#'
+#' The two-level vector autoregression of DSEM (Asparouhov, Hamaker & Muthen 2018), sampled by
+#' a Gibbs sampler: latent person means, random lagged effects regressed on patient-level
+#' moderators, missed sessions as missing occasions.
+#'
+#' @param data a data frame in long form (one row per patient and session) or a SOURCE string.
+#' @param id,time the columns naming the patient and the session (integer occasions).
+#' @param vars the 2 to 4 variables (a character vector).
+#' @param ... the CLI's options: `random` ("all", "lagged", "ar", "none"), `between` (moderator
+#'   columns, constant within a patient), `cluster` (a third level), `chains`, `iter` (warmup
+#'   included), `warmup`, `thin`, `seed`, `threads`, `first`, `last`, `level`, `standardized`,
+#'   `draws` (a CSV file to write the draws to).
+#' @return An object of class `spiral_dsem`: the command's JSON as a list (`fixed`,
+#'   `moderators`, `random`, `innovations` are data frames of posterior summaries) with
+#'   `posterior` (every parameter's summary, one row each, named as the draws' columns) and
+#'   `draws` (a data frame: `chain`, `iteration`, one column per parameter). `print()` shows the
+#'   CLI's table, `summary()` returns `posterior`, `coef()` the posterior means.
+#' @examples
+#' set.seed(1)
+#' n <- 60; sessions <- 6
+#' long <- data.frame(patient = rep(seq_len(n), each = sessions), session = rep(seq_len(sessions), n))
+#' long$alliance <- rep(rnorm(n), each = sessions) + rnorm(n * sessions)
+#' long$symptoms <- rep(rnorm(n), each = sessions) + rnorm(n * sessions)
+#' fit <- dsem(long, id = "patient", time = "session", vars = c("alliance", "symptoms"),
+#'             random = "none", chains = 2, iter = 400, warmup = 200)
+#' coef(fit)
+#' head(fit$draws)
+#' @export
+dsem <- function(data, id, time, vars, ...) {
+  if (missing(data)) stop_arg("data", "required")
+  fit <- spiral_call("dsem", data, list(id = id, time = time, vars = as.list(vars), ...), "spiral_dsem")
+  tables <- attr(fit, "tables")
+  posterior <- tables$posterior
+  posterior$parameter <- as.character(posterior$parameter)
+  fit$posterior <- posterior
+  fit$draws <- tables$draws
+  fit
+}
+
+#' Posterior summaries of a DSEM fit
+#'
+#' `summary()` gives every parameter's posterior mean, median, SD, credible interval (the
+#' fit's `level`), R-hat and bulk and tail ESS (as `posterior::summarise_draws()` lays them
+#' out); `coef()` the posterior means, named as the draws' columns (`fixed:alliance->symptoms`,
+#' `moderator:baseline:alliance->symptoms`, `sd:alliance->symptoms`, `innovation:symptoms~~alliance`).
+#'
+#' @param object a `spiral_dsem` result of [dsem()].
+#' @param ... unused.
+#' @return A data frame (`summary`), a named numeric vector (`coef`).
+#' @examples
+#' set.seed(1)
+#' long <- data.frame(patient = rep(1:40, each = 5), session = rep(1:5, 40))
+#' long$a <- rnorm(200); long$b <- rnorm(200)
+#' fit <- dsem(long, id = "patient", time = "session", vars = c("a", "b"), random = "none",
+#'             chains = 2, iter = 300, warmup = 100)
+#' summary(fit)
+#' @name dsem-methods
+NULL
+
+#' @rdname dsem-methods
+#' @export
+summary.spiral_dsem <- function(object, ...) object$posterior
+
+#' @rdname dsem-methods
+#' @export
+coef.spiral_dsem <- function(object, ...) stats::setNames(object$posterior$mean, object$posterior$parameter)
+
 #' Describe the columns of a data frame or a data file (`spiral describe`)
 #'
 #' @param data a data frame or a SOURCE string.

@@ -20,10 +20,10 @@ import pandas as _pd
 from . import _spiral
 from ._convert import columns_of, referenced_names
 from ._spiral import AnalysisError, InputError
-from .results import IpdResult, LmmResult, MetaResult, PanelResult, Result, Summary
+from .results import DsemResult, IpdResult, LmmResult, MetaResult, PanelResult, Result, Summary
 
-__all__ = ["lmm", "meta", "panel", "describe", "prep", "ipd_run", "ipd_stage1", "ipd_stage2", "ipd_onestage",
-           "simulate_sessions", "power_analysis", "Result", "LmmResult", "MetaResult", "PanelResult", "IpdResult",
+__all__ = ["lmm", "meta", "panel", "dsem", "describe", "prep", "ipd_run", "ipd_stage1", "ipd_stage2", "ipd_onestage",
+           "simulate_sessions", "power_analysis", "Result", "LmmResult", "MetaResult", "PanelResult", "DsemResult", "IpdResult",
            "Summary", "SpiralWarning", "InputError", "AnalysisError"]
 
 Data = Union[_pd.DataFrame, Dict[str, Any], str, "_os.PathLike[str]"]
@@ -146,6 +146,20 @@ def panel(data: Data, id: str, time: str, vars: Iterable[str], **opts: Any) -> P
     ``first``, ``last``, ``level``. Returns a :class:`PanelResult` (``params`` the lagged
     effects named ``from->to``)."""
     return _run("panel", data, dict(opts, id=id, time=time, vars=list(vars)), PanelResult)
+
+
+def dsem(data: Data, id: str, time: str, vars: Iterable[str], **opts: Any) -> DsemResult:
+    """Lagged effects that differ between patients: the two-level VAR(1) of dynamic structural
+    equation modelling sampled by Gibbs (``spiral dsem``). ``data`` in long form, ``id`` and
+    ``time`` its columns, ``vars`` 2 to 4 variables; ``random="all"|"lagged"|"ar"|"none"``,
+    ``between`` (moderator columns), ``cluster``, ``chains``, ``iter`` (warmup included),
+    ``warmup``, ``thin``, ``seed``, ``threads``, ``first``, ``last``, ``level``,
+    ``standardized``, ``draws`` (a CSV file). Returns a :class:`DsemResult` (``posterior``,
+    ``draws``, ``params``, ``bse``, ``summary()``)."""
+    opts = dict(opts, id=id, time=time, vars=list(vars))
+    if isinstance(opts.get("between"), (list, tuple)):
+        opts["between"] = list(opts["between"])
+    return _run("dsem", data, opts, DsemResult)
 
 
 def describe(data: Data, **opts: Any) -> Result:

@@ -341,7 +341,24 @@ class PanelResult(_Likelihood, Result):
         names = [f"{a}->{b}" for a, b in zip(table["from"], table["to"])]
         if "wave" in table.columns:
             names = [f"{name}@{int(wave)}" for name, wave in zip(names, table["wave"])]
+        if "group" in table.columns:
+            names = [f"{group}:{name}" for group, name in zip(table["group"], names)]
         return names
+
+    def cov_params(self) -> pd.DataFrame:
+        """The sampling covariance of ``params`` (lavaan's ``vcov()`` of the lagged effects; the
+        robust one under ``se="robust"``), indexed as ``params``."""
+        if self.vcov is None:
+            self._unavailable("cov_params()", "the result has no covariance matrix")
+        return self.vcov.copy()
+
+    def fit_measures(self) -> pd.Series:
+        """lavaan's ``fitMeasures()`` by its names: npar, logl, chisq, df, pvalue, cfi, tli, rmsea,
+        srmr, aic, bic (NaN where the fit has none)."""
+        keys = {"npar": "n_parameters", "logl": "logLik", "chisq": "chisq", "df": "chisq_df", "pvalue": "chisq_p",
+                "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "aic": "AIC", "bic": "BIC"}
+        values = {name: self.get(key) for name, key in keys.items()}
+        return pd.Series({name: float("nan") if value is None else float(value) for name, value in values.items()})
 
 
 class IpdResult(Result):
@@ -353,3 +370,54 @@ class IpdResult(Result):
     def _names(self) -> List[str]:
         table = self._table()
         return [f"{m}:{t}" for m, t in zip(table["model"], table["term"])]
+
+
+class DsemResult(Result):
+    """``spiral.dsem()``: a dynamic structural equation model sampled by Gibbs. The JSON's
+    ``fixed``, ``moderators``, ``random`` and ``innovations`` are DataFrames of posterior
+    summaries; ``posterior`` has every parameter's summary (one row each, indexed by the names of
+    the draws' columns: ``fixed:alliance->symptoms``, ``moderator:baseline:alliance->symptoms``,
+    ``sd:alliance->symptoms``, ``innovation:symptoms~~alliance``); ``draws`` the kept draws
+    (``chain``, ``iteration``, one column per parameter); ``params`` the posterior means and
+    ``bse`` the posterior SDs; ``summary()`` returns ``posterior`` (as ``arviz.summary()`` does)
+    and ``print(result)`` the CLI's table."""
+
+    def __init__(self, raw: Dict[str, Any]) -> None:
+        super().__init__(raw)
+        posterior = self.tables["posterior"]
+        self.posterior: pd.DataFrame = posterior.set_index(posterior["parameter"].astype(str)).drop(columns="parameter")
+        self.posterior.index.name = "parameter"
+        self.draws: pd.DataFrame = self.tables["draws"]
+
+    def summary(self) -> pd.DataFrame:  # type: ignore[override]
+        """Every parameter's posterior mean, median, SD, credible interval, R-hat and ESS."""
+        return self.posterior.copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The posterior summaries as a DataFrame (a copy)."""
+        return self.posterior.copy()
+
+    @property
+    def params(self) -> pd.Series:
+        """The posterior means, indexed by parameter."""
+        return self.posterior["mean"].rename("estimate")
+
+    @property
+    def bse(self) -> pd.Series:
+        """The posterior SDs."""
+        return self.posterior["sd"].rename("std_error")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        raise AttributeError("a DsemResult has no test statistics: read posterior (credible intervals)")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        raise AttributeError("a DsemResult has no p values: read posterior (credible intervals)")
+
+    def conf_int(self, alpha: Optional[float] = None) -> pd.DataFrame:
+        """The credible intervals of the fit's level (``alpha`` must be None or match it)."""
+        if alpha is not None:
+            raise InputError("alpha: a DSEM's credible intervals are those of its level; refit with level=")
+        return self.posterior[["conf_low", "conf_high"]].copy()
+

@@ -384,8 +384,9 @@ Result run(const std::string& command, const Json& opts, const Table* data, cons
     if (newdata != nullptr && command != "lmm") throw InputError("newdata: only lmm predicts from new data");
     detail::check_declared_files(specs, opts, face.result_file);
     Result result = c.run(opts, data, newdata, face);
-    if (face.spelling == Face::Spelling::language) {  // the warnings given and those the result keeps alike
+    if (face.spelling == Face::Spelling::language) {  // the warnings given, kept and printed alike
       for (auto& warning : result.warnings) warning = language_spelling(warning, specs);
+      result.text = language_spelling(result.text, specs);
       if (result.json.is_object() && result.json.contains("warnings") && result.json["warnings"].is_array())
         for (auto& warning : result.json["warnings"])
           if (warning.is_string()) warning = language_spelling(warning.get<std::string>(), specs);

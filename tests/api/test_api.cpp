@@ -187,6 +187,8 @@ TEST(ApiRun, LmmAndDescribe) {
   // and the result keeps them as they were given (R's refits leave out the warnings a fit gave
   // by comparing them with these; they said --factor, so every refit repeated them)
   EXPECT_EQ(r.json.at("warnings").at(0).get<std::string>(), r.warnings[0]);
+  // and so does the text table's warning line (R's print() leaves out the lines of the warnings given)
+  EXPECT_NE(r.text.find("warning: " + r.warnings[0]), std::string::npos) << r.text;
   const api::Result d = api::run("describe", {{"data", data("lmm/sleepstudy.csv")}});
   EXPECT_EQ(d.json.at("rows"), 180);
   EXPECT_FALSE(d.csv.empty());

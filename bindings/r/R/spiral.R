@@ -55,7 +55,9 @@ spiral_call <- function(command, data, options, class) {
 #' @param ... the CLI's options: `ml = TRUE` (maximum likelihood), `df = "satterthwaite"`,
 #'   `"residual"` or `"none"`, `ar1` (time column for AR(1) residuals), `level` (95),
 #'   `compare` (a second formula: likelihood-ratio test), `ranef = TRUE` (conditional
-#'   modes), `sep`, `na`, `labels` (for a SOURCE).
+#'   modes), `weights` (prior weights: a column name, `~column` or a numeric vector with one
+#'   weight per row, as `lmer(weights = )`), `sep`, `na`, `labels` (for a SOURCE). lme4's
+#'   `REML = FALSE` is accepted for `ml = TRUE`.
 #' @return An object of class `spiral_lmm`: the command's JSON as a list (`fixed` and
 #'   `random` are data frames) that answers lme4's generics: [fixef()], [ranef()],
 #'   [VarCorr()], `coef()`, `vcov()`, `confint()`, `logLik()`, `AIC()`, `BIC()`, `nobs()`,
@@ -70,8 +72,39 @@ spiral_call <- function(command, data, options, class) {
 lmm <- function(formula, data, ...) {
   if (missing(formula)) stop_arg("formula", "required")
   if (missing(data)) stop_arg("data", "required")
-  options <- list(formula = formula, ...)
+  options <- lme4_arguments(list(formula = formula, ...))
+  if (!is.null(options$weights) && !is.character(options$weights)) {
+    data <- with_weights_column(data, options$weights)
+    options$weights <- ".weights"
+  }
   spiral_call("lmm", data, options, if (is.null(options$compare)) "spiral_lmm" else "spiral_lmm_compare")
+}
+
+# lmer()'s REML = FALSE is the CLI's ml = TRUE; weights = ~w names the column w.
+lme4_arguments <- function(options) {
+  if (!is.null(options$REML)) {
+    if (!is.logical(options$REML) || length(options$REML) != 1L || is.na(options$REML))
+      stop_arg("REML", "expected TRUE or FALSE, got ", what_is(options$REML))
+    if (!is.null(options$ml)) stop_arg("REML", "give REML or ml, not both")
+    if (!options$REML) options$ml <- TRUE
+    options$REML <- NULL
+  }
+  w <- options$weights
+  if (inherits(w, "formula")) {
+    if (length(w) != 2L || !is.name(w[[2L]])) stop_arg("weights", "expected a column name, ~column or a numeric vector, got ", formula_text(w, "weights"))
+    options$weights <- as.character(w[[2L]])
+  }
+  options
+}
+
+# lmer(weights = w) with w a vector: a column `.weights` beside the data frame's columns.
+with_weights_column <- function(data, weights) {
+  if (!is.data.frame(data)) stop_arg("weights", "a vector of weights needs data as a data frame; name a column of the SOURCE instead")
+  if (!is.numeric(weights) || length(weights) != nrow(data))
+    stop_arg("weights", "expected a column name, ~column or a numeric vector of ", nrow(data), " weights (one per row), got ",
+             if (is.numeric(weights)) paste(length(weights), "numbers") else what_is(weights))
+  data$.weights <- as.numeric(weights)
+  data
 }
 
 #' Random-effects meta-analysis with metafor numbers (`spiral meta`)

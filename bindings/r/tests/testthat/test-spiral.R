@@ -114,6 +114,21 @@ test_that("a bad column raises an error naming it", {
   expect_error(lmm(Reaction ~ Days + (1 | Subject), d, reml = FALSE), "unknown option 'reml'")
 })
 
+test_that("lmer's weights = (a column, ~column or a vector) and REML = FALSE", {
+  d <- read_data("lmm/sleepstudy.csv")
+  d$w <- rep(c(0.5, 1, 2), length.out = nrow(d))
+  quiet <- function(x) suppressWarnings(x)
+  by_name <- quiet(lmm(Reaction ~ Days + (1 | Subject), d, weights = "w"))
+  expect_equal(quiet(lmm(Reaction ~ Days + (1 | Subject), d, weights = ~w))$criterion, by_name$criterion)
+  expect_equal(quiet(lmm(Reaction ~ Days + (1 | Subject), d, weights = d$w))$criterion, by_name$criterion)
+  expect_error(lmm(Reaction ~ Days + (1 | Subject), d, weights = d$w[-1]), "^weights: expected .* 180 weights .*got 179 numbers")
+  expect_error(lmm(Reaction ~ Days + (1 | Subject), d, weights = ~ w + Days), "^weights: expected a column name")
+  ml <- quiet(lmm(Reaction ~ Days + (1 | Subject), d, ml = TRUE))
+  expect_equal(quiet(lmm(Reaction ~ Days + (1 | Subject), d, REML = FALSE))$criterion, ml$criterion)
+  expect_equal(quiet(lmm(Reaction ~ Days + (1 | Subject), d, REML = TRUE))$method, "REML")
+  expect_error(lmm(Reaction ~ Days + (1 | Subject), d, REML = FALSE, ml = TRUE), "^REML: give REML or ml")
+})
+
 test_that("library warnings are R warnings", {
   expect_warning(fit <- lmm(y ~ x + (1 | g), read_data("lmm/singular.csv")), "singular")
   expect_true(fit$singular)

@@ -19,8 +19,10 @@ from ._spiral import InputError
 class Summary:
     """The CLI's text table, laid out as R's ``summary()`` (statsmodels' ``Summary``)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tables: Optional[List[pd.DataFrame]] = None) -> None:
         self.text = text
+        #: the summary's tables as DataFrames (the main table of estimates), as statsmodels' ``Summary.tables``
+        self.tables: List[pd.DataFrame] = list(tables or [])
 
     def as_text(self) -> str:
         """The table as text."""
@@ -62,8 +64,20 @@ class Result(dict):
         return "".join(line for line in self.text.splitlines(keepends=True) if line.rstrip("\n") not in shown)
 
     def summary(self) -> Summary:
-        """The CLI's text table (R's ``summary()`` layout)."""
-        return Summary(self._text_without_warnings())
+        """The CLI's text table (R's ``summary()`` layout); ``.tables`` holds the table of estimates."""
+        try:
+            tables = [self.to_frame()]
+        except AttributeError:
+            tables = []
+        return Summary(self._text_without_warnings(), tables)
+
+    def cov_params(self) -> pd.DataFrame:
+        """The sampling covariance matrix of ``params``, indexed as ``params`` (R's ``vcov()``: the
+        fixed effects of a mixed model, the coefficients of a meta-analysis, the lagged effects
+        of a panel model, the robust one under ``se="robust"``)."""
+        if self.vcov is None:
+            self._unavailable("cov_params()", "the result has no covariance matrix")
+        return self.vcov.copy()
 
     def to_frame(self) -> pd.DataFrame:
         """The main table of estimates as a DataFrame (a copy)."""
@@ -344,13 +358,6 @@ class PanelResult(_Likelihood, Result):
         if "group" in table.columns:
             names = [f"{group}:{name}" for group, name in zip(table["group"], names)]
         return names
-
-    def cov_params(self) -> pd.DataFrame:
-        """The sampling covariance of ``params`` (lavaan's ``vcov()`` of the lagged effects; the
-        robust one under ``se="robust"``), indexed as ``params``."""
-        if self.vcov is None:
-            self._unavailable("cov_params()", "the result has no covariance matrix")
-        return self.vcov.copy()
 
     def fit_measures(self) -> pd.Series:
         """lavaan's ``fitMeasures()`` by its names: npar, logl, chisq, df, pvalue, cfi, tli, rmsea,

@@ -40,7 +40,11 @@ def test_lmm_result_is_statsmodels_like():
     assert np.sqrt(fit.scale) == pytest.approx(r["sigma"], rel=1e-5)
     assert fit.converged is True and fit.singular is r["isSingular"]
     assert "Days" in fit.summary().as_text()
+    assert fit.summary().tables[0].equals(fit["fixed"])  # statsmodels' Summary.tables
     assert fit.to_frame().equals(fit["fixed"])
+    cov = fit.cov_params()  # statsmodels' cov_params(): R's vcov() of the fixed effects
+    assert list(cov.index) == list(fit.params.index) == list(cov.columns)
+    np.testing.assert_allclose(np.sqrt(np.diag(cov.to_numpy())), fit.bse.to_numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="alpha"):
         fit.conf_int(alpha=0.1)
 

@@ -42,6 +42,15 @@ struct MetaInput {
   std::vector<std::string> ilab_names;         // their headers
   std::size_t n_dropped = 0;      // rows dropped for missing values before fitting
   Warnings warnings;              // from building the input (e.g. dropped rows)
+  // Per study: the raw data's sample sizes (--ni) and person-times (--ti) when the measure has
+  // them (empty otherwise), for the back-transformations ipft.hm and iirft.
+  std::vector<double> ni, ti;
+};
+
+// What transf.ipft.hm and transf.iirft need besides the value: the harmonic mean of the
+// studies' sample sizes and of their person-times (NaN = not given).
+struct TransfSizes {
+  double ni = NA, ti = NA;
 };
 
 // Which columns of a data table hold the studies (specification section 4's options).
@@ -151,6 +160,7 @@ struct MetaResult {
 
   // --transf: the function's name and the back-transformed estimate, CI and PI.
   std::string transf;
+  TransfSizes transf_sizes;  // of the fitted studies, for ipft.hm and iirft (also the plots' natural ones)
   double transf_estimate = NA, transf_conf_low = NA, transf_conf_high = NA, transf_pi_low = NA, transf_pi_high = NA;
   std::vector<std::vector<std::string>> ilab;  // extra forest columns (rows as slab)
   std::vector<std::string> ilab_names;
@@ -183,12 +193,16 @@ std::string to_csv(const MetaResult& result);
 std::string measure_label(const std::string& measure);
 
 // metafor's transf.* functions by name ("exp", "tanh" = "ztor", "ilogit", "iarcsin", "isqrt",
-// "logit", "arcsin", "rtoz" = "atanh", "log", "sqrt"); InputError for an unknown name.
-double apply_transf(const std::string& name, double x);
+// "logit", "arcsin", "rtoz" = "atanh", "log", "sqrt"; "ipft.hm" at the harmonic mean of the
+// sample sizes, "iirft" at the harmonic mean of the person-times, from `sizes`); InputError for
+// an unknown name or sizes that a transformation needs and that are not given.
+double apply_transf(const std::string& name, double x, const TransfSizes& sizes = {});
 // The inverse of a transformation (positions a back-transformed tick on the model's scale).
-double inverse_transf(const std::string& name, double x);
+double inverse_transf(const std::string& name, double x, const TransfSizes& sizes = {});
+// 1 / mean(1 / x) over the values that are not missing (NaN when none are).
+double harmonic_mean(const std::vector<double>& values);
 // The back-transformation a plot uses by default for a measure ("exp" for OR, "tanh" for
-// ZCOR, ...); empty when the measure is shown on its own scale.
+// ZCOR, "ipft.hm" for PFT, ...); empty when the measure is shown on its own scale.
 std::string natural_transf(const std::string& measure);
 // Axis label of a measure after a back-transformation ("Odds Ratio", "Correlation Coefficient").
 std::string transformed_label(const std::string& measure, const std::string& transf);
@@ -201,6 +215,8 @@ std::string transformed_label(const std::string& measure, const std::string& tra
 void write_meta_plots(const MetaResult& result, const std::string& forest_path, const std::string& funnel_path,
                       const PlotLabels& labels = {});
 std::string forest_svg(const MetaResult& result, const PlotLabels& labels = {});
+// The forest plot as PNG bytes (300 dpi, resolution tag), e.g. for a Word document.
+std::string forest_png(const MetaResult& result, const PlotLabels& labels = {});
 std::string funnel_svg(const MetaResult& result, const PlotLabels& labels = {});
 
 }  // namespace spiral

@@ -89,6 +89,9 @@ MetaInput meta_input_from_table(const Table& table, const MetaColumns& columns) 
   for (const auto& name : columns.ilab)
     if (!table.has(name)) throw InputError("--ilab: " + table.source() + ": unknown column '" + name + "'");
 
+  // The sample sizes and person-times of the raw data, for the back-transformations that need them.
+  const std::vector<double> ni = columns.measure.empty() ? std::vector<double>{} : numeric_column(table, "--ni", columns.ni);
+  const std::vector<double> ti = columns.measure.empty() ? std::vector<double>{} : numeric_column(table, "--ti", columns.ti);
   MetaInput input;
   input.measure = columns.measure.empty() ? "GEN" : columns.measure;
   input.ilab_names = columns.ilab;
@@ -113,6 +116,8 @@ MetaInput meta_input_from_table(const Table& table, const MetaColumns& columns) 
     }
     input.yi.push_back(e.yi[i]);
     input.vi.push_back(e.vi[i]);
+    if (!ni.empty()) input.ni.push_back(ni[i]);
+    if (!ti.empty()) input.ti.push_back(ti[i]);
     input.slab.push_back(columns.slab.empty() ? "Study " + std::to_string(i + 1) : table.column(columns.slab).text(i));
     for (std::size_t j = 0; j < columns.ilab.size(); ++j) {
       const Column& column = table.column(columns.ilab[j]);

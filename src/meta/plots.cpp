@@ -20,17 +20,26 @@ std::string summary_label(const MetaResult& r) {
 
 // The plots' back-transformation: --transf, or the measure's natural one.
 std::string plot_transf(const MetaResult& r) {
-  const std::string transf = r.transf.empty() ? natural_transf(r.measure) : r.transf;
-  return transf == "none" ? "" : transf;
+  if (r.transf.empty()) {  // the natural one, if the studies gave what it needs (PFT's sample sizes)
+    const std::string natural = natural_transf(r.measure);
+    try {
+      if (!natural.empty()) apply_transf(natural, 0, r.transf_sizes);
+    } catch (const InputError&) {
+      return "";
+    }
+    return natural;
+  }
+  return r.transf == "none" ? "" : r.transf;
 }
 
 AxisScale axis_scale(const MetaResult& r) {
   const std::string transf = plot_transf(r);
   AxisScale scale;
   if (transf.empty()) return scale;
-  scale.forward = [transf](double x) { return apply_transf(transf, x); };
-  scale.inverse = [transf](double x) { return inverse_transf(transf, x); };
-  scale.logarithmic = apply_transf(transf, 0) == 1 && apply_transf(transf, 1) == std::exp(1.0);  // exp
+  const TransfSizes sizes = r.transf_sizes;
+  scale.forward = [transf, sizes](double x) { return apply_transf(transf, x, sizes); };
+  scale.inverse = [transf, sizes](double x) { return inverse_transf(transf, x, sizes); };
+  scale.logarithmic = apply_transf(transf, 0, sizes) == 1 && apply_transf(transf, 1, sizes) == std::exp(1.0);  // exp
   return scale;
 }
 
@@ -113,6 +122,10 @@ void write_meta_plots(const MetaResult& result, const std::string& forest_path, 
 
 std::string forest_svg(const MetaResult& result, const PlotLabels& labels) {
   return forest_plot_svg(forest_data(result), with_defaults(result, labels, false));
+}
+
+std::string forest_png(const MetaResult& result, const PlotLabels& labels) {
+  return forest_plot_bytes(forest_data(result), with_defaults(result, labels, false), "forest.png");
 }
 
 std::string funnel_svg(const MetaResult& result, const PlotLabels& labels) {

@@ -179,7 +179,9 @@ INSTANTIATE_TEST_SUITE_P(Bcg, FittedValues,
                                            ModsCase{"ablat_FE_z", "ablat", "FE", "z"}),
                          [](const auto& info) { return std::string(info.param.name); });
 
-TEST(MetaRegressionInput, ConstantModeratorIsAnInputError) {
+// A constant moderator is redundant beside the intercept: dropped as metafor drops it (with its
+// warning, tests/meta/test_redundant.cpp), leaving the intercept-only model of the same studies.
+TEST(MetaRegressionInput, ConstantModeratorIsDroppedAsMetaforDoes) {
   Table table = meta_data("bcg.csv");
   table.add_numeric("constant", std::vector<double>(table.rows(), 2.0));
   MetaColumns c;
@@ -188,7 +190,10 @@ TEST(MetaRegressionInput, ConstantModeratorIsAnInputError) {
   c.mods = "constant";
   MetaOptions options;
   options.mods = "constant";
-  EXPECT_THROW(fit_meta(meta_input_from_table(table, c), options), InputError);
+  const MetaResult r = fit_meta(meta_input_from_table(table, c), options);
+  EXPECT_FALSE(r.has_mods);
+  ASSERT_EQ(r.coefficients.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.estimate, fit_meta(bcg_input(), MetaOptions{}).estimate);
 }
 
 TEST(MetaRegressionInput, UnknownModeratorIsAnInputError) {

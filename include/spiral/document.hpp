@@ -53,8 +53,14 @@ struct Table {
   int first_numeric_column = 1; // columns from here on are right-aligned
 };
 
+// A figure: the HTML page shows the inline SVG (which carries its own title); the .docx shows
+// the PNG under "Figure N" (bold) and its title (italic) as APA 7 sets a figure, with the note
+// below. Either may be empty: the renderer that needs it then leaves the figure out.
 struct Figure {
-  std::string svg;  // inline SVG; the HTML page shows it, the .docx holds text and tables only
+  std::string svg;    // inline SVG for the page
+  std::string png;    // PNG bytes for the .docx, drawn at 300 dpi (its size in the document)
+  std::string title;  // the .docx caption's title
+  Text note;          // the .docx caption's note, without the leading "Note." ({} = none)
 };
 
 struct Preformatted {
@@ -87,7 +93,8 @@ struct Document {
 // phone (wide tables scroll within their frame).
 std::string to_html(const Document& document);
 // The .docx (Office Open XML) as bytes: Times New Roman 12 pt, double-spaced text, APA tables
-// as real Word tables (w:tbl), US Letter with 1-inch margins. AnalysisError when libzip
+// as real Word tables (w:tbl), figures as PNG pictures numbered "Figure N" in document order,
+// US Letter with 1-inch margins. AnalysisError when libzip
 // (libzip.so.4, loaded on first use) is not there.
 std::string to_docx(const Document& document);
 

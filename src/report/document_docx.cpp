@@ -1,9 +1,9 @@
 // A document as a Word file (.docx, Office Open XML, ECMA-376 Part 1): the parts
 // [Content_Types].xml, _rels/.rels, word/document.xml, word/_rels/document.xml.rels,
-// word/styles.xml and docProps/core.xml in a zip archive. Styled for a manuscript as the APA
+// word/styles.xml, docProps/core.xml and the figures' word/media/image<n>.png in a zip archive. Styled for a manuscript as the APA
 // Publication Manual (7th ed.) asks: Times New Roman 12 pt, double-spaced text with a
 // half-inch first-line indent, headings bold (level 1 centred), tables with horizontal rules
-// only, "Table N" in bold above an italic title and "Note." below.
+// only, "Table N" (or "Figure N") in bold above an italic title and "Note." below.
 #include <algorithm>
 #include <numeric>
 #include <string_view>
@@ -172,6 +172,61 @@ std::string table_xml(const Table& t, const std::string& number, long text_width
   return out;
 }
 
+// ---- figures -------------------------------------------------------------------------------
+
+constexpr long kEmuPerTwip = 635;                    // 914400 EMU per inch
+constexpr long kEmuPerPixel = 914400 / 300;          // the figures' PNGs are drawn at 300 dpi
+constexpr long kFigureMaxHeight = 7 * 914400;        // leaves room for the caption on the page
+
+// A PNG's width and height in pixels (its IHDR chunk, right after the 8-byte signature);
+// 0 x 0 when the bytes are no PNG.
+std::pair<long, long> png_size(const std::string& png) {
+  if (png.size() < 24 || png.compare(1, 3, "PNG") != 0) return {0, 0};
+  const auto word = [&](std::size_t at) {
+    long v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = v * 256 + static_cast<unsigned char>(png[at + i]);
+    return v;
+  };
+  return {word(16), word(20)};
+}
+
+// The picture's size in the document (EMU): its 300-dpi size, shrunk to the text width and to
+// a page's height less the caption, the aspect ratio kept.
+std::pair<long, long> picture_extent(const std::string& png, long text_width_twips) {
+  const auto [width_px, height_px] = png_size(png);
+  double cx = static_cast<double>(width_px) * kEmuPerPixel, cy = static_cast<double>(height_px) * kEmuPerPixel;
+  const double shrink = std::min({1.0, static_cast<double>(text_width_twips * kEmuPerTwip) / std::max(cx, 1.0),
+                                  static_cast<double>(kFigureMaxHeight) / std::max(cy, 1.0)});
+  return {static_cast<long>(cx * shrink), static_cast<long>(cy * shrink)};
+}
+
+// An inline picture (DrawingML, ECMA-376 Part 1, 20.4.2.8) of the image part `relationship`.
+std::string picture_run(int number, const std::string& relationship, std::pair<long, long> extent) {
+  const std::string size = "cx=\"" + std::to_string(extent.first) + "\" cy=\"" + std::to_string(extent.second) + "\"";
+  const std::string id = std::to_string(number), name = "Figure " + id;
+  return "<w:r><w:drawing><wp:inline distT=\"0\" distB=\"0\" distL=\"0\" distR=\"0\"><wp:extent " + size +
+         "/><wp:docPr id=\"" + id + "\" name=\"" + name + "\"/><wp:cNvGraphicFramePr><a:graphicFrameLocks "
+         "noChangeAspect=\"1\"/></wp:cNvGraphicFramePr><a:graphic><a:graphicData "
+         "uri=\"http://schemas.openxmlformats.org/drawingml/2006/picture\"><pic:pic><pic:nvPicPr><pic:cNvPr id=\"" + id +
+         "\" name=\"" + name + "\"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip r:embed=\"" + relationship +
+         "\"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x=\"0\" y=\"0\"/><a:ext " +
+         size + "/></a:xfrm><a:prstGeom prst=\"rect\"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData>"
+         "</a:graphic></wp:inline></w:drawing></w:r>";
+}
+
+// The relationship id of the n-th picture (word/media/image<n>.png).
+std::string image_relationship(int n) { return "rIdImage" + std::to_string(n); }
+std::string image_part(int n) { return "media/image" + std::to_string(n) + ".png"; }
+
+// APA 7: "Figure N" in bold, the title in italic title case below it, the picture, the note.
+std::string figure_xml(const Figure& f, int number, long text_width) {
+  std::string out = paragraph("FigureNumber", run("Figure " + std::to_string(number)));
+  out += paragraph("FigureTitle", run(f.title));
+  out += paragraph("FigurePicture", picture_run(number, image_relationship(number), picture_extent(f.png, text_width)));
+  if (!f.note.empty()) out += paragraph("TableNote", run("Note.", "<w:i/>") + run(" ") + runs(f.note));
+  return out;
+}
+
 std::string heading_xml(const Heading& h) {
   const std::string style = h.level <= 1 ? "Title" : "Heading" + std::to_string(h.level - 1);
   return paragraph(style, run(h.text));
@@ -232,8 +287,15 @@ std::vector<bool> landscape_blocks(const Document& document) {
   return landscape;
 }
 
-std::string document_xml(const Document& document) {
+// word/document.xml and the PNG of each figure it shows (word/media/image<n>.png, n from 1).
+struct Body {
+  std::string xml;
+  std::vector<std::string> images;
+};
+
+Body document_xml(const Document& document) {
   const std::vector<bool> landscape = landscape_blocks(document);
+  Body out;
   std::string body;
   int tables = 0;
   for (std::size_t i = 0; i < document.blocks.size(); ++i) {
@@ -241,18 +303,28 @@ std::string document_xml(const Document& document) {
     // A page turn: a paragraph whose properties end the section before it.
     if (i > 0 && landscape[i] != landscape[i - 1])
       body += "<w:p><w:pPr>" + section_properties(landscape[i - 1]) + "</w:pPr></w:p>";
+    const long text_width = landscape[i] ? kLandscapeWidth : kPortraitWidth;
     if (const auto* h = std::get_if<Heading>(&block)) body += heading_xml(*h);
     if (const auto* p = std::get_if<Paragraph>(&block)) body += paragraph_xml(*p);
     if (const auto* l = std::get_if<List>(&block)) body += list_xml(*l);
-    if (const auto* t = std::get_if<Table>(&block))
-      body += table_xml(*t, table_number(*t, tables), landscape[i] ? kLandscapeWidth : kPortraitWidth);
+    if (const auto* t = std::get_if<Table>(&block)) body += table_xml(*t, table_number(*t, tables), text_width);
     if (const auto* pre = std::get_if<Preformatted>(&block)) body += preformatted_xml(*pre);
-    // Figures, links, boxes and disclosures belong to the page: the document flows on.
+    const auto* f = std::get_if<Figure>(&block);
+    if (f && !f->png.empty()) {
+      out.images.push_back(f->png);
+      body += figure_xml(*f, static_cast<int>(out.images.size()), text_width);
+    }
+    // Links, boxes and disclosures belong to the page: the document flows on.
   }
   const bool last_landscape = !landscape.empty() && landscape.back();
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-         "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>" +
-         body + section_properties(last_landscape) + "</w:body></w:document>\n";
+  out.xml = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+            "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" "
+            "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\" "
+            "xmlns:wp=\"http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing\" "
+            "xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\" "
+            "xmlns:pic=\"http://schemas.openxmlformats.org/drawingml/2006/picture\"><w:body>" +
+            body + section_properties(last_landscape) + "</w:body></w:document>\n";
+  return out;
 }
 
 // A paragraph style: id, name, paragraph and run properties (on top of the defaults:
@@ -285,6 +357,9 @@ std::string styles_xml() {
          paragraph_style("ListItem", "List Item", "<w:ind w:left=\"720\" w:hanging=\"360\"/>", "") +
          paragraph_style("TableNumber", "Table Number", "<w:keepNext/><w:spacing w:before=\"240\"/>", "<w:b/>") +
          paragraph_style("TableTitle", "Table Title", "<w:keepNext/><w:spacing w:after=\"120\"/>", "<w:i/>") +
+         paragraph_style("FigureNumber", "Figure Number", "<w:keepNext/><w:spacing w:before=\"240\"/>", "<w:b/>") +
+         paragraph_style("FigureTitle", "Figure Title", "<w:keepNext/><w:spacing w:after=\"120\"/>", "<w:i/>") +
+         paragraph_style("FigurePicture", "Figure Picture", "<w:keepNext/>" + single, "") +
          paragraph_style("TableText", "Table Text", single, "<w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/>") +
          paragraph_style("TableTextSmall", "Table Text Small", single, "<w:sz w:val=\"18\"/><w:szCs w:val=\"18\"/>") +
          paragraph_style("TableNote", "Table Note", "<w:spacing w:before=\"120\" w:after=\"240\" w:line=\"240\" "
@@ -308,6 +383,7 @@ const char* content_types_xml() {
          "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
          "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
          "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+         "<Default Extension=\"png\" ContentType=\"image/png\"/>"
          "<Override PartName=\"/word/document.xml\" "
          "ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>"
          "<Override PartName=\"/word/styles.xml\" "
@@ -325,22 +401,33 @@ const char* package_rels_xml() {
          "core-properties\" Target=\"docProps/core.xml\"/></Relationships>\n";
 }
 
-const char* document_rels_xml() {
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-         "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-         "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-         "styles\" Target=\"styles.xml\"/></Relationships>\n";
+// The document's relationships: its styles and each figure's picture.
+std::string document_rels_xml(std::size_t images) {
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+      "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+      "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+      "styles\" Target=\"styles.xml\"/>";
+  for (std::size_t n = 1; n <= images; ++n)
+    out += "<Relationship Id=\"" + image_relationship(static_cast<int>(n)) +
+           "\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/image\" Target=\"" +
+           image_part(static_cast<int>(n)) + "\"/>";
+  return out + "</Relationships>\n";
 }
 
 }  // namespace
 
 std::string to_docx(const Document& document) {
-  return report_detail::zip_archive({{"[Content_Types].xml", content_types_xml()},
-                                     {"_rels/.rels", package_rels_xml()},
-                                     {"word/document.xml", document_xml(document)},
-                                     {"word/_rels/document.xml.rels", document_rels_xml()},
-                                     {"word/styles.xml", styles_xml()},
-                                     {"docProps/core.xml", core_xml(document)}});
+  const Body body = document_xml(document);
+  std::vector<std::pair<std::string, std::string>> parts{{"[Content_Types].xml", content_types_xml()},
+                                                         {"_rels/.rels", package_rels_xml()},
+                                                         {"word/document.xml", body.xml},
+                                                         {"word/_rels/document.xml.rels", document_rels_xml(body.images.size())},
+                                                         {"word/styles.xml", styles_xml()},
+                                                         {"docProps/core.xml", core_xml(document)}};
+  for (std::size_t n = 1; n <= body.images.size(); ++n)
+    parts.emplace_back("word/" + image_part(static_cast<int>(n)), body.images[n - 1]);
+  return report_detail::zip_archive(parts);
 }
 
 }  // namespace spiral::doc

@@ -178,7 +178,8 @@ std::string to_html(const Document& document) {
     if (const auto* p = std::get_if<Paragraph>(&block)) body += paragraph_html(*p);
     if (const auto* l = std::get_if<List>(&block)) body += list_html(*l);
     if (const auto* t = std::get_if<Table>(&block)) body += table_html(*t, report_detail::table_number(*t, tables));
-    if (const auto* f = std::get_if<Figure>(&block)) body += "<figure class=\"forest\">" + f->svg + "</figure>\n";
+    const auto* f = std::get_if<Figure>(&block);
+    if (f && !f->svg.empty()) body += "<figure class=\"forest\">" + f->svg + "</figure>\n";
     if (const auto* pre = std::get_if<Preformatted>(&block)) body += "<pre>" + report_detail::markup_escape(pre->text) + "</pre>\n";
     if (const auto* l = std::get_if<Links>(&block)) body += links_html(*l);
     if (const auto* b = std::get_if<Begin>(&block)) {

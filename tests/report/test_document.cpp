@@ -16,17 +16,20 @@ namespace {
 
 bool has_unzip() { return std::system("command -v unzip >/dev/null 2>&1") == 0; }
 
-std::string document_xml(const Document& d) {
+// One part of the .docx of `d`, as `unzip -p` reads it.
+std::string docx_part(const Document& d, const std::string& part) {
   const std::string path = test::temp_dir("document") + "/d.docx";
   std::ofstream(path, std::ios::binary) << to_docx(d);
   std::string out;
-  FILE* pipe = popen(("unzip -p '" + path + "' word/document.xml").c_str(), "r");
+  FILE* pipe = popen(("unzip -p '" + path + "' '" + part + "'").c_str(), "r");
   if (!pipe) return out;
   char buffer[65536];
   for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
   pclose(pipe);
   return out;
 }
+
+std::string document_xml(const Document& d) { return docx_part(d, "word/document.xml"); }
 
 Table table(const std::string& title, std::size_t columns) {
   Table t;
@@ -133,6 +136,53 @@ TEST(Document, DocxOfADocumentWithoutWideTablesStaysUpright) {
   ASSERT_FALSE(xml.empty());
   EXPECT_EQ(xml.find("landscape"), std::string::npos);
   EXPECT_NE(xml.find("<w:pgSz w:w=\"12240\" w:h=\"15840\"/>"), std::string::npos);
+}
+
+// The start of a PNG of width x height pixels: its signature and IHDR chunk (enough for the
+// .docx, which reads the size from it).
+std::string png_header(unsigned width, unsigned height) {
+  std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+  for (unsigned v : {width, height})
+    for (int shift = 24; shift >= 0; shift -= 8) png += static_cast<char>((v >> shift) & 0xFF);
+  return png + std::string("\x08\x02\0\0\0", 5);
+}
+
+// A figure in the .docx: "Figure N" (bold style) and the italic title above the picture, the
+// note below, the PNG as word/media/image<N>.png with its relationship and content type, sized
+// by its 300 dpi and shrunk to the text width; the page shows the SVG and neither caption.
+TEST(Document, DocxHoldsFiguresAsPicturesWithApaCaptions) {
+  Document d;
+  d.blocks.push_back(table("First", 3));
+  d.blocks.push_back(Figure{"<svg>one</svg>", png_header(2400, 1200), "Forest Plot of A & B", {em("b"), " per study"}});
+  d.blocks.push_back(Figure{"<svg>two</svg>", png_header(900, 600), "Second", {}});
+  d.blocks.push_back(Figure{"<svg>page only</svg>", "", "", {}});
+  const std::string html = to_html(d);
+  EXPECT_NE(html.find("<figure class=\"forest\"><svg>one</svg></figure>"), std::string::npos);
+  EXPECT_NE(html.find("<svg>page only</svg>"), std::string::npos);
+  EXPECT_EQ(html.find("Forest Plot of"), std::string::npos) << "the page keeps the SVG's own title";
+  if (!has_unzip()) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
+  const std::string xml = document_xml(d);
+  const std::size_t first = xml.find("<w:pStyle w:val=\"FigureNumber\"/></w:pPr><w:r><w:t xml:space=\"preserve\">Figure 1</w:t>");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_GT(first, xml.find(">Table 1</w:t>"));
+  EXPECT_NE(xml.find("<w:pStyle w:val=\"FigureTitle\"/></w:pPr><w:r><w:t xml:space=\"preserve\">Forest Plot of A &amp; B</w:t>"),
+            std::string::npos);
+  EXPECT_NE(xml.find(">Figure 2</w:t>"), std::string::npos);
+  EXPECT_EQ(xml.find(">Figure 3</w:t>"), std::string::npos) << "a figure without a PNG belongs to the page";
+  EXPECT_NE(xml.find("<a:blip r:embed=\"rIdImage1\"/>"), std::string::npos);
+  EXPECT_NE(xml.find("<a:blip r:embed=\"rIdImage2\"/>"), std::string::npos);
+  // 2400 px at 300 dpi is 8 in: shrunk to the 6.5 in text width (5943600 EMU), the ratio kept.
+  EXPECT_NE(xml.find("<wp:extent cx=\"5943600\" cy=\"2971800\"/>"), std::string::npos);
+  EXPECT_NE(xml.find("<wp:extent cx=\"2743200\" cy=\"1828800\"/>"), std::string::npos) << "3 x 2 in as drawn";
+  EXPECT_NE(xml.find("<w:i/></w:rPr><w:t xml:space=\"preserve\">Note.</w:t>", first), std::string::npos);
+  EXPECT_EQ(docx_part(d, "word/media/image1.png"), png_header(2400, 1200));
+  EXPECT_EQ(docx_part(d, "word/media/image2.png"), png_header(900, 600));
+  const std::string rels = docx_part(d, "word/_rels/document.xml.rels");
+  EXPECT_NE(rels.find("Id=\"rIdImage2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/image\" "
+                      "Target=\"media/image2.png\""),
+            std::string::npos);
+  EXPECT_NE(docx_part(d, "\\[Content_Types].xml").find("<Default Extension=\"png\" ContentType=\"image/png\"/>"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -30,21 +30,35 @@ std::string stage1_csv(const IpdResult& result) {
   return out;
 }
 
-std::string stage2_csv(const IpdResult& result) {
-  std::string out =
-      "model,term,k,estimate,std_error,statistic,p_value,conf_low,conf_high,pi_low,pi_high,tau2,tau2_conf_low,"
-      "tau2_conf_high,I2,H2,Q,Q_df,Q_p,QM,QM_p,R2\n";
-  for (const auto& p : result.pooled) {
-    const MetaResult& m = p.meta;
-    out += csv_field(p.model) + "," + csv_field(p.term) + "," + std::to_string(m.k);
-    for (double x : {m.estimate, m.std_error, m.statistic, m.p_value, m.conf_low, m.conf_high, m.pi_low, m.pi_high,
+namespace {
+
+// One row of stage2.csv per coefficient of a fit: the pooled model's "intrcpt" row and each
+// coefficient of the meta-regression, named as metafor's coef(summary(rma(...))) names them;
+// the fit's heterogeneity (residual for the meta-regression) and moderator test repeated on
+// each of its rows.
+void stage2_rows(const PooledTerm& p, const MetaResult& m, const char* analysis, std::string& out) {
+  for (const MetaCoefficient& c : m.coefficients) {
+    out += csv_field(p.model) + "," + csv_field(p.term) + "," + analysis + "," + csv_field(c.term) + "," +
+           std::to_string(m.k);
+    for (double x : {c.estimate, c.std_error, c.statistic, c.p_value, c.conf_low, c.conf_high, m.pi_low, m.pi_high,
                      m.tau2, m.tau2_conf_low, m.tau2_conf_high, m.I2, m.H2, m.Q})
       out += ',' + csv_number(x);
     out += ',' + std::to_string(m.Q_df) + ',' + csv_number(m.Q_p);
-    for (double x : {p.regression ? p.regression->QM : NA, p.regression ? p.regression->QM_p : NA,
-                     p.regression ? p.regression->R2 : NA})
-      out += ',' + csv_number(x);
+    out += ',' + csv_number(m.has_mods ? m.QM : NA) + ',' + (m.has_mods ? std::to_string(m.QM_df) : "NA");
+    for (double x : {m.has_mods ? m.QM_p : NA, m.has_mods ? m.R2 : NA}) out += ',' + csv_number(x);
     out += '\n';
+  }
+}
+
+}  // namespace
+
+std::string stage2_csv(const IpdResult& result) {
+  std::string out =
+      "model,term,analysis,coefficient,k,estimate,std_error,statistic,p_value,conf_low,conf_high,pi_low,pi_high,"
+      "tau2,tau2_conf_low,tau2_conf_high,I2,H2,Q,Q_df,Q_p,QM,QM_df,QM_p,R2\n";
+  for (const auto& p : result.pooled) {
+    stage2_rows(p, p.meta, "pooled", out);
+    if (p.regression) stage2_rows(p, *p.regression, "meta_regression", out);
   }
   return out;
 }

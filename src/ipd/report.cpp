@@ -1,8 +1,8 @@
 // report.html and report.docx of `spiral ipd run|stage2`: one document built from the results
 // (include/spiral/document.hpp) and rendered twice, so that the page and the manuscript file
 // say the same. A clinician-researcher reads it from top to bottom: what was analysed, the key
-// lagged effects in words, the Method with citations, APA tables per model, forest plots (the
-// page only), warnings, the exact spec, the references.
+// lagged effects in words, the Method with citations, APA tables per model, forest plots (SVG
+// on the page, PNG figures with APA captions in the .docx), warnings, the exact spec, the references.
 #include <array>
 #include <map>
 #include <set>
@@ -243,7 +243,8 @@ doc::Table regression_table(const IpdResult& r, const IpdSpec& spec, const std::
               {em("p"), " (", em("Q"), "M)"}};
   t.first_numeric_column = 2;
   for (const auto& p : r.pooled) {
-    if (p.model != model || !p.regression) continue;
+    // A meta-regression whose every moderator was dropped (redundant) is the pooled model again.
+    if (p.model != model || !p.regression || !p.regression->has_mods) continue;
     for (const auto& c : p.regression->coefficients) {
       t.rows.push_back({term_cell(spec, p.term), term_cell(spec, c.term), {doc::number(c.estimate, 3)},
                         {doc::number(c.std_error, 3)}, {doc::interval(c.conf_low, c.conf_high, 3)},
@@ -304,9 +305,28 @@ void add_table(doc::Document& d, doc::Table t) {
   if (!t.rows.empty()) d.blocks.push_back(std::move(t));
 }
 
-// `forests`: the SVG of each pooled term (the page), or null (the .docx has no figures);
+// The forest plot of each pooled term, in the order of result.pooled: SVG for the page, or PNG
+// (without the title, which the caption holds) for the .docx.
+struct Forests {
+  const std::vector<std::string>& images;
+  bool png = false;
+};
+
+std::string forest_title(const IpdSpec& spec, const PooledTerm& p) {
+  return model_title(spec, p.model) + ": " + term_name(spec, p.term);
+}
+
+doc::Figure forest_figure(const IpdSpec& spec, const Forests& forests, std::size_t i, const PooledTerm& p) {
+  if (!forests.png) return doc::Figure{with_unique_ids(forests.images[i], fmt::format("f{}-", i)), "", "", {}};
+  return doc::Figure{"", forests.images[i], "Forest Plot of " + forest_title(spec, p),
+                     {"Each study's stage-1 coefficient (square, its area by the study's weight in the pooled "
+                      "estimate) with its 95% CI; the diamond is the random-effects pooled estimate with its 95% CI, "
+                      "the dashed line through it the 95% prediction interval where that is wider; the dashed "
+                      "vertical line marks zero."}};
+}
+
 // `appendix_table`: the number of the model's per-study table in the appendix ("" = none).
-void model_section(doc::Document& d, const IpdResult& r, const IpdSpec& spec, const std::vector<std::string>* forests,
+void model_section(doc::Document& d, const IpdResult& r, const IpdSpec& spec, const Forests& forests,
                    const std::string& model, const std::string& appendix_table) {
   d.blocks.push_back(doc::Heading{3, model_title(spec, model), "model-" + model});
   d.blocks.push_back(doc::Paragraph{{code(model_formula(spec, model))}});
@@ -315,13 +335,11 @@ void model_section(doc::Document& d, const IpdResult& r, const IpdSpec& spec, co
   if (model == panel_model_name()) add_table(d, panel_fit_table(r));
   if (!appendix_table.empty())
     d.blocks.push_back(doc::Paragraph{{"Each study's stage-1 estimates are in Table " + appendix_table + " (Appendix)."}});
-  if (!forests) return;
   std::vector<doc::Block> other;
   for (std::size_t i = 0; i < r.pooled.size(); ++i) {
     const PooledTerm& p = r.pooled[i];
     if (p.model != model) continue;
-    doc::Figure figure{with_unique_ids((*forests)[i], fmt::format("f{}-", i))};
-    (is_key_term(model, p.term) ? d.blocks : other).push_back(std::move(figure));
+    (is_key_term(model, p.term) ? d.blocks : other).push_back(forest_figure(spec, forests, i, p));
   }
   if (other.empty()) return;
   d.blocks.push_back(doc::Begin{doc::Begin::Kind::Disclosure, "Forest plots of the other terms"});
@@ -570,7 +588,7 @@ std::vector<std::string> model_names(const IpdResult& r) {
   return names;
 }
 
-doc::Document ipd_report(const IpdResult& r, const IpdSpec& spec, const std::vector<std::string>* forests) {
+doc::Document ipd_report(const IpdResult& r, const IpdSpec& spec, const Forests& forests) {
   doc::Document d;
   d.title = "IPD meta-analysis report";
   d.author = r.spiral_version;
@@ -629,25 +647,34 @@ doc::Document ipd_report(const IpdResult& r, const IpdSpec& spec, const std::vec
 
 }  // namespace
 
-std::vector<std::string> ipd_forest_svgs(const IpdResult& result, const IpdSpec& spec) {
-  std::vector<std::string> svgs(result.pooled.size());
-  detail::parallel_for(svgs.size(), 0, [&](std::size_t i) {  // cairo: one surface per thread
+namespace {
+
+// Each pooled term's forest plot, titled (or not) and labelled by the coefficient, in `format`.
+std::vector<std::string> forest_plots(const IpdResult& result, const IpdSpec& spec, bool png) {
+  std::vector<std::string> plots(result.pooled.size());
+  detail::parallel_for(plots.size(), 0, [&](std::size_t i) {  // cairo: one surface per thread
     PlotLabels labels;
-    const std::string term = term_name(spec, result.pooled[i].term);
-    labels.title = model_title(spec, result.pooled[i].model) + ": " + term;
-    labels.x_label = "Stage-1 coefficient of " + term;
-    svgs[i] = forest_svg(result.pooled[i].meta, labels);
+    if (!png) labels.title = forest_title(spec, result.pooled[i]);
+    labels.x_label = "Stage-1 coefficient of " + term_name(spec, result.pooled[i].term);
+    plots[i] = png ? forest_png(result.pooled[i].meta, labels) : forest_svg(result.pooled[i].meta, labels);
   });
-  return svgs;
+  return plots;
+}
+
+}  // namespace
+
+std::vector<std::string> ipd_forest_svgs(const IpdResult& result, const IpdSpec& spec) {
+  return forest_plots(result, spec, false);
 }
 
 std::string ipd_report_html(const IpdResult& r, const IpdSpec& spec, const std::vector<std::string>& forests) {
   if (forests.size() != r.pooled.size()) throw std::logic_error("ipd_report_html: one forest plot per pooled term");
-  return doc::to_html(ipd_report(r, spec, &forests));
+  return doc::to_html(ipd_report(r, spec, Forests{forests, false}));
 }
 
 std::string ipd_report_docx(const IpdResult& r, const IpdSpec& spec) {
-  return doc::to_docx(ipd_report(r, spec, nullptr));
+  const std::vector<std::string> pngs = forest_plots(r, spec, true);
+  return doc::to_docx(ipd_report(r, spec, Forests{pngs, true}));
 }
 
 }  // namespace spiral

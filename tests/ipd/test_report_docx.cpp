@@ -1,9 +1,10 @@
 // report.docx beside report.html (specification section 5.1): the same document as Word file,
-// every APA table a real Word table (w:tbl), no "nan"; it opens in LibreOffice (converted to
-// PDF); the RI-CLPM's fit per study as lavaan's fitMeasures() gives it
-// (tests/reference/ipd_report.R: lavaan(model, missing = "ml", meanstructure = TRUE,
-// int.ov.free = TRUE, auto.var = TRUE) per study, fitMeasures(fit, c("chisq", "df", "pvalue",
-// "cfi", "tli", "rmsea", "srmr"))).
+// every APA table a real Word table (w:tbl), every forest plot a figure (PNG), no "nan"; it
+// opens in LibreOffice (converted to PDF, its pictures on the pages); the RI-CLPM's fit per
+// study as lavaan's fitMeasures() gives it (tests/reference/ipd_report.R: lavaan(model,
+// missing = "ml", meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE) per study,
+// fitMeasures(fit, c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"))).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -135,6 +136,34 @@ TEST(IpdReportDocx, LibreOfficeOpensItAndWritesAPdf) {
   const std::string pdf = test::read_text(dir + "/report.pdf");
   EXPECT_EQ(pdf.substr(0, 5), "%PDF-");
   EXPECT_GT(pdf.size(), 20000u);
+  // Every forest plot is a picture on a page of the PDF (pdfimages lists each image once,
+  // its alpha channel as an "smask" row).
+  if (!has_program("pdfimages")) GTEST_SKIP() << "pdfimages is not installed: Debian package poppler-utils";
+  FILE* pipe = popen(("pdfimages -list '" + dir + "/report.pdf'").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string list;
+  char buffer[4096];
+  for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) list.append(buffer, n);
+  pclose(pipe);
+  EXPECT_EQ(std::count(list.begin(), list.end(), '\n') - 2 - occurrences(list, " smask "),
+            static_cast<long>(fixture().result.pooled.size()))
+      << list;
+}
+
+// The .docx holds each pooled term's forest plot as a PNG picture under "Figure N" and the
+// plot's title in italics (APA 7), numbered in reading order.
+TEST(IpdReportDocx, HoldsEveryForestPlotAsAFigure) {
+  if (!has_program("unzip")) GTEST_SKIP() << "unzip is not installed (scripts/install-deps.sh test)";
+  const std::string xml = docx_part("word/document.xml");
+  const long pooled = static_cast<long>(fixture().result.pooled.size());
+  EXPECT_EQ(occurrences(xml, "<w:pStyle w:val=\"FigureNumber\"/>"), pooled);
+  EXPECT_EQ(occurrences(xml, "<pic:pic>"), pooled);
+  EXPECT_NE(xml.find(">Figure " + std::to_string(pooled) + "</w:t>"), std::string::npos);
+  EXPECT_NE(xml.find(">Forest Plot of Alliance (WAI-SR) → next-session symptoms: Alliance, previous session (within)</w:t>"),
+            std::string::npos);
+  const std::string png = docx_part("word/media/image1.png");
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  EXPECT_NE(png.find("pHYs"), std::string::npos) << "the resolution tag";
 }
 
 // The bundled example (17 studies) with the mixed models of lag 1 and the RI-CLPM only.

@@ -51,6 +51,7 @@ struct RandomTerm {
   TermList effects;
   std::vector<std::string> group;  // `a:b` -> {"a", "b"}
   std::string deparsed;            // lme4's name when not `group` joined by ':' ("c:(b:a)"), else empty
+  std::string lhs;                 // the left side as written, R's deparse ("1 + x"); empty for a `||` part
   std::string group_label() const; // "a:b"
 };
 

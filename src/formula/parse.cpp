@@ -640,13 +640,45 @@ class Parser {
     pos_ += 1;
 
     const TermList written = to_term_list(lhs, effects.terms);
-    const std::vector<TermList> blocks = bar.kind == Tok::DoubleBar ? split_double_bar(written) : std::vector<TermList>{written};
+    const bool split = bar.kind == Tok::DoubleBar;
+    const std::vector<TermList> blocks = split ? split_double_bar(written) : std::vector<TermList>{written};
+    const std::string lhs_text = split ? std::string() : deparse_tokens(open + 1, bar_[open]);
     for (const TermList& block : blocks) {
       for (RandomTerm& term : expand_slash(parts)) {
         term.effects = block;
+        term.lhs = lhs_text;
         random_.push_back(std::move(term));
       }
     }
+  }
+
+  // R's deparse() of the expression of tokens [begin, end): backquoted names as r_name, numbers as R
+  // prints them, spaces around the binary operators `+ - * / %in% |` and `=`, none around
+  // `: :: ^` nor after a unary sign, ", " between arguments (R's deparse.c spacing).
+  std::string deparse_tokens(std::size_t begin, std::size_t end) const {
+    std::string out;
+    bool operand_before = false;  // the previous token ends an operand: a sign after it is binary
+    for (std::size_t i = begin; i < end; ++i) {
+      const Token& t = tokens_[i];
+      switch (t.kind) {
+        case Tok::Name: out += text_[t.offset] == '`' ? detail::r_name(t.text) : t.text; break;  // TRUE stays bare
+        case Tok::Number: out += r_number_label(std::strtod(t.text.c_str(), nullptr)); break;
+        case Tok::Plus: case Tok::Minus:
+          if (operand_before) out += ' ';
+          out += t.text;
+          if (operand_before) out += ' ';
+          break;
+        case Tok::Star: case Tok::Slash: case Tok::In: case Tok::Bar: case Tok::DoubleBar: case Tok::Equals:
+          out += ' ';
+          out += t.text;
+          out += ' ';
+          break;
+        case Tok::Comma: out += ", "; break;
+        default: out += t.text;  // ( ) : :: ^ ~
+      }
+      operand_before = t.kind == Tok::Name || t.kind == Tok::Number || t.kind == Tok::RParen;
+    }
+    return out;
   }
 
   // group := names ('/' names)*, names := name (':' name)*

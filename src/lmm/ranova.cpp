@@ -16,9 +16,12 @@ namespace spiral::lmm_detail {
 
 namespace {
 
-// R's deparse of a random term as lme4's findbars() gives it: "Days | Subject", "1 | Subject",
-// "0 + Days | Subject" (the second half of `(Days || Subject)`).
+// R's deparse of a random term as lme4's findbars() gives it: its left side as written
+// ("1 + Days | Subject", "Days | Subject", "1 | Subject"), or for a part of `(Days || Subject)`
+// as lme4's expandDoubleVerts makes it ("0 + Days | Subject").
 std::string deparse(const RandomTerm& term) {
+  const std::string group = term.deparsed.empty() ? term.group_label() : term.deparsed;
+  if (!term.lhs.empty()) return term.lhs + " | " + group;
   std::string effects;
   if (!term.effects.intercept) effects = "0";
   for (const Term& t : term.effects.terms) {
@@ -26,7 +29,7 @@ std::string deparse(const RandomTerm& term) {
     effects += t.label();
   }
   if (effects.empty()) effects = "1";
-  return effects + " | " + (term.deparsed.empty() ? term.group_label() : term.deparsed);
+  return effects + " | " + group;
 }
 
 bool contains(const Term& outer, const Term& inner) {
@@ -57,6 +60,7 @@ std::vector<Reduction> reductions(const Formula& formula, std::size_t i) {
     const auto& all = term.effects.terms;
     if (std::any_of(all.begin(), all.end(), [&](const Term& t) { return contains(t, drop); })) continue;
     Formula reduced = formula;
+    reduced.random[i].lhs.clear();  // no longer as written
     TermList& effects = reduced.random[i].effects;
     if (all.size() == 1) effects = TermList{true, {}};  // lmerTest's "1" (even for `0 + x`)
     else effects.terms.erase(std::find(effects.terms.begin(), effects.terms.end(), drop));

@@ -45,6 +45,12 @@ LmmComparison compare_lmm(const Table& table, const std::vector<std::string>& fo
     if (f.response != response)  // likelihoods of different data: a test of nothing
       throw InputError("--compare: the models have different responses ('" + response + "' and '" + f.response + "')");
     const std::vector<std::string> v = f.variables();
+    for (const auto& name : v)  // each fit reads every formula's columns: name the formula at fault
+      if (!table.has(name)) {
+        std::string message = "--compare: ";  // appended: GCC 12's false -Wrestrict
+        message += table.source() + " has no column '" + name + "' (formula '" + text + "')";
+        throw InputError(message);
+      }
     variables.insert(variables.end(), v.begin(), v.end());
   }
   LmmComparison c;

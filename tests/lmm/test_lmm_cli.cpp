@@ -125,6 +125,12 @@ TEST(LmmCli, BadInputExitsWithTwo) {
   expect_input_error(data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (1 | Subject)'" +
                          " --compare 'Days ~ 1 + (1 | Subject)'",
                      "--compare: the models have different responses ('Reaction' and 'Days')");
+  // A compared formula naming a column the data lack: the error names that formula (it named
+  // none, from the first model's fit, which reads every formula's columns).
+  expect_input_error(data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (1 | Subject)'" +
+                         " --compare 'Reaction ~ Days + Dys + (1 | Subject)'",
+                     "--compare: " + test_path("data/lmm/sleepstudy.csv") +
+                         " has no column 'Dys' (formula 'Reaction ~ Days + Dys + (1 | Subject)')");
   // Level 100 gave Boost's internal error (exit 1).
   expect_input_error(data_option("sleepstudy.csv") + " --formula 'Reaction ~ Days + (1 | Subject)' --level 100", "--level");
 }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -353,22 +354,47 @@ void check_convergence(const lmm_detail::Differences& d, const std::vector<doubl
   }
 }
 
-// BOBYQA stops once the criterion changes by less than ftol_abs = 1e-8, which on a flat
-// criterion leaves theta off the optimum by up to ~1e-5 (lme4's as well). One Newton step
-// with the convergence check's derivatives lands on the optimum; it is kept only when it
-// stays inside the bounds and lowers the criterion.
-void newton_polish(DevianceModel& model, bool reml, const lmm_detail::Differences& d, std::vector<double>& params) {
-  Eigen::LLT<Eigen::MatrixXd> llt(d.hessian);
-  if (llt.info() != Eigen::Success || !d.gradient.allFinite()) return;
-  const Eigen::VectorXd step = -llt.solve(d.gradient);
+// A Newton step -H^-1 g from params, kept when it stays inside the bounds and the criterion
+// there is not above its value at params by more than the criterion's rounding (~1e-14
+// relative: near the optimum the decrease is below it).
+bool newton_step(DevianceModel& model, bool reml, const Eigen::LLT<Eigen::MatrixXd>& hessian,
+                 const Eigen::VectorXd& gradient, std::vector<double>& params, double& value) {
+  if (!gradient.allFinite()) return false;
+  const Eigen::VectorXd step = -hessian.solve(gradient);
   std::vector<double> candidate = params;
   const std::vector<double> lower = model.lower_bounds(), upper = model.upper_bounds();
   for (std::size_t i = 0; i < candidate.size(); ++i) {
     candidate[i] += step(Eigen::Index(i));
-    if (!(candidate[i] >= lower[i] && candidate[i] <= upper[i])) return;
+    if (!(candidate[i] >= lower[i] && candidate[i] <= upper[i])) return false;
   }
-  if (model.criterion_at(candidate, reml) < model.criterion_at(params, reml)) {
-    params = std::move(candidate);
+  const double at_candidate = model.criterion_at(candidate, reml);
+  if (!(at_candidate <= value + 64 * DBL_EPSILON * std::fabs(value))) return false;
+  params = std::move(candidate);
+  value = at_candidate;
+  return true;
+}
+
+// BOBYQA stops once the criterion changes by less than ftol_abs = 1e-8, which on a flat
+// criterion leaves theta off the optimum by up to ~1e-5 (lme4's as well); even a criterion
+// minimized to its last digits pins theta to ~5e-7 only, and the fitted values to ~5e-8. Newton's
+// method with the convergence check's Hessian finds the zero of the gradient instead: a first
+// step with the check's gradient (error O(h^2)), then up to two with five-point gradients
+// (O(h^4), ~1e-9), which leave theta within ~1e-9 of the optimum.
+void newton_polish(DevianceModel& model, bool reml, const lmm_detail::Differences& d, std::vector<double>& params) {
+  const Eigen::LLT<Eigen::MatrixXd> hessian(d.hessian);
+  if (hessian.info() != Eigen::Success) return;
+  double value = model.criterion_at(params, reml);
+  if (!newton_step(model, reml, hessian, d.gradient, params, value)) return;
+  const auto criterion = [&](const std::vector<double>& x) { return model.criterion_at(x, reml); };
+  const std::vector<double> lower = model.lower_bounds();
+  for (int iteration = 0; iteration < 2; ++iteration) {
+    const std::vector<double> before = params;
+    if (!newton_step(model, reml, hessian, lmm_detail::five_point_gradient(criterion, params, lower), params, value))
+      return;
+    double largest = 0;
+    for (std::size_t i = 0; i < params.size(); ++i)
+      largest = std::max(largest, std::fabs(params[i] - before[i]) / std::max(std::fabs(params[i]), 1.0));
+    if (largest < 1e-10) return;
   }
 }
 
@@ -543,13 +569,13 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   if (options.conditional_modes) result.ranef = conditional_modes(model, e, params, result.sigma);
   if (options.keep_predictor) result.predictor = predictor_of(model, e, params, kept, frame.x.cols(), blocks);
 
+  // Satterthwaite df and the type III F tests at the optimum BOBYQA found, as lmerTest at lme4's
+  // (before the polish, which moves theta by up to ~1e-5); a singular fit has no other optimum.
+  const std::vector<double>& inference_params = optimum.derivatives ? optimum.optimum.params : params;
   std::vector<double> df;
   if (options.df == DfMethod::Residual) df.assign(std::size_t(p), double(n - p));
   if (options.df == DfMethod::Satterthwaite) {
-    // At the optimum BOBYQA found, as lmerTest at lme4's (before the polish, which moves
-    // theta by ~1e-5); a singular fit has no other optimum.
-    const lmm_detail::Differences d = lmm_detail::satterthwaite_derivatives(
-        model, options.reml, optimum.derivatives ? optimum.optimum.params : params);
+    const lmm_detail::Differences d = lmm_detail::satterthwaite_derivatives(model, options.reml, inference_params);
     df = lmm_detail::satterthwaite_df(d, options.reml ? n - p : n, result.warnings);
   }
   result.fixed = fixed_effects(beta, result.vcov, names, df, options.level);
@@ -564,8 +590,7 @@ LmmResult fit_lmm(const ModelFrame& frame, const LmmOptions& options, const std:
   result.theta.assign(params.begin(), params.begin() + model.n_theta());
   if (ar1) result.ar1_phi = DevianceModel::ar1_phi(params);
   if (options.anova || !options.confint.empty())
-    lmm_detail::add_inference({model, frame, kept, optimum.derivatives ? optimum.optimum.params : params, params},
-                              options, result);
+    lmm_detail::add_inference({model, frame, kept, inference_params, params}, options, result);
   return result;
 }
 

@@ -60,6 +60,18 @@ Differences central_differences(const PairFunction& f, const std::vector<double>
   return d;
 }
 
+Eigen::VectorXd five_point_gradient(const std::function<double(const std::vector<double>&)>& f,
+                                    const std::vector<double>& x, const std::vector<double>& lower) {
+  Eigen::VectorXd gradient(static_cast<Eigen::Index>(x.size()));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double h = std::min(2 * step_for(x[i]), (x[i] - lower[i]) / 2);
+    const double f1 = f(shifted(x, i, h)) - f(shifted(x, i, -h));
+    const double f2 = f(shifted(x, i, 2 * h)) - f(shifted(x, i, -2 * h));
+    gradient(static_cast<Eigen::Index>(i)) = (8 * f1 - f2) / (12 * h);
+  }
+  return gradient;
+}
+
 Differences richardson(std::vector<Differences> levels) {
   double factor = 1;
   for (std::size_t round = 1; round < levels.size(); ++round) {

@@ -30,6 +30,14 @@ struct Differences {
 // step_scale multiplies every h_i (2: the coarse level of richardson()).
 Differences central_differences(const PairFunction& f, const std::vector<double>& x, double step_scale = 1);
 
+// The gradient by five-point central differences, (f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)) / (12 h)
+// (error O(h^4); Fornberg 1988, Math. Comp. 51, 699-706, table 1), steps h_i twice the
+// convergence check's, shortened so that x - 2 h stays at or above `lower`: 4n evaluations.
+// Near an optimum it locates the minimum to the gradient's accuracy (~1e-9), where the
+// criterion's values alone, flat there, pin it to ~sqrt of their rounding (~5e-7).
+Eigen::VectorXd five_point_gradient(const std::function<double(const std::vector<double>&)>& f,
+                                    const std::vector<double>& x, const std::vector<double>& lower);
+
 // Richardson extrapolation of central differences, all at the same x, at steps h, 2 h, 4 h,
 // ... (levels in that order): each round (4^k A(h) - A(2 h)) / (4^k - 1) removes the next
 // even power of h from the error (Richardson 1911; numDeriv's method = "Richardson", which

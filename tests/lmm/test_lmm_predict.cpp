@@ -1,5 +1,5 @@
 // Prior weights, fitted values, residuals and predictions against lme4 (tests/reference/lmm_predict.R,
-// which fits with lmerTest::lmer(formula, data, REML, weights = w) converged tightly):
+// which fits with lmerTest::lmer(formula, data, REML, weights = w) at the criterion's optimum):
 // predict_weights.json (describe_fit of the weighted fits), predict_augment.json
 // (broom.mixed::augment()'s .fitted/.resid/.fixed = fitted(), residuals(type = "response"),
 // predict(re.form = NA)) and predict_newdata.json (predict(fit, newdata, re.form = NULL or NA,
@@ -20,11 +20,11 @@ using test::reference_json;
 using test::test_path;
 namespace tolerance = test::tolerance;
 
-// Fitted values and predictions against lme4's, each at its own optimum: tolerance::kLmmFitted
-// (the differences seen are <= 8e-8). kLmmFittedTarget (1e-8) is not reached: on these flat
-// criteria theta is determined to ~5e-7 only (lme4's tight optimum and spiral's differ by that
-// with criteria 1e-11 apart), which moves the conditional modes by ~5e-8 relative.
-constexpr double kFittedAtOwnOptimum = tolerance::kLmmFitted;
+// Fitted values and predictions against lme4's, both at the optimum of the criterion located by
+// Newton steps on its gradient (spiral's polish; lmm_predict.R's at_optimum): to
+// tolerance::kLmmFittedTarget. (At optima located by the criterion's values alone, theta agreed to
+// ~5e-7 only and the fitted values to 8e-8.)
+constexpr double kFittedAtOptimum = tolerance::kLmmFittedTarget;
 
 Table read_lmm_data(const std::string& name) { return read_table(test_path("data/lmm/" + name)); }
 
@@ -116,11 +116,11 @@ TEST(LmmPredict, AugmentMatchesLme4FittedAndResiduals) {
     EXPECT_EQ(names[names.size() - 1].name, ".fixed");
     for (std::size_t row = 0; row < n; ++row) {
       const double fitted = column_value(augmented, ".fitted", row);
-      EXPECT_TRUE(near_relative(fitted, expected["fitted"][row], kFittedAtOwnOptimum)) << "row " << row;
+      EXPECT_TRUE(near_relative(fitted, expected["fitted"][row], kFittedAtOptimum)) << "row " << row;
       EXPECT_TRUE(near_on_scale(column_value(augmented, ".resid", row), expected["resid"][row], std::fabs(fitted),
-                                kFittedAtOwnOptimum))
+                                kFittedAtOptimum))
           << "row " << row;
-      EXPECT_TRUE(near_relative(column_value(augmented, ".fixed", row), expected["fixed"][row], kFittedAtOwnOptimum))
+      EXPECT_TRUE(near_relative(column_value(augmented, ".fixed", row), expected["fixed"][row], kFittedAtOptimum))
           << "row " << row;
     }
   }
@@ -157,7 +157,7 @@ TEST(LmmPredict, PredictionsMatchLme4WithTheFitsRecipe) {
     for (std::size_t row = 0; row < p.table.rows(); ++row) {
       const double value = column_value(p.table, ".fitted", row);
       if (expected["fitted"][row].is_null()) EXPECT_TRUE(std::isnan(value)) << "row " << row;
-      else EXPECT_TRUE(near_relative(value, expected["fitted"][row], kFittedAtOwnOptimum)) << "row " << row;
+      else EXPECT_TRUE(near_relative(value, expected["fitted"][row], kFittedAtOptimum)) << "row " << row;
     }
   }
 }

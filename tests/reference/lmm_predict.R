@@ -10,8 +10,9 @@
 #   predict_ar1_weights.json  nlme::lme() with varFixed(~ 1/w) weights and corAR1 residuals
 #   predict_newdata.json  per fit and newdata: predict(fit, newdata, re.form = NULL or NA,
 #                         allow.new.levels = TRUE), NA for an incomplete row
-# Every fit converges tightly (nloptwrap with xtol_abs 1e-12, ftol_abs 1e-14) so that its
-# values are the optimum's, not where lme4's default stopping rule leaves them.
+# Every fit converges tightly (nloptwrap with xtol_abs 1e-12, ftol_abs 1e-14, then Newton steps
+# on the gradient: tests/reference/lmm_optimum.R) so that its values are the optimum's, not
+# where lme4's default stopping rule leaves them.
 suppressPackageStartupMessages({
   library(lmerTest)
   library(nlme)
@@ -19,6 +20,7 @@ suppressPackageStartupMessages({
   library(broom.mixed)
   library(jsonlite)
 })
+source("tests/reference/lmm_optimum.R")
 for (e in parse("tests/reference/lmm.R")) {  # describe_fit() and the other helpers, no fits
   if (is.call(e) && identical(e[[1]], as.name("<-")) && is.call(e[[3]]) && identical(e[[3]][[1]], as.name("function")))
     eval(e)
@@ -54,14 +56,17 @@ data_sets <- list(sleepstudy_weights.csv = sleepstudy, orthodont_weights.csv = o
                   penicillin_weights.csv = penicillin, pastes_weights.csv = pastes,
                   cake.csv = cake, bodyweight.csv = bodyweight)
 
+# Each fit at the optimum of its criterion (at_optimum, tests/reference/lmm_optimum.R): fitted
+# values and predictions depend on theta to more digits than the criterion pins it to.
 fit_of <- function(k) {
   d <- data_sets[[k$data]]
   w <- if (k$weights == "") NULL else d[[k$weights]]
   # lmer evaluates weights = in the data's environment: pass the column itself.
   d$.w <- if (is.null(w)) 1 else w
-  fit <- if (is.null(w)) lmer(as.formula(k$formula), data = d, REML = !isTRUE(k$ml), control = tight)
-         else lmer(as.formula(k$formula), data = d, REML = !isTRUE(k$ml), control = tight, weights = .w)
-  fit
+  fit_with <- function(...)
+    if (is.null(w)) lmer(as.formula(k$formula), data = d, REML = !isTRUE(k$ml), ...)
+    else lmer(as.formula(k$formula), data = d, REML = !isTRUE(k$ml), weights = .w, ...)
+  at_optimum(fit_with, tight)
 }
 case <- function(data, formula, weights = "", ml = FALSE) list(data = data, formula = formula, weights = weights, ml = ml)
 

@@ -5,6 +5,8 @@
 // int.ov.free = TRUE, auto.var = TRUE) on the wide data.
 #pragma once
 #include <optional>
+
+#include <Eigen/Dense>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,8 @@ struct PanelOptions {
   std::string lagged = "equal";    // "equal": B equal over waves; "free": one B per wave pair
   std::string compare;             // a saved JSON fit of the same data: likelihood-ratio test against it
   std::string se = "standard";     // "standard": observed information; "robust": lavaan's MLR sandwich
+  std::string group;               // a column of the patients' groups: lavaan's multiple-group model
+  std::string equal_groups = "lagged";  // "lagged": the lagged effects equal across groups; "none"
 };
 
 // The likelihood-ratio test of two nested fits of the same data (lavaan's lavTestLRT under ML:
@@ -56,6 +60,7 @@ struct PanelParameter {
   std::string lhs, op, rhs;
   WaldEstimate value;
   std::optional<WaldEstimate> standardized;
+  std::string group;  // with PanelOptions::group: the group's value (lavaan's row of that group)
 };
 
 // One element of the lagged matrix B: the effect of `from` at wave t-1 on `to` at wave t
@@ -65,6 +70,7 @@ struct LaggedEffect {
   std::optional<long> wave;  // under --lagged free: the time value of `to`'s wave
   double estimate = NA, std_error = NA, statistic = NA, p_value = NA, conf_low = NA, conf_high = NA;
   std::vector<StandardizedLag> standardized;  // per wave pair, under PanelOptions::standardized
+  std::string group;  // with --group --equal-groups none, in PanelResult::lagged: the group's value
 };
 
 // Variances and correlations of the random intercepts (RI-CLPM only).
@@ -72,6 +78,15 @@ struct RandomIntercepts {
   std::vector<std::string> vars;
   std::vector<double> var;
   std::vector<std::vector<double>> cor;
+};
+
+// One group of a multiple-group fit: its lagged effects (the shared ones when they are equal
+// across groups, with the group's own std.all) and random intercepts.
+struct PanelGroup {
+  std::string group;
+  long n_patients = 0;
+  std::vector<LaggedEffect> lagged;
+  std::optional<RandomIntercepts> random_intercepts;
 };
 
 struct PanelResult {
@@ -95,8 +110,13 @@ struct PanelResult {
   // All k x k elements, ordered by `to` then `from` (vars order): for k = 2 and
   // vars {a, b}: a->a, b->a, a->b, b->b; under lagged = "free" these for each wave pair in turn.
   std::vector<LaggedEffect> lagged;
-  std::optional<RandomIntercepts> random_intercepts;  // nullopt for clpm
+  // With groups: under equal_groups "lagged" the shared effects (no std.all: see groups), under
+  // "none" every group's (LaggedEffect::group) in turn.
+  std::optional<RandomIntercepts> random_intercepts;  // nullopt for clpm and with groups (see groups)
+  std::vector<PanelGroup> groups;                     // with PanelOptions::group, in byte order
+  std::string equal_groups;                           // with PanelOptions::group
   std::vector<PanelParameter> parameters;             // every free parameter, lavaan's rows
+  Eigen::MatrixXd lagged_vcov;                        // the sampling covariance of `lagged`'s estimates
   std::optional<PanelComparison> test;                 // with PanelOptions::compare
   Warnings warnings;
 };
@@ -111,5 +131,9 @@ const LaggedEffect& lagged_effect(const PanelResult& result, const std::string& 
 
 Json to_json(const PanelResult& result);
 std::string to_text(const PanelResult& result);   // like lavaan's summary() for the lagged part
+
+// The names of `lagged`'s records (rows of lagged_vcov): from->to, from->to@wave under --lagged
+// free, group:from->to with --equal-groups none.
+std::vector<std::string> lagged_terms(const PanelResult& result);
 
 }  // namespace spiral

@@ -320,6 +320,9 @@ std::vector<Option<PanelCall>> panel_options() {
              &P::se),
       option(flag("standardized", "lavaan's std.all (standardizedSolution) of every parameter, with delta-method SEs"), p,
              &P::standardized),
+      option(text("group", "A column of the patients' groups: multiple-group model (lavaan's group =)"), p, &P::group),
+      option(text("equal_groups", "lagged (default): lagged effects equal across groups; none: free").one_of({"lagged", "none"}),
+             p, &P::equal_groups),
   };
   table.insert(table.end(), own.begin(), own.end());
   return table;
@@ -333,7 +336,7 @@ Result run_panel(const Json& options, const Table* data) {
   const PanelCall call = parse_options("panel", options, panel_options());
   Table storage;
   const PanelResult r = fit_panel(load_table(call.data, data, storage), call.panel);
-  return {to_json(r), to_text(r), r.warnings, {}, {}, {}};
+  return {to_json(r), to_text(r), r.warnings, {}, {named_matrix("vcov", lagged_terms(r), r.lagged_vcov)}, {}};
 }
 
 // ------------------------------------------------------------------------- describe

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <limits>
 #include <system_error>
@@ -17,6 +18,7 @@
 
 #include "common/parallel.hpp"
 #include "panel/fiml.hpp"
+#include "panel/groups.hpp"
 #include "panel/likelihood.hpp"
 #include "panel/optimize.hpp"
 #include "panel/panel_data.hpp"
@@ -27,7 +29,16 @@
 namespace spiral {
 namespace {
 
+using panel::GroupedModel;
 using panel::PanelModel;
+
+// One group's data (all the patients without --group): in the data's units, standardized (by
+// the whole sample's centres and scales) and the standardized data's missingness patterns.
+struct GroupData {
+  std::string label;
+  Eigen::MatrixXd y, z;
+  std::vector<panel::Pattern> patterns;
+};
 
 double upper_chisq(double x, double df) {
   if (!std::isfinite(x) || df <= 0) return NA;
@@ -39,7 +50,8 @@ bool positive_definite(const Eigen::MatrixXd& m) {
 }
 
 void warn_if_not_positive_definite(const PanelModel& model, const Eigen::VectorXd& theta, const panel::WideData& wide,
-                                   Warnings& warnings) {
+                                   const std::string& group, Warnings& given) {
+  Warnings warnings;
   if (model.random_intercepts() && !positive_definite(model.symmetric(theta, model.phi_offset()))) {
     warnings.push_back("the estimated covariance matrix of the random intercepts is not positive definite");
   }
@@ -55,6 +67,7 @@ void warn_if_not_positive_definite(const PanelModel& model, const Eigen::VectorX
   if (!positive_definite(model.implied(theta).sigma)) {
     warnings.push_back("the model-implied covariance matrix is not positive definite");
   }
+  for (const std::string& w : warnings) given.push_back(group.empty() ? w : fmt::format("group '{}': {}", group, w));
 }
 
 double critical_z(double level) { return boost::math::quantile(boost::math::normal(), 1 - (1 - level / 100) / 2); }
@@ -84,7 +97,7 @@ std::vector<LaggedEffect> lagged_effects(const PanelModel& model, const Eigen::V
         const long j = model.b_index(to, from, t);
         const WaldEstimate w = wald(theta(j), covariance(j, j), z_crit);
         LaggedEffect e{wide.vars[std::size_t(from)], wide.vars[std::size_t(to)], std::nullopt, w.estimate, w.std_error,
-                       w.statistic, w.p_value, w.conf_low, w.conf_high, {}};
+                       w.statistic, w.p_value, w.conf_low, w.conf_high, {}, {}};
         if (model.free_lagged()) e.wave = wide.waves[std::size_t(t)];
         effects.push_back(e);
       }
@@ -95,8 +108,10 @@ std::vector<LaggedEffect> lagged_effects(const PanelModel& model, const Eigen::V
 
 // lavaan's parameterEstimates() rows and, when asked, standardizedSolution() beside them and in
 // the lagged records (per wave pair). A std.all that is 1 by construction has SE 0 and no test.
+// group: the group's label (empty without groups); lagged: the group's lagged records.
 void add_parameter_table(const PanelModel& model, const Eigen::VectorXd& theta, const Eigen::MatrixXd& covariance,
-                         const panel::WideData& wide, bool standardized, PanelResult& r) {
+                         const panel::WideData& wide, bool standardized, const std::string& group,
+                         std::vector<LaggedEffect>& lagged, PanelResult& r) {
   const double z_crit = critical_z(r.level);
   const std::vector<panel::TableRow> rows = panel::parameter_rows(model, wide.vars, wide.waves);
   Eigen::VectorXd std_values;
@@ -108,7 +123,8 @@ void add_parameter_table(const PanelModel& model, const Eigen::VectorXd& theta, 
   const int k = static_cast<int>(wide.vars.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const panel::TableRow& row = rows[i];
-    PanelParameter parameter{row.lhs, row.op, row.rhs, wald(theta(row.index), covariance(row.index, row.index), z_crit), {}};
+    PanelParameter parameter{row.lhs, row.op, row.rhs, wald(theta(row.index), covariance(row.index, row.index), z_crit), {},
+                             group};
     if (standardized) {
       const long s = static_cast<long>(i);
       WaldEstimate w = wald(std_values(s), std_covariance(s, s), z_crit);
@@ -116,7 +132,7 @@ void add_parameter_table(const PanelModel& model, const Eigen::VectorXd& theta, 
       parameter.standardized = w;
       if (row.kind == panel::TableRow::Kind::Lagged) {
         const std::size_t set = model.free_lagged() ? std::size_t(row.wave - 1) : 0;
-        r.lagged[set * std::size_t(k * k) + std::size_t(row.a * k + row.b)].standardized.push_back(
+        lagged[set * std::size_t(k * k) + std::size_t(row.a * k + row.b)].standardized.push_back(
             {wide.waves[std::size_t(row.wave)], w});
       }
     }
@@ -159,16 +175,27 @@ double standardized_rmr(const panel::Saturated& h1, const PanelModel::Moments& i
   return std::sqrt(sum / static_cast<double>(p * (p + 1) / 2 + p));
 }
 
-void fit_measures(const panel::Saturated& h1, const Eigen::MatrixXd& y, PanelResult& r) {
-  const long p = y.cols();
-  const double n = static_cast<double>(y.rows());
-  if (!h1.converged) r.warnings.push_back("the EM algorithm for the saturated model did not converge");
-  const long moments = p * (p + 1) / 2 + p;
-  r.chisq = 2 * (h1.loglik - r.logLik);
+// With G groups (lavaan's multiple-group fit measures): the chi-squares are the sums over the
+// groups, the moments G times one group's, RMSEA multiplied by sqrt(G) (lavaan's lav_fit_rmsea)
+// and SRMR the groups' weighted by n_g / N.
+void fit_measures(const std::vector<panel::Saturated>& h1, const std::vector<GroupData>& data, PanelResult& r) {
+  const long p = data[0].y.cols();
+  const auto groups = static_cast<long>(data.size());
+  double n = 0, h1_loglik = 0, independence = 0;
+  for (std::size_t g = 0; g < data.size(); ++g) {
+    n += static_cast<double>(data[g].y.rows());
+    h1_loglik += h1[g].loglik;
+    independence += panel::independence_loglik(data[g].y);
+    if (!h1[g].converged)
+      r.warnings.push_back("the EM algorithm for the saturated model did not converge" +
+                           (data[g].label.empty() ? std::string() : fmt::format(" in group '{}'", data[g].label)));
+  }
+  const long moments = groups * (p * (p + 1) / 2 + p);
+  r.chisq = 2 * (h1_loglik - r.logLik);
   r.chisq_df = moments - r.n_parameters;
   r.chisq_p = upper_chisq(r.chisq, static_cast<double>(r.chisq_df));
-  const double baseline = 2 * (h1.loglik - panel::independence_loglik(y));
-  const double baseline_df = static_cast<double>(moments - 2 * p);
+  const double baseline = 2 * (h1_loglik - independence);
+  const double baseline_df = static_cast<double>(moments - groups * 2 * p);
   const double df = static_cast<double>(r.chisq_df);
   if (r.chisq_df <= 0) {
     r.CFI = r.TLI = 1;
@@ -180,7 +207,7 @@ void fit_measures(const panel::Saturated& h1, const Eigen::MatrixXd& y, PanelRes
   r.CFI = baseline_excess == 0 ? 1 : 1 - excess / baseline_excess;
   const double tli_num = baseline / baseline_df - r.chisq / df, tli_den = baseline / baseline_df - 1;
   r.TLI = tli_num < 0 && tli_den < 0 ? 1 : tli_num / tli_den;
-  r.RMSEA = std::sqrt(std::max(r.chisq / n / df - 1 / n, 0.0));
+  r.RMSEA = std::sqrt(std::max(r.chisq / n / df - 1 / n, 0.0)) * std::sqrt(static_cast<double>(groups));
 }
 
 // Whether a fit ended at a stationary point: by the gradient, or (on near-singular data, where
@@ -202,25 +229,49 @@ bool stationary(const panel::Minimum& fit) {
 // most (95%) of it there. They are tried until the best stationary point has been reached from
 // two of them (on well-behaved data the first two agree, at twice the cost of one); the result
 // is the best (lowest -logL / N) stationary point of those tried. Never an empty reason.
-panel::Minimum fit_from_starts(const PanelModel& model, const std::vector<panel::Pattern>& patterns,
-                               const Eigen::MatrixXd& y) {
-  const double n = static_cast<double>(y.rows());
-  const panel::Objective objective = panel::likelihood_objective(model, patterns, n);
-  const panel::ExactBlock closed_form = panel::closed_form_hessian(model, patterns, n);
-  std::vector<Eigen::VectorXd> starts{panel::starting_values(model, y)};
-  if (model.random_intercepts()) {
-    starts.push_back(model.start(y, 0.5));
-    starts.push_back(model.start(y, 0.2, 0.9));
-    for (double within_share : {0.05, 0.95}) starts.push_back(model.start(y, within_share));
-  } else {
-    starts.push_back(model.start(y, 1));
-    starts.push_back(model.start(y, 1, 0.6));
+// With groups, each start is every group's (a shared lagged effect: their weighted mean).
+panel::Minimum fit_from_starts(const GroupedModel& grouped, const std::vector<GroupData>& data) {
+  const PanelModel& model = grouped.model();
+  std::vector<panel::Objective> objectives;
+  std::vector<panel::ExactBlock> exact;
+  for (const GroupData& group : data) {
+    const double n = static_cast<double>(group.z.rows());
+    objectives.push_back(panel::likelihood_objective(model, group.patterns, n));
+    exact.push_back(panel::closed_form_hessian(model, group.patterns, n));
   }
+  const panel::Objective objective = grouped.objective(std::move(objectives));
+  const panel::ExactBlock closed_form = grouped.exact(std::move(exact));
+  using Recipe = std::function<Eigen::VectorXd(const Eigen::MatrixXd&)>;
+  std::vector<Recipe> recipes{[&](const Eigen::MatrixXd& y) { return panel::starting_values(model, y); }};
+  const auto simple = [&](double within_share, double autoregression) -> Recipe {
+    return [&model, within_share, autoregression](const Eigen::MatrixXd& y) {
+      return model.start(y, within_share, autoregression);
+    };
+  };
+  if (model.random_intercepts()) {
+    recipes.push_back(simple(0.5, 0));
+    recipes.push_back(simple(0.2, 0.9));
+    for (double within_share : {0.05, 0.95}) recipes.push_back(simple(within_share, 0));
+  } else {
+    recipes.push_back(simple(1, 0));
+    recipes.push_back(simple(1, 0.6));
+  }
+  std::vector<Eigen::VectorXd> starts;
+  for (const Recipe& recipe : recipes) {
+    std::vector<Eigen::VectorXd> per_group;
+    for (const GroupData& group : data) per_group.push_back(recipe(group.z));
+    starts.push_back(grouped.combine(per_group));
+  }
+  const auto curvature = [&](const Eigen::VectorXd& start) {
+    std::vector<Eigen::MatrixXd> per_group;
+    for (int g = 0; g < grouped.groups(); ++g) per_group.push_back(model.complete_data_information(grouped.local(start, g)));
+    return grouped.add_matrices(per_group);
+  };
   panel::Minimum best;
   best.value = std::numeric_limits<double>::infinity();
   int reached_best = 0;  // how many starts ended at the best stationary point
   for (const Eigen::VectorXd& start : starts) {
-    panel::Minimum fit = panel::minimize(objective, start, 1e-9, model.complete_data_information(start), closed_form);
+    panel::Minimum fit = panel::minimize(objective, start, 1e-9, curvature(start), closed_form);
     if (stationary(fit) && stationary(best) && std::fabs(fit.value - best.value) <= 1e-9 * (1 + std::fabs(best.value))) {
       if (++reached_best == 2) break;
       continue;
@@ -287,6 +338,41 @@ PanelComparison compare_with_saved(const std::string& path, const PanelResult& r
   return c;
 }
 
+// The groups' data (one group without --group), standardized by the whole sample's moments.
+std::vector<GroupData> group_data(const panel::WideData& wide, const panel::Standardized& z) {
+  std::vector<GroupData> data;
+  const int groups = std::max<int>(1, static_cast<int>(wide.groups.size()));
+  for (int g = 0; g < groups; ++g) {
+    const std::vector<long> rows = wide.rows_of(g);
+    GroupData group{wide.groups.empty() ? std::string() : wide.groups[std::size_t(g)], wide.y(rows, Eigen::all),
+                    z.y(rows, Eigen::all), {}};
+    group.patterns = panel::missing_patterns(group.z);
+    data.push_back(std::move(group));
+  }
+  return data;
+}
+
+// The inverse observed information, or under --se robust lavaan's MLR sandwich H^-1 B H^-1 with
+// B the cross-product of the casewise scores (Huber 1967; White 1982; lavaan's "first.order"
+// meat), on the standardized scale; nullopt when the information is not positive definite.
+std::optional<Eigen::MatrixXd> parameter_covariance(const GroupedModel& grouped, const std::vector<GroupData>& data,
+                                                    const panel::Minimum& fit, double n, bool robust) {
+  const Eigen::MatrixXd information = fit.hessian * n;
+  const Eigen::LLT<Eigen::MatrixXd> llt(information);
+  if (llt.info() != Eigen::Success) return std::nullopt;
+  Eigen::MatrixXd inverse = llt.solve(Eigen::MatrixXd::Identity(information.rows(), information.cols()));
+  if (robust) {
+    Eigen::MatrixXd scores = Eigen::MatrixXd::Zero(static_cast<long>(n), grouped.n_parameters());
+    long row = 0;
+    for (int g = 0; g < grouped.groups(); ++g) {
+      const Eigen::MatrixXd local = panel::casewise_scores(grouped.model(), data[std::size_t(g)].z, grouped.local(fit.x, g));
+      for (long i = 0; i < local.rows(); ++i, ++row) scores(row, grouped.index(g)) = local.row(i);
+    }
+    inverse = inverse * (scores.transpose() * scores) * inverse;
+  }
+  return inverse;
+}
+
 }  // namespace
 
 PanelResult fit_panel(const Table& table, const PanelOptions& options) {
@@ -295,18 +381,25 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   // Fitted on standardized variables (see panel::standardize) and carried back to the data's
   // units exactly: theta = center + D theta* (D diagonal), Cov = D Cov* D, logL = logL* - log|J|.
   const panel::Standardized z = panel::standardize(wide.y, k);
-  const std::vector<panel::Pattern> patterns = panel::missing_patterns(z.y);
+  const std::vector<GroupData> data = group_data(wide, z);
   if (options.se != "standard" && options.se != "robust")
     throw InputError("panel: --se must be standard or robust, not '" + options.se + "'");
   if (options.lagged != "equal" && options.lagged != "free")
     throw InputError("panel: --lagged must be equal or free, not '" + options.lagged + "'");
   const PanelModel model(k, static_cast<int>(wide.waves.size()), options.model == "riclpm", options.lagged == "free");
   const double n = static_cast<double>(wide.y.rows());
+  std::vector<double> weights;
+  for (const GroupData& group : data) weights.push_back(static_cast<double>(group.y.rows()) / n);
+  const GroupedModel grouped(model, weights, options.equal_groups == "lagged");
   // The saturated model (for the fit measures) does not depend on the fit: its EM runs on
   // another core meanwhile, unless this fit is itself one of a parallel loop's tasks.
   // The saturated model in the data's units, where lavaan's EM stopping rule applies.
-  const auto saturated = [&] { return panel::saturated_fiml(panel::missing_patterns(wide.y), wide.y); };
-  std::future<panel::Saturated> h1;
+  const auto saturated = [&] {
+    std::vector<panel::Saturated> h1;
+    for (const GroupData& group : data) h1.push_back(panel::saturated_fiml(panel::missing_patterns(group.y), group.y));
+    return h1;
+  };
+  std::future<std::vector<panel::Saturated>> h1;
   if (options.fit_measures) {
     try {
       h1 = std::async(detail::in_parallel_region() ? std::launch::deferred : std::launch::async, saturated);
@@ -315,10 +408,11 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
     }
   }
 
-  const panel::Minimum fit = fit_from_starts(model, patterns, z.y);
-  const Eigen::VectorXd factor = model.parameter_scales(z.scale);
+  const panel::Minimum fit = fit_from_starts(grouped, data);
+  const Eigen::VectorXd factor = grouped.spread(model.parameter_scales(z.scale));
   Eigen::VectorXd theta = factor.cwiseProduct(fit.x);
-  for (long j = 0; j < model.n_means(); ++j) theta(j) += z.center(j % k);
+  for (int g = 0; g < grouped.groups(); ++g)
+    for (long j = 0; j < model.n_means(); ++j) theta(grouped.index(g)[std::size_t(j)]) += z.center(j % k);
 
   PanelResult r;
   r.model = options.model;
@@ -329,41 +423,73 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
   r.n_dropped = wide.n_dropped;
   r.level = options.level;
   r.se = options.se;
+  if (!wide.groups.empty()) r.equal_groups = options.equal_groups;
   r.warnings = std::move(wide.warnings);
   r.converged = fit.converged;
   if (!fit.converged) r.warnings.push_back("the optimizer did not converge: " + fit.message);
-  r.n_parameters = model.n_parameters();
+  r.n_parameters = grouped.n_parameters();
   r.logLik = -fit.value * n - z.log_jacobian;
   r.AIC = -2 * r.logLik + 2 * static_cast<double>(r.n_parameters);
   r.BIC = -2 * r.logLik + static_cast<double>(r.n_parameters) * std::log(n);
 
-  // The inverse observed information, or under --se robust lavaan's MLR sandwich H^-1 B H^-1 with
-  // B the cross-product of the casewise scores (Huber 1967; White 1982; lavaan's "first.order"
-  // meat), on the standardized scale, then carried to the data's units.
-  const Eigen::MatrixXd information = fit.hessian * n;
-  Eigen::MatrixXd covariance = Eigen::MatrixXd::Constant(information.rows(), information.cols(), NA);
-  const Eigen::LLT<Eigen::MatrixXd> information_llt(information);
-  if (information_llt.info() == Eigen::Success) {
-    Eigen::MatrixXd inverse = information_llt.solve(Eigen::MatrixXd::Identity(information.rows(), information.cols()));
-    if (options.se == "robust") {
-      const Eigen::MatrixXd scores = panel::casewise_scores(model, z.y, fit.x);
-      inverse = inverse * (scores.transpose() * scores) * inverse;
-    }
-    covariance = factor.asDiagonal() * inverse * factor.asDiagonal();
-  } else {
+  Eigen::MatrixXd covariance = Eigen::MatrixXd::Constant(grouped.n_parameters(), grouped.n_parameters(), NA);
+  if (const auto standardized = parameter_covariance(grouped, data, fit, n, options.se == "robust"))
+    covariance = factor.asDiagonal() * *standardized * factor.asDiagonal();
+  else
     r.warnings.push_back("the observed information matrix is not positive definite; no standard errors");
+  for (int g = 0; g < grouped.groups(); ++g) {
+    const GroupData& group = data[std::size_t(g)];
+    const Eigen::VectorXd theta_g = grouped.local(theta, g);
+    const Eigen::MatrixXd covariance_g = grouped.local(covariance, g);
+    PanelGroup result{group.label, group.y.rows(), lagged_effects(model, theta_g, covariance_g, wide, options.level), {}};
+    add_parameter_table(model, theta_g, covariance_g, wide, options.standardized, group.label, result.lagged, r);
+    if (model.random_intercepts()) result.random_intercepts = random_intercepts(model, theta_g, wide.vars);
+    warn_if_not_positive_definite(model, theta_g, wide, group.label, r.warnings);
+    r.groups.push_back(std::move(result));
   }
-  r.lagged = lagged_effects(model, theta, covariance, wide, options.level);
-  add_parameter_table(model, theta, covariance, wide, options.standardized, r);
-  if (model.random_intercepts()) r.random_intercepts = random_intercepts(model, theta, wide.vars);
-  warn_if_not_positive_definite(model, theta, wide, r.warnings);
+  std::vector<long> lagged_positions;  // of r.lagged's records in the grouped vector
+  for (int g = 0; g < (options.equal_groups == "lagged" ? 1 : grouped.groups()); ++g)
+    for (int t = 1; t <= model.lag_sets(); ++t)
+      for (int to = 0; to < k; ++to)
+        for (int from = 0; from < k; ++from) lagged_positions.push_back(grouped.index(g)[std::size_t(model.b_index(to, from, t))]);
+  r.lagged_vcov = covariance(lagged_positions, lagged_positions);
+  if (wide.groups.empty()) {
+    r.lagged = std::move(r.groups.front().lagged);
+    r.random_intercepts = std::move(r.groups.front().random_intercepts);
+    r.groups.clear();
+  } else if (options.equal_groups == "lagged") {
+    r.lagged = r.groups.front().lagged;
+    for (LaggedEffect& e : r.lagged) e.standardized.clear();  // each group's std.all is its own
+  } else {
+    for (const PanelGroup& group : r.groups)
+      for (LaggedEffect e : group.lagged) {
+        e.group = group.group;
+        r.lagged.push_back(std::move(e));
+      }
+  }
   if (options.fit_measures) {
-    const panel::Saturated saturated_fit = h1.get();
-    fit_measures(saturated_fit, wide.y, r);
-    r.SRMR = standardized_rmr(saturated_fit, model.implied(theta));
+    const std::vector<panel::Saturated> saturated_fit = h1.get();
+    fit_measures(saturated_fit, data, r);
+    r.SRMR = 0;
+    for (int g = 0; g < grouped.groups(); ++g)
+      r.SRMR += grouped.weight(g) * standardized_rmr(saturated_fit[std::size_t(g)], model.implied(grouped.local(theta, g)));
   }
   if (!options.compare.empty()) r.test = compare_with_saved(options.compare, r);
   return r;
+}
+
+std::vector<std::string> lagged_terms(const PanelResult& result) {
+  std::vector<std::string> terms;
+  for (const LaggedEffect& e : result.lagged) {
+    std::string term = e.group;
+    if (!term.empty()) term += ":";
+    term += e.from;
+    term += "->";
+    term += e.to;
+    if (e.wave) term += fmt::format("@{}", *e.wave);
+    terms.push_back(std::move(term));
+  }
+  return terms;
 }
 
 const LaggedEffect& lagged_effect(const PanelResult& result, const std::string& from, const std::string& to) {
@@ -382,6 +508,41 @@ void add_wald(Json& j, const WaldEstimate& w) {
   j["p_value"] = json_number(w.p_value);
   j["conf_low"] = json_number(w.conf_low);
   j["conf_high"] = json_number(w.conf_high);
+}
+
+Json lagged_json(const std::vector<LaggedEffect>& lagged) {
+  Json records = Json::array();
+  for (const LaggedEffect& e : lagged) {
+    Json record = {{"from", e.from}, {"to", e.to}};
+    if (!e.group.empty()) record["group"] = e.group;
+    if (e.wave) record["wave"] = *e.wave;
+    add_wald(record, {e.estimate, e.std_error, e.statistic, e.p_value, e.conf_low, e.conf_high});
+    if (!e.standardized.empty()) {
+      record["standardized"] = Json::array();
+      for (const StandardizedLag& s : e.standardized) {
+        Json at = {{"wave", s.wave}};
+        add_wald(at, s.value);
+        record["standardized"].push_back(at);
+      }
+    }
+    records.push_back(record);
+  }
+  return records;
+}
+
+Json random_intercepts_json(const std::optional<RandomIntercepts>& ri) {
+  if (!ri) return nullptr;
+  Json j;
+  j["vars"] = ri->vars;
+  j["var"] = Json::array();
+  for (double v : ri->var) j["var"].push_back(json_number(v));
+  j["cor"] = Json::array();
+  for (const auto& row : ri->cor) {
+    Json cells = Json::array();
+    for (double c : row) cells.push_back(json_number(c));
+    j["cor"].push_back(cells);
+  }
+  return j;
 }
 
 }  // namespace
@@ -404,39 +565,21 @@ Json to_json(const PanelResult& r) {
   j["TLI"] = json_number(r.TLI);
   j["RMSEA"] = json_number(r.RMSEA);
   j["SRMR"] = json_number(r.SRMR);
-  j["lagged"] = Json::array();
-  for (const LaggedEffect& e : r.lagged) {
-    Json record = {{"from", e.from}, {"to", e.to}};
-    if (e.wave) record["wave"] = *e.wave;
-    add_wald(record, {e.estimate, e.std_error, e.statistic, e.p_value, e.conf_low, e.conf_high});
-    if (!e.standardized.empty()) {
-      record["standardized"] = Json::array();
-      for (const StandardizedLag& s : e.standardized) {
-        Json at = {{"wave", s.wave}};
-        add_wald(at, s.value);
-        record["standardized"].push_back(at);
-      }
-    }
-    j["lagged"].push_back(record);
-  }
-  if (r.random_intercepts) {
-    Json ri;
-    ri["vars"] = r.random_intercepts->vars;
-    ri["var"] = Json::array();
-    for (double v : r.random_intercepts->var) ri["var"].push_back(json_number(v));
-    ri["cor"] = Json::array();
-    for (const auto& row : r.random_intercepts->cor) {
-      Json cells = Json::array();
-      for (double c : row) cells.push_back(json_number(c));
-      ri["cor"].push_back(cells);
-    }
-    j["random_intercepts"] = ri;
-  } else {
-    j["random_intercepts"] = nullptr;
+  j["lagged"] = lagged_json(r.lagged);
+  j["random_intercepts"] = random_intercepts_json(r.random_intercepts);
+  if (!r.groups.empty()) {
+    j["equal_groups"] = r.equal_groups;
+    j["groups"] = Json::array();
+    for (const PanelGroup& g : r.groups)
+      j["groups"].push_back({{"group", g.group},
+                             {"n_patients", g.n_patients},
+                             {"lagged", lagged_json(g.lagged)},
+                             {"random_intercepts", random_intercepts_json(g.random_intercepts)}});
   }
   j["parameters"] = Json::array();
   for (const PanelParameter& p : r.parameters) {
     Json row = {{"lhs", p.lhs}, {"op", p.op}, {"rhs", p.rhs}};
+    if (!p.group.empty()) row["group"] = p.group;
     add_wald(row, p.value);
     if (p.standardized) {
       Json standardized;
@@ -458,6 +601,20 @@ namespace {
 
 std::string fixed3(double x) { return std::isfinite(x) ? fmt::format("{:.3f}", x) : "NA"; }
 
+std::string random_intercepts_text(const std::optional<RandomIntercepts>& ri, const std::string& which) {
+  if (!ri) return "";
+  std::string out = fmt::format("\nRandom intercepts{}:\n", which);
+  out += fmt::format("{:<20}{:>10}", "", "Variance");
+  for (const auto& v : ri->vars) out += fmt::format(" {:>10}", v.substr(0, 10));
+  out += "\n";
+  for (std::size_t a = 0; a < ri->vars.size(); ++a) {
+    out += fmt::format("  {:<18}{:>10}", ri->vars[a], fixed3(ri->var[a]));
+    for (double c : ri->cor[a]) out += fmt::format(" {:>10}", fixed3(c));
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string to_text(const PanelResult& r) {
@@ -471,7 +628,11 @@ std::string to_text(const PanelResult& r) {
                                                                         r.waves.back()));
   out += fmt::format("  Number of model parameters {:>20}\n", r.n_parameters);
   out += fmt::format("  Optimizer converged {:>27}\n", r.converged ? "yes" : "NO");
-  out += fmt::format("  Standard errors {:>31}\n\n", r.se == "robust" ? "robust (MLR sandwich)" : "observed information");
+  out += fmt::format("  Standard errors {:>31}\n", r.se == "robust" ? "robust (MLR sandwich)" : "observed information");
+  for (const PanelGroup& g : r.groups) out += fmt::format("  Patients in group {:<18}{:>10}\n", g.group, g.n_patients);
+  if (!r.groups.empty())
+    out += fmt::format("  Lagged effects across groups {:>18}\n", r.equal_groups == "lagged" ? "equal" : "free");
+  out += "\n";
   out += fmt::format("  Loglikelihood {:>33}\n", fixed3(r.logLik));
   out += fmt::format("  AIC {:>43}\n  BIC {:>43}\n\n", fixed3(r.AIC), fixed3(r.BIC));
   out += "Model Test User Model:\n";
@@ -484,7 +645,8 @@ std::string to_text(const PanelResult& r) {
                      "ci.lower", "ci.upper");
   std::string current;
   for (const LaggedEffect& e : r.lagged) {
-    const std::string heading = e.wave ? fmt::format("{} (wave {})", e.to, *e.wave) : e.to;
+    std::string heading = e.wave ? fmt::format("{} (wave {})", e.to, *e.wave) : e.to;
+    if (!e.group.empty()) heading = fmt::format("[{}] {}", e.group, heading);
     if (heading != current) {
       out += fmt::format("  {} ~\n", heading);
       current = heading;
@@ -511,17 +673,8 @@ std::string to_text(const PanelResult& r) {
     out += fmt::format("  Chisq diff {:>12}   Df diff {:>4}   Pr(>Chisq) {}\n", fixed3(r.test->chisq), r.test->chisq_df,
                        fixed3(r.test->p_value));
   }
-  if (r.random_intercepts) {
-    out += "\nRandom intercepts:\n";
-    out += fmt::format("{:<20}{:>10}", "", "Variance");
-    for (const auto& v : r.random_intercepts->vars) out += fmt::format(" {:>10}", v.substr(0, 10));
-    out += "\n";
-    for (std::size_t a = 0; a < r.random_intercepts->vars.size(); ++a) {
-      out += fmt::format("  {:<18}{:>10}", r.random_intercepts->vars[a], fixed3(r.random_intercepts->var[a]));
-      for (double c : r.random_intercepts->cor[a]) out += fmt::format(" {:>10}", fixed3(c));
-      out += "\n";
-    }
-  }
+  out += random_intercepts_text(r.random_intercepts, "");
+  for (const PanelGroup& g : r.groups) out += random_intercepts_text(g.random_intercepts, fmt::format(" (group {})", g.group));
   return out;
 }
 

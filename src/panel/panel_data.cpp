@@ -30,6 +30,9 @@ void check_options(const Table& table, const PanelOptions& options) {
   table.column(options.id);
   table.numeric(options.time);
   for (const auto& v : options.vars) table.numeric(v);
+  if (!options.group.empty()) table.column(options.group);
+  if (options.equal_groups != "lagged" && options.equal_groups != "none")
+    throw InputError("--equal-groups: expected 'lagged' or 'none', got '" + options.equal_groups + "'");
 }
 
 // Time values as integers; InputError naming the first non-integer value.
@@ -66,6 +69,55 @@ void check_one_row_per_session(const Table& table, const std::vector<long>& row_
   const auto r = static_cast<std::size_t>(repeat);
   throw InputError(where(table, r) + ": patient '" + table.column(options.id).text(r) + "' has two rows for " +
                    options.time + " " + std::to_string(times[r]));
+}
+
+// Each patient's group (-1: none), the group column's values in byte order into wide.groups.
+// A patient whose rows name two groups is an input error (the groups are of patients).
+std::vector<int> patient_groups(const Table& table, const std::vector<long>& row_patient, long patients,
+                                const PanelOptions& options, WideData& wide) {
+  const Column& column = table.column(options.group);
+  std::vector<std::string> value(static_cast<std::size_t>(patients));
+  std::vector<std::size_t> first_row(static_cast<std::size_t>(patients));
+  std::set<std::string> distinct;
+  for (std::size_t r = 0; r < table.rows(); ++r) {
+    const long patient = row_patient[r];
+    if (patient < 0 || column.missing(r)) continue;
+    const std::string text = column.text(r);
+    std::string& known = value[std::size_t(patient)];
+    if (known.empty()) {
+      known = text;
+      first_row[std::size_t(patient)] = r;
+      distinct.insert(text);
+    } else if (known != text) {
+      throw InputError(where(table, r) + ": --group '" + options.group + "': patient '" +
+                       table.column(options.id).text(r) + "' is in group '" + text + "' here and in '" + known +
+                       "' at " + where(table, first_row[std::size_t(patient)]) + "; a patient's group must not change");
+    }
+  }
+  if (distinct.size() < 2)
+    throw InputError("--group '" + options.group + "': a multiple-group model needs at least 2 groups, found " +
+                     std::to_string(distinct.size()));
+  wide.groups.assign(distinct.begin(), distinct.end());
+  std::vector<int> group(static_cast<std::size_t>(patients), -1);
+  for (long i = 0; i < patients; ++i) {
+    const std::string& v = value[std::size_t(i)];
+    if (!v.empty()) group[std::size_t(i)] = static_cast<int>(std::distance(distinct.begin(), distinct.find(v)));
+  }
+  return group;
+}
+
+// Each group's own variances at every wave need an observed value there.
+void check_groups_observed(const WideData& wide, const PanelOptions& options) {
+  const std::size_t k = wide.vars.size();
+  for (int g = 0; g < static_cast<int>(wide.groups.size()); ++g) {
+    const Eigen::MatrixXd y = wide.y(wide.rows_of(g), Eigen::all);
+    for (long j = 0; j < y.cols(); ++j) {
+      if ((y.col(j).array() == y.col(j).array()).count() > 0) continue;
+      throw InputError("--group '" + options.group + "': group '" + wide.groups[std::size_t(g)] + "' has no observed '" +
+                       wide.vars[std::size_t(j) % k] + "' at " + options.time + " " +
+                       std::to_string(wide.waves[std::size_t(j) / k]) + "; every group needs data at every wave");
+    }
+  }
 }
 
 }  // namespace
@@ -153,16 +205,38 @@ WideData wide_from_long(const Table& table, const PanelOptions& options) {
     if (!varies) throw InputError("column '" + options.vars[v] + "' is constant in the window");
   }
 
+  const std::vector<int> group = options.group.empty() ? std::vector<int>()
+                                                       : patient_groups(table, row_patient, patients, options, wide);
   std::vector<long> kept;
+  long without_group = 0;
   for (long i = 0; i < all.rows(); ++i) {
-    if ((all.row(i).array() == all.row(i).array()).any()) kept.push_back(i);
+    if (!(all.row(i).array() == all.row(i).array()).any()) continue;
+    if (!group.empty() && group[std::size_t(i)] < 0) {
+      ++without_group;
+      continue;
+    }
+    kept.push_back(i);
+    if (!group.empty()) wide.group.push_back(group[std::size_t(i)]);
   }
   wide.n_dropped = all.rows() - static_cast<long>(kept.size());
   wide.y = all(kept, Eigen::all);
-  if (wide.n_dropped > 0) {
-    wide.warnings.push_back(std::to_string(wide.n_dropped) + " patients without any observed value were dropped");
+  if (wide.n_dropped > without_group) {
+    wide.warnings.push_back(std::to_string(wide.n_dropped - without_group) +
+                            " patients without any observed value were dropped");
   }
+  if (without_group > 0) {
+    wide.warnings.push_back(std::to_string(without_group) + " patients without a value of " + options.group +
+                            " were dropped");
+  }
+  if (!group.empty()) check_groups_observed(wide, options);
   return wide;
+}
+
+std::vector<long> WideData::rows_of(int g) const {
+  std::vector<long> rows;
+  for (long i = 0; i < y.rows(); ++i)
+    if (group.empty() || group[std::size_t(i)] == g) rows.push_back(i);
+  return rows;
 }
 
 namespace {

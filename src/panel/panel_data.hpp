@@ -16,8 +16,13 @@ struct WideData {
   std::vector<std::string> vars;
   std::vector<long> waves;
   Eigen::MatrixXd y;      // patients with an observed value x (k * waves); NaN = missing
-  long n_dropped = 0;     // patients without any observed value in the window
+  long n_dropped = 0;     // patients without any observed value in the window (or group)
+  std::vector<std::string> groups;  // with PanelOptions::group: its values in byte order
+  std::vector<int> group;           // each row's group (index into groups); empty without groups
   Warnings warnings;
+
+  // The rows of group g (all rows without groups).
+  std::vector<long> rows_of(int g) const;
 };
 
 // Validates the options against the table and reshapes (specification section 7).

@@ -1,6 +1,6 @@
 # Reference values for tests/panel: RI-CLPM and CLPM fitted by lavaan with FIML.
 # Run from the repository root:  Rscript tests/reference/panel.R [section ...]
-# (sections: simulated real em parameters lagged_free robust; default all of them). PANEL_CASES=name,name limits section
+# (sections: simulated real em parameters lagged_free robust groups generics; default all of them). PANEL_CASES=name,name limits section
 # real to those cases.
 # Writes the long-format data sets to tests/data/panel/*.csv and lavaan's numbers to
 # tests/reference/panel/*.json. Needs lavaan and jsonlite (scripts/install-deps.sh reference).
@@ -56,7 +56,9 @@ to_wide <- function(long, vars, waves) {
 
 # lavaan syntax of the RI-CLPM (Hamaker et al. 2015) or the CLPM, with lagged
 # coefficients equal over waves (labels) and free residual covariances per wave.
-panel_syntax <- function(vars, waves, model, equal_lagged = TRUE) {
+# groups: with several groups, the lagged labels per group (c(b_..._g1, b_..._g2)*: free across groups)
+# unless equal_groups (one label for all groups: lavaan's group.equal on the lagged effects).
+panel_syntax <- function(vars, waves, model, equal_lagged = TRUE, groups = 1, equal_groups = TRUE) {
   k <- length(vars)
   ov <- function(v, t) paste0(v, "_", t)
   w <- function(v, t) paste0("w", v, "_", t)
@@ -69,7 +71,12 @@ panel_syntax <- function(vars, waves, model, equal_lagged = TRUE) {
     lines <- c(lines, paste0(w(v, t), " =~ 1*", ov(v, t)), paste0(ov(v, t), " ~~ 0*", ov(v, t)))
   }
   for (i in seq_along(waves)[-1]) for (to in vars) {
-    rhs <- paste0(if (equal_lagged) paste0("b_", vars, "_", to, "*") else "", w(vars, waves[i - 1]), collapse = " + ")
+    label <- function(from) {
+      if (!equal_lagged) return("")
+      if (groups == 1 || equal_groups) return(paste0("b_", from, "_", to, "*"))
+      paste0("c(", paste0("b_", from, "_", to, "_g", seq_len(groups), collapse = ", "), ")*")
+    }
+    rhs <- paste0(sapply(vars, label), w(vars, waves[i - 1]), collapse = " + ")
     lines <- c(lines, paste0(w(to, waves[i]), " ~ ", rhs))
   }
   for (t in waves) for (a in seq_len(k)) for (b in a:k) lines <- c(lines, paste0(w(vars[a], t), " ~~ ", w(vars[b], t)))
@@ -266,7 +273,7 @@ if (want("lagged_free")) {
   tight_fit <- function(syntax) {
     args <- list(model = syntax, data = to_wide(long, vars, 1:7), missing = "ml", meanstructure = TRUE,
                  int.ov.free = TRUE, auto.var = TRUE)
-    fit <- do.call(lavaan, args)
+    fit <- do.call(lavaan, c(args, list(start = start)))
     for (refit in 1:2) invisible(capture.output(
       fit <- do.call(lavaan, c(args, list(start = fit, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 5000))))))
     stopifnot(lavInspect(fit, "converged"))
@@ -333,4 +340,99 @@ if (want("em")) {
               CFI = unname(fm["cfi"]), TLI = unname(fm["tli"]), RMSEA = unname(fm["rmsea"]))
   write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref_dir, "riclpm_heavy3.json"))
   cat("heavy3: chisq", fm["chisq"], "cfi", fm["cfi"], "\n")
+}
+
+# 11. Multiple groups (lavaan's group = ): plm's Wages (595 workers x 7 years, lwage and wks) by sex,
+#     the lagged effects equal across the groups (one label: group.equal on them) and free across them
+#     (a label per group), and missing2.csv split into two arms (odd / even patient number) with FIML.
+#     group.label in byte order, as spiral orders the groups. Each fit refitted by BFGS as in section
+#     parameters. Writes every free row of parameterEstimates() (group number) and fitMeasures().
+if (want("groups")) {
+  suppressPackageStartupMessages(library(plm))
+  data(Wages, package = "plm")
+  wages <- data.frame(worker = rep(seq_len(595), each = 7), year = rep(1976:1982, 595), sex = as.character(Wages$sex),
+                      lwage = Wages$lwage, wks = Wages$wks)
+  write.csv(wages, file.path(data_dir, "wages_long.csv"), row.names = FALSE)
+  missing2 <- read.csv(file.path(data_dir, "missing2.csv"))
+  missing2$arm <- ifelse(as.integer(sub("p", "", missing2$patient)) %% 2 == 1, "odd", "even")
+  write_long(missing2, "missing2_arms.csv")
+  # start: a fit to start from (lavaan's own start ends the free Wages fit at negative RI variances,
+  # logLik -11065.1, below the nested equal model's; from the equal fit it reaches the maximum).
+  group_case <- function(name, long, id, time, group, vars, waves, equal_groups, csv, start = "default") {
+    names(long)[names(long) == id] <- "patient"
+    names(long)[names(long) == time] <- "session"
+    wide <- to_wide(long, vars, waves)
+    wide$group <- long[[group]][match(wide$patient, long$patient)]
+    labels <- sort(unique(wide$group), method = "radix")
+    args <- list(model = panel_syntax(vars, waves, "riclpm", groups = length(labels), equal_groups = equal_groups),
+                 data = wide, group = "group", group.label = labels, missing = "ml", meanstructure = TRUE,
+                 int.ov.free = TRUE, auto.var = TRUE)
+    # the independence baseline of a fit with lavaan's default options (the baseline inherits start and
+    # the optimizer: from the BFGS refits it does not converge, CFI and TLI NA)
+    baseline <- lavaan:::lav_object_independence(do.call(lavaan, args))
+    fit <- do.call(lavaan, c(args, list(start = start)))
+    # BFGS on lavaan's standardized parameter scales (optim.parscale): on Wages (wks in the tens)
+    # the unscaled refits stop ~1e-8 short of the maximum with estimates ~5e-6 off
+    for (refit in 1:3) invisible(capture.output(
+      fit <- do.call(lavaan, c(args, list(start = fit, optim.method = "BFGS", optim.parscale = "standardized",
+                                          control = list(reltol = 1e-16, maxit = 5000))))))
+    stopifnot(lavInspect(fit, "converged"))
+    pe <- parameterEstimates(fit)
+    rows <- pe[pe$op != "==" & !is.na(pe$se) & pe$se > 0,
+               c("lhs", "op", "rhs", "group", "est", "se", "z", "pvalue", "ci.lower", "ci.upper")]
+    fm <- fitMeasures(fit, baseline.model = baseline, fit.measures = c("npar", "logl", "aic", "bic", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr",
+                             "unrestricted.logl", "baseline.chisq", "baseline.df"))
+    out <- list(call = paste0("tests/reference/panel.R section groups: lavaan(model, data = wide, group = '", group,
+                              "', group.label = c(", paste0("'", labels, "'", collapse = ", "), "), missing = 'ml', ",
+                              "meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE) with the lagged labels ",
+                              if (equal_groups) "shared by the groups" else "per group",
+                              ", refitted three times by BFGS (optim.parscale = 'standardized', reltol 1e-16); parameterEstimates(fit); ",
+                              "fitMeasures(fit, baseline.model = ",
+                              "lav_object_independence(the first fit))"),
+                data = csv, id = id, time = time, group = group, vars = vars, equal_groups = equal_groups,
+                groups = labels, n_patients = unname(lavInspect(fit, "nobs")),
+                logLik = unname(fm["logl"]), AIC = unname(fm["aic"]), BIC = unname(fm["bic"]),
+                n_parameters = unname(fm["npar"]), chisq = unname(fm["chisq"]), chisq_df = unname(fm["df"]),
+                chisq_p = unname(fm["pvalue"]), CFI = unname(fm["cfi"]), TLI = unname(fm["tli"]),
+                RMSEA = unname(fm["rmsea"]), SRMR = unname(fm["srmr"]), h1_logLik = unname(fm["unrestricted.logl"]),
+                baseline_chisq = unname(fm["baseline.chisq"]), baseline_df = unname(fm["baseline.df"]),
+                parameters = rows)
+    stopifnot(lavInspect(fit, "post.check"))
+    write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref_dir, paste0(name, ".json")))
+    cat(name, ": logLik", fm["logl"], "npar", fm["npar"], "chisq", fm["chisq"], "rmsea", fm["rmsea"], "\n")
+    fit
+  }
+  equal <- group_case("groups_wages_equal", wages, "worker", "year", "sex", c("lwage", "wks"), 1976:1982, TRUE,
+                      "wages_long.csv")
+  group_case("groups_wages_free", wages, "worker", "year", "sex", c("lwage", "wks"), 1976:1982, FALSE, "wages_long.csv",
+             start = equal)
+  invisible(group_case("groups_missing2_arms", missing2, "patient", "session", "arm", c("alliance", "symptoms"), 1:7, TRUE,
+             "missing2_arms.csv"))
+}
+
+# 12. What the R package's generics for a panel fit return (bindings/r tests): lavaan's vcov() of the
+#     lagged effects (their labels), fitMeasures() by lavaan's names, AIC() and BIC(), for the RI-CLPM
+#     on missing2.csv refitted by BFGS as in section parameters.
+if (want("generics")) {
+  long <- read.csv(file.path(data_dir, "missing2.csv"))
+  vars <- c("alliance", "symptoms")
+  args <- list(model = panel_syntax(vars, 1:7, "riclpm"), data = to_wide(long, vars, 1:7), missing = "ml",
+               meanstructure = TRUE, int.ov.free = TRUE, auto.var = TRUE)
+  fit <- do.call(lavaan, args)
+  measures <- fitMeasures(fit, c("npar", "logl", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic"))
+  for (refit in 1:2) invisible(capture.output(
+    fit <- do.call(lavaan, c(args, list(start = fit, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 5000))))))
+  labels <- c(); names <- c()
+  for (to in vars) for (from in vars) {
+    labels <- c(labels, paste0("b_", from, "_", to))
+    names <- c(names, paste0(from, "->", to))
+  }
+  v <- vcov(fit)[labels, labels]
+  dimnames(v) <- list(names, names)
+  out <- list(call = paste0("tests/reference/panel.R section generics: ", CALL, " on missing2.csv, refitted twice by BFGS ",
+                            "(reltol 1e-16); vcov(fit) of the lagged labels; fitMeasures(fit) (of the first fit: the ",
+                            "refits' baseline does not converge); AIC(fit); BIC(fit)"),
+              terms = names, vcov = unname(v), fit_measures = as.list(measures), AIC = AIC(fit), BIC = BIC(fit))
+  write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref_dir, "generics_riclpm_missing2.json"))
+  cat("generics: vcov diagonal", diag(v), "\n")
 }

@@ -535,14 +535,20 @@ logLik.spiral_meta <- function(object, ...) {
 
 #' lavaan-style generics for a panel model
 #'
-#' `coef()` gives the lagged effects (`from->to`), `logLik()` the FIML log-likelihood
-#' (with `AIC()` and `BIC()` from it), `nobs()` the number of persons, `confint()` the
-#' intervals the summary prints.
+#' `coef()` gives the lagged effects (`from->to`; `from->to@wave` under `lagged = "free"`,
+#' `group:from->to` with `equal_groups = "none"`), `vcov()` their sampling covariance (as
+#' lavaan's `vcov()` of the labelled effects; the robust one under `se = "robust"`), `logLik()`
+#' the FIML log-likelihood with `df` (lavaan's npar) and `nobs` (with `AIC()` and `BIC()` from
+#' it), `nobs()` the number of persons, `confint()` the intervals the summary prints, `anova(m0,
+#' m1)` the likelihood-ratio test of two nested fits of the same data (lavaan's `lavTestLRT()`,
+#' computed by the library's `compare` option) and `fit_measures()` lavaan's `fitMeasures()`
+#' (npar, logl, chisq, df, pvalue, cfi, tli, rmsea, srmr, aic, bic).
 #'
 #' @param object a `spiral_panel` result of [panel()].
 #' @param parm,level as [stats::confint()].
-#' @param ... unused.
-#' @return As the stats generic.
+#' @param ... unused; for `anova()` the one further fit.
+#' @return As the stats generic; `fit_measures()` a named numeric vector; `anova()` a data frame
+#'   of class `anova` with lavTestLRT's columns.
 #' @examples
 #' set.seed(1)
 #' long <- data.frame(id = rep(1:150, each = 4), wave = rep(1:4, 150))
@@ -551,10 +557,72 @@ logLik.spiral_meta <- function(object, ...) {
 #' fit <- panel(long, id = "id", time = "wave", vars = c("x", "y"))
 #' logLik(fit)
 #' confint(fit)
+#' vcov(fit)
+#' fit_measures(fit)
+#' fit_free <- panel(long, id = "id", time = "wave", vars = c("x", "y"), lagged = "free")
+#' anova(fit, fit_free)
 #' @name panel-methods
 NULL
 
-lagged_names <- function(object) paste0(object$lagged$from, "->", object$lagged$to)
+lagged_names <- function(object) {
+  table <- object$lagged
+  names <- paste0(table$from, "->", table$to)
+  if (!is.null(table$wave)) names <- paste0(names, "@", table$wave)
+  if (!is.null(table$group)) names <- paste0(table$group, ":", names)
+  names
+}
+
+#' @rdname panel-methods
+#' @export
+vcov.spiral_panel <- function(object, ...) vcov_of(object)
+
+#' @rdname panel-methods
+#' @export
+fit_measures <- function(object, ...) UseMethod("fit_measures")
+
+#' @rdname panel-methods
+#' @export
+fit_measures.default <- function(object, ...) no_answer("fit_measures", object, "only panel fits have lavaan's fit measures")
+
+#' @rdname panel-methods
+#' @export
+fit_measures.spiral_panel <- function(object, ...) {
+  value <- value_or_na
+  c(npar = value(object$n_parameters), logl = value(object$logLik), chisq = value(object$chisq),
+    df = value(object$chisq_df), pvalue = value(object$chisq_p), cfi = value(object$CFI), tli = value(object$TLI),
+    rmsea = value(object$RMSEA), srmr = value(object$SRMR), aic = value(object$AIC), bic = value(object$BIC))
+}
+
+#' @rdname panel-methods
+#' @export
+anova.spiral_panel <- function(object, ...) {
+  others <- list(...)
+  if (length(others) != 1L || !inherits(others[[1L]], "spiral_panel"))
+    stop("anova(): give one further spiral panel fit of the same data: anova(m0, m1)", call. = FALSE)
+  other <- others[[1L]]
+  labels <- c(deparse(substitute(object)), deparse(substitute(...)))
+  # the other fit as the `compare` option reads a saved fit (spiral panel --format json)
+  saved <- tempfile(fileext = ".json")
+  on.exit(unlink(saved))
+  writeLines(sprintf('{"logLik": %.17g, "n_parameters": %d, "n_patients": %d, "n_waves": %d, "lagged": [%s]}',
+                     other$logLik, as.integer(other$n_parameters), as.integer(other$n_patients),
+                     as.integer(other$n_waves), paste0('{"from": "', unique(other$lagged$from), '"}', collapse = ", ")),
+             saved)
+  args <- attr(object, "call_args")
+  options <- args$options
+  options$compare <- saved
+  test <- without_repeated_warnings(do.call(panel, c(list(data = args$data), options)), list(object, other))$test
+  fits <- list(object, other)
+  out <- data.frame(Df = sapply(fits, function(f) as.integer(f$chisq_df)), AIC = sapply(fits, function(f) f$AIC),
+                    BIC = sapply(fits, function(f) f$BIC), Chisq = sapply(fits, function(f) value_or_na(f$chisq)),
+                    `Chisq diff` = NA_real_, `Df diff` = NA_integer_, `Pr(>Chisq)` = NA_real_,
+                    row.names = labels, check.names = FALSE)
+  out <- out[order(-sapply(fits, function(f) f$n_parameters)), ]  # lavTestLRT: the larger model first
+  out[2L, c("Chisq diff", "Df diff", "Pr(>Chisq)")] <- list(test$chisq, as.integer(test$chisq_df), test$p_value)
+  structure(out, heading = "Chi-Squared Difference Test", class = c("anova", "data.frame"))
+}
+
+value_or_na <- function(x) if (is.null(x)) NA_real_ else as.numeric(x)
 
 #' @rdname panel-methods
 #' @export

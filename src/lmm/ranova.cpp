@@ -44,6 +44,18 @@ struct Reduction {
   Formula formula;
 };
 
+// R's formula algebra keeps one copy of a repeated term, so a reduction that turns a term into
+// one the model already has (`(0 + x | g)` -> `(1 | g)` beside the `(1 | g)` of `(x || g)`)
+// leaves that term once in lmerTest's refit (one parameter fewer, not a duplicate variance).
+void drop_repeated_terms(Formula& formula) {
+  std::vector<RandomTerm> kept;
+  for (RandomTerm& term : formula.random) {
+    const bool repeated = std::any_of(kept.begin(), kept.end(), [&](const RandomTerm& k) { return deparse(k) == deparse(term); });
+    if (!repeated) kept.push_back(std::move(term));
+  }
+  formula.random = std::move(kept);
+}
+
 // lmerTest's get_newforms: the formulas with random term i reduced, each named as lmerTest names it.
 std::vector<Reduction> reductions(const Formula& formula, std::size_t i) {
   const RandomTerm& term = formula.random[i];
@@ -64,6 +76,7 @@ std::vector<Reduction> reductions(const Formula& formula, std::size_t i) {
     TermList& effects = reduced.random[i].effects;
     if (all.size() == 1) effects = TermList{true, {}};  // lmerTest's "1" (even for `0 + x`)
     else effects.terms.erase(std::find(effects.terms.begin(), effects.terms.end(), drop));
+    drop_repeated_terms(reduced);
     out.push_back({drop.label() + " in " + form, std::move(reduced)});
   }
   return out;

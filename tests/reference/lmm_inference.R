@@ -139,7 +139,10 @@ ranova_cases <- list(
   c("cake.csv", "angle ~ recipe * factor(temp) + (1 | recipe:replicate)"),
   c("orthodont.csv", "distance ~ age * Sex + (age | Subject)"),
   # the written left side: "Days in (1 + Days | Subject)"
-  c("sleepstudy.csv", "Reaction ~ Days + (1 + Days | Subject)")
+  c("sleepstudy.csv", "Reaction ~ Days + (1 + Days | Subject)"),
+  # a || term: reducing (0 + Days | Subject) to (1 | Subject) repeats the other part, which the
+  # refit has once (npar 4, Df 1)
+  c("sleepstudy.csv", "Reaction ~ Days + (Days || Subject)")
 )
 write_ref(lapply(ranova_cases, function(k) {
   r <- ranova(fit(k[1], k[2]))

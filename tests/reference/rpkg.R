@@ -114,7 +114,15 @@ write_ref(list(knha = c(list(coef = unname(coef(knha)), ci_lb = unname(knha$ci.l
                              tau2 = unname(ci_knha$random["tau^2", ]), nobs = nobs(knha)), per_study(knha)),
                plain = c(list(coef = unname(coef(plain)), ci_lb = plain$ci.lb, ci_ub = plain$ci.ub,
                               tau2 = unname(ci_plain$random["tau^2", ]), tau = unname(ci_plain$random["tau", ])),
-                         per_study(plain))),
+                         per_study(plain)),
+               # anova(): the moderator test of one fit (F under Knapp-Hartung), the LRT of two ML fits
+               anova_knha = list(QM = anova(knha)$QM, QMdf = anova(knha)$QMdf, QMp = anova(knha)$QMp),
+               anova_ml = local({
+                 a <- anova(rma(yi, vi, mods = ~ ablat, data = bcg, method = "ML"), rma(yi, vi, data = bcg, method = "ML"))
+                 list(LRT = a$LRT, pval = a$pval, df = unname(c(a$parms.f, a$parms.r)),
+                      logLik = unname(c(a$fit.stats.f["ll"], a$fit.stats.r["ll"])), QE = c(a$QE.f, a$QE.r),
+                      tau2 = c(a$tau2.f, a$tau2.r))
+               })),
           "bcg.json")
 
 # confint(m1, method = "profile"): lme4's profile intervals of the SDs, the correlation,

@@ -531,6 +531,47 @@ logLik.spiral_meta <- function(object, ...) {
   structure(object$logLik, df = parms, nobs = nobs.spiral_meta(object), class = "logLik")
 }
 
+#' @rdname meta-methods
+#' @param object2 a second `spiral_meta` fit of the same studies: the likelihood-ratio test of the
+#'   nested models, as metafor's `anova(full, reduced)` (fit both with `method = "ML"`; REML fits
+#'   with different moderators give metafor's warning).
+#' @export
+anova.spiral_meta <- function(object, object2 = NULL, ...) {
+  no_further_arguments("anova", ...)
+  if (is.null(object2)) return(moderator_test(object))
+  if (!inherits(object2, "spiral_meta")) stop("anova(): object2 must be a spiral meta fit", call. = FALSE)
+  if (object$k != object2$k) stop("anova(): the fits have different numbers of studies (", object$k, ", ", object2$k, ")", call. = FALSE)
+  parameters <- function(fit) attr(logLik.spiral_meta(fit), "df")
+  fits <- list(object, object2)
+  if (parameters(object) < parameters(object2)) fits <- rev(fits)
+  if (parameters(fits[[1]]) == parameters(fits[[2]])) stop("anova(): the models have the same number of parameters", call. = FALSE)
+  if (identical(object$method, "REML") && !identical(object$coefficients$term, object2$coefficients$term))
+    warning("REML comparisons not meaningful for models with different fixed effects (fit both with method = \"ML\")", call. = FALSE)
+  stats_of <- function(fit) c(df = parameters(fit), AIC = fit$AIC, BIC = fit$BIC, AICc = fit$AICc, logLik = fit$logLik)
+  table <- as.data.frame(rbind(Full = stats_of(fits[[1]]), Reduced = stats_of(fits[[2]])))
+  table$LRT <- c(NA, 2 * (fits[[1]]$logLik - fits[[2]]$logLik))
+  table$pval <- c(NA, stats::pchisq(table$LRT[2], table$df[1] - table$df[2], lower.tail = FALSE))
+  table$QE <- c(fits[[1]]$Q, fits[[2]]$Q)
+  table$`tau^2` <- c(fits[[1]]$tau2, fits[[2]]$tau2)
+  table
+}
+
+# metafor's anova() of one fit: the omnibus test of the moderators (QM; an F test under Knapp-Hartung).
+moderator_test <- function(object) {
+  if (is.null(object$QM) || is.na(object$QM)) no_answer("anova", object, "the model has no moderators to test")
+  df <- unlist(object$QM_df)
+  if (identical(attr(object, "call_args")$options$test, "knha")) df <- c(df, object$k - nrow(object$coefficients))
+  structure(list(QM = object$QM, QMdf = df, QMp = object$QM_p), class = "spiral_meta_anova")
+}
+
+#' @export
+print.spiral_meta_anova <- function(x, ...) {
+  df <- x$QMdf[!is.na(x$QMdf)]
+  statistic <- if (length(df) == 2L) sprintf("F(df1 = %d, df2 = %d)", df[1], df[2]) else sprintf("QM(df = %d)", df[1])
+  cat("\nTest of Moderators:\n", statistic, " = ", format(x$QM, digits = 6), ", p-val = ", format.pval(x$QMp, digits = 4), "\n\n", sep = "")
+  invisible(x)
+}
+
 # ---------------------------------------------------------------------------- panel
 
 #' lavaan-style generics for a panel model

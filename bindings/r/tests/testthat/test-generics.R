@@ -190,6 +190,23 @@ test_that("meta: coef, confint with Knapp-Hartung and the tau^2 interval as meta
     expect_equal(AIC(case$fit), case$ref$AIC, tolerance = 1e-6)
     expect_equal(BIC(case$fit), case$ref$BIC, tolerance = 1e-6)
   }
+  # anova(): metafor's test of the moderators (F(1, 11) under Knapp-Hartung) and the LRT of two ML fits
+  a <- anova(res)
+  expect_equal(a$QM, ref$anova_knha$QM, tolerance = 1e-6)
+  expect_equal(a$QMdf, ref$anova_knha$QMdf)
+  expect_equal(a$QMp, ref$anova_knha$QMp, tolerance = 1e-6)
+  expect_output(print(a), "F\\(df1 = 1, df2 = 11\\)")
+  full <- meta(bcg, yi = "yi", vi = "vi", mods = ~ablat, method = "ML")
+  lrt <- anova(meta(bcg, yi = "yi", vi = "vi", method = "ML"), full)  # either order, as metafor
+  expect_equal(rownames(lrt), c("Full", "Reduced"))
+  expect_equal(lrt$df, ref$anova_ml$df)
+  expect_equal(lrt$logLik, ref$anova_ml$logLik, tolerance = 1e-6)
+  expect_equal(lrt$LRT[2], ref$anova_ml$LRT, tolerance = 1e-6)
+  expect_equal(lrt$pval[2], ref$anova_ml$pval, tolerance = 1e-6)
+  expect_equal(lrt$QE, ref$anova_ml$QE, tolerance = 1e-6)
+  expect_equal(lrt$`tau^2`, ref$anova_ml$tau2, tolerance = 1e-5)
+  expect_warning(anova(res, plain), "REML comparisons not meaningful")
+  expect_error(anova(plain), "^anova\\(\\): not available .* no moderators")
   expect_error(predict(res, newmods = 30), "new moderator values")
   # arguments of metafor's and lme4's methods whose other values spiral does not compute
   expect_error(residuals(res, type = "rstandard"), "^residuals\\(\\): type = \"rstandard\" is not available")

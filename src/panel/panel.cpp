@@ -294,6 +294,18 @@ panel::Minimum fit_from_starts(const GroupedModel& grouped, const std::vector<Gr
   return best;
 }
 
+// Two fits of the same data have the same saturated model, whose log-likelihood each fit
+// gives as logLik + chisq / 2: a saved fit of other values (another window of the same length,
+// rescaled or edited data) differs there, where the LRT would compare unrelated models.
+void require_same_saturated_model(const Json& saved, const PanelResult& r, const std::string& path) {
+  if (!saved.contains("chisq") || !saved["chisq"].is_number() || !std::isfinite(r.chisq)) return;
+  const double other = saved["logLik"].get<double>() + saved["chisq"].get<double>() / 2;
+  const double here = r.logLik + r.chisq / 2;
+  if (std::fabs(other - here) > 1e-6 * std::max(1.0, std::fabs(here)))
+    throw InputError("panel: --compare: '" + path + "' is a fit of other data: its saturated model's logLik is " +
+                     fmt::format("{:.6f}", other) + ", this data's " + fmt::format("{:.6f}", here));
+}
+
 // The saved fit's logLik and npar, checked to be a fit of the same patients and variables.
 PanelComparison compare_with_saved(const std::string& path, const PanelResult& r) {
   std::ifstream in(path);
@@ -329,6 +341,7 @@ PanelComparison compare_with_saved(const std::string& path, const PanelResult& r
   if (saved["n_patients"].get<long>() != r.n_patients)
     throw InputError("panel: --compare: '" + path + "' is a fit of " + std::to_string(saved["n_patients"].get<long>()) +
                      " patients, this one of " + std::to_string(r.n_patients) + ": not the same data");
+  require_same_saturated_model(saved, r, path);
   c.chisq_df = std::labs(r.n_parameters - c.other_n_parameters);
   if (c.chisq_df == 0)
     throw InputError("panel: --compare: '" + path + "' has as many parameters as this fit: the models are not nested");
@@ -474,7 +487,12 @@ PanelResult fit_panel(const Table& table, const PanelOptions& options) {
     for (int g = 0; g < grouped.groups(); ++g)
       r.SRMR += grouped.weight(g) * standardized_rmr(saturated_fit[std::size_t(g)], model.implied(grouped.local(theta, g)));
   }
-  if (!options.compare.empty()) r.test = compare_with_saved(options.compare, r);
+  if (!options.compare.empty()) {
+    r.test = compare_with_saved(options.compare, r);
+    if (r.test->chisq < 0)
+      r.warnings.push_back("--compare: the model with more parameters has the lower logLik (chi-square " +
+                           fmt::format("{:.4f}", r.test->chisq) + "): the models are not nested, or one fit stopped early");
+  }
   return r;
 }
 

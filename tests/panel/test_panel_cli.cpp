@@ -99,6 +99,21 @@ TEST(PanelCli, SectionSevenOneOptionsGiveTheirJson) {
                          write_csv("other_fit.json", R"({"logLik": 1, "n_parameters": 3, "n_patients": 200, "n_waves": 7,
                              "lagged": [{"from": "a", "to": "b"}]})") + "'",
                      "is a fit of the variables [\"a\"]");
+  // a fit of other values of the same shape (another window, rescaled data): its saturated
+  // model's logLik (logLik + chisq / 2) differs from this data's
+  nlohmann::json other = fit;
+  other["chisq"] = fit["chisq"].get<double>() + 2;
+  expect_input_error(missing2 + columns + " --vars alliance,symptoms --lagged free --compare '" +
+                         write_csv("edited_fit.json", other.dump()) + "'",
+                     "is a fit of other data: its saturated model's logLik is");
+  // the same saturated model but a smaller model with the higher logLik: a warning, not a p value of 1 in silence
+  nlohmann::json higher = fit;
+  higher["logLik"] = fit["logLik"].get<double>() + 1000;
+  higher["chisq"] = fit["chisq"].get<double>() - 2000;
+  const test::RunResult odd = run_spiral("panel " + missing2 + columns + " --vars alliance,symptoms --lagged free --compare '" +
+                                         write_csv("higher_fit.json", higher.dump()) + "'");
+  EXPECT_EQ(odd.exit_code, 0) << odd.err;
+  EXPECT_NE(odd.err.find("the model with more parameters has the lower logLik"), std::string::npos) << odd.err;
 }
 
 TEST(PanelCli, BadOptionsAreInputErrors) {

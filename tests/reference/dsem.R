@@ -2,7 +2,7 @@
 # structural equation modelling (Asparouhov, Hamaker & Muthen 2018), written in Stan and
 # sampled by rstan (NUTS), and posterior's rank-normalized split R-hat and bulk/tail ESS
 # (Vehtari et al. 2021) on stored draws.
-# Run from the repository root:  Rscript tests/reference/dsem.R [small|trial|threelevel|diagnostics|all|trial_data]
+# Run from the repository root:  Rscript tests/reference/dsem.R [small|trial|threelevel|diagnostics|ipd_study|all|trial_data]
 # Writes the data sets to tests/reference/dsem/*.csv and Stan's posterior summaries to
 # tests/reference/dsem/*.json. Needs rstan, posterior and jsonlite.
 #
@@ -314,11 +314,35 @@ case_diagnostics <- function() {
                   cases = out), file.path(ref_dir, "diagnostics.json"), auto_unbox = TRUE, digits = NA, pretty = TRUE)
 }
 
+# One study of tests/data/ipd (Lund, 58 patients x 7 sessions) as `spiral ipd` fits its stage-1 model
+# dsem: P and O prepared by the recipe of tests/reference/ipd.R (tests/reference/ipd/prepared.csv),
+# baseline as the moderator ([dsem] between = ["baseline"]); P and O are named alliance and
+# symptoms here, as the Stan model's data are.
+case_ipd_study <- function(study = "Lund") {
+  prepared <- read.csv("tests/reference/ipd/prepared.csv")
+  sessions <- read.csv("tests/data/ipd/sessions.csv")
+  prepared <- prepared[prepared$study == study, ]
+  sessions <- sessions[sessions$study == study, ]
+  prepared$baseline <- sessions$baseline[match(paste(prepared$patient, prepared$session),
+                                               paste(sessions$patient, sessions$session))]
+  data <- data.frame(patient = as.character(prepared$patient), session = prepared$session,
+                     alliance = prepared$P, symptoms = prepared$O, baseline = prepared$baseline)
+  ids <- unique(data$patient)
+  x <- cbind(1, baseline = data$baseline[match(ids, data$patient)])
+  rownames(x) <- ids
+  sdata <- stan_data(data, x)
+  fit <- run_stan(sdata, 3000, 1000, 31)
+  write_reference(paste0("ipd_", study),
+                  paste0("spiral ipd stage1 --study ", study, " on tests/data/ipd with [model] dsem = true, [dsem] between = [\"baseline\"]"),
+                  stan_summary(fit, NULL, "baseline"), fit, list(s0 = sdata$s0))
+}
+
 what <- commandArgs(trailingOnly = TRUE)
 if (length(what) == 0) what <- "all"
 if (what %in% c("diagnostics", "all")) case_diagnostics()
 if (what %in% c("small", "all")) case_small()
 if (what %in% c("threelevel", "all")) case_threelevel()
 if (what %in% c("trial", "all")) case_trial()
+if (what %in% c("ipd_study", "all")) case_ipd_study()
 # The trial data alone (bench/ times spiral on it; Stan on it takes the better part of an hour).
 if (what == "trial_data") case_trial(data_only = TRUE)

@@ -95,7 +95,8 @@ std::string ApiOptions::text(const std::string& name) const {
 
 void add_output_options(CLI::App& subcommand, const ApiOptions& options, OutputOptions& output,
                         const std::vector<std::string>& formats, const std::string& help) {
-  if (formats.size() > 1) subcommand.add_option("--format", output.format, help)->check(CLI::IsMember(formats));
+  if (formats.size() > 1)
+    subcommand.add_option("--format", output.format, help)->check(CLI::IsMember(formats))->default_str(formats.front());
   else output.format = formats.front();
   const auto& table = api::options(options.command());
   const bool writes_its_own_out =

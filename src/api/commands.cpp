@@ -75,10 +75,11 @@ std::vector<Option<LmmCall>> lmm_options() {
   const std::vector<Option<LmmCall>> own{
       option(text("formula", "lme4 formula, e.g. \"Reaction ~ Days + (Days | Subject)\"").needed(), &LmmCall::lmm, &L::formula),
       option(flag("ml", "Maximum likelihood instead of REML"), &LmmCall::ml),
-      option(text("df", "Degrees of freedom of the t-tests").one_of({"satterthwaite", "residual", "none"}), &LmmCall::df),
+      option(text("df", "Degrees of freedom of the t-tests").one_of({"satterthwaite", "residual", "none"}).shows("satterthwaite"),
+             &LmmCall::df),
       option(text("ar1", "AR(1) residual correlation within the innermost group, ordered by this time column"),
              &LmmCall::lmm, &L::ar1_time),
-      option(number("level", "Confidence level in percent").within(0, 100), &LmmCall::lmm, &L::level),
+      option(number("level", "Confidence level in percent").within(0, 100).shows("95"), &LmmCall::lmm, &L::level),
       option(text("ranef", "Write conditional modes and SDs to FILE.csv").written(), &LmmCall::ranef),
       option(repeated("compare", "Likelihood-ratio tests against formula F1 (repeatable: anova(m0, m1, m2), ML refits)"),
              &LmmCall::compare),
@@ -92,7 +93,7 @@ std::vector<Option<LmmCall>> lmm_options() {
       option(text("augment", "Write the model's rows with .fitted .resid .fixed to FILE.csv").written(), &LmmCall::augment),
       option(text("newdata", "Data SOURCE to predict for (with --predict)").read_file(), &LmmCall::newdata),
       option(text("predict", "Write newdata's rows with .fitted to FILE.csv").written(), &LmmCall::predict),
-      option(text("re_form", "Random effects in --predict: full (re.form = NULL) or NA").one_of({"full", "NA"}),
+      option(text("re_form", "Random effects in --predict: full (re.form = NULL) or NA").one_of({"full", "NA"}).shows("full"),
              &LmmCall::re_form),
   };
   table.insert(table.end(), own.begin(), own.end());

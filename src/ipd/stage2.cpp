@@ -87,7 +87,9 @@ std::optional<MetaResult> meta_regression(const IpdSpec& spec, const MetaInput& 
   options.test = spec.test;
   options.mods = join(spec.moderators, " + ");
   try {
-    return fit_meta(with_mods, options);
+    MetaResult fit = fit_meta(with_mods, options);
+    for (const auto& w : fit.warnings) warnings.push_back(label + ": meta-regression: " + w);
+    return fit;
   } catch (const std::runtime_error& e) {  // InputError (constant moderator) or AnalysisError
     warnings.push_back(label + ": no meta-regression: " + e.what());
     return std::nullopt;

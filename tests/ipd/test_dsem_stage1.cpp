@@ -218,7 +218,7 @@ TEST(IpdDsem, BadModeratorsAreInputErrors) {
 TEST(IpdDsem, CliRunAndBadValue) {
   const std::string dir = test::temp_dir("ipd-dsem-cli");
   const std::string spec_path = dir + "/dsem.toml";
-  std::string text = dsem_spec_text("between = [\"baseline\"]\nchains = 2\niter = 200\nwarmup = 100");
+  std::string text = dsem_spec_text("between = [\"baseline\"]\nchains = 4\niter = 1000\nwarmup = 500");  // fewer draws: no study mixes (R-hat > 1.1), none is pooled
   text.replace(text.find("sessions.csv"), 12, test::test_path("data/ipd/sessions.csv"));
   std::ofstream(spec_path) << text;
   const test::RunResult r = test::run_spiral("ipd run --spec '" + spec_path + "' --out '" + dir + "/out'");

@@ -31,10 +31,14 @@ def same(actual, expected, tol=1e-9):
 
 
 def in_python_spelling(cli_json):
-    """The CLI's JSON with its warnings naming options as Python does (`--re-form` -> `re_form`)."""
+    """The CLI's JSON with its warnings naming options as Python does (`--re-form` -> `re_form`,
+    `--factor=Days` -> `factor = "Days"`)."""
+    def argument(m):
+        name = m.group(1).replace("-", "_")
+        return name if m.group(2) is None else f'{name} = "{m.group(2)}"'
     spelled = dict(cli_json)
     if "warnings" in spelled:
-        spelled["warnings"] = [re.sub(r"(?<![\w-])--([a-z0-9-]+)", lambda m: m.group(1).replace("-", "_"), w)
+        spelled["warnings"] = [re.sub(r"(?<![\w-])--([a-z0-9-]+)(?:=([A-Za-z0-9_.-]*))?", argument, w)
                                for w in spelled["warnings"]]
     return spelled
 

@@ -116,6 +116,16 @@ write_ref(list(knha = c(list(coef = unname(coef(knha)), ci_lb = unname(knha$ci.l
                               tau2 = unname(ci_plain$random["tau^2", ]), tau = unname(ci_plain$random["tau", ])),
                          per_study(plain)),
                # anova(): the moderator test of one fit (F under Knapp-Hartung), the LRT of two ML fits
+               # leave1out() and influence()$inf of the fit without moderators
+               leave1out = local({
+                 l <- as.data.frame(leave1out(plain))
+                 list(estimate = l$estimate, se = l$se, pval = l$pval, tau2 = l$tau2, Q = l$Q)
+               }),
+               influence = local({
+                 inf <- influence(plain)$inf
+                 list(rstudent = inf$rstudent, cook.d = inf$cook.d, hat = inf$hat, tau2.del = inf$tau2.del,
+                      inf = inf$inf == "*")
+               }),
                anova_knha = list(QM = anova(knha)$QM, QMdf = anova(knha)$QMdf, QMp = anova(knha)$QMp),
                anova_ml = local({
                  a <- anova(rma(yi, vi, mods = ~ ablat, data = bcg, method = "ML"), rma(yi, vi, data = bcg, method = "ML"))

@@ -572,6 +572,56 @@ print.spiral_meta_anova <- function(x, ...) {
   invisible(x)
 }
 
+# metafor's names of the leave-one-out and influence columns.
+metafor_columns <- function(table, names) {
+  hit <- names(table) %in% names(names)
+  names(table)[hit] <- names[names(table)[hit]]
+  table
+}
+
+# The result's per-study diagnostics table `name`, refitting with the option that computes it.
+per_study_table <- function(object, name) {
+  table <- object[[name]]
+  if (!is.data.frame(table)) table <- without_repeated_warnings(refit_meta(object, name), list(object))[[name]]
+  if (!is.data.frame(table)) no_answer(name, object, "the fit has no per-study diagnostics (fewer than 3 studies?)")
+  rownames(table) <- make.unique(as.character(table$slab))
+  table$slab <- NULL
+  table
+}
+
+refit_meta <- function(object, option) {
+  args <- attr(object, "call_args")
+  do.call(meta, c(list(data = args$data), utils::modifyList(args$options, stats::setNames(list(TRUE), option))))
+}
+
+#' @rdname meta-methods
+#' @export
+leave1out <- function(x, ...) {
+  if (!inherits(x, "spiral_meta") && requireNamespace("metafor", quietly = TRUE)) return(metafor::leave1out(x, ...))
+  UseMethod("leave1out")
+}
+
+#' @rdname meta-methods
+#' @param x a `spiral_meta` result (for `leave1out()`).
+#' @export
+#' @rawNamespace S3method(metafor::leave1out, spiral_meta)
+leave1out.spiral_meta <- function(x, ...) {
+  no_further_arguments("leave1out", ...)
+  statistic <- if (identical(x$test, "knha")) "tval" else "zval"
+  metafor_columns(per_study_table(x, "leave1out"),
+                  c(std_error = "se", statistic = statistic, p_value = "pval", conf_low = "ci.lb", conf_high = "ci.ub",
+                    Q_p = "Qp"))
+}
+
+#' @rdname meta-methods
+#' @param model a `spiral_meta` result (for `influence()`).
+#' @export
+influence.spiral_meta <- function(model, ...) {
+  no_further_arguments("influence", ...)
+  metafor_columns(per_study_table(model, "influence"),
+                  c(cook_d = "cook.d", cov_r = "cov.r", tau2_del = "tau2.del", QE_del = "QE.del", influential = "inf"))
+}
+
 # ---------------------------------------------------------------------------- panel
 
 #' lavaan-style generics for a panel model

@@ -17,69 +17,6 @@
 namespace spiral {
 namespace {
 
-const char* minimal = R"(
-[data]
-source = "sessions.csv"
-[variables]
-process = "alliance"
-outcome = "symptoms"
-)";
-
-std::string error_of(const std::string& text) {
-  try {
-    parse_spec(text, "a.toml", "/data");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-TEST(IpdDsemSpec, ModelDsemAndItsSettings) {
-  const IpdSpec plain = parse_spec(minimal, "a.toml", "/d");
-  EXPECT_FALSE(plain.dsem);
-  const IpdSpec spec = parse_spec(std::string(minimal) + "[model]\ndsem = true\n", "a.toml", "/d");
-  EXPECT_TRUE(spec.dsem);
-  EXPECT_EQ(spec.dsem_settings.random, "all");
-  EXPECT_EQ(spec.dsem_settings.chains, 4);
-  EXPECT_EQ(spec.dsem_settings.iter, 2000);
-  EXPECT_EQ(spec.dsem_settings.warmup, 1000);
-  EXPECT_EQ(spec.dsem_settings.seed, 1u);
-  const IpdSpec set = parse_spec(std::string(minimal) +
-                                     "[model]\ndsem = true\n[dsem]\nrandom = \"lagged\"\nbetween = [\"baseline\", \"arm\"]\n"
-                                     "chains = 2\niter = 500\nwarmup = 200\nseed = 9\n",
-                                 "a.toml", "/d");
-  EXPECT_EQ(set.dsem_settings.random, "lagged");
-  EXPECT_EQ(set.dsem_settings.between, (std::vector<std::string>{"baseline", "arm"}));
-  EXPECT_EQ(set.dsem_settings.chains, 2);
-  EXPECT_EQ(set.dsem_settings.iter, 500);
-  EXPECT_EQ(set.dsem_settings.warmup, 200);
-  EXPECT_EQ(set.dsem_settings.seed, 9u);
-  // The model and its seed change the analysis; dsem = false leaves the hash of a spec without it.
-  EXPECT_NE(spec.hash(), plain.hash());
-  EXPECT_NE(set.hash(), spec.hash());
-  EXPECT_EQ(parse_spec(std::string(minimal) + "[model]\ndsem = false\n", "a.toml", "/d").hash(), plain.hash());
-  const auto models = stage1_models(set);
-  ASSERT_EQ(models.back().name, "dsem");
-  EXPECT_EQ(models.back().kind, ModelSpec::Kind::Dsem);
-  EXPECT_EQ(models.back().formula,
-            "spiral dsem --id patient --time session --vars P,O --random lagged --between baseline,arm "
-            "--chains 2 --iter 500 --warmup 200 --seed 9");
-}
-
-TEST(IpdDsemSpec, BadValuesAreErrorsNamingKeyAndLine) {
-  EXPECT_EQ(error_of(std::string(minimal) + "[model]\ndsem = \"yes\"\n"), "a.toml:8: model.dsem: expected true or false, got a string");
-  EXPECT_EQ(error_of(std::string(minimal) + "[model]\ndsem = 1\n"), "a.toml:8: model.dsem: expected true or false, got an integer");
-  EXPECT_EQ(error_of(std::string(minimal) + "[dsem]\nseed = 2\n"), "a.toml:7: [dsem]: its settings need [model] dsem = true");
-  const std::string with = std::string(minimal) + "[model]\ndsem = true\n[dsem]\n";
-  EXPECT_EQ(error_of(with + "random = \"some\"\n"), "a.toml:10: dsem.random: 'some' is not one of all, lagged, ar, none");
-  EXPECT_EQ(error_of(with + "chains = 0\n"), "a.toml:10: dsem.chains: expected 1 to 64, got 0");
-  EXPECT_EQ(error_of(with + "iter = 100\nwarmup = 100\n"),
-            "a.toml:10: dsem.iter: iter 100 leaves fewer than 4 draws per chain after warmup 100");
-  EXPECT_EQ(error_of(with + "seed = -1\n"), "a.toml:10: dsem.seed: expected a whole number >= 0, got -1");
-  EXPECT_EQ(error_of(with + "thin = 2\n"), "a.toml:10: dsem.thin: unknown key");
-  EXPECT_EQ(error_of(with + "between = \"baseline\"\n"), "a.toml:10: dsem.between: expected an array, got a string");
-}
-
 // tests/data/ipd with the default models and dsem (baseline as moderator, few draws: the test checks
 // the pipeline, not the posterior).
 std::string dsem_spec_text(const std::string& settings) {

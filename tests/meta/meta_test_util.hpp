@@ -34,6 +34,22 @@ inline MetaInput bcg_input(const std::string& mods = "") {
 
 // Every number metafor reports for a fit (fit_summary() in tests/reference/meta.R).
 // `tol` applies to everything; tau² CI bounds (uniroot) get at least 1e-4.
+// Every coefficient's row (term, estimate, SE, statistic, p, CI) as metafor's coef(summary(fit)).
+inline void expect_coefficients_match(const MetaResult& r, const nlohmann::json& coefficients, double tol) {
+  ASSERT_EQ(r.coefficients.size(), coefficients.size());
+  for (std::size_t j = 0; j < coefficients.size(); ++j) {
+    const auto& c = coefficients[j];
+    SCOPED_TRACE("coefficient " + c.at("term").get<std::string>());
+    EXPECT_EQ(r.coefficients[j].term, c.at("term").get<std::string>());
+    EXPECT_REF(r.coefficients[j].estimate, c, "estimate", tol);
+    EXPECT_REF(r.coefficients[j].std_error, c, "std_error", tol);
+    EXPECT_REF(r.coefficients[j].statistic, c, "statistic", tol);
+    EXPECT_REF(r.coefficients[j].p_value, c, "p_value", tol);
+    EXPECT_REF(r.coefficients[j].conf_low, c, "conf_low", tol);
+    EXPECT_REF(r.coefficients[j].conf_high, c, "conf_high", tol);
+  }
+}
+
 inline void expect_fit_matches(const MetaResult& r, const nlohmann::json& ref, double tol) {
   EXPECT_EQ(r.k, ref.at("k").get<std::size_t>());
   EXPECT_REF(r.tau2, ref, "tau2", tol);
@@ -50,19 +66,7 @@ inline void expect_fit_matches(const MetaResult& r, const nlohmann::json& ref, d
   } else {
     EXPECT_TRUE(std::isnan(r.tau2_conf_low));
   }
-  const auto& coefficients = ref.at("coefficients");
-  ASSERT_EQ(r.coefficients.size(), coefficients.size());
-  for (std::size_t j = 0; j < coefficients.size(); ++j) {
-    const auto& c = coefficients[j];
-    SCOPED_TRACE("coefficient " + c.at("term").get<std::string>());
-    EXPECT_EQ(r.coefficients[j].term, c.at("term").get<std::string>());
-    EXPECT_REF(r.coefficients[j].estimate, c, "estimate", tol);
-    EXPECT_REF(r.coefficients[j].std_error, c, "std_error", tol);
-    EXPECT_REF(r.coefficients[j].statistic, c, "statistic", tol);
-    EXPECT_REF(r.coefficients[j].p_value, c, "p_value", tol);
-    EXPECT_REF(r.coefficients[j].conf_low, c, "conf_low", tol);
-    EXPECT_REF(r.coefficients[j].conf_high, c, "conf_high", tol);
-  }
+  expect_coefficients_match(r, ref.at("coefficients"), tol);
   const auto& weights = ref.at("weights");
   ASSERT_EQ(r.weights.size(), weights.size());
   for (std::size_t i = 0; i < weights.size(); ++i)

@@ -20,6 +20,10 @@ clean_options <- function(options) {
   lapply(options, function(o) if (is.factor(o)) as.character(o) else o)
 }
 
+# A list option as the library reads it: one string may hold the CLI's comma-separated list
+# ("alliance,symptoms"), a longer vector is a list.
+list_option <- function(x) if (is.character(x) && length(x) == 1L) x else as.list(x)
+
 # Runs `command`; the result keeps its arguments (attribute "call_args": data and options)
 # for update(), anova() and intervals at the fit's level.
 spiral_call <- function(command, data, options, class) {
@@ -154,7 +158,7 @@ meta <- function(data, ...) {
 #' coef(fit)
 #' @export
 panel <- function(data, id, time, vars, ...) {
-  spiral_call("panel", data, list(id = id, time = time, vars = as.list(vars), ...), "spiral_panel")
+  spiral_call("panel", data, list(id = id, time = time, vars = list_option(vars), ...), "spiral_panel")
 }
 
 #' Lagged effects that differ between patients: dynamic structural equation model (`spiral dsem`)
@@ -188,7 +192,7 @@ panel <- function(data, id, time, vars, ...) {
 #' @export
 dsem <- function(data, id, time, vars, ...) {
   if (missing(data)) stop_arg("data", "required")
-  fit <- spiral_call("dsem", data, list(id = id, time = time, vars = as.list(vars), ...), "spiral_dsem")
+  fit <- spiral_call("dsem", data, list(id = id, time = time, vars = list_option(vars), ...), "spiral_dsem")
   tables <- attr(fit, "tables")
   posterior <- tables$posterior
   posterior$parameter <- as.character(posterior$parameter)

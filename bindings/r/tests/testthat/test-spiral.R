@@ -91,6 +91,13 @@ test_that("panel gives lavaan's numbers", {
   expect_equal(names(coef(res))[2], "symptoms->alliance")
 })
 
+test_that("a list argument may be one string with the CLI's commas", {
+  d <- read_data("panel/missing2.csv")
+  by_vector <- suppressWarnings(panel(d, "patient", "session", c("alliance", "symptoms")))  # rows dropped
+  expect_equal(suppressWarnings(panel(d, "patient", "session", "alliance,symptoms"))$logLik, by_vector$logLik)
+  expect_error(panel(d, "patient", "session", "alliance"), "at least 2 variables")
+})
+
 test_that("describe keeps factor levels and sorts text in byte order", {
   d <- data.frame(x = c(1.5, NA, 3), n = c(1L, NA, 3L), b = c(TRUE, FALSE, TRUE),
                   arm = factor(c("ctl", "trt", "ctl"), levels = c("trt", "ctl")),

@@ -8,6 +8,7 @@
 #include <nlopt.h>
 
 #include "common/confidence_level.hpp"
+#include "common/estimable_columns.hpp"
 #include "common/quiet_distributions.hpp"
 #include "lmm/deviance.hpp"
 #include "lmm/inference.hpp"
@@ -26,7 +27,6 @@ using lmm_detail::kGradientTolerance;
 namespace {
 
 constexpr double kSingularTolerance = 1e-4;   // lme4's isSingular(tol = 1e-4)
-constexpr double kRankTolerance = 1e-7;       // lme4's chkRank.drop.cols / qr(tol = 1e-7)
 
 std::string term_label(const RandomBlock& block) {
   std::string effects;
@@ -58,47 +58,6 @@ void check_finite(const ModelFrame& frame) {
   for (Eigen::Index j = 0; j < frame.x.cols(); ++j)
     if (!frame.x.col(j).allFinite())
       throw InputError("lmm: fixed-effect column '" + frame.x_names[std::size_t(j)] + "' has non-finite values");
-}
-
-// Columns of X kept in order, dropping each one that is (numerically) a linear combination
-// of the kept columns before it: the columns R's qr(X, tol = 1e-7) (LINPACK dqrdc2, limited
-// pivoting) moves to the end, which lme4 drops. Also an orthonormal basis of their span
-// (Gram-Schmidt, orthogonalized twice).
-struct EstimableColumns {
-  std::vector<int> kept;
-  Eigen::MatrixXd basis;
-};
-
-// v minus its projection on the basis' first `count` columns (classical Gram-Schmidt, two
-// matrix-vector products per pass). A second pass only when the first cancelled more than
-// 1 - 1/sqrt(2) of v's norm (the criterion of Daniel, Gragg, Kaufman & Stewart 1976, Math.
-// Comp. 30, 772-795): then "twice is enough" (Giraud et al. 2005, Numer. Math. 101, 87-100).
-void remove_projection(const Eigen::MatrixXd& basis, Eigen::Index count, Eigen::VectorXd& v) {
-  if (count == 0) return;
-  const auto b = basis.leftCols(count);
-  Eigen::VectorXd coefficients(count);
-  for (int pass = 0; pass < 2; ++pass) {
-    const double before = v.squaredNorm();
-    coefficients.noalias() = b.transpose() * v;
-    v.noalias() -= b * coefficients;
-    if (2 * v.squaredNorm() >= before) return;
-  }
-}
-
-EstimableColumns estimable_columns(const Eigen::MatrixXd& x) {
-  EstimableColumns out;
-  out.basis.resize(x.rows(), x.cols());
-  Eigen::Index count = 0;
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    Eigen::VectorXd v = x.col(j);
-    const double norm = v.norm();
-    remove_projection(out.basis, count, v);
-    if (norm == 0 || v.norm() < kRankTolerance * norm) continue;
-    out.basis.col(count++) = v / v.norm();
-    out.kept.push_back(static_cast<int>(j));
-  }
-  out.basis.conservativeResize(Eigen::NoChange, count);
-  return out;
 }
 
 void check_ar1_times(const ReTerm& innermost, const std::vector<double>& time) {
@@ -224,7 +183,7 @@ Optimum minimize_criterion(DevianceModel& model, bool reml, const std::vector<do
 // the profiled deviance is -Inf (lme4 reports a REML criterion of -Inf and sigma 0).
 void check_residual_variation(const Eigen::MatrixXd& basis, const Eigen::VectorXd& y) {
   Eigen::VectorXd residual = y;
-  remove_projection(basis, basis.cols(), residual);
+  detail::remove_projection(basis, basis.cols(), residual);
   if (residual.squaredNorm() <= 1e-20 * y.squaredNorm()) {
     throw AnalysisError("lmm: the fixed effects fit the response exactly (no residual variance; is it constant?)");
   }
@@ -233,7 +192,7 @@ void check_residual_variation(const Eigen::MatrixXd& basis, const Eigen::VectorX
 // The estimable columns of X, once they are known to be fewer than the rows and to leave y
 // some residual variation. Their basis (n x p) is freed before the fit.
 std::vector<int> checked_estimable_columns(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
-  const EstimableColumns estimable = estimable_columns(x);
+  const detail::EstimableColumns estimable = detail::estimable_columns(x);
   if (Eigen::Index(estimable.kept.size()) >= x.rows()) throw InputError("lmm: more fixed effects than observations");
   check_residual_variation(estimable.basis, y);
   return estimable.kept;

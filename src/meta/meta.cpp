@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "common/estimable_columns.hpp"
 #include "meta/meta_internal.hpp"
 #include "spiral/formula.hpp"
 
@@ -45,25 +46,6 @@ bool unused_levels(const Table& table, const std::vector<std::string>& variables
   return unused;
 }
 
-// The columns R's lm() estimates (LINPACK dqrdc2 with tol = 1e-7, as lm.fit): from left to
-// right, a column whose part orthogonal to the kept ones is below 1e-7 of its own norm is
-// redundant (its coefficient NA). Gram-Schmidt, orthogonalized twice for accuracy.
-std::vector<bool> estimable_columns(const Eigen::MatrixXd& x) {
-  constexpr double kTolerance = 1e-7;
-  std::vector<bool> keep(static_cast<std::size_t>(x.cols()), false);
-  std::vector<Eigen::VectorXd> basis;
-  for (Eigen::Index j = 0; j < x.cols(); ++j) {
-    Eigen::VectorXd v = x.col(j);
-    const double norm = v.norm() > 0 ? v.norm() : 1;
-    for (int pass = 0; pass < 2; ++pass)
-      for (const auto& q : basis) v -= q.dot(v) * q;
-    if (v.norm() < kTolerance * norm) continue;
-    keep[static_cast<std::size_t>(j)] = true;
-    basis.push_back(v / v.norm());
-  }
-  return keep;
-}
-
 // The design of a meta-regression: the model matrix of the moderator formula over the
 // studies' moderator table (treatment contrasts for factors, as R's model.matrix()), without
 // the redundant columns, which metafor drops with a warning.
@@ -81,7 +63,7 @@ Design moderator_design(const MetaInput& input, const std::string& mods, std::ve
     if (input.moderators.has(name)) variables.push_back(name);
   bool redundant = unused_levels(input.moderators, variables, options.reference_levels);
   const ModelFrame frame = build_model_frame(formula, input.moderators, options);
-  const std::vector<bool> keep = estimable_columns(frame.x);
+  const std::vector<int> kept = detail::estimable_columns(frame.x).kept;  // lm()'s: the others are NA
   Design d;
   const auto k = static_cast<Eigen::Index>(frame.rows.size());
   d.y.resize(k);
@@ -90,12 +72,8 @@ Design moderator_design(const MetaInput& input, const std::string& mods, std::ve
     d.y[i] = input.yi[frame.rows[static_cast<std::size_t>(i)]];
     d.v[i] = input.vi[frame.rows[static_cast<std::size_t>(i)]];
   }
-  d.x.resize(k, std::count(keep.begin(), keep.end(), true));
-  for (Eigen::Index j = 0, kept = 0; j < frame.x.cols(); ++j) {
-    if (!keep[static_cast<std::size_t>(j)]) continue;
-    d.x.col(kept++) = frame.x.col(j);
-    d.names.push_back(frame.x_names[static_cast<std::size_t>(j)]);
-  }
+  d.x = frame.x(Eigen::all, kept);
+  for (int j : kept) d.names.push_back(frame.x_names[static_cast<std::size_t>(j)]);
   redundant = redundant || d.x.cols() < frame.x.cols();
   if (redundant) warnings.push_back(kRedundantWarning);
   d.intercept = !d.names.empty() && d.names.front() == "(Intercept)";
